@@ -1,0 +1,61 @@
+#pragma once
+/// The columnar corpus: what `tmine ingest` writes and every later stage reads.
+/// File format (.tmc, little endian, versioned) is described in docs/formats.md.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tmine {
+
+/// Timestamp value meaning "the post carried no time".
+constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
+
+/// A column of strings stored as one byte arena plus offsets (n+1 of them).
+struct StringColumn {
+    std::vector<uint64_t> offsets{0};
+    std::string arena;
+
+    size_t size() const { return offsets.size() - 1; }
+    std::string_view operator[](size_t i) const {
+        return std::string_view(arena).substr(offsets[i], offsets[i + 1] - offsets[i]);
+    }
+    void push_back(std::string_view s) {
+        arena.append(s.data(), s.size());
+        offsets.push_back(arena.size());
+    }
+    void clear() {
+        offsets.assign(1, 0);
+        arena.clear();
+    }
+};
+
+/// One row per kept post. All columns have size() rows.
+struct Corpus {
+    StringColumn text;             ///< UTF-8 post text (validated at ingest)
+    StringColumn ids;              ///< post id ("" when not mapped)
+    StringColumn authors;          ///< author ("" when not mapped)
+    std::vector<int64_t> time;     ///< UTC seconds since epoch, kNoTime when absent
+    std::vector<uint32_t> source;  ///< index into `sources`
+    std::vector<std::string> sources;  ///< input file names, in the order given
+
+    size_t size() const { return time.size(); }
+
+    void add(std::string_view text_, int64_t t, std::string_view id, std::string_view author,
+             uint32_t src) {
+        text.push_back(text_);
+        ids.push_back(id);
+        authors.push_back(author);
+        time.push_back(t);
+        source.push_back(src);
+    }
+};
+
+/// Writes atomically (temp file + rename). Throws IoError naming the path.
+void write_corpus(const Corpus& corpus, const std::string& path);
+
+/// Reads a corpus file. Throws InputError if the file is not a tmine corpus or is truncated.
+Corpus read_corpus(const std::string& path);
+
+}  // namespace tmine

@@ -1,0 +1,78 @@
+#pragma once
+/// Small file helpers shared by every stage: atomic output and binary columns.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tmine {
+
+/// Writes to "<path>.tmp.<pid>" and renames onto `path` in commit(); a destroyed,
+/// uncommitted AtomicFile removes its temp file, so readers never see a half-written file.
+class AtomicFile {
+public:
+    explicit AtomicFile(std::string path);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+
+    void write(const void* data, size_t n);
+    void write(std::string_view s) { write(s.data(), s.size()); }
+    template <class T>
+    void write_pod(const T& v) { write(&v, sizeof(T)); }
+    template <class T>
+    void write_vector(const std::vector<T>& v) {
+        write_pod<uint64_t>(v.size());
+        if (!v.empty()) write(v.data(), v.size() * sizeof(T));
+    }
+    /// Flushes, fsyncs and renames. Throws IoError naming the path.
+    void commit();
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_, tmp_;
+    std::FILE* f_ = nullptr;
+};
+
+/// Writes a whole text file atomically.
+void write_file_atomic(const std::string& path, std::string_view content);
+
+/// Sequential binary reader over a whole file with bounds checks: a truncated or foreign
+/// file throws InputError naming the path and what was being read.
+class BinaryReader {
+public:
+    explicit BinaryReader(const std::string& path);
+    ~BinaryReader();
+    BinaryReader(const BinaryReader&) = delete;
+    BinaryReader& operator=(const BinaryReader&) = delete;
+
+    void read(void* data, size_t n, const char* what);
+    template <class T>
+    T read_pod(const char* what) {
+        T v;
+        read(&v, sizeof(T), what);
+        return v;
+    }
+    template <class T>
+    std::vector<T> read_vector(const char* what, uint64_t max_elems = UINT64_MAX) {
+        uint64_t n = read_pod<uint64_t>(what);
+        if (n > max_elems || n > remaining() / (sizeof(T) ? sizeof(T) : 1)) fail(what);
+        std::vector<T> v(n);
+        if (n) read(v.data(), n * sizeof(T), what);
+        return v;
+    }
+    uint64_t remaining() const { return size_ - pos_; }
+    [[noreturn]] void fail(const char* what) const;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    std::FILE* f_ = nullptr;
+    uint64_t size_ = 0, pos_ = 0;
+};
+
+/// Creates a directory (and parents) if missing. Throws IoError.
+void make_dirs(const std::string& path);
+
+}  // namespace tmine

@@ -1,0 +1,108 @@
+#pragma once
+/// Stage 4, vectorize: tokenise, build the vocabulary with document-frequency limits, and
+/// weight with TF-IDF under scikit-learn TfidfVectorizer semantics (smooth idf, l2 rows).
+/// The CPU path is the reference; the CUDA twin (kernels/vectorize_cuda.cu) must produce the
+/// identical vocabulary and bit-identical values.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tmine/context.hpp"
+#include "tmine/corpus.hpp"
+
+namespace tmine {
+
+/// Compressed sparse rows, float32 values, column indices ascending within each row.
+struct CsrMatrix {
+    int64_t rows = 0, cols = 0;
+    std::vector<int64_t> indptr{0};
+    std::vector<int32_t> indices;
+    std::vector<float> data;
+    int64_t nnz() const { return static_cast<int64_t>(indices.size()); }
+};
+
+/// A document-frequency bound as scikit-learn takes it: an absolute count or a proportion.
+struct DfBound {
+    bool proportion = true;
+    double value = 1.0;
+    /// "5" is a count, "0.5" or "1.0" a proportion (as in scikit-learn, int vs float).
+    static DfBound parse(std::string_view s, const char* flag);
+    /// Bound in documents; `lower` rounds a proportion up (min_df), else down (max_df).
+    int64_t to_count(int64_t n_docs, bool lower) const;
+};
+
+struct VectorizeOptions {
+    DfBound min_df{false, 1.0};
+    DfBound max_df{true, 1.0};
+    int64_t max_features = 0;  ///< 0 = no limit; else keep the most frequent terms
+    std::vector<std::string> stop_words;  ///< lower-cased terms dropped at tokenisation
+    bool sublinear_tf = false;            ///< tf = 1 + ln(count)
+    bool progress = false;
+};
+
+/// Loads a stop-word list: "english" (shipped in data/stopwords), "none", or a file path
+/// (one word per line, '#' comments). Throws InputError naming the file.
+std::vector<std::string> load_stop_words(std::string_view spec);
+
+/// Tokens of a corpus: per document, the vocabulary id of each token in order.
+struct Tokenized {
+    std::vector<int64_t> doc_ptr{0};  ///< n_docs + 1
+    std::vector<int32_t> tokens;      ///< ids into vocab
+    std::vector<std::string> vocab;   ///< every distinct token, sorted bytewise
+    uint64_t text_bytes = 0;
+};
+
+/// Raw term counts, columns = Tokenized::vocab ids.
+struct TermCounts {
+    CsrMatrix counts;                 ///< data holds integer counts as float (exact < 2^24)
+    std::vector<int32_t> df;          ///< documents containing each term
+    std::vector<int64_t> total;       ///< occurrences of each term in the corpus
+};
+
+/// The result of vectorize: X is n_docs x |vocabulary|, rows in corpus order.
+struct Vectorized {
+    CsrMatrix X;
+    std::vector<std::string> vocabulary;
+    std::vector<int32_t> df;
+    std::vector<double> idf;
+    std::string device;
+};
+
+/// The scikit-learn token rule on lower-cased text: maximal runs of at least two word
+/// characters (Unicode letters, numbers, '_'), i.e. the pattern (?u)\b\w\w+\b. Lower-casing
+/// and classification use utf8proc.
+void tokenize(std::string_view text, std::vector<std::string>& out);
+
+/// Tokenises every document (CPU, OpenMP) into vocabulary ids; stop words dropped.
+Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
+
+/// Which columns survive min_df / max_df / max_features: new index per old column, -1 dropped.
+/// Throws InputError when none remain (names the bounds). Shared by CPU and CUDA.
+std::vector<int32_t> prune_terms(const std::vector<int32_t>& df, const std::vector<int64_t>& total,
+                                 int64_t n_docs, const VectorizeOptions& opts, int32_t& n_kept);
+
+/// Smooth idf: ln((1 + n) / (1 + df)) + 1, computed in double.
+std::vector<double> smooth_idf(const std::vector<int32_t>& df, int64_t n_docs);
+
+/// Full pipeline on the context's device.
+Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
+
+namespace cpu_impl {
+TermCounts count_terms(const Context& ctx, const Tokenized& tok);
+/// Keeps columns with keep[c] >= 0 (renumbered), weights tf * idf[new col], l2-normalises rows.
+CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
+                int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf);
+}  // namespace cpu_impl
+
+namespace cuda_impl {
+TermCounts count_terms(const Context& ctx, const Tokenized& tok);
+CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
+                int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf);
+}  // namespace cuda_impl
+
+/// Matrix file (.tmx): X, vocabulary, df, idf. Written atomically; see docs/formats.md.
+void write_matrix(const Vectorized& v, const std::string& path);
+Vectorized read_matrix(const std::string& path);
+
+}  // namespace tmine

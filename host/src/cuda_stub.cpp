@@ -1,0 +1,35 @@
+// CPU-only build (TMINE_CUDA=OFF): the CUDA entry points exist and say why they cannot run.
+#include "cuda_api.hpp"
+#include "tmine/error.hpp"
+#include "tmine/nmf.hpp"
+#include "tmine/vectorize.hpp"
+
+namespace tmine::cuda_impl {
+
+struct Resources {};
+
+namespace {
+[[noreturn]] void no_cuda() {
+    throw DeviceError("this tmine was built without CUDA (configure with -DTMINE_CUDA=ON)");
+}
+}  // namespace
+
+bool compiled_in() { return false; }
+
+std::shared_ptr<Resources> create_resources(std::string& why, std::string& description) {
+    why = "this tmine was built without CUDA";
+    description.clear();
+    return nullptr;
+}
+
+TermCounts count_terms(const Context&, const Tokenized&) { no_cuda(); }
+CsrMatrix tfidf(const Context&, const CsrMatrix&, const std::vector<int32_t>&, int32_t,
+                const std::vector<double>&, bool) {
+    no_cuda();
+}
+void nmf_mu(const Context&, const CsrMatrix&, const CsrMatrix&, int, const NmfOptions&,
+            std::vector<float>&, std::vector<float>&, NmfModel&) {
+    no_cuda();
+}
+
+}  // namespace tmine::cuda_impl

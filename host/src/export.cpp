@@ -1,0 +1,149 @@
+// Exports: topics.json (RapidJSON writer) and CSV files.
+#include "tmine/export.hpp"
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <ctime>
+
+#include "tmine/error.hpp"
+
+namespace tmine {
+
+std::string topics_json(const TopicModel& model, const TopicSummary& summary) {
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.SetIndent(' ', 2);
+    w.StartObject();
+    w.Key("schema_version");
+    w.Int(1);
+    w.Key("topics");
+    w.StartArray();
+    for (const auto& t : summary.topics) {
+        w.StartObject();
+        w.Key("id");
+        w.Int(t.id);
+        w.Key("label");
+        w.String(t.label.c_str(), static_cast<rapidjson::SizeType>(t.label.size()));
+        w.Key("size");
+        w.Int64(t.size);
+        w.Key("weight_share");
+        w.Double(t.weight_share);
+        w.Key("terms");
+        w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+        w.StartArray();
+        for (const auto& tw : t.terms) {
+            w.StartObject();
+            w.Key("term");
+            w.String(tw.term.c_str(), static_cast<rapidjson::SizeType>(tw.term.size()));
+            w.Key("weight");
+            w.Double(tw.weight);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.SetFormatOptions(rapidjson::kFormatDefault);
+        w.EndObject();
+    }
+    w.EndArray();
+    const auto& m = model.nmf;
+    w.Key("model");
+    w.StartObject();
+    w.Key("algorithm");
+    w.String("nmf-mu-frobenius");
+    w.Key("k");
+    w.Int(m.k);
+    w.Key("iterations");
+    w.Int(m.iterations);
+    w.Key("relative_error");
+    w.Double(m.relative_error);
+    w.Key("device");
+    w.String(m.device.c_str());
+    w.Key("terms");
+    w.Int64(m.m);
+    w.Key("init");
+    w.String(model.options.init == NmfInit::Random   ? "random"
+             : model.options.init == NmfInit::Nndsvd ? "nndsvd"
+                                                     : "nndsvda");
+    w.Key("seed");
+    w.Uint64(model.options.seed);
+    w.Key("tol");
+    w.Double(model.options.tol);
+    w.EndObject();
+    w.Key("corpus");
+    w.StartObject();
+    w.Key("documents");
+    w.Int64(model.corpus.documents);
+    w.Key("skipped");
+    w.Int64(model.corpus.skipped);
+    w.Key("source");
+    w.String(model.corpus.source.c_str());
+    w.EndObject();
+    w.EndObject();
+    std::string out(buf.GetString(), buf.GetSize());
+    out.push_back('\n');
+    return out;
+}
+
+namespace {
+void csv_field(std::string& out, std::string_view v) {
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out.append(v);
+        return;
+    }
+    out.push_back('"');
+    for (char c : v) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+std::string iso_time(int64_t t) {
+    if (t == kNoTime) return "";
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
+}
+}  // namespace
+
+std::string topics_csv(const TopicSummary& summary) {
+    std::string out = "topic,label,rank,term,weight\n";
+    char num[64];
+    for (const auto& t : summary.topics)
+        for (size_t r = 0; r < t.terms.size(); ++r) {
+            out += std::to_string(t.id) + ",";
+            csv_field(out, t.label);
+            out += "," + std::to_string(r + 1) + ",";
+            csv_field(out, t.terms[r].term);
+            std::snprintf(num, sizeof num, ",%.9g\n", t.terms[r].weight);
+            out += num;
+        }
+    return out;
+}
+
+std::string documents_csv(const TopicSummary& summary, const Corpus* corpus) {
+    const size_t n = summary.dominant.size();
+    if (corpus && corpus->size() != n)
+        throw InputError("documents: the corpus has " + std::to_string(corpus->size()) +
+                         " documents but the model " + std::to_string(n));
+    std::string out = corpus ? "row,id,time,author,source,topic,weight\n" : "row,topic,weight\n";
+    char num[64];
+    for (size_t d = 0; d < n; ++d) {
+        out += std::to_string(d);
+        if (corpus) {
+            out.push_back(',');
+            csv_field(out, corpus->ids[d]);
+            out += "," + iso_time(corpus->time[d]) + ",";
+            csv_field(out, corpus->authors[d]);
+            out.push_back(',');
+            csv_field(out, corpus->sources[corpus->source[d]]);
+        }
+        std::snprintf(num, sizeof num, ",%d,%.6g\n", summary.dominant[d], summary.dominant_weight[d]);
+        out += num;
+    }
+    return out;
+}
+
+}  // namespace tmine

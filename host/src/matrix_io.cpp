@@ -1,0 +1,73 @@
+// .tmx matrix file: TF-IDF CSR + vocabulary + df + idf (format in docs/formats.md).
+#include <cstring>
+
+#include "tmine/error.hpp"
+#include "tmine/io.hpp"
+#include "tmine/vectorize.hpp"
+
+namespace tmine {
+namespace {
+constexpr char kMagic[4] = {'T', 'M', 'X', '1'};
+constexpr uint32_t kVersion = 1;
+}  // namespace
+
+void write_matrix(const Vectorized& v, const std::string& path) {
+    AtomicFile f(path);
+    f.write(kMagic, 4);
+    f.write_pod(kVersion);
+    f.write_pod<int64_t>(v.X.rows);
+    f.write_pod<int64_t>(v.X.cols);
+    f.write_vector(v.X.indptr);
+    f.write_vector(v.X.indices);
+    f.write_vector(v.X.data);
+    StringColumn vocab;
+    for (auto& t : v.vocabulary) vocab.push_back(t);
+    f.write_vector(vocab.offsets);
+    f.write_vector(std::vector<char>(vocab.arena.begin(), vocab.arena.end()));
+    f.write_vector(v.df);
+    f.write_vector(v.idf);
+    f.commit();
+}
+
+Vectorized read_matrix(const std::string& path) {
+    BinaryReader r(path);
+    char magic[4];
+    r.read(magic, 4, "magic");
+    if (std::memcmp(magic, kMagic, 4) != 0)
+        throw InputError(path + ": not a tmine matrix file (expected a .tmx from tmine vectorize)");
+    auto version = r.read_pod<uint32_t>("version");
+    if (version != kVersion)
+        throw InputError(path + ": matrix format version " + std::to_string(version) +
+                         " is not supported (this tmine reads version 1)");
+    Vectorized v;
+    v.X.rows = r.read_pod<int64_t>("rows");
+    v.X.cols = r.read_pod<int64_t>("cols");
+    v.X.indptr = r.read_vector<int64_t>("indptr");
+    v.X.indices = r.read_vector<int32_t>("indices");
+    v.X.data = r.read_vector<float>("values");
+    StringColumn vocab;
+    vocab.offsets = r.read_vector<uint64_t>("vocabulary offsets");
+    auto arena = r.read_vector<char>("vocabulary");
+    vocab.arena.assign(arena.begin(), arena.end());
+    v.df = r.read_vector<int32_t>("document frequencies");
+    v.idf = r.read_vector<double>("idf");
+    // Validate the structure so later stages can index without checks.
+    const auto& X = v.X;
+    bool ok = X.rows >= 0 && X.cols >= 0 && X.indptr.size() == size_t(X.rows) + 1 &&
+              X.indptr[0] == 0 && X.indptr.back() == X.nnz() && X.data.size() == X.indices.size() &&
+              vocab.offsets.size() == size_t(X.cols) + 1 && vocab.offsets[0] == 0 &&
+              vocab.offsets.back() == vocab.arena.size() && v.df.size() == size_t(X.cols) &&
+              v.idf.size() == size_t(X.cols);
+    for (int64_t i = 0; ok && i < X.rows; ++i) {
+        ok = X.indptr[i] <= X.indptr[i + 1];
+        for (int64_t p = X.indptr[i]; ok && p < X.indptr[i + 1]; ++p)
+            ok = X.indices[p] >= 0 && X.indices[p] < X.cols && X.data[p] >= 0.0f;
+    }
+    for (int64_t c = 0; ok && c < X.cols; ++c) ok = vocab.offsets[c] <= vocab.offsets[c + 1];
+    if (!ok) throw InputError(path + ": corrupt matrix file (inconsistent sizes or indices)");
+    v.vocabulary.reserve(X.cols);
+    for (int64_t c = 0; c < X.cols; ++c) v.vocabulary.emplace_back(vocab[c]);
+    return v;
+}
+
+}  // namespace tmine

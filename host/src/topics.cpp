@@ -1,0 +1,146 @@
+// Topic interpretation and the model file (DIR/model.tmm).
+#include "tmine/topics.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+
+#include "tmine/error.hpp"
+#include "tmine/io.hpp"
+
+namespace tmine {
+
+TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
+    const auto& f = model.nmf;
+    const int k = f.k;
+    const int64_t n = f.n, m = f.m;
+    TopicSummary s;
+    s.topics.resize(k);
+    std::vector<int32_t> order(m);
+    for (int j = 0; j < k; ++j) {
+        Topic& t = s.topics[j];
+        t.id = j;
+        const float* h = f.H.data() + int64_t(j) * m;
+        std::iota(order.begin(), order.end(), 0);
+        const int64_t top = std::min<int64_t>(top_terms, m);
+        std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int32_t a, int32_t b) {
+            return h[a] != h[b] ? h[a] > h[b] : a < b;
+        });
+        for (int64_t r = 0; r < top; ++r)
+            t.terms.push_back({model.vocabulary[order[r]], h[order[r]]});
+        for (int64_t r = 0; r < std::min<int64_t>(3, top); ++r)
+            t.label += (r ? " / " : "") + t.terms[r].term;
+    }
+    s.dominant.assign(n, -1);
+    s.dominant_weight.assign(n, 0.0f);
+    std::vector<double> share(k, 0.0);
+    double total = 0;
+    for (int64_t d = 0; d < n; ++d) {
+        const float* w = f.W.data() + d * k;
+        int best = -1;
+        float bw = 0.0f;
+        for (int j = 0; j < k; ++j) {
+            share[j] += w[j];
+            if (w[j] > bw) {
+                bw = w[j];
+                best = j;
+            }
+        }
+        total += std::accumulate(w, w + k, 0.0);
+        s.dominant[d] = best;
+        s.dominant_weight[d] = bw;
+        if (best >= 0) s.topics[best].size++;
+    }
+    for (int j = 0; j < k; ++j) s.topics[j].weight_share = total > 0 ? share[j] / total : 0.0;
+    return s;
+}
+
+namespace {
+constexpr char kMagic[4] = {'T', 'M', 'M', '1'};
+constexpr uint32_t kVersion = 1;
+
+std::string model_path(const std::string& dir_or_file) {
+    if (std::filesystem::is_directory(dir_or_file))
+        return (std::filesystem::path(dir_or_file) / "model.tmm").string();
+    return dir_or_file;
+}
+void write_string(AtomicFile& f, const std::string& s) {
+    f.write_vector(std::vector<char>(s.begin(), s.end()));
+}
+std::string read_string(BinaryReader& r, const char* what) {
+    auto v = r.read_vector<char>(what);
+    return std::string(v.begin(), v.end());
+}
+}  // namespace
+
+void write_model(const TopicModel& model, const std::string& dir) {
+    make_dirs(dir);
+    AtomicFile f((std::filesystem::path(dir) / "model.tmm").string());
+    const auto& m = model.nmf;
+    f.write(kMagic, 4);
+    f.write_pod(kVersion);
+    f.write_pod<int64_t>(m.n);
+    f.write_pod<int64_t>(m.m);
+    f.write_pod<int32_t>(m.k);
+    f.write_pod<int32_t>(m.iterations);
+    f.write_pod<double>(m.relative_error);
+    write_string(f, m.device);
+    f.write_vector(m.errors);
+    f.write_vector(m.W);
+    f.write_vector(m.H);
+    StringColumn vocab;
+    for (auto& t : model.vocabulary) vocab.push_back(t);
+    f.write_vector(vocab.offsets);
+    write_string(f, vocab.arena);
+    f.write_pod<int64_t>(model.corpus.documents);
+    f.write_pod<int64_t>(model.corpus.skipped);
+    write_string(f, model.corpus.source);
+    f.write_pod<int32_t>(model.options.max_iter);
+    f.write_pod<double>(model.options.tol);
+    f.write_pod<uint64_t>(model.options.seed);
+    f.write_pod<int32_t>(static_cast<int32_t>(model.options.init));
+    f.commit();
+}
+
+TopicModel read_model(const std::string& dir_or_file) {
+    const std::string path = model_path(dir_or_file);
+    BinaryReader r(path);
+    char magic[4];
+    r.read(magic, 4, "magic");
+    if (std::memcmp(magic, kMagic, 4) != 0)
+        throw InputError(path + ": not a tmine model (expected model.tmm from tmine topics)");
+    if (auto v = r.read_pod<uint32_t>("version"); v != kVersion)
+        throw InputError(path + ": model format version " + std::to_string(v) + " is not supported");
+    TopicModel model;
+    auto& m = model.nmf;
+    m.n = r.read_pod<int64_t>("n");
+    m.m = r.read_pod<int64_t>("m");
+    m.k = r.read_pod<int32_t>("k");
+    m.iterations = r.read_pod<int32_t>("iterations");
+    m.relative_error = r.read_pod<double>("relative error");
+    m.device = read_string(r, "device");
+    m.errors = r.read_vector<double>("errors");
+    m.W = r.read_vector<float>("W");
+    m.H = r.read_vector<float>("H");
+    StringColumn vocab;
+    vocab.offsets = r.read_vector<uint64_t>("vocabulary offsets");
+    vocab.arena = read_string(r, "vocabulary");
+    model.corpus.documents = r.read_pod<int64_t>("documents");
+    model.corpus.skipped = r.read_pod<int64_t>("skipped");
+    model.corpus.source = read_string(r, "source");
+    model.options.k = m.k;
+    model.options.max_iter = r.read_pod<int32_t>("max_iter");
+    model.options.tol = r.read_pod<double>("tol");
+    model.options.seed = r.read_pod<uint64_t>("seed");
+    model.options.init = static_cast<NmfInit>(r.read_pod<int32_t>("init"));
+    bool ok = m.n >= 0 && m.m >= 0 && m.k > 0 && m.W.size() == size_t(m.n * m.k) &&
+              m.H.size() == size_t(m.m * m.k) && vocab.offsets.size() == size_t(m.m) + 1 &&
+              vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size();
+    for (int64_t c = 0; ok && c < m.m; ++c) ok = vocab.offsets[c] <= vocab.offsets[c + 1];
+    if (!ok) throw InputError(path + ": corrupt model file (inconsistent sizes)");
+    for (int64_t c = 0; c < m.m; ++c) model.vocabulary.emplace_back(vocab[c]);
+    return model;
+}
+
+}  // namespace tmine

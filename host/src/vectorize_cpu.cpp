@@ -1,0 +1,234 @@
+// Vectorize: vocabulary pruning, TF-IDF (CPU reference) and the CPU/CUDA dispatcher.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+
+#include "stopwords.hpp"
+#include "tmine/error.hpp"
+#include "tmine/vectorize.hpp"
+
+namespace tmine {
+
+DfBound DfBound::parse(std::string_view s, const char* flag) {
+    std::string str(s);
+    char* end = nullptr;
+    double v = std::strtod(str.c_str(), &end);
+    if (str.empty() || end != str.c_str() + str.size() || !(v >= 0))
+        throw InputError(std::string(flag) + ": expected a count (5) or a proportion (0.5), got '" +
+                         str + "'");
+    DfBound b;
+    b.proportion = str.find_first_of(".eE") != std::string::npos;
+    b.value = v;
+    if (b.proportion && v > 1.0)
+        throw InputError(std::string(flag) + ": a proportion must be in [0, 1], got '" + str + "'");
+    return b;
+}
+
+int64_t DfBound::to_count(int64_t n_docs, bool lower) const {
+    // scikit-learn compares integer df with p * n_docs: df >= x is df >= ceil(x) for a
+    // lower bound, df <= x is df <= floor(x) for an upper one.
+    if (!proportion) return static_cast<int64_t>(value);
+    double x = value * static_cast<double>(n_docs);
+    return static_cast<int64_t>(lower ? std::ceil(x) : std::floor(x));
+}
+
+std::vector<std::string> load_stop_words(std::string_view spec) {
+    if (spec == "none" || spec.empty()) return {};
+    if (spec == "english") return detail::english_stop_words();
+    std::ifstream in{std::string(spec)};
+    if (!in)
+        throw InputError("--stop-words: '" + std::string(spec) +
+                         "' is neither english, none nor a readable file");
+    std::vector<std::string> words;
+    std::string line;
+    while (std::getline(in, line)) {
+        auto hash = line.find('#');
+        if (hash != std::string::npos) line.resize(hash);
+        size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
+        if (a == std::string::npos) continue;
+        std::vector<std::string> lowered;
+        tokenize(line.substr(a, b - a + 1), lowered);  // same normalisation as the documents
+        for (auto& w : lowered) words.push_back(std::move(w));
+    }
+    return words;
+}
+
+std::vector<int32_t> prune_terms(const std::vector<int32_t>& df, const std::vector<int64_t>& total,
+                                 int64_t n_docs, const VectorizeOptions& opts, int32_t& n_kept) {
+    const int64_t max_count = opts.max_df.to_count(n_docs, false);
+    const int64_t min_count = opts.min_df.to_count(n_docs, true);
+    if (max_count < min_count)
+        throw InputError("--max-df corresponds to fewer documents (" + std::to_string(max_count) +
+                         ") than --min-df (" + std::to_string(min_count) + ")");
+    std::vector<int32_t> kept;
+    for (size_t c = 0; c < df.size(); ++c)
+        if (df[c] <= max_count && df[c] >= min_count) kept.push_back(static_cast<int32_t>(c));
+    if (opts.max_features > 0 && static_cast<int64_t>(kept.size()) > opts.max_features) {
+        // Most frequent terms over the corpus; ties by vocabulary order.
+        std::stable_sort(kept.begin(), kept.end(),
+                         [&](int32_t a, int32_t b) { return total[a] > total[b]; });
+        kept.resize(opts.max_features);
+        std::sort(kept.begin(), kept.end());
+    }
+    if (kept.empty())
+        throw InputError("after pruning, no terms remain (" + std::to_string(df.size()) +
+                         " distinct terms, min-df " + std::to_string(min_count) + ", max-df " +
+                         std::to_string(max_count) + " documents of " + std::to_string(n_docs) +
+                         "); lower --min-df or raise --max-df");
+    std::vector<int32_t> keep(df.size(), -1);
+    for (size_t i = 0; i < kept.size(); ++i) keep[kept[i]] = static_cast<int32_t>(i);
+    n_kept = static_cast<int32_t>(kept.size());
+    return keep;
+}
+
+std::vector<double> smooth_idf(const std::vector<int32_t>& df, int64_t n_docs) {
+    std::vector<double> idf(df.size());
+    for (size_t i = 0; i < df.size(); ++i)
+        idf[i] = std::log((1.0 + double(n_docs)) / (1.0 + double(df[i]))) + 1.0;
+    return idf;
+}
+
+namespace cpu_impl {
+
+TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
+    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
+    const int64_t V = static_cast<int64_t>(tok.vocab.size());
+    const int T = std::max(1, ctx.cpu_threads());
+    TermCounts out;
+    auto& X = out.counts;
+    X.rows = n;
+    X.cols = V;
+    // Pass 1: distinct terms per document (sorted copy of its tokens).
+    std::vector<int64_t> row_nnz(n, 0);
+    std::vector<std::vector<int32_t>> scratch(T);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
+    for (int64_t d = 0; d < n; ++d) {
+        auto& s = scratch[omp_get_thread_num()];
+        s.assign(tok.tokens.begin() + tok.doc_ptr[d], tok.tokens.begin() + tok.doc_ptr[d + 1]);
+        std::sort(s.begin(), s.end());
+        row_nnz[d] = std::unique(s.begin(), s.end()) - s.begin();
+    }
+    X.indptr.assign(n + 1, 0);
+    for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
+    X.indices.resize(X.indptr[n]);
+    X.data.resize(X.indptr[n]);
+    // Pass 2: columns and counts; per-thread df and totals, summed after (integers: exact).
+    std::vector<std::vector<int32_t>> df_t(T, std::vector<int32_t>(V, 0));
+    std::vector<std::vector<int64_t>> tot_t(T, std::vector<int64_t>(V, 0));
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
+    for (int64_t d = 0; d < n; ++d) {
+        int t = omp_get_thread_num();
+        auto& s = scratch[t];
+        s.assign(tok.tokens.begin() + tok.doc_ptr[d], tok.tokens.begin() + tok.doc_ptr[d + 1]);
+        std::sort(s.begin(), s.end());
+        int64_t w = X.indptr[d];
+        for (size_t i = 0; i < s.size();) {
+            size_t j = i;
+            while (j < s.size() && s[j] == s[i]) ++j;
+            X.indices[w] = s[i];
+            X.data[w] = static_cast<float>(j - i);
+            df_t[t][s[i]] += 1;
+            tot_t[t][s[i]] += static_cast<int64_t>(j - i);
+            ++w;
+            i = j;
+        }
+    }
+    out.df.assign(V, 0);
+    out.total.assign(V, 0);
+    for (int t = 0; t < T; ++t)
+        for (int64_t c = 0; c < V; ++c) {
+            out.df[c] += df_t[t][c];
+            out.total[c] += tot_t[t][c];
+        }
+    return out;
+}
+
+CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
+                int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
+    const int64_t n = counts.rows;
+    const int T = std::max(1, ctx.cpu_threads());
+    CsrMatrix X;
+    X.rows = n;
+    X.cols = n_kept;
+    std::vector<int64_t> row_nnz(n);
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t d = 0; d < n; ++d) {
+        int64_t c = 0;
+        for (int64_t p = counts.indptr[d]; p < counts.indptr[d + 1]; ++p)
+            c += keep[counts.indices[p]] >= 0;
+        row_nnz[d] = c;
+    }
+    X.indptr.assign(n + 1, 0);
+    for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
+    X.indices.resize(X.indptr[n]);
+    X.data.resize(X.indptr[n]);
+    std::vector<double> scratch_all;
+#pragma omp parallel num_threads(T)
+    {
+        std::vector<double> w;
+#pragma omp for schedule(dynamic, 1024)
+        for (int64_t d = 0; d < n; ++d) {
+            w.clear();
+            int64_t o = X.indptr[d];
+            double sumsq = 0.0;
+            // Columns stay ascending: keep[] is monotone on kept columns.
+            for (int64_t p = counts.indptr[d]; p < counts.indptr[d + 1]; ++p) {
+                int32_t c = keep[counts.indices[p]];
+                if (c < 0) continue;
+                double tf = counts.data[p];
+                if (sublinear_tf) tf = 1.0 + std::log(tf);
+                double v = tf * idf[c];
+                sumsq += v * v;
+                X.indices[o + static_cast<int64_t>(w.size())] = c;
+                w.push_back(v);
+            }
+            double norm = std::sqrt(sumsq);
+            for (size_t i = 0; i < w.size(); ++i)
+                X.data[o + i] = static_cast<float>(norm > 0 ? w[i] / norm : w[i]);
+        }
+    }
+    return X;
+}
+
+}  // namespace cpu_impl
+
+Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
+    using clock = std::chrono::steady_clock;
+    auto t0 = clock::now();
+    if (corpus.size() == 0) throw InputError("vectorize: the corpus is empty (0 documents)");
+    Tokenized tok = tokenize_corpus(ctx, corpus, opts);
+    auto t1 = clock::now();
+    TermCounts tc = ctx.is_cuda() ? cuda_impl::count_terms(ctx, tok) : cpu_impl::count_terms(ctx, tok);
+    const int64_t n = tc.counts.rows;
+    int32_t n_kept = 0;
+    std::vector<int32_t> keep = prune_terms(tc.df, tc.total, n, opts, n_kept);
+    Vectorized v;
+    v.vocabulary.reserve(n_kept);
+    v.df.reserve(n_kept);
+    for (size_t c = 0; c < keep.size(); ++c)
+        if (keep[c] >= 0) {
+            v.vocabulary.push_back(std::move(tok.vocab[c]));
+            v.df.push_back(tc.df[c]);
+        }
+    v.idf = smooth_idf(v.df, n);
+    v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
+                        : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf);
+    v.device = device_name(ctx.device());
+    auto t2 = clock::now();
+    if (opts.progress) {
+        auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+        std::fprintf(stderr,
+                     "vectorize: %lld x %d matrix, %lld non-zeros; tokenise %.2f s, count+weight "
+                     "%.2f s on %s (%.1f MB/s of text)\n",
+                     static_cast<long long>(n), n_kept, static_cast<long long>(v.X.nnz()), s(t0, t1),
+                     s(t1, t2), v.device.c_str(), tok.text_bytes / 1e6 / std::max(1e-9, s(t0, t2)));
+    }
+    return v;
+}
+
+}  // namespace tmine

@@ -1,0 +1,40 @@
+// Probing and creating the CUDA resources of a tmine::Context.
+#include "cuda_api.hpp"
+#include "cuda_resources.cuh"
+
+namespace tmine::cuda_impl {
+
+bool compiled_in() { return true; }
+
+std::shared_ptr<Resources> create_resources(std::string& why, std::string& description) {
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+        why = e != cudaSuccess ? std::string("no CUDA device (") + cudaGetErrorString(e) + ")"
+                               : std::string("no CUDA device found");
+        cudaGetLastError();  // clear the sticky-free error state
+        return nullptr;
+    }
+    auto r = std::make_shared<Resources>();
+    r->device = 0;
+    TMINE_CUDA_CHECK(cudaSetDevice(r->device));
+    cudaDeviceProp prop{};
+    TMINE_CUDA_CHECK(cudaGetDeviceProperties(&prop, r->device));
+    TMINE_CUDA_CHECK(cudaStreamCreateWithFlags(&r->stream, cudaStreamNonBlocking));
+    TMINE_CUDA_CHECK(cublasCreate(&r->cublas));
+    TMINE_CUDA_CHECK(cublasSetStream(r->cublas, r->stream));
+    TMINE_CUDA_CHECK(cusparseCreate(&r->cusparse));
+    TMINE_CUDA_CHECK(cusparseSetStream(r->cusparse, r->stream));
+    // Keep freed pool memory cached between stages instead of returning it to the driver.
+    cudaMemPool_t pool;
+    TMINE_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, r->device));
+    uint64_t threshold = UINT64_MAX;
+    TMINE_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+    r->name = prop.name;
+    description = "cuda:0 " + r->name + " (" +
+                  std::to_string(prop.totalGlobalMem >> 30) + " GiB, sm_" +
+                  std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+    return r;
+}
+
+}  // namespace tmine::cuda_impl

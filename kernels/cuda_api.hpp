@@ -1,0 +1,18 @@
+#pragma once
+/// Plain C++ entry points of the CUDA twins (STYLE.md §4): host/ includes this header only,
+/// never a CUDA header. A CPU-only build links host/src/cuda_stub.cpp instead, whose
+/// functions throw DeviceError("built without CUDA").
+#include <memory>
+#include <string>
+
+#include "tmine/context.hpp"
+
+namespace tmine::cuda_impl {
+
+/// Probes for a usable device. Returns nullptr and sets `why` when none.
+std::shared_ptr<Resources> create_resources(std::string& why, std::string& description);
+
+/// True when this binary was built with the CUDA twins.
+bool compiled_in();
+
+}  // namespace tmine::cuda_impl

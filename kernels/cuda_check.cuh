@@ -1,0 +1,41 @@
+#pragma once
+// One checking macro per library (STYLE.md §5): every CUDA / cuBLAS / cuSPARSE call goes
+// through it; kernel launches are followed by TMINE_CUDA_LAUNCH_CHECK().
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cusparse.h>
+
+#include <string>
+
+#include "tmine/error.hpp"
+
+namespace tmine::cuda_impl {
+
+[[noreturn]] inline void cuda_fail(const std::string& what, const char* file, int line) {
+    throw DeviceError(what + " (" + file + ":" + std::to_string(line) + ")");
+}
+
+inline void check(cudaError_t e, const char* call, const char* file, int line) {
+    if (e == cudaSuccess) return;
+    if (e == cudaErrorMemoryAllocation)
+        cuda_fail(std::string("GPU out of memory in ") + call +
+                      ": use a smaller corpus / k, or --device cpu",
+                  file, line);
+    cuda_fail(std::string("CUDA error in ") + call + ": " + cudaGetErrorString(e), file, line);
+}
+inline void check(cublasStatus_t e, const char* call, const char* file, int line) {
+    if (e == CUBLAS_STATUS_SUCCESS) return;
+    cuda_fail(std::string("cuBLAS error in ") + call + ": " + cublasGetStatusString(e), file, line);
+}
+inline void check(cusparseStatus_t e, const char* call, const char* file, int line) {
+    if (e == CUSPARSE_STATUS_SUCCESS) return;
+    cuda_fail(std::string("cuSPARSE error in ") + call + ": " + cusparseGetErrorString(e), file,
+              line);
+}
+
+}  // namespace tmine::cuda_impl
+
+#define TMINE_CUDA_CHECK(call) ::tmine::cuda_impl::check((call), #call, __FILE__, __LINE__)
+#define TMINE_CUDA_LAUNCH_CHECK() TMINE_CUDA_CHECK(cudaGetLastError())
+/// For destructors: never throws.
+#define TMINE_CUDA_CHECK_NOTHROW(call) (void)(call)

@@ -1,0 +1,62 @@
+#pragma once
+// The CUDA half of tmine::Context: one stream and library handles bound to it.
+#include <string>
+
+#include "cuda_check.cuh"
+
+namespace tmine::cuda_impl {
+
+struct Resources {
+    int device = 0;
+    cudaStream_t stream = nullptr;
+    cublasHandle_t cublas = nullptr;
+    cusparseHandle_t cusparse = nullptr;
+    std::string name;
+
+    Resources() = default;
+    Resources(const Resources&) = delete;
+    Resources& operator=(const Resources&) = delete;
+    ~Resources() {
+        if (cusparse) TMINE_CUDA_CHECK_NOTHROW(cusparseDestroy(cusparse));
+        if (cublas) TMINE_CUDA_CHECK_NOTHROW(cublasDestroy(cublas));
+        if (stream) TMINE_CUDA_CHECK_NOTHROW(cudaStreamDestroy(stream));
+    }
+};
+
+/// A device buffer bound to a stream (stream-ordered allocation through the memory pool).
+template <class T>
+class DeviceBuffer {
+public:
+    DeviceBuffer() = default;
+    DeviceBuffer(size_t n, cudaStream_t s) : n_(n), stream_(s) {
+        if (n_) TMINE_CUDA_CHECK(cudaMallocAsync(&p_, n_ * sizeof(T), stream_));
+    }
+    DeviceBuffer(const T* host, size_t n, cudaStream_t s) : DeviceBuffer(n, s) {
+        if (n_) TMINE_CUDA_CHECK(cudaMemcpyAsync(p_, host, n_ * sizeof(T), cudaMemcpyHostToDevice, stream_));
+    }
+    DeviceBuffer(DeviceBuffer&& o) noexcept { swap(o); }
+    DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+        swap(o);
+        return *this;
+    }
+    ~DeviceBuffer() {
+        if (p_) TMINE_CUDA_CHECK_NOTHROW(cudaFreeAsync(p_, stream_));
+    }
+    T* data() const { return p_; }
+    size_t size() const { return n_; }
+    void to_host(T* host) const {
+        if (n_) TMINE_CUDA_CHECK(cudaMemcpyAsync(host, p_, n_ * sizeof(T), cudaMemcpyDeviceToHost, stream_));
+    }
+
+private:
+    void swap(DeviceBuffer& o) {
+        std::swap(p_, o.p_);
+        std::swap(n_, o.n_);
+        std::swap(stream_, o.stream_);
+    }
+    T* p_ = nullptr;
+    size_t n_ = 0;
+    cudaStream_t stream_ = nullptr;
+};
+
+}  // namespace tmine::cuda_impl

@@ -1,0 +1,211 @@
+// CUDA twin of the counting and TF-IDF weighting of host/src/vectorize_cpu.cpp.
+// Thrust sorts (doc, term) keys and reduces them to counts; kernels compute document
+// frequencies and the weights. Results are identical to the CPU reference: integer counts
+// are exact, and each row's weights and norm are computed by one thread in the CPU's order
+// with explicitly rounded double operations (no FMA contraction).
+#include <thrust/binary_search.h>
+#include <thrust/device_ptr.h>
+#include <thrust/execution_policy.h>
+#include <thrust/iterator/constant_iterator.h>
+#include <thrust/iterator/counting_iterator.h>
+#include <thrust/reduce.h>
+#include <thrust/scan.h>
+#include <thrust/sort.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cuda_resources.cuh"
+#include "tmine/vectorize.hpp"
+
+namespace tmine::cuda_impl {
+namespace {
+
+constexpr int kBlock = 256;
+inline unsigned grid_for(int64_t n) {
+    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kBlock - 1) / kBlock, 1 << 30)));
+}
+
+/// key = doc << 32 | term for every token.
+__global__ void make_keys(const int64_t* __restrict__ doc_ptr, int64_t n_docs,
+                          const int32_t* __restrict__ tokens, int64_t n_tokens,
+                          uint64_t* __restrict__ keys) {
+    for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < n_tokens;
+         t += int64_t(gridDim.x) * blockDim.x) {
+        int64_t lo = 0, hi = n_docs;  // last doc with doc_ptr[d] <= t
+        while (hi - lo > 1) {
+            int64_t mid = (lo + hi) / 2;
+            if (doc_ptr[mid] <= t) lo = mid; else hi = mid;
+        }
+        keys[t] = (uint64_t(lo) << 32) | uint32_t(tokens[t]);
+    }
+}
+
+/// Splits unique keys into CSR columns/counts and accumulates df and totals.
+__global__ void split_keys(const uint64_t* __restrict__ keys, const int32_t* __restrict__ counts,
+                           int64_t nnz, int32_t* __restrict__ cols, float* __restrict__ vals,
+                           int32_t* __restrict__ df, unsigned long long* __restrict__ total) {
+    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < nnz;
+         i += int64_t(gridDim.x) * blockDim.x) {
+        int32_t c = int32_t(keys[i] & 0xffffffffu);
+        cols[i] = c;
+        vals[i] = float(counts[i]);
+        atomicAdd(df + c, 1);
+        atomicAdd(total + c, static_cast<unsigned long long>(counts[i]));
+    }
+}
+
+struct DocStart {
+    __host__ __device__ uint64_t operator()(int64_t d) const { return uint64_t(d) << 32; }
+};
+
+__global__ void kept_per_row(const int64_t* __restrict__ indptr, const int32_t* __restrict__ cols,
+                             const int32_t* __restrict__ keep, int64_t n, int64_t* __restrict__ out) {
+    for (int64_t d = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; d < n;
+         d += int64_t(gridDim.x) * blockDim.x) {
+        int64_t c = 0;
+        for (int64_t p = indptr[d]; p < indptr[d + 1]; ++p) c += keep[cols[p]] >= 0;
+        out[d] = c;
+    }
+}
+
+__global__ void weight_rows(const int64_t* __restrict__ indptr, const int32_t* __restrict__ cols,
+                            const float* __restrict__ counts, const int32_t* __restrict__ keep,
+                            const double* __restrict__ idf, const double* __restrict__ tf_table,
+                            int64_t n, const int64_t* __restrict__ out_ptr,
+                            int32_t* __restrict__ out_cols, float* __restrict__ out_vals) {
+    for (int64_t d = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; d < n;
+         d += int64_t(gridDim.x) * blockDim.x) {
+        double sumsq = 0.0;
+        for (int64_t p = indptr[d]; p < indptr[d + 1]; ++p) {
+            int32_t c = keep[cols[p]];
+            if (c < 0) continue;
+            double tf = tf_table ? tf_table[int64_t(counts[p])] : double(counts[p]);
+            double v = __dmul_rn(tf, idf[c]);
+            sumsq = __dadd_rn(sumsq, __dmul_rn(v, v));
+        }
+        double norm = __dsqrt_rn(sumsq);
+        int64_t o = out_ptr[d];
+        for (int64_t p = indptr[d]; p < indptr[d + 1]; ++p) {
+            int32_t c = keep[cols[p]];
+            if (c < 0) continue;
+            double tf = tf_table ? tf_table[int64_t(counts[p])] : double(counts[p]);
+            double v = __dmul_rn(tf, idf[c]);
+            out_cols[o] = c;
+            out_vals[o] = __double2float_rn(norm > 0 ? __ddiv_rn(v, norm) : v);
+            ++o;
+        }
+    }
+}
+
+}  // namespace
+
+TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
+    Resources& r = ctx.cuda();
+    cudaStream_t s = r.stream;
+    auto policy = thrust::cuda::par.on(s);
+    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
+    const int64_t V = static_cast<int64_t>(tok.vocab.size());
+    const int64_t T = static_cast<int64_t>(tok.tokens.size());
+    TermCounts out;
+    auto& X = out.counts;
+    X.rows = n;
+    X.cols = V;
+    out.df.assign(V, 0);
+    out.total.assign(V, 0);
+    X.indptr.assign(n + 1, 0);
+    if (T == 0) return out;
+
+    DeviceBuffer<int64_t> doc_ptr(tok.doc_ptr.data(), n + 1, s);
+    DeviceBuffer<int32_t> tokens(tok.tokens.data(), T, s);
+    DeviceBuffer<uint64_t> keys(T, s);
+    make_keys<<<grid_for(T), kBlock, 0, s>>>(doc_ptr.data(), n, tokens.data(), T, keys.data());
+    TMINE_CUDA_LAUNCH_CHECK();
+    thrust::device_ptr<uint64_t> k(keys.data());
+    thrust::sort(policy, k, k + T);
+    DeviceBuffer<uint64_t> ukeys(T, s);
+    DeviceBuffer<int32_t> counts(T, s);
+    auto ends = thrust::reduce_by_key(policy, k, k + T, thrust::constant_iterator<int32_t>(1),
+                                      thrust::device_ptr<uint64_t>(ukeys.data()),
+                                      thrust::device_ptr<int32_t>(counts.data()));
+    const int64_t nnz = ends.first - thrust::device_ptr<uint64_t>(ukeys.data());
+
+    DeviceBuffer<int64_t> indptr(n + 1, s);
+    thrust::lower_bound(policy, thrust::device_ptr<uint64_t>(ukeys.data()),
+                        thrust::device_ptr<uint64_t>(ukeys.data()) + nnz,
+                        thrust::make_transform_iterator(thrust::counting_iterator<int64_t>(0), DocStart()),
+                        thrust::make_transform_iterator(thrust::counting_iterator<int64_t>(n + 1), DocStart()),
+                        thrust::device_ptr<int64_t>(indptr.data()));
+    DeviceBuffer<int32_t> cols(nnz, s), df(V, s);
+    DeviceBuffer<float> vals(nnz, s);
+    DeviceBuffer<unsigned long long> total(V, s);
+    TMINE_CUDA_CHECK(cudaMemsetAsync(df.data(), 0, V * sizeof(int32_t), s));
+    TMINE_CUDA_CHECK(cudaMemsetAsync(total.data(), 0, V * sizeof(unsigned long long), s));
+    split_keys<<<grid_for(nnz), kBlock, 0, s>>>(ukeys.data(), counts.data(), nnz, cols.data(),
+                                                vals.data(), df.data(), total.data());
+    TMINE_CUDA_LAUNCH_CHECK();
+
+    X.indices.resize(nnz);
+    X.data.resize(nnz);
+    std::vector<unsigned long long> tot(V);
+    indptr.to_host(X.indptr.data());
+    X.indptr[n] = nnz;  // lower_bound of (n << 32) is nnz as well; set for clarity
+    cols.to_host(X.indices.data());
+    vals.to_host(X.data.data());
+    df.to_host(out.df.data());
+    total.to_host(tot.data());
+    TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
+    for (int64_t c = 0; c < V; ++c) out.total[c] = static_cast<int64_t>(tot[c]);
+    return out;
+}
+
+CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
+                int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
+    Resources& r = ctx.cuda();
+    cudaStream_t s = r.stream;
+    const int64_t n = counts.rows, nnz = counts.nnz();
+    CsrMatrix X;
+    X.rows = n;
+    X.cols = n_kept;
+    X.indptr.assign(n + 1, 0);
+    if (nnz == 0) return X;
+    // 1 + ln(count) is tabulated on the host so both paths use the same libm result.
+    std::vector<double> table;
+    if (sublinear_tf) {
+        int64_t max_count = 0;
+        for (float v : counts.data) max_count = std::max<int64_t>(max_count, int64_t(v));
+        table.resize(max_count + 1, 0.0);
+        for (int64_t c = 1; c <= max_count; ++c) table[c] = 1.0 + std::log(double(c));
+    }
+    DeviceBuffer<int64_t> indptr(counts.indptr.data(), n + 1, s);
+    DeviceBuffer<int32_t> cols(counts.indices.data(), nnz, s);
+    DeviceBuffer<float> cnt(counts.data.data(), nnz, s);
+    DeviceBuffer<int32_t> dkeep(keep.data(), keep.size(), s);
+    DeviceBuffer<double> didf(idf.data(), idf.size(), s);
+    DeviceBuffer<double> dtable(table.data(), table.size(), s);
+    DeviceBuffer<int64_t> row_nnz(n + 1, s), out_ptr(n + 1, s);
+    TMINE_CUDA_CHECK(cudaMemsetAsync(row_nnz.data() + n, 0, sizeof(int64_t), s));
+    kept_per_row<<<grid_for(n), kBlock, 0, s>>>(indptr.data(), cols.data(), dkeep.data(), n,
+                                               row_nnz.data());
+    TMINE_CUDA_LAUNCH_CHECK();
+    thrust::exclusive_scan(thrust::cuda::par.on(s), thrust::device_ptr<int64_t>(row_nnz.data()),
+                           thrust::device_ptr<int64_t>(row_nnz.data()) + n + 1,
+                           thrust::device_ptr<int64_t>(out_ptr.data()));
+    out_ptr.to_host(X.indptr.data());
+    TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
+    const int64_t out_nnz = X.indptr[n];
+    DeviceBuffer<int32_t> out_cols(out_nnz, s);
+    DeviceBuffer<float> out_vals(out_nnz, s);
+    weight_rows<<<grid_for(n), kBlock, 0, s>>>(indptr.data(), cols.data(), cnt.data(), dkeep.data(),
+                                               didf.data(), sublinear_tf ? dtable.data() : nullptr,
+                                               n, out_ptr.data(), out_cols.data(), out_vals.data());
+    TMINE_CUDA_LAUNCH_CHECK();
+    X.indices.resize(out_nnz);
+    X.data.resize(out_nnz);
+    out_cols.to_host(X.indices.data());
+    out_vals.to_host(X.data.data());
+    TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
+    return X;
+}
+
+}  // namespace tmine::cuda_impl

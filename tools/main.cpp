@@ -1,0 +1,318 @@
+// The tmine command line: one small function per subcommand; all logic lives in host/ and
+// kernels/ (STYLE.md §8).
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "tmine/context.hpp"
+#include "tmine/corpus.hpp"
+#include "tmine/error.hpp"
+#include "tmine/export.hpp"
+#include "tmine/ingest.hpp"
+#include "tmine/io.hpp"
+#include "tmine/nmf.hpp"
+#include "tmine/topics.hpp"
+#include "tmine/vectorize.hpp"
+
+namespace {
+
+using namespace tmine;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// ---- flags shared by several subcommands ----
+
+struct CommonArgs {
+    std::string device = "auto";
+    int threads = 0;
+    bool quiet = false;
+    Context context() const { return Context::create(parse_device(device), threads, quiet); }
+};
+void add_common(CLI::App* app, CommonArgs& a) {
+    app->add_option("--device", a.device, "auto (GPU when one works, else CPU), cpu or cuda")
+        ->capture_default_str();
+    app->add_option("--threads", a.threads, "CPU threads (0 = all cores)")->capture_default_str();
+    app->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
+}
+
+struct IngestArgs {
+    std::vector<std::string> inputs;
+    std::string format = "auto", text_field = "text", time_field, id_field, author_field;
+    std::string since, until;
+    IngestOptions options(bool quiet) const {
+        IngestOptions o;
+        o.format = parse_input_format(format);
+        o.text_field = text_field;
+        o.time_field = time_field;
+        o.id_field = id_field;
+        o.author_field = author_field;
+        auto when = [](const std::string& s, const char* flag) -> std::optional<int64_t> {
+            if (s.empty()) return std::nullopt;
+            auto t = parse_timestamp(s);
+            if (!t)
+                throw InputError(std::string(flag) + ": '" + s +
+                                 "' is not a date (use e.g. 2021-01-31 or 2021-01-31T12:00:00Z)");
+            return t;
+        };
+        o.since = when(since, "--since");
+        o.until = when(until, "--until");
+        if (o.since && o.until && *o.since >= *o.until)
+            throw InputError("--since must be before --until");
+        o.progress = !quiet;
+        return o;
+    }
+};
+void add_ingest_flags(CLI::App* app, IngestArgs& a) {
+    app->add_option("inputs", a.inputs, "JSON Lines / JSON / CSV files, plain or .gz")
+        ->required()
+        ->check(CLI::ExistingFile);
+    app->add_option("--format", a.format, "auto, jsonl, json or csv")->capture_default_str();
+    app->add_option("--text-field", a.text_field, "field holding the post text (JSON: dotted path)")
+        ->capture_default_str();
+    app->add_option("--time-field", a.time_field, "timestamp field (epoch s/ms, ISO-8601, Twitter)");
+    app->add_option("--id-field", a.id_field, "post id field");
+    app->add_option("--author-field", a.author_field, "author field");
+    app->add_option("--since", a.since, "keep posts at or after this time (UTC)");
+    app->add_option("--until", a.until, "keep posts before this time (UTC)");
+}
+
+struct VectorizeArgs {
+    std::string min_df = "1", max_df = "1.0", stop_words = "english";
+    int64_t max_features = 0;
+    bool sublinear = false;
+    VectorizeOptions options(bool quiet) const {
+        VectorizeOptions o;
+        o.min_df = DfBound::parse(min_df, "--min-df");
+        o.max_df = DfBound::parse(max_df, "--max-df");
+        if (max_features < 0) throw InputError("--max-features must be >= 0");
+        o.max_features = max_features;
+        o.stop_words = load_stop_words(stop_words);
+        o.sublinear_tf = sublinear;
+        o.progress = !quiet;
+        return o;
+    }
+};
+void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
+    app->add_option("--min-df", a.min_df, "drop terms in fewer documents: a count (5) or a proportion (0.001)")
+        ->capture_default_str();
+    app->add_option("--max-df", a.max_df, "drop terms in more documents: a proportion (0.5) or a count")
+        ->capture_default_str();
+    app->add_option("--max-features", a.max_features, "keep only the N most frequent terms (0 = all)")
+        ->capture_default_str();
+    app->add_option("--stop-words", a.stop_words, "english, none, or a file with one word per line")
+        ->capture_default_str();
+    app->add_flag("--sublinear-tf", a.sublinear, "tf = 1 + ln(count)");
+}
+
+struct TopicArgs {
+    int k = 10, iters = 200, top_terms = 20;
+    double tol = 1e-4;
+    uint64_t seed = 0;
+    std::string init = "nndsvda";
+    NmfOptions options(bool quiet) const {
+        NmfOptions o;
+        o.k = k;
+        o.max_iter = iters;
+        o.tol = tol;
+        o.seed = seed;
+        o.init = parse_nmf_init(init);
+        o.progress = !quiet;
+        if (top_terms < 1) throw InputError("--top-terms must be >= 1");
+        return o;
+    }
+};
+void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
+    auto* k = app->add_option("-k,--topics", a.k, "number of topics");
+    if (k_required) k->required();
+    app->add_option("--iters", a.iters, "maximum iterations")->capture_default_str();
+    app->add_option("--tol", a.tol, "stop when the relative error improves less than this over 10 iterations (0 = never)")
+        ->capture_default_str();
+    app->add_option("--seed", a.seed, "seed of the initialisation")->capture_default_str();
+    app->add_option("--init", a.init, "nndsvda, nndsvd or random")->capture_default_str();
+    app->add_option("--top-terms", a.top_terms, "terms listed per topic")->capture_default_str();
+}
+
+// ---- subcommands ----
+
+int cmd_ingest(const IngestArgs& a, const std::string& out, bool quiet) {
+    Corpus corpus;
+    auto t0 = Clock::now();
+    IngestReport rep = ingest(a.inputs, a.options(quiet), corpus);
+    std::fputs(rep.summary().c_str(), stderr);
+    if (corpus.size() == 0) throw InputError("ingest: no record kept; nothing written to " + out);
+    write_corpus(corpus, out);
+    if (!quiet)
+        std::fprintf(stderr, "ingest: wrote %zu documents to %s in %.2f s\n", corpus.size(),
+                     out.c_str(), seconds_since(t0));
+    return 0;
+}
+
+int cmd_vectorize(const CommonArgs& c, const VectorizeArgs& a, const std::string& in,
+                  const std::string& out) {
+    Context ctx = c.context();
+    Corpus corpus = read_corpus(in);
+    Vectorized v = vectorize(ctx, corpus, a.options(c.quiet));
+    write_matrix(v, out);
+    if (!c.quiet)
+        std::fprintf(stderr, "vectorize: wrote %lld x %lld (%lld non-zeros) to %s\n",
+                     (long long)v.X.rows, (long long)v.X.cols, (long long)v.X.nnz(), out.c_str());
+    return 0;
+}
+
+TopicModel fit(const Context& ctx, const Vectorized& v, const TopicArgs& a, bool quiet,
+               CorpusInfo info) {
+    TopicModel model;
+    model.options = a.options(quiet);
+    model.nmf = nmf(ctx, v.X, model.options);
+    model.vocabulary = v.vocabulary;
+    model.corpus = std::move(info);
+    model.corpus.documents = v.X.rows;
+    return model;
+}
+
+int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, const std::string& out) {
+    Context ctx = c.context();
+    Vectorized v = read_matrix(in);
+    CorpusInfo info;
+    info.source = in;
+    TopicModel model = fit(ctx, v, a, c.quiet, info);
+    write_model(model, out);
+    write_file_atomic((fs::path(out) / "topics.json").string(),
+                      topics_json(model, summarize_topics(model, a.top_terms)));
+    if (!c.quiet)
+        std::fprintf(stderr, "topics: k=%d, %d iterations, relative error %.6f on %s; wrote %s\n",
+                     model.nmf.k, model.nmf.iterations, model.nmf.relative_error,
+                     model.nmf.device.c_str(), out.c_str());
+    return 0;
+}
+
+int cmd_export(const std::string& model_dir, const std::string& format, const std::string& out,
+               const std::string& documents, const std::string& corpus_path, int top_terms) {
+    TopicModel model = read_model(model_dir);
+    TopicSummary s = summarize_topics(model, top_terms);
+    if (format == "json")
+        write_file_atomic(out, topics_json(model, s));
+    else if (format == "csv")
+        write_file_atomic(out, topics_csv(s));
+    else
+        throw InputError("--format: expected json or csv, got '" + format + "'");
+    if (!documents.empty()) {
+        Corpus corpus;
+        if (!corpus_path.empty()) corpus = read_corpus(corpus_path);
+        write_file_atomic(documents, documents_csv(s, corpus_path.empty() ? nullptr : &corpus));
+    }
+    return 0;
+}
+
+int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, const TopicArgs& ta,
+            const std::string& outdir) {
+    Context ctx = c.context();
+    make_dirs(outdir);
+    auto path = [&](const char* name) { return (fs::path(outdir) / name).string(); };
+    auto t0 = Clock::now();
+    Corpus corpus;
+    IngestReport rep = ingest(ia.inputs, ia.options(c.quiet), corpus);
+    std::fputs(rep.summary().c_str(), stderr);
+    if (corpus.size() == 0) throw InputError("run: no record kept from the inputs");
+    write_corpus(corpus, path("corpus.tmc"));
+    double t_ingest = seconds_since(t0);
+    t0 = Clock::now();
+    Vectorized v = vectorize(ctx, corpus, va.options(c.quiet));
+    write_matrix(v, path("matrix.tmx"));
+    double t_vec = seconds_since(t0);
+    t0 = Clock::now();
+    CorpusInfo info;
+    info.skipped = static_cast<int64_t>(rep.skipped);
+    info.source = path("corpus.tmc");
+    TopicModel model = fit(ctx, v, ta, c.quiet, info);
+    write_model(model, path("model"));
+    double t_nmf = seconds_since(t0);
+    t0 = Clock::now();
+    TopicSummary s = summarize_topics(model, ta.top_terms);
+    write_file_atomic(path("topics.json"), topics_json(model, s));
+    write_file_atomic(path("topics.csv"), topics_csv(s));
+    write_file_atomic(path("documents.csv"), documents_csv(s, &corpus));
+    double t_export = seconds_since(t0);
+    for (const auto& t : s.topics) {
+        std::printf("topic %2d (%lld docs):", t.id, (long long)t.size);
+        for (size_t r = 0; r < std::min<size_t>(10, t.terms.size()); ++r)
+            std::printf(" %s", t.terms[r].term.c_str());
+        std::printf("\n");
+    }
+    std::fprintf(stderr,
+                 "run: %zu documents, %lld terms, k=%d, relative error %.4f on %s\n"
+                 "run: ingest %.2f s, vectorize %.2f s, topics %.2f s, export %.2f s; wrote %s\n",
+                 corpus.size(), (long long)v.X.cols, model.nmf.k, model.nmf.relative_error,
+                 ctx.description().c_str(), t_ingest, t_vec, t_nmf, t_export,
+                 path("topics.json").c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"tmine: GPU-accelerated text mining, from crawled posts to topics"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "tmine 0.1.0");
+
+    CommonArgs common;
+    IngestArgs ia;
+    VectorizeArgs va;
+    TopicArgs ta;
+    std::string out, input, format = "json", documents, corpus_path;
+
+    auto* ingest_cmd = app.add_subcommand("ingest", "stream JSON Lines / JSON / CSV (.gz) into a corpus file");
+    add_ingest_flags(ingest_cmd, ia);
+    ingest_cmd->add_option("-o,--output", out, "corpus file to write (.tmc)")->required();
+    ingest_cmd->add_flag("-q,--quiet", common.quiet, "no progress on stderr");
+
+    auto* vec_cmd = app.add_subcommand("vectorize", "tokenise and weight a corpus into a TF-IDF matrix");
+    vec_cmd->add_option("corpus", input, "corpus file (.tmc)")->required()->check(CLI::ExistingFile);
+    vec_cmd->add_option("-o,--output", out, "matrix file to write (.tmx)")->required();
+    add_vectorize_flags(vec_cmd, va);
+    add_common(vec_cmd, common);
+
+    auto* topics_cmd = app.add_subcommand("topics", "fit NMF topics on a TF-IDF matrix");
+    topics_cmd->add_option("matrix", input, "matrix file (.tmx)")->required()->check(CLI::ExistingFile);
+    topics_cmd->add_option("-o,--output", out, "model directory to write")->required();
+    add_topic_flags(topics_cmd, ta, true);
+    add_common(topics_cmd, common);
+
+    auto* export_cmd = app.add_subcommand("export", "export a model's topics as JSON or CSV");
+    export_cmd->add_option("model", input, "model directory (from tmine topics)")->required();
+    export_cmd->add_option("--format", format, "json or csv")->capture_default_str();
+    export_cmd->add_option("-o,--output", out, "file to write")->required();
+    export_cmd->add_option("--documents", documents, "also write each document's dominant topic (CSV)");
+    export_cmd->add_option("--corpus", corpus_path, "corpus file, to put ids and times in --documents");
+    export_cmd->add_option("--top-terms", ta.top_terms, "terms listed per topic")->capture_default_str();
+
+    auto* run_cmd = app.add_subcommand("run", "ingest, vectorize, fit topics and export in one go");
+    add_ingest_flags(run_cmd, ia);
+    add_vectorize_flags(run_cmd, va);
+    add_topic_flags(run_cmd, ta, true);
+    add_common(run_cmd, common);
+    run_cmd->add_option("-o,--output", out, "output directory")->required();
+
+    CLI11_PARSE(app, argc, argv);
+    try {
+        if (*ingest_cmd) return cmd_ingest(ia, out, common.quiet);
+        if (*vec_cmd) return cmd_vectorize(common, va, input, out);
+        if (*topics_cmd) return cmd_topics(common, ta, input, out);
+        if (*export_cmd) return cmd_export(input, format, out, documents, corpus_path, ta.top_terms);
+        if (*run_cmd) return cmd_run(common, ia, va, ta, out);
+    } catch (const tmine::Error& e) {
+        std::fprintf(stderr, "tmine: error: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tmine: internal error: %s\n", e.what());
+        return 2;
+    }
+    return 0;
+}
