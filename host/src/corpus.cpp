@@ -1,0 +1,122 @@
+// The .tmc corpus file: see docs/formats.md for the layout.
+#include "tmine/corpus.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "tmine/error.hpp"
+#include "tmine/io.hpp"
+
+namespace tmine {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the .tmc format is little endian and written with raw copies");
+
+constexpr char kMagic[4] = {'T', 'M', 'C', '1'};
+constexpr uint32_t kVersion = 1;
+
+void write_strings(AtomicFile& f, const StringColumn& c) {
+    f.write_vector(c.offsets);
+    f.write_pod<uint64_t>(c.arena.size());
+    f.write(c.arena);
+}
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) {
+    throw InputError(path + ": not a valid tmine corpus: " + what);
+}
+
+StringColumn read_strings(BinaryReader& r, uint64_t rows, const char* offsets_what,
+                          const char* arena_what) {
+    StringColumn c;
+    c.offsets = r.read_vector<uint64_t>(offsets_what, rows + 1);
+    if (c.offsets.size() != rows + 1)
+        bad(r.path(), std::string(offsets_what) + ": " + std::to_string(c.offsets.size()) +
+                          " offsets for " + std::to_string(rows) + " rows");
+    const uint64_t n = r.read_pod<uint64_t>(arena_what);
+    if (n > r.remaining()) r.fail(arena_what);
+    c.arena.resize(n);
+    if (n) r.read(c.arena.data(), n, arena_what);
+    if (c.offsets.front() != 0) bad(r.path(), std::string(offsets_what) + " do not start at 0");
+    for (size_t i = 1; i < c.offsets.size(); ++i)
+        if (c.offsets[i] < c.offsets[i - 1])
+            bad(r.path(), std::string(offsets_what) + " decrease at row " + std::to_string(i - 1));
+    if (c.offsets.back() != n)
+        bad(r.path(), std::string(offsets_what) + " end at " + std::to_string(c.offsets.back()) +
+                          " but the arena holds " + std::to_string(n) + " bytes");
+    return c;
+}
+
+}  // namespace
+
+void write_corpus(const Corpus& corpus, const std::string& path) {
+    const uint64_t rows = corpus.size();
+    TMINE_ASSERT(corpus.text.size() == rows && corpus.ids.size() == rows &&
+                     corpus.authors.size() == rows && corpus.source.size() == rows,
+                 "corpus columns differ in length");
+    AtomicFile f(path);
+    f.write(kMagic, sizeof kMagic);
+    f.write_pod(kVersion);
+    f.write_pod(rows);
+    write_strings(f, corpus.text);
+    write_strings(f, corpus.ids);
+    write_strings(f, corpus.authors);
+    f.write_vector(corpus.time);
+    f.write_vector(corpus.source);
+    f.write_pod<uint64_t>(corpus.sources.size());
+    for (const std::string& s : corpus.sources) {
+        f.write_pod<uint64_t>(s.size());
+        f.write(s);
+    }
+    f.write(kMagic, sizeof kMagic);  // trailer: a cut file never reads as complete
+    f.commit();
+}
+
+Corpus read_corpus(const std::string& path) {
+    BinaryReader r(path);
+    char magic[4];
+    r.read(magic, sizeof magic, "magic");
+    if (std::memcmp(magic, kMagic, sizeof magic) != 0)
+        bad(path, "bad magic (expected \"TMC1\"; is this a corpus written by tmine ingest?)");
+    const uint32_t version = r.read_pod<uint32_t>("version");
+    if (version != kVersion)
+        bad(path, "format version " + std::to_string(version) + ", this build reads version " +
+                      std::to_string(kVersion));
+    const uint64_t rows = r.read_pod<uint64_t>("row count");
+    // Every row needs at least 3 offsets (8 bytes each), a time and a source.
+    if (rows > r.remaining() / 36) r.fail("row count");
+
+    Corpus c;
+    c.text = read_strings(r, rows, "text offsets", "text arena");
+    c.ids = read_strings(r, rows, "id offsets", "id arena");
+    c.authors = read_strings(r, rows, "author offsets", "author arena");
+    c.time = r.read_vector<int64_t>("time column", rows);
+    if (c.time.size() != rows)
+        bad(path, "time column has " + std::to_string(c.time.size()) + " rows, expected " +
+                      std::to_string(rows));
+    c.source = r.read_vector<uint32_t>("source column", rows);
+    if (c.source.size() != rows)
+        bad(path, "source column has " + std::to_string(c.source.size()) + " rows, expected " +
+                      std::to_string(rows));
+    const uint64_t n_sources = r.read_pod<uint64_t>("source table size");
+    if (n_sources > r.remaining() / 8) r.fail("source table size");
+    c.sources.resize(n_sources);
+    for (std::string& s : c.sources) {
+        const uint64_t len = r.read_pod<uint64_t>("source name length");
+        if (len > r.remaining()) r.fail("source name");
+        s.resize(len);
+        if (len) r.read(s.data(), len, "source name");
+    }
+    for (size_t i = 0; i < rows; ++i)
+        if (c.source[i] >= n_sources)
+            bad(path, "row " + std::to_string(i) + " names source " + std::to_string(c.source[i]) +
+                          " of " + std::to_string(n_sources));
+    r.read(magic, sizeof magic, "trailer");
+    if (std::memcmp(magic, kMagic, sizeof magic) != 0) bad(path, "bad trailer");
+    if (r.remaining() != 0)
+        bad(path, std::to_string(r.remaining()) + " unexpected bytes after the trailer");
+    return c;
+}
+
+}  // namespace tmine

@@ -1,0 +1,166 @@
+// The .tmc corpus file: round trips (hand-made and real data), and every way a file can be
+// cut or corrupted raising InputError that names the file.
+#include "tmine/corpus.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "test_util.hpp"
+#include "tmine/error.hpp"
+#include "tmine/ingest.hpp"
+
+namespace tmine {
+namespace {
+
+using test::TempDir;
+
+void expect_equal(const Corpus& a, const Corpus& b) {
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(a.text.offsets, b.text.offsets);
+    EXPECT_EQ(a.text.arena, b.text.arena);
+    EXPECT_EQ(a.ids.offsets, b.ids.offsets);
+    EXPECT_EQ(a.ids.arena, b.ids.arena);
+    EXPECT_EQ(a.authors.offsets, b.authors.offsets);
+    EXPECT_EQ(a.authors.arena, b.authors.arena);
+    EXPECT_EQ(a.time, b.time);
+    EXPECT_EQ(a.source, b.source);
+    EXPECT_EQ(a.sources, b.sources);
+}
+
+Corpus small_corpus() {
+    Corpus c;
+    c.sources = {"a.jsonl", "b.csv.gz"};
+    c.add("first post", 1596240000, "t1_a", "alice", 0);
+    c.add("", kNoTime, "", "", 0);  // empty text, no time, unmapped id and author
+    c.add("caf\xC3\xA9 \xF0\x9F\x98\x80\nsecond line", -5, "42", "bob", 1);
+    return c;
+}
+
+std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+/// read_corpus(path) must throw InputError whose message names the path.
+/// `says`: a part of the message that tells what is wrong.
+void expect_input_error(const std::string& path, const std::string& what,
+                        const std::string& says = "") {
+    try {
+        read_corpus(path);
+        ADD_FAILURE() << what << ": expected InputError";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << what << ": " << e.what();
+        EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << what << ": " << e.what();
+    }
+}
+
+TEST(Corpus, RoundTrip) {
+    TempDir tmp;
+    const Corpus c = small_corpus();
+    write_corpus(c, tmp.file("c.tmc"));
+    const Corpus r = read_corpus(tmp.file("c.tmc"));
+    expect_equal(c, r);
+    EXPECT_EQ(r.text[2], "caf\xC3\xA9 \xF0\x9F\x98\x80\nsecond line");
+    EXPECT_EQ(r.time[1], kNoTime);
+}
+
+TEST(Corpus, EmptyRoundTrip) {
+    TempDir tmp;
+    const Corpus c;
+    write_corpus(c, tmp.file("empty.tmc"));
+    const Corpus r = read_corpus(tmp.file("empty.tmc"));
+    expect_equal(c, r);
+    EXPECT_EQ(r.size(), 0u);
+}
+
+TEST(Corpus, OverwriteLeavesNoTempFile) {
+    TempDir tmp;
+    write_corpus(small_corpus(), tmp.file("c.tmc"));
+    write_corpus(Corpus(), tmp.file("c.tmc"));
+    EXPECT_EQ(read_corpus(tmp.file("c.tmc")).size(), 0u);
+    size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(tmp.path)) {
+        (void)e;
+        ++files;
+    }
+    EXPECT_EQ(files, 1u);
+}
+
+TEST(Corpus, EveryTruncationIsAnInputError) {
+    TempDir tmp;
+    write_corpus(small_corpus(), tmp.file("c.tmc"));
+    const std::string bytes = read_bytes(tmp.file("c.tmc"));
+    const std::string cut = tmp.file("cut.tmc");
+    for (size_t n = 0; n < bytes.size(); ++n) {
+        write_bytes(cut, bytes.substr(0, n));
+        expect_input_error(cut, "cut at " + std::to_string(n));
+    }
+    write_bytes(cut, bytes + "x");
+    expect_input_error(cut, "trailing byte", "1 unexpected bytes after the trailer");
+}
+
+TEST(Corpus, CorruptionsAreInputErrors) {
+    TempDir tmp;
+    const std::string path = tmp.file("c.tmc");
+    write_corpus(small_corpus(), path);
+    const std::string good = read_bytes(path);
+    const std::string bad = tmp.file("bad.tmc");
+    auto patched = [&](size_t at, const void* v, size_t n) {
+        std::string b = good;
+        std::memcpy(&b[at], v, n);
+        write_bytes(bad, b);
+    };
+    patched(0, "XXXX", 4);
+    expect_input_error(bad, "magic", "bad magic");
+    const uint32_t v2 = 2;
+    patched(4, &v2, 4);
+    expect_input_error(bad, "version", "format version 2");
+    // Layout: magic(4) version(4) rows(8) | text offsets: count(8) then 4 offsets.
+    const uint64_t rows = 1000000;
+    patched(8, &rows, 8);
+    expect_input_error(bad, "row count", "row count");
+    const uint64_t decreasing = 100;  // text offsets[1] beyond offsets[2] (= 10)
+    patched(16 + 8 + 8, &decreasing, 8);
+    expect_input_error(bad, "offsets decrease", "text offsets decrease at row 1");
+    const uint64_t nonzero = 1;
+    patched(16 + 8, &nonzero, 8);
+    expect_input_error(bad, "offsets[0] != 0", "text offsets do not start at 0");
+    // The last source index (uint32 just before the source table and trailer) out of range.
+    const size_t sources_table = 8 + 8 + 7 + 8 + 8 + 4;  // count, "a.jsonl", "b.csv.gz", trailer
+    const uint32_t out_of_range = 2;
+    patched(good.size() - sources_table - 4, &out_of_range, 4);
+    expect_input_error(bad, "source index", "row 2 names source 2 of 2");
+    write_bytes(bad, "not a corpus at all");
+    expect_input_error(bad, "text file");
+}
+
+TEST(Corpus, MissingFileIsAnIoError) {
+    TempDir tmp;
+    EXPECT_THROW(read_corpus(tmp.file("nope.tmc")), IoError);
+    EXPECT_THROW(write_corpus(Corpus(), tmp.file("no-dir/c.tmc")), IoError);
+}
+
+TEST(Corpus, RealDataRoundTrip) {
+    TMINE_REQUIRE_DATA("twcs-customer-support-sample.csv.gz");
+    IngestOptions o;
+    o.text_field = "text";
+    o.time_field = "created_at";
+    o.id_field = "tweet_id";
+    o.author_field = "author_id";
+    Corpus c;
+    ingest({test::data_file("twcs-customer-support-sample.csv.gz")}, o, c);
+    ASSERT_EQ(c.size(), 5000u);
+    TempDir tmp;
+    write_corpus(c, tmp.file("twcs.tmc"));
+    expect_equal(c, read_corpus(tmp.file("twcs.tmc")));
+}
+
+}  // namespace
+}  // namespace tmine
