@@ -23,8 +23,8 @@ __global__ void mu_update(float* __restrict__ F, const float* __restrict__ num,
                           const float* __restrict__ den, int64_t len, float eps) {
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < len;
          i += int64_t(gridDim.x) * blockDim.x) {
-        float d = den[i];
-        F[i] *= num[i] / (d == 0.0f ? eps : d);
+        float d = den[i];  // same operation order as the CPU (see nmf_cpu.cpp)
+        F[i] = (F[i] * num[i]) / (d == 0.0f ? eps : d);
     }
 }
 

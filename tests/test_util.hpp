@@ -44,3 +44,65 @@ struct TempDir {
             GTEST_SKIP() << "real corpus " << ::tmine::test::data_file(name)        \
                          << " not found (set TMINE_DATA)";                          \
     } while (0)
+
+#include <zlib.h>
+
+#include <fstream>
+#include <string_view>
+
+#include "tmine/corpus.hpp"
+#include "tmine/ingest.hpp"
+
+namespace tmine::test {
+
+inline const char* kReddit = "reddit-comments-2020-08_2022-07.jsonl.gz";
+
+/// The first `n` lines of a gzip file, written to `out` as plain text.
+inline void gz_head(const std::string& gz, size_t n, const std::string& out) {
+    gzFile f = gzopen(gz.c_str(), "rb");
+    ASSERT_NE(f, nullptr) << gz;
+    std::ofstream o(out, std::ios::binary);
+    std::vector<char> line(1 << 20);
+    for (size_t i = 0; i < n && gzgets(f, line.data(), int(line.size())); ++i) o << line.data();
+    gzclose(f);
+}
+
+/// The first `n` Reddit comments (field body) ingested into a Corpus.
+inline Corpus reddit_head(size_t n) {
+    TempDir dir;
+    std::string path = dir.file("head.jsonl");
+    gz_head(data_file(kReddit), n, path);
+    IngestOptions o;
+    o.text_field = "body";
+    o.time_field = "created_utc";
+    o.author_field = "subreddit";
+    Corpus c;
+    ingest({path}, o, c);
+    return c;
+}
+
+}  // namespace tmine::test
+
+#include "tmine/context.hpp"
+#include "tmine/error.hpp"
+
+namespace tmine::test {
+/// A CUDA context, or the reason there is none.
+inline bool cuda_context(Context& ctx, std::string& why) {
+    try {
+        ctx = Context::create(Device::Cuda, 0, true);
+        return true;
+    } catch (const DeviceError& e) {
+        why = e.what();
+        return false;
+    }
+}
+}  // namespace tmine::test
+
+/// Skips a CUDA-vs-CPU test with the reason when no GPU can be used here.
+#define TMINE_REQUIRE_CUDA(ctx)                                                     \
+    ::tmine::Context ctx = ::tmine::Context::cpu();                                 \
+    do {                                                                            \
+        std::string why_;                                                           \
+        if (!::tmine::test::cuda_context(ctx, why_)) GTEST_SKIP() << why_;          \
+    } while (0)

@@ -264,8 +264,10 @@ void nmf_mu(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
     auto update = [&](float* F, const float* num, const float* den, int64_t len) {
 #pragma omp parallel for num_threads(T) schedule(static)
         for (int64_t i = 0; i < len; ++i) {
+            // (F * num) / den, not F * (num / den): den >= F * (a positive Gram diagonal),
+            // so the quotient stays finite when F and den shrink towards denormals.
             float d = den[i] == 0.0f ? eps : den[i];
-            F[i] *= num[i] / d;
+            F[i] = (F[i] * num[i]) / d;
         }
     };
     auto t0 = Clock::now();

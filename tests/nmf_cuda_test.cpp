@@ -1,0 +1,62 @@
+// CUDA twin of NMF vs the CPU reference from the same initialisation on a real matrix
+// (labelled gpu; skipped without a GPU). Float32 sums run in different orders on the two
+// devices, so errors and factors are compared with a relative tolerance.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "test_util.hpp"
+#include "tmine/error.hpp"
+#include "tmine/nmf.hpp"
+
+using namespace tmine;
+using namespace tmine::test;
+
+TEST(NmfCuda, AgreesWithCpuOnRealMatrix) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(20000);
+    VectorizeOptions vo;
+    vo.stop_words = load_stop_words("english");
+    vo.min_df = DfBound::parse("5", "--min-df");
+    vo.max_df = DfBound::parse("0.5", "--max-df");
+    auto v = vectorize(Context::cpu(), c, vo);
+    NmfOptions o;
+    o.k = 20;
+    o.max_iter = 40;
+    o.tol = 0;
+    NmfModel cpu = nmf(Context::cpu(), v.X, o);
+    NmfModel cuda = nmf(gpu, v.X, o);
+    EXPECT_EQ(cuda.device, "cuda");
+    ASSERT_EQ(cpu.errors.size(), cuda.errors.size());
+    for (size_t i = 0; i < cpu.errors.size(); ++i)
+        EXPECT_NEAR(cuda.errors[i], cpu.errors[i], 1e-4 * cpu.errors[i]) << "iteration " << i + 1;
+    for (size_t i = 1; i < cuda.errors.size(); ++i)
+        EXPECT_LE(cuda.errors[i], cuda.errors[i - 1] * (1 + 1e-6));
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < cpu.H.size(); ++i) {
+        diff += double(cpu.H[i] - cuda.H[i]) * (cpu.H[i] - cuda.H[i]);
+        norm += double(cpu.H[i]) * cpu.H[i];
+    }
+    EXPECT_LT(std::sqrt(diff / norm), 1e-2) << "H from the GPU drifts from the CPU's";
+    EXPECT_NEAR(nmf_relative_error(Context::cpu(), v.X, cuda.W, cuda.H, o.k), cuda.relative_error,
+                1e-4);
+}
+
+TEST(NmfCuda, ToleranceStopsAtTheSameCheckpoint) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(5000);
+    VectorizeOptions vo;
+    vo.stop_words = load_stop_words("english");
+    vo.min_df = DfBound::parse("3", "--min-df");
+    auto v = vectorize(Context::cpu(), c, vo);
+    NmfOptions o;
+    o.k = 10;
+    o.max_iter = 500;
+    o.tol = 1e-3;
+    NmfModel cpu = nmf(Context::cpu(), v.X, o);
+    NmfModel cuda = nmf(gpu, v.X, o);
+    EXPECT_EQ(cpu.iterations % 10, 0);
+    EXPECT_NEAR(cuda.iterations, cpu.iterations, 10);
+}

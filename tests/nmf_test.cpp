@@ -1,0 +1,250 @@
+// NMF (CPU reference): monotone loss, agreement with an independent float64 dense
+// reference on a real matrix, the sparse error formula, argument checks, determinism.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "test_util.hpp"
+#include "tmine/error.hpp"
+#include "tmine/nmf.hpp"
+#include "tmine/topics.hpp"
+
+using namespace tmine;
+using namespace tmine::test;
+
+namespace {
+
+/// TF-IDF of the first 600 real comments (english stop words, min_df 3): small enough for a
+/// dense float64 reference.
+const Vectorized& small_matrix() {
+    static Vectorized v = [] {
+        Corpus c = reddit_head(600);
+        VectorizeOptions o;
+        o.stop_words = load_stop_words("english");
+        o.min_df = DfBound::parse("3", "--min-df");
+        return vectorize(Context::cpu(), c, o);
+    }();
+    return v;
+}
+
+std::vector<double> dense(const CsrMatrix& X) {
+    std::vector<double> D(X.rows * X.cols, 0.0);
+    for (int64_t i = 0; i < X.rows; ++i)
+        for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p) D[i * X.cols + X.indices[p]] = X.data[p];
+    return D;
+}
+
+/// ||X - W H||_F / ||X||_F in float64, forming W H.
+double dense_error(const std::vector<double>& X, const std::vector<double>& W,
+                   const std::vector<double>& H, int64_t n, int64_t m, int k) {
+    double e = 0, x = 0;
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < m; ++c) {
+            double wh = 0;
+            for (int j = 0; j < k; ++j) wh += W[i * k + j] * H[j * m + c];
+            double d = X[i * m + c] - wh;
+            e += d * d;
+            x += X[i * m + c] * X[i * m + c];
+        }
+    return std::sqrt(e / x);
+}
+
+/// Textbook multiplicative updates in float64 on dense matrices (W then H).
+void dense_mu(const std::vector<double>& X, std::vector<double>& W, std::vector<double>& H,
+              int64_t n, int64_t m, int k) {
+    const double eps = std::numeric_limits<float>::epsilon();
+    std::vector<double> HHt(k * k, 0), num(n * k), WtW(k * k), numH(k * m);
+    for (int a = 0; a < k; ++a)
+        for (int b = 0; b < k; ++b) {
+            double s = 0;
+            for (int64_t c = 0; c < m; ++c) s += H[a * m + c] * H[b * m + c];
+            HHt[a * k + b] = s;
+        }
+    for (int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < k; ++j) {
+            double s = 0, d = 0;
+            for (int64_t c = 0; c < m; ++c) s += X[i * m + c] * H[j * m + c];
+            for (int b = 0; b < k; ++b) d += W[i * k + b] * HHt[b * k + j];
+            num[i * k + j] = s / (d == 0 ? eps : d);
+        }
+    for (int64_t i = 0; i < n * k; ++i) W[i] *= num[i];
+    for (int a = 0; a < k; ++a)
+        for (int b = 0; b < k; ++b) {
+            double s = 0;
+            for (int64_t i = 0; i < n; ++i) s += W[i * k + a] * W[i * k + b];
+            WtW[a * k + b] = s;
+        }
+    for (int j = 0; j < k; ++j)
+        for (int64_t c = 0; c < m; ++c) {
+            double s = 0, d = 0;
+            for (int64_t i = 0; i < n; ++i) s += W[i * k + j] * X[i * m + c];
+            for (int b = 0; b < k; ++b) d += WtW[j * k + b] * H[b * m + c];
+            numH[j * m + c] = s / (d == 0 ? eps : d);
+        }
+    for (int64_t i = 0; i < k * m; ++i) H[i] *= numH[i];
+}
+
+}  // namespace
+
+TEST(Nmf, LossNeverIncreasesUnderMultiplicativeUpdates) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    for (auto init : {NmfInit::Nndsvda, NmfInit::Random}) {
+        NmfOptions o;
+        o.k = 8;
+        o.max_iter = 60;
+        o.tol = 0;
+        o.init = init;
+        NmfModel m = nmf(Context::cpu(), v.X, o);
+        ASSERT_EQ(m.iterations, 60);
+        ASSERT_EQ(m.errors.size(), 60u);
+        for (size_t i = 1; i < m.errors.size(); ++i)
+            EXPECT_LE(m.errors[i], m.errors[i - 1] * (1 + 1e-6)) << "iteration " << i + 1;
+        EXPECT_LT(m.errors.back(), m.errors.front());
+        for (float w : m.W) ASSERT_GE(w, 0.0f);
+        for (float h : m.H) ASSERT_GE(h, 0.0f);
+    }
+}
+
+TEST(Nmf, MatchesFloat64DenseReference) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    const int64_t n = v.X.rows, m = v.X.cols;
+    const int k = 6, iters = 25;
+    ASSERT_LT(n * m, 3'000'000) << "the reference is dense";
+    NmfOptions o;
+    o.k = k;
+    o.max_iter = iters;
+    o.tol = 0;
+    std::vector<float> W0, H0;
+    Context ctx = Context::cpu();
+    nmf_init(ctx, v.X, o, W0, H0);
+    std::vector<double> W(W0.begin(), W0.end()), H(H0.begin(), H0.end());
+    std::vector<double> X = dense(v.X);
+    std::vector<double> ref_errors;
+    for (int it = 0; it < iters; ++it) {
+        dense_mu(X, W, H, n, m, k);
+        ref_errors.push_back(dense_error(X, W, H, n, m, k));
+    }
+    NmfModel fit = nmf(ctx, v.X, o);
+    ASSERT_EQ(fit.errors.size(), ref_errors.size());
+    for (int it = 0; it < iters; ++it)
+        EXPECT_NEAR(fit.errors[it], ref_errors[it], 2e-5 * ref_errors[it]) << "iteration " << it + 1;
+    // And the factors themselves agree with the float64 run.
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < W.size(); ++i) {
+        diff += (fit.W[i] - W[i]) * (fit.W[i] - W[i]);
+        norm += W[i] * W[i];
+    }
+    EXPECT_LT(std::sqrt(diff / norm), 1e-3);
+}
+
+TEST(Nmf, SparseErrorFormulaEqualsDenseError) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    NmfOptions o;
+    o.k = 5;
+    o.init = NmfInit::Random;
+    o.seed = 7;
+    std::vector<float> W, H;
+    nmf_init(Context::cpu(), v.X, o, W, H);
+    double sparse = nmf_relative_error(Context::cpu(), v.X, W, H, o.k);
+    double ref = dense_error(dense(v.X), std::vector<double>(W.begin(), W.end()),
+                             std::vector<double>(H.begin(), H.end()), v.X.rows, v.X.cols, o.k);
+    EXPECT_NEAR(sparse, ref, 1e-6);
+}
+
+TEST(Nmf, ToleranceStopsEarlyAndSeedsReproduce) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    NmfOptions o;
+    o.k = 8;
+    o.max_iter = 1000;
+    o.tol = 1e-3;
+    o.init = NmfInit::Random;
+    o.seed = 42;
+    NmfModel a = nmf(Context::cpu(), v.X, o);
+    EXPECT_LT(a.iterations, 1000);
+    EXPECT_EQ(a.iterations % 10, 0) << "the tolerance is checked every 10 iterations";
+    NmfModel b = nmf(Context::cpu(), v.X, o);
+    EXPECT_EQ(a.W, b.W) << "same seed, same CPU result bit for bit";
+    EXPECT_EQ(a.H, b.H);
+    o.seed = 43;
+    NmfModel c = nmf(Context::cpu(), v.X, o);
+    EXPECT_NE(a.H, c.H);
+}
+
+TEST(Nmf, KOutsideWhatTheDataAllowsIsAClearError) {
+    CsrMatrix X;
+    X.rows = 2;
+    X.cols = 3;
+    X.indptr = {0, 2, 3};
+    X.indices = {0, 2, 1};
+    X.data = {0.5f, 0.5f, 1.0f};
+    NmfOptions o;
+    o.k = 3;
+    try {
+        nmf(Context::cpu(), X, o);
+        FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("between 1 and 2"), std::string::npos) << e.what();
+    }
+    o.k = 0;
+    EXPECT_THROW(nmf(Context::cpu(), X, o), InputError);
+    CsrMatrix empty;
+    empty.rows = 3;
+    empty.cols = 3;
+    empty.indptr = {0, 0, 0, 0};
+    o.k = 1;
+    EXPECT_THROW(nmf(Context::cpu(), empty, o), InputError);
+}
+
+TEST(Nmf, NndsvdaInitIsPositiveAndNndsvdKeepsZeros) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    NmfOptions o;
+    o.k = 6;
+    std::vector<float> W, H;
+    o.init = NmfInit::Nndsvda;
+    nmf_init(Context::cpu(), v.X, o, W, H);
+    for (float w : W) ASSERT_GT(w, 0.0f);
+    o.init = NmfInit::Nndsvd;
+    nmf_init(Context::cpu(), v.X, o, W, H);
+    size_t zeros = 0;
+    for (float w : W) {
+        ASSERT_GE(w, 0.0f);
+        zeros += w == 0.0f;
+    }
+    EXPECT_GT(zeros, 0u);
+    // The first NNDSVD component approximates the leading singular pair: the initial error
+    // is well below that of the all-zero model (1.0).
+    EXPECT_LT(nmf_relative_error(Context::cpu(), v.X, W, H, o.k), 0.99);
+}
+
+TEST(Topics, SummaryTermsSizesAndModelRoundTrip) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    TopicModel model;
+    model.options.k = 5;
+    model.options.max_iter = 30;
+    model.nmf = nmf(Context::cpu(), v.X, model.options);
+    model.vocabulary = v.vocabulary;
+    model.corpus.documents = v.X.rows;
+    TopicSummary s = summarize_topics(model, 20);
+    ASSERT_EQ(s.topics.size(), 5u);
+    int64_t sized = 0, nonzero_rows = 0;
+    for (auto& t : s.topics) {
+        ASSERT_EQ(t.terms.size(), 20u);
+        for (size_t r = 1; r < t.terms.size(); ++r) EXPECT_GE(t.terms[r - 1].weight, t.terms[r].weight);
+        sized += t.size;
+    }
+    for (int64_t d = 0; d < v.X.rows; ++d) nonzero_rows += s.dominant[d] >= 0;
+    EXPECT_EQ(sized, nonzero_rows);
+    TempDir dir;
+    write_model(model, dir.file("model"));
+    TopicModel back = read_model(dir.file("model"));
+    EXPECT_EQ(back.nmf.W, model.nmf.W);
+    EXPECT_EQ(back.nmf.H, model.nmf.H);
+    EXPECT_EQ(back.vocabulary, model.vocabulary);
+    EXPECT_EQ(back.nmf.errors, model.nmf.errors);
+}

@@ -1,0 +1,188 @@
+// Vectorize: the tokenizer and TF-IDF against scikit-learn's TfidfVectorizer on real comments.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "test_util.hpp"
+#include "tmine/error.hpp"
+#include "tmine/vectorize.hpp"
+
+using namespace tmine;
+using namespace tmine::test;
+
+namespace {
+
+struct Expected {
+    int64_t rows = 0, cols = 0, nnz = 0;
+    std::vector<std::string> vocab;
+    std::vector<int64_t> indptr;
+    std::vector<int32_t> indices;
+    std::vector<double> data;
+};
+
+Expected read_fixture(const std::string& name) {
+    gzFile f = gzopen(fixture(name).c_str(), "rb");
+    EXPECT_NE(f, nullptr) << name;
+    std::string text;
+    char buf[1 << 16];
+    int got;
+    while ((got = gzread(f, buf, sizeof buf)) > 0) text.append(buf, got);
+    gzclose(f);
+    std::istringstream in(text);
+    Expected e;
+    in >> e.rows >> e.cols >> e.nnz;
+    std::string line;
+    std::getline(in, line);
+    for (int64_t c = 0; c < e.cols; ++c) {
+        std::getline(in, line);
+        e.vocab.push_back(line);
+    }
+    e.indptr.resize(e.rows + 1);
+    for (auto& p : e.indptr) in >> p;
+    e.indices.resize(e.nnz);
+    e.data.resize(e.nnz);
+    for (int64_t i = 0; i < e.nnz; ++i) in >> e.indices[i] >> e.data[i];
+    return e;
+}
+
+void expect_matches_sklearn(const Vectorized& v, const Expected& e) {
+    ASSERT_EQ(v.X.rows, e.rows);
+    ASSERT_EQ(v.X.cols, e.cols);
+    ASSERT_EQ(v.vocabulary.size(), e.vocab.size());
+    for (size_t c = 0; c < e.vocab.size(); ++c)
+        ASSERT_EQ(v.vocabulary[c], e.vocab[c]) << "vocabulary differs at column " << c;
+    ASSERT_EQ(v.X.indptr, e.indptr);
+    ASSERT_EQ(v.X.indices, e.indices);
+    double worst = 0;
+    for (int64_t i = 0; i < e.nnz; ++i)
+        worst = std::max(worst, std::abs(v.X.data[i] - e.data[i]) / e.data[i]);
+    EXPECT_LT(worst, 1e-6) << "largest relative difference to scikit-learn";
+}
+
+class SklearnTfidf : public ::testing::Test {
+protected:
+    void SetUp() override {
+        TMINE_REQUIRE_DATA(kReddit);
+        if (corpus_.size() == 0) corpus_ = reddit_head(2000);
+        ASSERT_EQ(corpus_.size(), 2000u);
+    }
+    static Corpus corpus_;
+};
+Corpus SklearnTfidf::corpus_;
+
+}  // namespace
+
+TEST_F(SklearnTfidf, DefaultSettings) {
+    VectorizeOptions o;  // scikit-learn defaults: no stop words, min_df 1, max_df 1.0
+    auto v = vectorize(Context::cpu(), corpus_, o);
+    expect_matches_sklearn(v, read_fixture("tfidf_reddit2000_default.txt.gz"));
+}
+
+TEST_F(SklearnTfidf, EnglishStopWordsDfLimitsSublinear) {
+    VectorizeOptions o;
+    o.stop_words = load_stop_words("english");
+    o.min_df = DfBound::parse("2", "--min-df");
+    o.max_df = DfBound::parse("0.5", "--max-df");
+    o.sublinear_tf = true;
+    auto v = vectorize(Context::cpu(), corpus_, o);
+    expect_matches_sklearn(v, read_fixture("tfidf_reddit2000_english.txt.gz"));
+}
+
+TEST_F(SklearnTfidf, ProportionMinDfAndMaxFeatures) {
+    VectorizeOptions o;
+    auto e = read_fixture("tfidf_reddit2000_maxfeat.txt.gz");
+    o.min_df = DfBound::parse("0.001", "--min-df");
+    o.max_features = e.cols;  // the generator picked a cut with no tie in term totals
+    auto v = vectorize(Context::cpu(), corpus_, o);
+    expect_matches_sklearn(v, e);
+}
+
+TEST_F(SklearnTfidf, ThreadCountDoesNotChangeTheResult) {
+    VectorizeOptions o;
+    auto a = vectorize(Context::cpu(1), corpus_, o);
+    auto b = vectorize(Context::cpu(2), corpus_, o);
+    EXPECT_EQ(a.vocabulary, b.vocabulary);
+    EXPECT_EQ(a.X.indptr, b.X.indptr);
+    EXPECT_EQ(a.X.indices, b.X.indices);
+    EXPECT_EQ(a.X.data, b.X.data);
+}
+
+TEST(Tokenize, SklearnTokenRuleUnicodeAware) {
+    std::vector<std::string> t;
+    tokenize("Hello, WORLD! l'été Ça_va 42 a x2 naïve ÉCOLE — 東京タワー", t);
+    std::vector<std::string> want = {"hello", "world", "été", "ça_va", "42", "x2", "naïve",
+                                     "école", "東京タワー"};
+    EXPECT_EQ(t, want);
+}
+
+TEST(Tokenize, PunctuationEmojiAndUrlsSplit) {
+    std::vector<std::string> t;
+    tokenize("see https://www.example.com/a-b?x=1 😀😀 #tag @user", t);
+    std::vector<std::string> want = {"see", "https", "www", "example", "com", "tag", "user"};
+    EXPECT_EQ(t, want);
+}
+
+TEST(Vectorize, EmptyCorpusIsAClearError) {
+    Corpus c;
+    EXPECT_THROW(vectorize(Context::cpu(), c, VectorizeOptions{}), InputError);
+}
+
+TEST(Vectorize, PruningEverythingIsAClearError) {
+    Corpus c;
+    c.add("only once words here", kNoTime, "", "", 0);
+    c.add("other distinct tokens", kNoTime, "", "", 0);
+    c.sources.push_back("x");
+    VectorizeOptions o;
+    o.min_df = DfBound::parse("2", "--min-df");
+    try {
+        vectorize(Context::cpu(), c, o);
+        FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("no terms remain"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Vectorize, DfBoundParsing) {
+    EXPECT_FALSE(DfBound::parse("5", "--min-df").proportion);
+    EXPECT_TRUE(DfBound::parse("0.5", "--max-df").proportion);
+    EXPECT_TRUE(DfBound::parse("1.0", "--max-df").proportion);
+    EXPECT_EQ(DfBound::parse("0.5", "--max-df").to_count(11, false), 5);
+    EXPECT_EQ(DfBound::parse("0.5", "--min-df").to_count(11, true), 6);
+    EXPECT_THROW(DfBound::parse("abc", "--min-df"), InputError);
+    EXPECT_THROW(DfBound::parse("1.5", "--max-df"), InputError);
+    EXPECT_THROW(DfBound::parse("-1", "--min-df"), InputError);
+}
+
+TEST(Vectorize, StopWordFileAndUnknownSpec) {
+    TempDir d;
+    {
+        std::ofstream f(d.file("stop.txt"));
+        f << "# comment\nThe\n  Été  \n";
+    }
+    auto w = load_stop_words(d.file("stop.txt"));
+    EXPECT_EQ(w, (std::vector<std::string>{"the", "été"}));
+    EXPECT_EQ(load_stop_words("english").size(), 318u);
+    EXPECT_THROW(load_stop_words(d.file("missing.txt")), InputError);
+}
+
+TEST(Vectorize, MatrixFileRoundTripAndCorruption) {
+    Corpus c;
+    c.sources.push_back("x");
+    c.add("the cat sat on the mat", kNoTime, "", "", 0);
+    c.add("the dog sat", kNoTime, "", "", 0);
+    c.add("", kNoTime, "", "", 0);
+    auto v = vectorize(Context::cpu(), c, VectorizeOptions{});
+    TempDir d;
+    write_matrix(v, d.file("m.tmx"));
+    auto r = read_matrix(d.file("m.tmx"));
+    EXPECT_EQ(r.vocabulary, v.vocabulary);
+    EXPECT_EQ(r.X.indptr, v.X.indptr);
+    EXPECT_EQ(r.X.data, v.X.data);
+    EXPECT_EQ(r.idf, v.idf);
+    EXPECT_EQ(r.X.indptr[3] - r.X.indptr[2], 0) << "an empty document is an empty row";
+    // Truncate: a clear InputError, not a crash.
+    std::filesystem::resize_file(d.file("m.tmx"), std::filesystem::file_size(d.file("m.tmx")) / 2);
+    EXPECT_THROW(read_matrix(d.file("m.tmx")), InputError);
+}
