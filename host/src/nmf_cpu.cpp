@@ -18,6 +18,7 @@ void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau,
              const int* lwork, int* info);
 void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda,
              const double* tau, double* work, const int* lwork, int* info);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t uplo_len);
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
              double* u, const int* ldu, double* vt, const int* ldvt, double* work,
              const int* lwork, int* iwork, int* info, size_t jobz_len);
@@ -91,6 +92,17 @@ void gram(const float* A, int64_t rows, int k, float* C) {
                 A, k, 0.0f, C, k);
 }
 
+void to_col_major(const std::vector<double>& R, int64_t rows, int l, std::vector<double>& C) {
+    C.resize(R.size());
+    for (int64_t i = 0; i < rows; ++i)
+        for (int j = 0; j < l; ++j) C[i + j * rows] = R[i * l + j];
+}
+void to_row_major(const std::vector<double>& C, int64_t rows, int l, std::vector<double>& R) {
+    R.resize(C.size());
+    for (int64_t i = 0; i < rows; ++i)
+        for (int j = 0; j < l; ++j) R[i * l + j] = C[i + j * rows];
+}
+
 /// In-place QR orthonormalisation of a column-major rows x l matrix (LAPACK).
 void orthonormalize(std::vector<double>& Q, int rows, int l) {
     std::vector<double> tau(l);
@@ -109,16 +121,28 @@ void orthonormalize(std::vector<double>& Q, int rows, int l) {
     TMINE_ASSERT(info == 0, "dorgqr failed");
 }
 
-void to_col_major(const std::vector<double>& R, int64_t rows, int l, std::vector<double>& C) {
-    C.resize(R.size());
-    for (int64_t i = 0; i < rows; ++i)
-        for (int j = 0; j < l; ++j) C[i + j * rows] = R[i * l + j];
+/// Orthonormalises the columns of a row-major rows x l matrix by Cholesky QR (BLAS-3: a Gram
+/// matrix, its Cholesky factor, a triangular solve), twice for accuracy (CholQR2). Falls back
+/// to Householder QR when the Gram matrix is not positive definite (rank-deficient input).
+void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l) {
+    std::vector<double> G(size_t(l) * l);
+    for (int pass = 0; pass < 2; ++pass) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, l, int(rows), 1.0, Y.data(), l, 0.0,
+                    G.data(), l);
+        int info = 0;
+        dpotrf_("L", &l, G.data(), &l, &info, 1);  // row-major upper == column-major lower
+        if (info != 0) {
+            std::vector<double> C;
+            to_col_major(Y, rows, l, C);
+            orthonormalize(C, int(rows), l);
+            to_row_major(C, rows, l, Y);
+            return;
+        }
+        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, int(rows), l,
+                    1.0, G.data(), l, Y.data(), l);
+    }
 }
-void to_row_major(const std::vector<double>& C, int64_t rows, int l, std::vector<double>& R) {
-    R.resize(C.size());
-    for (int64_t i = 0; i < rows; ++i)
-        for (int j = 0; j < l; ++j) R[i * l + j] = C[i + j * rows];
-}
+
 
 /// Randomized truncated SVD (Halko et al.): X ~ U diag(S) V, U n x k (col-major), V k x m
 /// (row-major).
@@ -136,19 +160,14 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     std::vector<double> Yr(int64_t(n) * l), Zr(int64_t(m) * l), Qc, Zc;
     spmm(X, omega.data(), l, Yr.data(), T);
     for (int it = 0; it < power_iters; ++it) {
-        to_col_major(Yr, n, l, Qc);
-        orthonormalize(Qc, n, l);
-        to_row_major(Qc, n, l, Yr);
+        orthonormalize_rows(Yr, n, l);
         spmm(Xt, Yr.data(), l, Zr.data(), T);
-        to_col_major(Zr, m, l, Zc);
-        orthonormalize(Zc, m, l);
-        to_row_major(Zc, m, l, Zr);
+        orthonormalize_rows(Zr, m, l);
         spmm(X, Zr.data(), l, Yr.data(), T);
     }
-    to_col_major(Yr, n, l, Qc);
-    orthonormalize(Qc, n, l);
-    to_row_major(Qc, n, l, Yr);
+    orthonormalize_rows(Yr, n, l);
     spmm(Xt, Yr.data(), l, Zr.data(), T);  // B^T = X^T Q, m x l
+    to_col_major(Yr, n, l, Qc);
     to_col_major(Zr, m, l, Zc);
     std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);
     std::vector<int> iwork(8 * l);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# README command 1: install, build, and run tmine on the committed demo sample; prints topics.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target tmine
+./build/tmine run data/demo/reddit-demo.jsonl.gz \
+    --text-field body --time-field created_utc --author-field subreddit --id-field subreddit_id \
+    --min-df 5 --max-df 0.5 --stop-words english -k 12 -o out/demo "$@"
+echo "demo: topics in out/demo/topics.json, per-document topics in out/demo/documents.csv" >&2

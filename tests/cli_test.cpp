@@ -1,0 +1,158 @@
+// The tmine command line end to end on the committed demo sample: the CLI contract
+// (names, outputs, topics.json schema) and one-line errors with non-zero exit codes.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "test_util.hpp"
+
+using namespace tmine;
+using namespace tmine::test;
+
+namespace {
+
+const std::string kDemo = std::string(TMINE_SOURCE_DIR) + "/data/demo/reddit-demo.jsonl.gz";
+const std::string kDemoFlags =
+    " --text-field body --time-field created_utc --author-field subreddit --id-field subreddit_id";
+
+struct Result {
+    int code = 0;
+    std::string err;
+};
+
+/// Runs `tmine ARGS`, stdout to /dev/null, stderr captured.
+Result run_cli(const std::string& args, const TempDir& dir) {
+    std::string err_path = dir.file("stderr.txt");
+    std::string cmd = std::string(TMINE_BINARY) + " " + args + " >/dev/null 2>" + err_path;
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream in(err_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.err = ss.str();
+    return r;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+size_t count_lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+}  // namespace
+
+TEST(Cli, RunWritesTopicsJsonWithTheDocumentedSchema) {
+    TempDir d;
+    Result r = run_cli("run " + kDemo + kDemoFlags +
+                         " -k 8 --iters 40 --tol 0 --min-df 5 --max-df 0.5 --device cpu -o " + d.file("out"),
+                     d);
+    ASSERT_EQ(r.code, 0) << r.err;
+    rapidjson::Document doc;
+    std::string json = slurp(d.file("out/topics.json"));
+    ASSERT_FALSE(doc.Parse(json.c_str()).HasParseError());
+    ASSERT_TRUE(doc["topics"].IsArray());
+    ASSERT_EQ(doc["topics"].Size(), 8u);
+    int64_t sized = 0;
+    for (const auto& t : doc["topics"].GetArray()) {
+        EXPECT_TRUE(t["id"].IsInt());
+        ASSERT_GE(t["terms"].Size(), 20u);
+        for (const auto& tw : t["terms"].GetArray()) {
+            EXPECT_TRUE(tw["term"].IsString());
+            EXPECT_GT(tw["weight"].GetDouble(), 0.0);
+        }
+        sized += t["size"].GetInt64();
+    }
+    EXPECT_EQ(doc["model"]["k"].GetInt(), 8);
+    EXPECT_EQ(doc["model"]["iterations"].GetInt(), 40);
+    EXPECT_STREQ(doc["model"]["device"].GetString(), "cpu");
+    double err = doc["model"]["relative_error"].GetDouble();
+    EXPECT_GT(err, 0.5);
+    EXPECT_LT(err, 1.0);
+    EXPECT_EQ(doc["corpus"]["documents"].GetInt64(), 12000);
+    EXPECT_EQ(doc["corpus"]["skipped"].GetInt64(), 0);
+    EXPECT_LE(sized, 12000);
+    EXPECT_GT(sized, 11000) << "almost every comment has a dominant topic";
+    std::string docs = slurp(d.file("out/documents.csv"));
+    EXPECT_EQ(count_lines(docs), 12001u) << "header + one row per document";
+    EXPECT_EQ(docs.rfind("row,id,time,author,source,topic,weight\n", 0), 0u);
+    EXPECT_NE(docs.find(",2020-08-01T"), std::string::npos) << "times are ISO-8601 UTC";
+    EXPECT_GT(count_lines(slurp(d.file("out/topics.csv"))), 8u * 20u);
+}
+
+TEST(Cli, StagesOneByOneMatchTheOneShotRun) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -o " + d.file("c.tmc"), d).code, 0);
+    Result v = run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 --device cpu -o " +
+                         d.file("m.tmx"),
+                     d);
+    ASSERT_EQ(v.code, 0) << v.err;
+    Result t = run_cli("topics " + d.file("m.tmx") + " -k 6 --iters 20 --device cpu -o " + d.file("model"), d);
+    ASSERT_EQ(t.code, 0) << t.err;
+    Result e = run_cli("export " + d.file("model") + " --format json -o " + d.file("t.json"), d);
+    ASSERT_EQ(e.code, 0) << e.err;
+    EXPECT_EQ(slurp(d.file("t.json")), slurp(d.file("model/topics.json")));
+    Result c = run_cli("export " + d.file("model") + " --format csv -o " + d.file("t.csv") +
+                         " --documents " + d.file("docs.csv") + " --corpus " + d.file("c.tmc"),
+                     d);
+    ASSERT_EQ(c.code, 0) << c.err;
+    EXPECT_EQ(count_lines(slurp(d.file("t.csv"))), 1u + 6u * 20u);
+    EXPECT_EQ(count_lines(slurp(d.file("docs.csv"))), 12001u);
+    // The one-shot run with the same settings gives the same topics.
+    Result r = run_cli("run " + kDemo + kDemoFlags +
+                         " --min-df 5 --max-df 0.5 -k 6 --iters 20 --device cpu -o " + d.file("run"),
+                     d);
+    ASSERT_EQ(r.code, 0) << r.err;
+    rapidjson::Document a, b;
+    std::string ja = slurp(d.file("t.json")), jb = slurp(d.file("run/topics.json"));
+    a.Parse(ja.c_str());
+    b.Parse(jb.c_str());
+    EXPECT_TRUE(a["topics"] == b["topics"]);
+}
+
+TEST(Cli, ErrorsAreOneClearLineAndNonZero) {
+    TempDir d;
+    // k larger than the data allows
+    {
+        std::ofstream f(d.file("tiny.jsonl"));
+        f << "{\"text\": \"apples and pears\"}\n{\"text\": \"pears and plums\"}\n";
+    }
+    Result k = run_cli("run " + d.file("tiny.jsonl") + " -k 50 --stop-words none --device cpu -o " +
+                         d.file("o1"),
+                     d);
+    EXPECT_NE(k.code, 0);
+    EXPECT_NE(k.err.find("tmine: error: -k 50: must be between 1 and 2"), std::string::npos) << k.err;
+    // a text field that no record has: every record skipped and reported, then a clear error
+    Result f = run_cli("run " + kDemo + " --text-field nope -k 5 --device cpu -o " + d.file("o2"), d);
+    EXPECT_NE(f.code, 0);
+    EXPECT_NE(f.err.find("reddit-demo.jsonl.gz:1: "), std::string::npos) << f.err;
+    EXPECT_NE(f.err.find("'nope'"), std::string::npos) << f.err;
+    EXPECT_NE(f.err.find("tmine: error: run: no record kept"), std::string::npos) << f.err;
+    // a file that is not a tmine matrix
+    Result m = run_cli("topics " + d.file("tiny.jsonl") + " -k 2 -o " + d.file("o3"), d);
+    EXPECT_NE(m.code, 0);
+    EXPECT_NE(m.err.find("not a tmine matrix file"), std::string::npos) << m.err;
+    // bad option values
+    Result dev = run_cli("vectorize " + d.file("tiny.jsonl") + " --device tpu -o " + d.file("x"), d);
+    EXPECT_NE(dev.code, 0);
+    EXPECT_NE(dev.err.find("--device"), std::string::npos) << dev.err;
+    // --device cuda without a usable GPU fails instead of silently using the CPU
+    Context ctx = Context::cpu();
+    std::string why;
+    if (!cuda_context(ctx, why)) {
+        Result c = run_cli("run " + kDemo + kDemoFlags + " -k 5 --device cuda -o " + d.file("o4"), d);
+        EXPECT_NE(c.code, 0);
+        EXPECT_NE(c.err.find("tmine: error: --device cuda:"), std::string::npos) << c.err;
+        // and auto says once that it runs on the CPU
+        Result a = run_cli("run " + kDemo + kDemoFlags + " -k 3 --iters 5 -o " + d.file("o5"), d);
+        EXPECT_EQ(a.code, 0) << a.err;
+        EXPECT_NE(a.err.find("running on the CPU"), std::string::npos) << a.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists(d.file("o1/topics.json")));
+}
