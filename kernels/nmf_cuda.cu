@@ -78,20 +78,25 @@ struct DeviceCsr {
                                            CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F));
     }
     ~DeviceCsr() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroySpMat(d)); }
-    /// Y = A * B
+    /// Y = A * B. CSR_ALG2 (deterministic, row-major dense operands) when the library offers
+    /// it for these operands, else the default algorithm.
     void spmm(Resources& r, const DnMat& B, const DnMat& Y) {
         const float one = 1.0f, zero = 0.0f;
         const auto op = CUSPARSE_OPERATION_NON_TRANSPOSE;
-        const auto alg = CUSPARSE_SPMM_CSR_ALG2;
         if (!work.data()) {
             size_t bytes = 0;
-            TMINE_CUDA_CHECK(cusparseSpMM_bufferSize(r.cusparse, op, op, &one, d, B.d, &zero, Y.d,
-                                                     CUDA_R_32F, alg, &bytes));
+            if (cusparseSpMM_bufferSize(r.cusparse, op, op, &one, d, B.d, &zero, Y.d, CUDA_R_32F,
+                                        alg, &bytes) != CUSPARSE_STATUS_SUCCESS) {
+                alg = CUSPARSE_SPMM_ALG_DEFAULT;
+                TMINE_CUDA_CHECK(cusparseSpMM_bufferSize(r.cusparse, op, op, &one, d, B.d, &zero,
+                                                         Y.d, CUDA_R_32F, alg, &bytes));
+            }
             work = DeviceBuffer<char>(std::max<size_t>(bytes, 1), r.stream);
         }
         TMINE_CUDA_CHECK(cusparseSpMM(r.cusparse, op, op, &one, d, B.d, &zero, Y.d, CUDA_R_32F,
                                       alg, work.data()));
     }
+    cusparseSpMMAlg_t alg = CUSPARSE_SPMM_CSR_ALG2;
 };
 
 /// C (k x k) = A^T A for row-major A (rows x k): in column-major terms Ac Ac^T.

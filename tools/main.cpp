@@ -271,7 +271,7 @@ int main(int argc, char** argv) {
     auto* ingest_cmd = app.add_subcommand("ingest", "stream JSON Lines / JSON / CSV (.gz) into a corpus file");
     add_ingest_flags(ingest_cmd, ia);
     ingest_cmd->add_option("-o,--output", out, "corpus file to write (.tmc)")->required();
-    ingest_cmd->add_flag("-q,--quiet", common.quiet, "no progress on stderr");
+    add_common(ingest_cmd, common);  // ingest runs on the CPU whatever --device says
 
     auto* vec_cmd = app.add_subcommand("vectorize", "tokenise and weight a corpus into a TF-IDF matrix");
     vec_cmd->add_option("corpus", input, "corpus file (.tmc)")->required()->check(CLI::ExistingFile);
@@ -292,6 +292,7 @@ int main(int argc, char** argv) {
     export_cmd->add_option("--documents", documents, "also write each document's dominant topic (CSV)");
     export_cmd->add_option("--corpus", corpus_path, "corpus file, to put ids and times in --documents");
     export_cmd->add_option("--top-terms", ta.top_terms, "terms listed per topic")->capture_default_str();
+    add_common(export_cmd, common);  // export runs on the CPU whatever --device says
 
     auto* run_cmd = app.add_subcommand("run", "ingest, vectorize, fit topics and export in one go");
     add_ingest_flags(run_cmd, ia);
@@ -302,6 +303,7 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     try {
+        if (*ingest_cmd || *export_cmd) parse_device(common.device);  // validated, CPU stages
         if (*ingest_cmd) return cmd_ingest(ia, out, common.quiet);
         if (*vec_cmd) return cmd_vectorize(common, va, input, out);
         if (*topics_cmd) return cmd_topics(common, ta, input, out);
