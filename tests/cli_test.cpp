@@ -37,12 +37,6 @@ Result run_cli(const std::string& args, const TempDir& dir) {
     return r;
 }
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 size_t count_lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
@@ -55,7 +49,7 @@ TEST(Cli, RunWritesTopicsJsonWithTheDocumentedSchema) {
                      d);
     ASSERT_EQ(r.code, 0) << r.err;
     rapidjson::Document doc;
-    std::string json = slurp(d.file("out/topics.json"));
+    std::string json = read_bytes(d.file("out/topics.json"));
     ASSERT_FALSE(doc.Parse(json.c_str()).HasParseError());
     ASSERT_TRUE(doc["topics"].IsArray());
     ASSERT_EQ(doc["topics"].Size(), 8u);
@@ -79,11 +73,11 @@ TEST(Cli, RunWritesTopicsJsonWithTheDocumentedSchema) {
     EXPECT_EQ(doc["corpus"]["skipped"].GetInt64(), 0);
     EXPECT_LE(sized, 12000);
     EXPECT_GT(sized, 11000) << "almost every comment has a dominant topic";
-    std::string docs = slurp(d.file("out/documents.csv"));
+    std::string docs = read_bytes(d.file("out/documents.csv"));
     EXPECT_EQ(count_lines(docs), 12001u) << "header + one row per document";
     EXPECT_EQ(docs.rfind("row,id,time,author,source,topic,weight\n", 0), 0u);
     EXPECT_NE(docs.find(",2020-08-01T"), std::string::npos) << "times are ISO-8601 UTC";
-    EXPECT_GT(count_lines(slurp(d.file("out/topics.csv"))), 8u * 20u);
+    EXPECT_GT(count_lines(read_bytes(d.file("out/topics.csv"))), 8u * 20u);
 }
 
 TEST(Cli, StagesOneByOneMatchTheOneShotRun) {
@@ -97,20 +91,20 @@ TEST(Cli, StagesOneByOneMatchTheOneShotRun) {
     ASSERT_EQ(t.code, 0) << t.err;
     Result e = run_cli("export " + d.file("model") + " --format json -o " + d.file("t.json"), d);
     ASSERT_EQ(e.code, 0) << e.err;
-    EXPECT_EQ(slurp(d.file("t.json")), slurp(d.file("model/topics.json")));
+    EXPECT_EQ(read_bytes(d.file("t.json")), read_bytes(d.file("model/topics.json")));
     Result c = run_cli("export " + d.file("model") + " --format csv -o " + d.file("t.csv") +
                          " --documents " + d.file("docs.csv") + " --corpus " + d.file("c.tmc"),
                      d);
     ASSERT_EQ(c.code, 0) << c.err;
-    EXPECT_EQ(count_lines(slurp(d.file("t.csv"))), 1u + 6u * 20u);
-    EXPECT_EQ(count_lines(slurp(d.file("docs.csv"))), 12001u);
+    EXPECT_EQ(count_lines(read_bytes(d.file("t.csv"))), 1u + 6u * 20u);
+    EXPECT_EQ(count_lines(read_bytes(d.file("docs.csv"))), 12001u);
     // The one-shot run with the same settings gives the same topics.
     Result r = run_cli("run " + kDemo + kDemoFlags +
                          " --min-df 5 --max-df 0.5 -k 6 --iters 20 --device cpu -o " + d.file("run"),
                      d);
     ASSERT_EQ(r.code, 0) << r.err;
     rapidjson::Document a, b;
-    std::string ja = slurp(d.file("t.json")), jb = slurp(d.file("run/topics.json"));
+    std::string ja = read_bytes(d.file("t.json")), jb = read_bytes(d.file("run/topics.json"));
     a.Parse(ja.c_str());
     b.Parse(jb.c_str());
     EXPECT_TRUE(a["topics"] == b["topics"]);

@@ -40,13 +40,8 @@ Corpus small_corpus() {
     return c;
 }
 
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary) << bytes;
-}
+using test::read_bytes;
+using test::write_bytes;
 
 /// read_corpus(path) must throw InputError whose message names the path.
 /// `says`: a part of the message that tells what is wrong.

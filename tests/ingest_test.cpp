@@ -30,29 +30,10 @@ constexpr const char* k20News = "20news-bydate.tar.gz";
 
 std::string fx(const std::string& name) { return test::fixture("ingest/" + name); }
 
-/// Whole decompressed content of a (possibly gzip) file, read with zlib directly.
-std::string read_all(const std::string& path) {
-    gzFile f = gzopen(path.c_str(), "rb");
-    EXPECT_NE(f, nullptr) << path;
-    std::string out;
-    if (!f) return out;
-    std::vector<char> buf(1 << 20);
-    int n;
-    while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0)
-        out.append(buf.data(), n);
-    gzclose(f);
-    return out;
-}
-
-/// The file's bytes as stored (no decompression).
-std::string read_all_raw(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary) << bytes;
-}
+using test::read_bytes;
+using test::write_bytes;
+std::string read_all(const std::string& path) { return test::read_gunzipped(path); }
+std::string read_all_raw(const std::string& path) { return read_bytes(path); }
 
 /// The skip report for `line`, or "" when that line was not reported.
 std::string reason_at(const IngestReport& r, uint64_t line, const std::string& file = "") {

@@ -57,6 +57,27 @@ namespace tmine::test {
 
 inline const char* kReddit = "reddit-comments-2020-08_2022-07.jsonl.gz";
 
+/// A file's bytes as stored.
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+/// Whole decompressed content of a (possibly gzip) file, read with zlib directly.
+inline std::string read_gunzipped(const std::string& path) {
+    gzFile f = gzopen(path.c_str(), "rb");
+    EXPECT_NE(f, nullptr) << path;
+    std::string out;
+    if (!f) return out;
+    std::vector<char> buf(1 << 20);
+    int n;
+    while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) out.append(buf.data(), n);
+    gzclose(f);
+    return out;
+}
+
 /// The first `n` lines of a gzip file, written to `out` as plain text.
 inline void gz_head(const std::string& gz, size_t n, const std::string& out) {
     gzFile f = gzopen(gz.c_str(), "rb");

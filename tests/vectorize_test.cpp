@@ -23,14 +23,7 @@ struct Expected {
 };
 
 Expected read_fixture(const std::string& name) {
-    gzFile f = gzopen(fixture(name).c_str(), "rb");
-    EXPECT_NE(f, nullptr) << name;
-    std::string text;
-    char buf[1 << 16];
-    int got;
-    while ((got = gzread(f, buf, sizeof buf)) > 0) text.append(buf, got);
-    gzclose(f);
-    std::istringstream in(text);
+    std::istringstream in(read_gunzipped(fixture(name)));
     Expected e;
     in >> e.rows >> e.cols >> e.nnz;
     std::string line;
