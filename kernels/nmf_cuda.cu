@@ -1,11 +1,10 @@
-// CUDA twin of cpu_impl::nmf_mu (host/src/nmf_cpu.cpp): the same multiplicative updates in
-// the same order. Sparse products with cuSPARSE SpMM (X and X^T as CSR, dense factors
-// row-major), k x k Gram matrices and the denominators with cuBLAS SGEMM, fused elementwise
-// updates, and the relative error accumulated on the device. The host reads the errors
-// back only every 10 iterations, where the tolerance is checked (as on the CPU).
+// CUDA twin of host/src/nmf_cpu.cpp: the same updates in the same order, for MU (Frobenius
+// and KL) and HALS, with the same regularisation. Sparse products with cuSPARSE SpMM (X and
+// X^T as CSR, dense factors row-major), k x k Gram matrices and denominators with cuBLAS
+// SGEMM, fused elementwise kernels, and the loss accumulated on the device: the host reads
+// losses only when the driver asks (every 10 iterations), so the loop never waits on the GPU.
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
+#include <cmath>
 #include <limits>
 
 #include "cuda_resources.cuh"
@@ -15,26 +14,73 @@ namespace tmine::cuda_impl {
 namespace {
 
 constexpr int kBlock = 256;
-inline unsigned grid_for(int64_t n) {
-    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kBlock - 1) / kBlock, 4096)));
-}
+constexpr float kEps = std::numeric_limits<float>::epsilon();
 
+inline unsigned grid_for(int64_t n) {
+    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kBlock - 1) / kBlock, 8192)));
+}
+#define TMINE_GRID_STRIDE(i, n) \
+    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
+
+/// F = (F * num) / den', den' = den (or den_row[j]) + l1 + l2 * F; zero -> eps (as the CPU).
 __global__ void mu_update(float* __restrict__ F, const float* __restrict__ num,
-                          const float* __restrict__ den, int64_t len, float eps) {
-    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < len;
-         i += int64_t(gridDim.x) * blockDim.x) {
-        float d = den[i];  // same operation order as the CPU (see nmf_cpu.cpp)
-        F[i] = (F[i] * num[i]) / (d == 0.0f ? eps : d);
+                          const float* __restrict__ den, const float* __restrict__ den_row,
+                          int64_t len, int k, float l1, float l2) {
+    TMINE_GRID_STRIDE(x, len) {
+        float d = den_row ? den_row[x % k] : den[x];
+        if (l1 > 0) d += l1;
+        if (l2 > 0) d += l2 * F[x];
+        if (d == 0.0f) d = kEps;
+        F[x] = (F[x] * num[x]) / d;
     }
 }
 
-/// out[0] += sum a[i] * b[i] in double.
-__global__ void dot_kernel(const float* __restrict__ a, const float* __restrict__ b, int64_t len,
-                           double* __restrict__ out) {
-    double s = 0.0;
-    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < len;
-         i += int64_t(gridDim.x) * blockDim.x)
-        s += double(a[i]) * double(b[i]);
+/// One HALS sweep, one thread per row (rows are independent; coordinates in order 0..k-1).
+__global__ void hals_update(float* __restrict__ F, const float* __restrict__ G,
+                            const float* __restrict__ N, int64_t rows, int k, float l1, float l2) {
+    TMINE_GRID_STRIDE(i, rows) {
+        float* f = F + i * k;
+        for (int t = 0; t < k; ++t) {
+            const float* g = G + int64_t(t) * k;
+            float grad = -(N[i * k + t] - l1);
+            for (int r = 0; r < k; ++r) grad += g[r] * f[r];
+            grad += l2 * f[t];
+            const float hess = g[t] + l2;
+            if (hess != 0.0f) f[t] = fmaxf(f[t] - grad / hess, 0.0f);
+        }
+    }
+}
+
+/// out[p] = <W[row[p]], Ht[col[p]]> for every non-zero p.
+__global__ void sddmm(const int32_t* __restrict__ row, const int32_t* __restrict__ col,
+                      const float* __restrict__ W, const float* __restrict__ Ht, int64_t nnz, int k,
+                      float* __restrict__ out) {
+    TMINE_GRID_STRIDE(p, nnz) {
+        const float* w = W + int64_t(row[p]) * k;
+        const float* h = Ht + int64_t(col[p]) * k;
+        float s = 0.0f;
+        for (int j = 0; j < k; ++j) s += w[j] * h[j];
+        out[p] = s;
+    }
+}
+
+__global__ void kl_ratio(const float* __restrict__ x, const float* __restrict__ wh, int64_t nnz,
+                         float* __restrict__ ratio) {
+    TMINE_GRID_STRIDE(p, nnz) ratio[p] = x[p] / (wh[p] == 0.0f ? kEps : wh[p]);
+}
+
+__global__ void permute(const float* __restrict__ in, const int32_t* __restrict__ order, int64_t n,
+                        float* __restrict__ out) {
+    TMINE_GRID_STRIDE(q, n) out[q] = in[order[q]];
+}
+
+__global__ void zero_to_one(float* v, int k) {
+    for (int j = threadIdx.x; j < k; j += blockDim.x)
+        if (v[j] == 0.0f) v[j] = 1.0f;
+}
+
+/// Block-reduces a double and adds it to *out.
+__device__ void block_add(double s, double* out) {
     for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
     __shared__ double warp_sums[kBlock / 32];
     if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = s;
@@ -46,10 +92,36 @@ __global__ void dot_kernel(const float* __restrict__ a, const float* __restrict_
     }
 }
 
-/// err = sqrt(max(xx - 2 cross + gram, 0) / xx); dots = {cross, gram}.
-__global__ void finish_error(const double* __restrict__ dots, double xx, double* __restrict__ err) {
-    double e2 = xx - 2.0 * dots[0] + dots[1];
-    *err = sqrt(fmax(e2, 0.0) / xx);
+__global__ void dot_kernel(const float* __restrict__ a, const float* __restrict__ b, int64_t len,
+                           double* __restrict__ out) {
+    double s = 0.0;
+    TMINE_GRID_STRIDE(i, len) s += double(a[i]) * double(b[i]);
+    block_add(s, out);
+}
+
+/// sum over x > eps of x * log(x / wh) (a zero wh counts as eps).
+__global__ void kl_terms(const float* __restrict__ x, const float* __restrict__ wh, int64_t nnz,
+                         double* __restrict__ out) {
+    double s = 0.0;
+    TMINE_GRID_STRIDE(p, nnz) {
+        if (!(x[p] > kEps)) continue;
+        const double v = wh[p] == 0.0f ? double(kEps) : double(wh[p]);
+        s += double(x[p]) * log(double(x[p]) / v);
+    }
+    block_add(s, out);
+}
+
+/// Frobenius: loss = sqrt(max(xx - 2 d[0] + d[1], 0) / xx).
+__global__ void finish_frobenius(const double* __restrict__ d, double xx, double* __restrict__ loss) {
+    *loss = sqrt(fmax(xx - 2.0 * d[0] + d[1], 0.0) / xx);
+}
+/// KL: loss = sqrt(2 max(d[0] + <wsum, hsum> - x_sum, 0)).
+__global__ void finish_kl(const double* __restrict__ d, const float* __restrict__ wsum,
+                          const float* __restrict__ hsum, int k, double x_sum,
+                          double* __restrict__ loss) {
+    double sum_wh = 0;
+    for (int j = 0; j < k; ++j) sum_wh += double(wsum[j]) * double(hsum[j]);
+    *loss = sqrt(2.0 * fmax(d[0] + sum_wh - x_sum, 0.0));
 }
 
 /// Dense row-major matrix descriptor for cuSPARSE.
@@ -59,27 +131,36 @@ struct DnMat {
         TMINE_CUDA_CHECK(cusparseCreateDnMat(&d, rows, cols, cols, p, CUDA_R_32F, CUSPARSE_ORDER_ROW));
     }
     ~DnMat() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroyDnMat(d)); }
+    DnMat(const DnMat&) = delete;
+    DnMat& operator=(const DnMat&) = delete;
 };
 
-/// A CSR matrix on the device with 32-bit offsets, plus its SpMM workspace.
-struct DeviceCsr {
+/// A CSR pattern on the device with 32-bit offsets (shared by every value array over it).
+struct DevicePattern {
+    int64_t rows, cols, nnz;
     DeviceBuffer<int32_t> indptr, indices;
-    DeviceBuffer<float> data;
-    cusparseSpMatDescr_t d = nullptr;
-    DeviceBuffer<char> work;
-    DeviceCsr(const CsrMatrix& A, cudaStream_t s) {
+    DevicePattern(const CsrMatrix& A, cudaStream_t s) : rows(A.rows), cols(A.cols), nnz(A.nnz()) {
         std::vector<int32_t> p32(A.indptr.begin(), A.indptr.end());
         indptr = DeviceBuffer<int32_t>(p32.data(), p32.size(), s);
         indices = DeviceBuffer<int32_t>(A.indices.data(), A.indices.size(), s);
-        data = DeviceBuffer<float>(A.data.data(), A.data.size(), s);
         TMINE_CUDA_CHECK(cudaStreamSynchronize(s));  // p32 leaves scope
-        TMINE_CUDA_CHECK(cusparseCreateCsr(&d, A.rows, A.cols, A.nnz(), indptr.data(),
-                                           indices.data(), data.data(), CUSPARSE_INDEX_32I,
+    }
+};
+
+/// A sparse matrix descriptor (pattern + one value array) with its SpMM workspace.
+struct SpMat {
+    cusparseSpMatDescr_t d = nullptr;
+    DeviceBuffer<char> work;
+    cusparseSpMMAlg_t alg = CUSPARSE_SPMM_CSR_ALG2;  // deterministic, row-major operands
+    SpMat(const DevicePattern& p, float* values) {
+        TMINE_CUDA_CHECK(cusparseCreateCsr(&d, p.rows, p.cols, p.nnz, p.indptr.data(),
+                                           p.indices.data(), values, CUSPARSE_INDEX_32I,
                                            CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F));
     }
-    ~DeviceCsr() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroySpMat(d)); }
-    /// Y = A * B. CSR_ALG2 (deterministic, row-major dense operands) when the library offers
-    /// it for these operands, else the default algorithm.
+    ~SpMat() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroySpMat(d)); }
+    SpMat(const SpMat&) = delete;
+    SpMat& operator=(const SpMat&) = delete;
+    /// Y = A * B; falls back to the default algorithm when CSR_ALG2 is unavailable.
     void spmm(Resources& r, const DnMat& B, const DnMat& Y) {
         const float one = 1.0f, zero = 0.0f;
         const auto op = CUSPARSE_OPERATION_NON_TRANSPOSE;
@@ -96,114 +177,251 @@ struct DeviceCsr {
         TMINE_CUDA_CHECK(cusparseSpMM(r.cusparse, op, op, &one, d, B.d, &zero, Y.d, CUDA_R_32F,
                                       alg, work.data()));
     }
-    cusparseSpMMAlg_t alg = CUSPARSE_SPMM_CSR_ALG2;
 };
 
-/// C (k x k) = A^T A for row-major A (rows x k): in column-major terms Ac Ac^T.
-void gram(Resources& r, const float* A, int64_t rows, int k, float* C) {
-    const float one = 1.0f, zero = 0.0f;
-    TMINE_CUDA_CHECK(cublasSgemm(r.cublas, CUBLAS_OP_N, CUBLAS_OP_T, k, k, int(rows), &one, A, k, A,
-                                 k, &zero, C, k));
-}
-/// D (rows x k, row-major) = F (rows x k) * G (k x k, symmetric).
-void times_gram(Resources& r, const float* F, int64_t rows, int k, const float* G, float* D) {
-    const float one = 1.0f, zero = 0.0f;
-    TMINE_CUDA_CHECK(cublasSgemm(r.cublas, CUBLAS_OP_N, CUBLAS_OP_N, k, int(rows), k, &one, G, k, F,
-                                 k, &zero, D, k));
-}
-void dot(Resources& r, const float* a, const float* b, int64_t len, double* out) {
-    dot_kernel<<<grid_for(len), kBlock, 0, r.stream>>>(a, b, len, out);
-    TMINE_CUDA_LAUNCH_CHECK();
-}
+class CudaIterations final : public detail::NmfIterations {
+public:
+    CudaIterations(const Context& ctx, const detail::NmfProblem& p, const NmfOptions& opts,
+                   const std::vector<float>& W, const std::vector<float>& H)
+        : r_(ctx.cuda()), s_(r_.stream), p_(p), opts_(opts), n_(p.X.rows), m_(p.X.cols), k_(p.k),
+          nnz_(p.X.nnz()) {
+        if (nnz_ > std::numeric_limits<int32_t>::max())
+            throw DeviceError("topics: more than 2^31 non-zeros is not supported on the GPU yet");
+        check_memory();
+        std::vector<float> Ht(m_ * k_);
+        for (int j = 0; j < k_; ++j)
+            for (int64_t c = 0; c < m_; ++c) Ht[c * k_ + j] = H[j * m_ + c];
+        for (float v : p.X.data) {
+            xx_ += double(v) * v;
+            x_sum_ += v;
+        }
+        X_ = std::make_unique<DevicePattern>(p.X, s_);
+        Xt_ = std::make_unique<DevicePattern>(p.Xt, s_);
+        x_ = DeviceBuffer<float>(p.X.data.data(), nnz_, s_);
+        xt_ = DeviceBuffer<float>(p.Xt.data.data(), nnz_, s_);
+        W_ = DeviceBuffer<float>(W.data(), n_ * k_, s_);
+        Ht_ = DeviceBuffer<float>(Ht.data(), m_ * k_, s_);
+        num_ = DeviceBuffer<float>(std::max(n_, m_) * k_, s_);
+        den_ = DeviceBuffer<float>(std::max(n_, m_) * k_, s_);
+        WtW_ = DeviceBuffer<float>(k_ * k_, s_);
+        HHt_ = DeviceBuffer<float>(k_ * k_, s_);
+        const int slots = opts.max_iter + 2;
+        dots_ = DeviceBuffer<double>(2 * slots, s_);
+        losses_ = DeviceBuffer<double>(slots, s_);
+        TMINE_CUDA_CHECK(cudaMemsetAsync(dots_.data(), 0, 2 * slots * sizeof(double), s_));
+        mX_ = std::make_unique<SpMat>(*X_, x_.data());
+        mXt_ = std::make_unique<SpMat>(*Xt_, xt_.data());
+        dW_ = std::make_unique<DnMat>(n_, k_, W_.data());
+        dHt_ = std::make_unique<DnMat>(m_, k_, Ht_.data());
+        dNumN_ = std::make_unique<DnMat>(n_, k_, num_.data());
+        dNumM_ = std::make_unique<DnMat>(m_, k_, num_.data());
+        if (kl()) {
+            std::vector<int32_t> row(nnz_), order(nnz_);
+            for (int64_t i = 0; i < n_; ++i)
+                for (int64_t q = p.X.indptr[i]; q < p.X.indptr[i + 1]; ++q) row[q] = int32_t(i);
+            for (int64_t q = 0; q < nnz_; ++q) order[q] = int32_t(p.xt_order[q]);
+            row_ = DeviceBuffer<int32_t>(row.data(), nnz_, s_);
+            order_ = DeviceBuffer<int32_t>(order.data(), nnz_, s_);
+            wh_ = DeviceBuffer<float>(nnz_, s_);
+            ratio_ = DeviceBuffer<float>(nnz_, s_);
+            ratio_t_ = DeviceBuffer<float>(nnz_, s_);
+            ones_ = DeviceBuffer<float>(std::max(n_, m_), s_);
+            std::vector<float> ones(std::max(n_, m_), 1.0f);
+            TMINE_CUDA_CHECK(cudaMemcpyAsync(ones_.data(), ones.data(), ones.size() * sizeof(float),
+                                             cudaMemcpyHostToDevice, s_));
+            sums_ = DeviceBuffer<float>(k_, s_);
+            wsum_ = DeviceBuffer<float>(k_, s_);
+            hsum_ = DeviceBuffer<float>(k_, s_);
+            mR_ = std::make_unique<SpMat>(*X_, ratio_.data());
+            mRt_ = std::make_unique<SpMat>(*Xt_, ratio_t_.data());
+            TMINE_CUDA_CHECK(cudaStreamSynchronize(s_));  // host vectors leave scope
+            sddmm_into(wh_.data());
+        } else {
+            gram(Ht_.data(), m_, HHt_.data());
+            gram(W_.data(), n_, WtW_.data());
+            if (p.update_H)
+                mXt_->spmm(r_, *dW_, *dNumM_);  // num_ holds X^T W for the first loss
+            else
+                mX_->spmm(r_, *dHt_, *dNumN_);  // H is fixed: X H^T once
+        }
+        loss_into(0);
+    }
+
+    void step(int it) override {
+        if (kl())
+            step_kl();
+        else
+            step_frobenius();
+        loss_into(it);
+    }
+
+    void losses(int upto, std::vector<double>& out) override {
+        out.resize(upto + 1);
+        TMINE_CUDA_CHECK(cudaMemcpyAsync(out.data(), losses_.data(), (upto + 1) * sizeof(double),
+                                         cudaMemcpyDeviceToHost, s_));
+        TMINE_CUDA_CHECK(cudaStreamSynchronize(s_));
+    }
+
+    void factors(std::vector<float>& W, std::vector<float>& H) override {
+        std::vector<float> Ht(m_ * k_);
+        W.resize(n_ * k_);
+        W_.to_host(W.data());
+        Ht_.to_host(Ht.data());
+        TMINE_CUDA_CHECK(cudaStreamSynchronize(s_));
+        H.resize(int64_t(k_) * m_);
+        for (int j = 0; j < k_; ++j)
+            for (int64_t c = 0; c < m_; ++c) H[int64_t(j) * m_ + c] = Ht[c * k_ + j];
+    }
+
+    int read_every() const override { return 10; }
+
+private:
+    bool kl() const { return opts_.loss == NmfLoss::KullbackLeibler; }
+    bool hals() const { return opts_.solver == NmfSolver::Hals; }
+
+    void check_memory() {
+        size_t floats = size_t(n_ + m_) * k_ * 4 + size_t(nnz_) * (kl() ? 7 : 2);
+        size_t need = floats * sizeof(float) + size_t(nnz_ + n_ + m_) * 8;
+        size_t free_b = 0, total_b = 0;
+        TMINE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+        if (need > free_b)
+            throw DeviceError("topics: the problem needs about " + std::to_string(need >> 20) +
+                              " MiB of GPU memory but only " + std::to_string(free_b >> 20) +
+                              " MiB are free; lower -k or use --device cpu");
+    }
+
+    /// C (k x k) = A^T A for row-major A (rows x k): column-major Ac Ac^T.
+    void gram(const float* A, int64_t rows, float* C) {
+        const float one = 1.0f, zero = 0.0f;
+        TMINE_CUDA_CHECK(cublasSgemm(r_.cublas, CUBLAS_OP_N, CUBLAS_OP_T, k_, k_, int(rows), &one, A,
+                                     k_, A, k_, &zero, C, k_));
+    }
+    /// D (rows x k) = F (rows x k) * G (k x k, symmetric).
+    void times_gram(const float* F, int64_t rows, const float* G, float* D) {
+        const float one = 1.0f, zero = 0.0f;
+        TMINE_CUDA_CHECK(cublasSgemm(r_.cublas, CUBLAS_OP_N, CUBLAS_OP_N, k_, int(rows), k_, &one, G,
+                                     k_, F, k_, &zero, D, k_));
+    }
+    /// out (k) = column sums of F (rows x k): F^T 1.
+    void column_sums(const float* F, int64_t rows, float* out) {
+        const float one = 1.0f, zero = 0.0f;
+        TMINE_CUDA_CHECK(cublasSgemv(r_.cublas, CUBLAS_OP_N, k_, int(rows), &one, F, k_,
+                                     ones_.data(), 1, &zero, out, 1));
+    }
+    void update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
+                double l1, double l2) {
+        mu_update<<<grid_for(rows * k_), kBlock, 0, s_>>>(F, num, den, den_row, rows * k_, k_,
+                                                          float(l1), float(l2));
+        TMINE_CUDA_LAUNCH_CHECK();
+    }
+    void hals(float* F, const float* G, const float* N, int64_t rows, double l1, double l2) {
+        hals_update<<<grid_for(rows), kBlock, 0, s_>>>(F, G, N, rows, k_, float(l1), float(l2));
+        TMINE_CUDA_LAUNCH_CHECK();
+    }
+    void sddmm_into(float* out) {
+        sddmm<<<grid_for(nnz_), kBlock, 0, s_>>>(row_.data(), X_->indices.data(), W_.data(),
+                                                 Ht_.data(), nnz_, k_, out);
+        TMINE_CUDA_LAUNCH_CHECK();
+    }
+    void ratio_into(float* out) {
+        kl_ratio<<<grid_for(nnz_), kBlock, 0, s_>>>(x_.data(), wh_.data(), nnz_, out);
+        TMINE_CUDA_LAUNCH_CHECK();
+    }
+
+    void step_frobenius() {
+        const auto& r = p_.reg;
+        if (p_.update_H) mX_->spmm(r_, *dHt_, *dNumN_);  // X H^T (fixed H: computed once)
+        if (hals()) {
+            hals(W_.data(), HHt_.data(), num_.data(), n_, r.l1_W, r.l2_W);
+        } else {
+            times_gram(W_.data(), n_, HHt_.data(), den_.data());
+            update(W_.data(), num_.data(), den_.data(), nullptr, n_, r.l1_W, r.l2_W);
+        }
+        gram(W_.data(), n_, WtW_.data());
+        if (!p_.update_H) return;
+        mXt_->spmm(r_, *dW_, *dNumM_);  // X^T W
+        if (hals()) {
+            hals(Ht_.data(), WtW_.data(), num_.data(), m_, r.l1_H, r.l2_H);
+        } else {
+            times_gram(Ht_.data(), m_, WtW_.data(), den_.data());
+            update(Ht_.data(), num_.data(), den_.data(), nullptr, m_, r.l1_H, r.l2_H);
+        }
+        gram(Ht_.data(), m_, HHt_.data());
+    }
+
+    void step_kl() {
+        const auto& r = p_.reg;
+        ratio_into(ratio_.data());
+        mR_->spmm(r_, *dHt_, *dNumN_);
+        column_sums(Ht_.data(), m_, sums_.data());
+        update(W_.data(), num_.data(), nullptr, sums_.data(), n_, r.l1_W, r.l2_W);
+        if (p_.update_H) {
+            sddmm_into(wh_.data());
+            ratio_into(ratio_.data());
+            permute<<<grid_for(nnz_), kBlock, 0, s_>>>(ratio_.data(), order_.data(), nnz_,
+                                                       ratio_t_.data());
+            TMINE_CUDA_LAUNCH_CHECK();
+            mRt_->spmm(r_, *dW_, *dNumM_);
+            column_sums(W_.data(), n_, sums_.data());
+            zero_to_one<<<1, 64, 0, s_>>>(sums_.data(), k_);
+            TMINE_CUDA_LAUNCH_CHECK();
+            update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, r.l1_H, r.l2_H);
+        }
+        sddmm_into(wh_.data());
+    }
+
+    void dot(const float* a, const float* b, int64_t len, double* out) {
+        dot_kernel<<<grid_for(len), kBlock, 0, s_>>>(a, b, len, out);
+        TMINE_CUDA_LAUNCH_CHECK();
+    }
+
+    /// The loss of the current factors into slot `slot` (no host wait).
+    void loss_into(int slot) {
+        double* d = dots_.data() + 2 * slot;
+        if (kl()) {
+            kl_terms<<<grid_for(nnz_), kBlock, 0, s_>>>(x_.data(), wh_.data(), nnz_, d);
+            TMINE_CUDA_LAUNCH_CHECK();
+            column_sums(W_.data(), n_, wsum_.data());
+            column_sums(Ht_.data(), m_, hsum_.data());
+            finish_kl<<<1, 1, 0, s_>>>(d, wsum_.data(), hsum_.data(), k_, x_sum_,
+                                       losses_.data() + slot);
+        } else {
+            // <X, WH>: <X^T W, H^T> (num_ holds X^T W) after an H update, else <W, X H^T>.
+            if (p_.update_H)
+                dot(num_.data(), Ht_.data(), m_ * k_, d);
+            else
+                dot(W_.data(), num_.data(), n_ * k_, d);
+            dot(WtW_.data(), HHt_.data(), int64_t(k_) * k_, d + 1);
+            finish_frobenius<<<1, 1, 0, s_>>>(d, xx_, losses_.data() + slot);
+        }
+        TMINE_CUDA_LAUNCH_CHECK();
+    }
+
+    Resources& r_;
+    cudaStream_t s_;
+    const detail::NmfProblem& p_;
+    NmfOptions opts_;
+    int64_t n_, m_;
+    int k_;
+    int64_t nnz_;
+    double xx_ = 0, x_sum_ = 0;
+    std::unique_ptr<DevicePattern> X_, Xt_;
+    DeviceBuffer<float> x_, xt_, W_, Ht_, num_, den_, WtW_, HHt_;
+    DeviceBuffer<float> wh_, ratio_, ratio_t_, ones_, sums_, wsum_, hsum_;
+    DeviceBuffer<int32_t> row_, order_;
+    DeviceBuffer<double> dots_, losses_;
+    std::unique_ptr<SpMat> mX_, mXt_, mR_, mRt_;
+    std::unique_ptr<DnMat> dW_, dHt_, dNumN_, dNumM_;
+};
 
 }  // namespace
 
-void nmf_mu(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
-            const NmfOptions& opts, std::vector<float>& W, std::vector<float>& H, NmfModel& out) {
-    Resources& r = ctx.cuda();
-    cudaStream_t s = r.stream;
-    const int64_t n = X.rows, m = X.cols;
-    if (X.nnz() > std::numeric_limits<int32_t>::max())
-        throw DeviceError("topics: more than 2^31 non-zeros is not supported on the GPU yet");
-    // Memory check before starting: factors, products, X and X^T.
-    size_t need = sizeof(float) * size_t((n + m) * k * 3) + size_t(X.nnz()) * 16 + size_t(n + m) * 8;
-    size_t free_b = 0, total_b = 0;
-    TMINE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-    if (need > free_b)
-        throw DeviceError("topics: the problem needs about " + std::to_string(need >> 20) +
-                          " MiB of GPU memory but only " + std::to_string(free_b >> 20) +
-                          " MiB are free; lower -k or use --device cpu");
-    const float eps = std::numeric_limits<float>::epsilon();
-    std::vector<float> Ht_h(m * k);
-    for (int j = 0; j < k; ++j)
-        for (int64_t c = 0; c < m; ++c) Ht_h[c * k + j] = H[j * m + c];
-    double xx = 0;
-    for (float v : X.data) xx += double(v) * v;
-
-    DeviceCsr dX(X, s), dXt(Xt, s);
-    DeviceBuffer<float> dW(W.data(), n * k, s), dHt(Ht_h.data(), m * k, s);
-    DeviceBuffer<float> XHt(n * k, s), den_w(n * k, s), XtW(m * k, s), den_h(m * k, s);
-    DeviceBuffer<float> WtW(k * k, s), HHt(k * k, s);
-    const int slots = opts.max_iter + 1;
-    DeviceBuffer<double> dots(2 * slots, s), errs(slots, s);
-    TMINE_CUDA_CHECK(cudaMemsetAsync(dots.data(), 0, 2 * slots * sizeof(double), s));
-    DnMat mW(n, k, dW.data()), mHt(m, k, dHt.data()), mXHt(n, k, XHt.data()), mXtW(m, k, XtW.data());
-
-    auto error_into = [&](int slot) {  // uses XtW, Ht, WtW, HHt
-        dot(r, XtW.data(), dHt.data(), m * k, dots.data() + 2 * slot);
-        dot(r, WtW.data(), HHt.data(), int64_t(k) * k, dots.data() + 2 * slot + 1);
-        finish_error<<<1, 1, 0, s>>>(dots.data() + 2 * slot, xx, errs.data() + slot);
-        TMINE_CUDA_LAUNCH_CHECK();
-    };
-    auto t0 = std::chrono::steady_clock::now();
-    gram(r, dHt.data(), m, k, HHt.data());
-    gram(r, dW.data(), n, k, WtW.data());
-    dXt.spmm(r, mW, mXtW);
-    error_into(0);
-    std::vector<double> host_errs(slots, 0.0);
-    auto fetch = [&](int upto) {
-        TMINE_CUDA_CHECK(cudaMemcpyAsync(host_errs.data(), errs.data(), (upto + 1) * sizeof(double),
-                                         cudaMemcpyDeviceToHost, s));
-        TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
-    };
-    fetch(0);
-    const double err0 = host_errs[0];
-    double prev = err0;
-    int it = 0, done = 0;
-    for (it = 1; it <= opts.max_iter; ++it) {
-        dX.spmm(r, mHt, mXHt);
-        times_gram(r, dW.data(), n, k, HHt.data(), den_w.data());
-        mu_update<<<grid_for(n * k), kBlock, 0, s>>>(dW.data(), XHt.data(), den_w.data(), n * k, eps);
-        TMINE_CUDA_LAUNCH_CHECK();
-        gram(r, dW.data(), n, k, WtW.data());
-        dXt.spmm(r, mW, mXtW);
-        times_gram(r, dHt.data(), m, k, WtW.data(), den_h.data());
-        mu_update<<<grid_for(m * k), kBlock, 0, s>>>(dHt.data(), XtW.data(), den_h.data(), m * k, eps);
-        TMINE_CUDA_LAUNCH_CHECK();
-        gram(r, dHt.data(), m, k, HHt.data());
-        error_into(it);
-        done = it;
-        if (it % 10 == 0 || it == opts.max_iter) {
-            fetch(it);
-            if (opts.progress)
-                std::fprintf(stderr, "topics: iteration %d/%d relative error %.6f (%.2f s, cuda)\n",
-                             it, opts.max_iter, host_errs[it],
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-            if (opts.tol > 0 && it % 10 == 0) {
-                if ((prev - host_errs[it]) / err0 < opts.tol) break;
-                prev = host_errs[it];
-            }
-        }
-    }
-    fetch(done);
-    out.iterations = done;
-    out.errors.assign(host_errs.begin() + 1, host_errs.begin() + done + 1);
-    out.relative_error = done ? host_errs[done] : err0;
-    dW.to_host(W.data());
-    dHt.to_host(Ht_h.data());
-    TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
-    for (int j = 0; j < k; ++j)
-        for (int64_t c = 0; c < m; ++c) H[j * m + c] = Ht_h[c * k + j];
+std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
+                                                       const detail::NmfProblem& p,
+                                                       const NmfOptions& opts,
+                                                       const std::vector<float>& W,
+                                                       const std::vector<float>& H) {
+    return std::make_unique<CudaIterations>(ctx, p, opts, W, H);
 }
 
 }  // namespace tmine::cuda_impl

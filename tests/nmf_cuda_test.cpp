@@ -28,11 +28,11 @@ TEST(NmfCuda, AgreesWithCpuOnRealMatrix) {
     NmfModel cpu = nmf(Context::cpu(), v.X, o);
     NmfModel cuda = nmf(gpu, v.X, o);
     EXPECT_EQ(cuda.device, "cuda");
-    ASSERT_EQ(cpu.errors.size(), cuda.errors.size());
-    for (size_t i = 0; i < cpu.errors.size(); ++i)
-        EXPECT_NEAR(cuda.errors[i], cpu.errors[i], 1e-4 * cpu.errors[i]) << "iteration " << i + 1;
-    for (size_t i = 1; i < cuda.errors.size(); ++i)
-        EXPECT_LE(cuda.errors[i], cuda.errors[i - 1] * (1 + 1e-6));
+    ASSERT_EQ(cpu.losses.size(), cuda.losses.size());
+    for (size_t i = 0; i < cpu.losses.size(); ++i)
+        EXPECT_NEAR(cuda.losses[i], cpu.losses[i], 1e-4 * cpu.losses[i]) << "iteration " << i + 1;
+    for (size_t i = 1; i < cuda.losses.size(); ++i)
+        EXPECT_LE(cuda.losses[i], cuda.losses[i - 1] * (1 + 1e-6));
     double diff = 0, norm = 0;
     for (size_t i = 0; i < cpu.H.size(); ++i) {
         diff += double(cpu.H[i] - cuda.H[i]) * (cpu.H[i] - cuda.H[i]);

@@ -97,10 +97,10 @@ TEST(Nmf, LossNeverIncreasesUnderMultiplicativeUpdates) {
         o.init = init;
         NmfModel m = nmf(Context::cpu(), v.X, o);
         ASSERT_EQ(m.iterations, 60);
-        ASSERT_EQ(m.errors.size(), 60u);
-        for (size_t i = 1; i < m.errors.size(); ++i)
-            EXPECT_LE(m.errors[i], m.errors[i - 1] * (1 + 1e-6)) << "iteration " << i + 1;
-        EXPECT_LT(m.errors.back(), m.errors.front());
+        ASSERT_EQ(m.losses.size(), 60u);
+        for (size_t i = 1; i < m.losses.size(); ++i)
+            EXPECT_LE(m.losses[i], m.losses[i - 1] * (1 + 1e-6)) << "iteration " << i + 1;
+        EXPECT_LT(m.losses.back(), m.losses.front());
         for (float w : m.W) ASSERT_GE(w, 0.0f);
         for (float h : m.H) ASSERT_GE(h, 0.0f);
     }
@@ -127,9 +127,9 @@ TEST(Nmf, MatchesFloat64DenseReference) {
         ref_errors.push_back(dense_error(X, W, H, n, m, k));
     }
     NmfModel fit = nmf(ctx, v.X, o);
-    ASSERT_EQ(fit.errors.size(), ref_errors.size());
+    ASSERT_EQ(fit.losses.size(), ref_errors.size());
     for (int it = 0; it < iters; ++it)
-        EXPECT_NEAR(fit.errors[it], ref_errors[it], 2e-5 * ref_errors[it]) << "iteration " << it + 1;
+        EXPECT_NEAR(fit.losses[it], ref_errors[it], 2e-5 * ref_errors[it]) << "iteration " << it + 1;
     // And the factors themselves agree with the float64 run.
     double diff = 0, norm = 0;
     for (size_t i = 0; i < W.size(); ++i) {
@@ -246,5 +246,5 @@ TEST(Topics, SummaryTermsSizesAndModelRoundTrip) {
     EXPECT_EQ(back.nmf.W, model.nmf.W);
     EXPECT_EQ(back.nmf.H, model.nmf.H);
     EXPECT_EQ(back.vocabulary, model.vocabulary);
-    EXPECT_EQ(back.nmf.errors, model.nmf.errors);
+    EXPECT_EQ(back.nmf.losses, model.nmf.losses);
 }

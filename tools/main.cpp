@@ -112,10 +112,10 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
 }
 
 struct TopicArgs {
-    int k = 10, iters = 200, top_terms = 20;
-    double tol = 1e-4;
+    int k = 10, iters = 200, top_terms = 20, checkpoint_every = 0;
+    double tol = 1e-4, alpha_W = 0, alpha_H = -1, l1_ratio = 0, time_limit = 0;
     uint64_t seed = 0;
-    std::string init = "nndsvda";
+    std::string init = "nndsvda", solver = "mu", loss = "frobenius", checkpoint, resume;
     NmfOptions options(bool quiet) const {
         NmfOptions o;
         o.k = k;
@@ -123,8 +123,17 @@ struct TopicArgs {
         o.tol = tol;
         o.seed = seed;
         o.init = parse_nmf_init(init);
+        o.solver = parse_nmf_solver(solver);
+        o.loss = parse_nmf_loss(loss);
+        o.alpha_W = alpha_W;
+        o.alpha_H = alpha_H;
+        o.l1_ratio = l1_ratio;
+        o.time_limit = time_limit;
+        o.checkpoint_every = checkpoint_every;
+        o.checkpoint_path = checkpoint;
         o.progress = !quiet;
         if (top_terms < 1) throw InputError("--top-terms must be >= 1");
+        validate(o);
         return o;
     }
 };
@@ -132,10 +141,22 @@ void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
     auto* k = app->add_option("-k,--topics", a.k, "number of topics");
     if (k_required) k->required();
     app->add_option("--iters", a.iters, "maximum iterations")->capture_default_str();
-    app->add_option("--tol", a.tol, "stop when the relative error improves less than this over 10 iterations (0 = never)")
+    app->add_option("--tol", a.tol, "stop when the loss improves less than this (relative to the start) over 10 iterations; 0 = never")
         ->capture_default_str();
     app->add_option("--seed", a.seed, "seed of the initialisation")->capture_default_str();
-    app->add_option("--init", a.init, "nndsvda, nndsvd or random")->capture_default_str();
+    app->add_option("--init", a.init, "nndsvda, nndsvd, nndsvdar or random")->capture_default_str();
+    app->add_option("--solver", a.solver, "mu (multiplicative updates) or hals (scikit-learn's cd)")
+        ->capture_default_str();
+    app->add_option("--loss", a.loss, "frobenius or kl (Kullback-Leibler; solver mu)")->capture_default_str();
+    app->add_option("--alpha-w", a.alpha_W, "regularisation of W (scikit-learn's alpha_W)")->capture_default_str();
+    app->add_option("--alpha-h", a.alpha_H, "regularisation of H (default: as --alpha-w)");
+    app->add_option("--l1-ratio", a.l1_ratio, "share of L1 in the regularisation, 0..1")->capture_default_str();
+    app->add_option("--time-limit", a.time_limit, "stop after this many seconds of iterations (0 = none)")
+        ->capture_default_str();
+    app->add_option("--checkpoint-every", a.checkpoint_every, "write a checkpoint every N iterations (0 = never)")
+        ->capture_default_str();
+    app->add_option("--checkpoint", a.checkpoint, "checkpoint file (default: OUTPUT/checkpoint.tmk)");
+    app->add_option("--resume", a.resume, "continue from this checkpoint (same matrix and settings)");
     app->add_option("--top-terms", a.top_terms, "terms listed per topic")->capture_default_str();
 }
 
@@ -166,12 +187,18 @@ int cmd_vectorize(const CommonArgs& c, const VectorizeArgs& a, const std::string
     return 0;
 }
 
-TopicModel fit(const Context& ctx, const Vectorized& v, const TopicArgs& a, bool quiet,
-               CorpusInfo info) {
+TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
+               const std::string& outdir, bool quiet, CorpusInfo info) {
+    if (a.checkpoint.empty() && (a.checkpoint_every > 0 || !a.resume.empty()))
+        a.checkpoint = (fs::path(outdir) / "checkpoint.tmk").string();
+    if (a.checkpoint_every > 0) make_dirs(outdir);
     TopicModel model;
     model.options = a.options(quiet);
-    model.nmf = nmf(ctx, v.X, model.options);
+    model.nmf = a.resume.empty() ? nmf(ctx, v.X, model.options)
+                                 : nmf_resume(ctx, v.X, model.options, a.resume);
     model.vocabulary = v.vocabulary;
+    model.idf = v.idf;
+    model.sublinear_tf = v.sublinear_tf;
     model.corpus = std::move(info);
     model.corpus.documents = v.X.rows;
     return model;
@@ -182,7 +209,7 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
     Vectorized v = read_matrix(in);
     CorpusInfo info;
     info.source = in;
-    TopicModel model = fit(ctx, v, a, c.quiet, info);
+    TopicModel model = fit(ctx, v, a, out, c.quiet, info);
     write_model(model, out);
     write_file_atomic((fs::path(out) / "topics.json").string(),
                       topics_json(model, summarize_topics(model, a.top_terms)));
@@ -211,6 +238,33 @@ int cmd_export(const std::string& model_dir, const std::string& format, const st
     return 0;
 }
 
+int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
+                  const std::string& model_dir, const std::string& corpus_path,
+                  const std::string& out) {
+    Context ctx = c.context();
+    TopicModel model = read_model(model_dir);
+    if (model.idf.empty())
+        throw InputError(model_dir + ": this model has no idf (fitted by tmine topics from a "
+                         "matrix file of an older version); refit it");
+    Corpus corpus = read_corpus(corpus_path);
+    VectorizeOptions vo;  // stop words need no list: they are not in the model's vocabulary
+    vo.sublinear_tf = model.sublinear_tf;
+    vo.progress = !c.quiet;
+    Vectorized v = vectorize_fixed(ctx, corpus, model.vocabulary, model.idf, vo);
+    NmfOptions o = model.options;
+    o.max_iter = ta.iters;
+    o.tol = ta.tol;
+    o.progress = !c.quiet;
+    std::vector<float> W = nmf_transform(ctx, v.X, model.nmf.H, model.nmf.k, o);
+    TopicSummary s;
+    dominant_topics(W, v.X.rows, model.nmf.k, s.dominant, s.dominant_weight);
+    write_file_atomic(out, documents_csv(s, &corpus));
+    if (!c.quiet)
+        std::fprintf(stderr, "transform: %zu documents scored against %d topics; wrote %s\n",
+                     corpus.size(), model.nmf.k, out.c_str());
+    return 0;
+}
+
 int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, const TopicArgs& ta,
             const std::string& outdir) {
     Context ctx = c.context();
@@ -231,7 +285,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     CorpusInfo info;
     info.skipped = static_cast<int64_t>(rep.skipped);
     info.source = path("corpus.tmc");
-    TopicModel model = fit(ctx, v, ta, c.quiet, info);
+    TopicModel model = fit(ctx, v, ta, path("model"), c.quiet, info);
     write_model(model, path("model"));
     double t_nmf = seconds_since(t0);
     t0 = Clock::now();
@@ -294,6 +348,18 @@ int main(int argc, char** argv) {
     export_cmd->add_option("--top-terms", ta.top_terms, "terms listed per topic")->capture_default_str();
     add_common(export_cmd, common);  // export runs on the CPU whatever --device says
 
+    std::string corpus_in;
+    auto* transform_cmd = app.add_subcommand(
+        "transform", "score new documents against a fitted model (its vocabulary, idf and H)");
+    transform_cmd->add_option("model", input, "model directory (from tmine topics or run)")->required();
+    transform_cmd->add_option("corpus", corpus_in, "corpus file of the new documents (.tmc)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    transform_cmd->add_option("-o,--output", out, "documents CSV to write")->required();
+    transform_cmd->add_option("--iters", ta.iters, "iterations with H fixed")->capture_default_str();
+    transform_cmd->add_option("--tol", ta.tol, "tolerance, as for topics")->capture_default_str();
+    add_common(transform_cmd, common);
+
     auto* run_cmd = app.add_subcommand("run", "ingest, vectorize, fit topics and export in one go");
     add_ingest_flags(run_cmd, ia);
     add_vectorize_flags(run_cmd, va);
@@ -308,6 +374,7 @@ int main(int argc, char** argv) {
         if (*vec_cmd) return cmd_vectorize(common, va, input, out);
         if (*topics_cmd) return cmd_topics(common, ta, input, out);
         if (*export_cmd) return cmd_export(input, format, out, documents, corpus_path, ta.top_terms);
+        if (*transform_cmd) return cmd_transform(common, ta, input, corpus_in, out);
         if (*run_cmd) return cmd_run(common, ia, va, ta, out);
     } catch (const tmine::Error& e) {
         std::fprintf(stderr, "tmine: error: %s\n", e.what());

@@ -27,8 +27,9 @@ CsrMatrix tfidf(const Context&, const CsrMatrix&, const std::vector<int32_t>&, i
                 const std::vector<double>&, bool) {
     no_cuda();
 }
-void nmf_mu(const Context&, const CsrMatrix&, const CsrMatrix&, int, const NmfOptions&,
-            std::vector<float>&, std::vector<float>&, NmfModel&) {
+std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context&, const detail::NmfProblem&,
+                                                       const NmfOptions&, const std::vector<float>&,
+                                                       const std::vector<float>&) {
     no_cuda();
 }
 

@@ -48,12 +48,19 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary) {
     const auto& m = model.nmf;
     w.Key("model");
     w.StartObject();
+    const auto& o = model.options;
     w.Key("algorithm");
-    w.String("nmf-mu-frobenius");
+    w.String("nmf");
+    w.Key("solver");
+    w.String(nmf_solver_name(o.solver));
+    w.Key("loss");
+    w.String(nmf_loss_name(o.loss));
     w.Key("k");
     w.Int(m.k);
     w.Key("iterations");
     w.Int(m.iterations);
+    w.Key("stop_reason");
+    w.String(m.stop_reason.c_str());
     w.Key("relative_error");
     w.Double(m.relative_error);
     w.Key("device");
@@ -61,13 +68,25 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary) {
     w.Key("terms");
     w.Int64(m.m);
     w.Key("init");
-    w.String(model.options.init == NmfInit::Random   ? "random"
-             : model.options.init == NmfInit::Nndsvd ? "nndsvd"
-                                                     : "nndsvda");
+    w.String(nmf_init_name(o.init));
     w.Key("seed");
-    w.Uint64(model.options.seed);
+    w.Uint64(o.seed);
     w.Key("tol");
-    w.Double(model.options.tol);
+    w.Double(o.tol);
+    w.Key("alpha_W");
+    w.Double(o.alpha_W);
+    w.Key("alpha_H");
+    w.Double(o.alpha_H < 0 ? o.alpha_W : o.alpha_H);
+    w.Key("l1_ratio");
+    w.Double(o.l1_ratio);
+    w.Key("loss_at_init");
+    w.Double(m.loss_at_init);
+    w.Key("losses");  // per iteration, scaled as scikit-learn's reconstruction_err_
+    w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+    w.StartArray();
+    for (double l : m.losses) w.Double(l);
+    w.EndArray();
+    w.SetFormatOptions(rapidjson::kFormatDefault);
     w.EndObject();
     w.Key("corpus");
     w.StartObject();

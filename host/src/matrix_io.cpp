@@ -8,7 +8,7 @@
 namespace tmine {
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'X', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 }  // namespace
 
 void write_matrix(const Vectorized& v, const std::string& path) {
@@ -26,6 +26,7 @@ void write_matrix(const Vectorized& v, const std::string& path) {
     f.write_vector(std::vector<char>(vocab.arena.begin(), vocab.arena.end()));
     f.write_vector(v.df);
     f.write_vector(v.idf);
+    f.write_pod<int32_t>(v.sublinear_tf ? 1 : 0);
     f.commit();
 }
 
@@ -38,7 +39,7 @@ Vectorized read_matrix(const std::string& path) {
     auto version = r.read_pod<uint32_t>("version");
     if (version != kVersion)
         throw InputError(path + ": matrix format version " + std::to_string(version) +
-                         " is not supported (this tmine reads version 1)");
+                         " is not supported (this tmine reads version 2; vectorize again)");
     Vectorized v;
     v.X.rows = r.read_pod<int64_t>("rows");
     v.X.cols = r.read_pod<int64_t>("cols");
@@ -51,6 +52,7 @@ Vectorized read_matrix(const std::string& path) {
     vocab.arena.assign(arena.begin(), arena.end());
     v.df = r.read_vector<int32_t>("document frequencies");
     v.idf = r.read_vector<double>("idf");
+    v.sublinear_tf = r.read_pod<int32_t>("tf weighting") != 0;
     // Validate the structure so later stages can index without checks.
     const auto& X = v.X;
     bool ok = X.rows >= 0 && X.cols >= 0 && X.indptr.size() == size_t(X.rows) + 1 &&

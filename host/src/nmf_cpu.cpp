@@ -1,365 +1,227 @@
-// NMF: initialisation (randomized SVD + NNDSVD), the CPU multiplicative-update reference,
-// and the dispatcher.
-#include <cblas.h>
+// NMF iterations on the CPU (the reference for kernels/nmf_cuda.cu): multiplicative updates
+// for the Frobenius and KL losses and HALS (scikit-learn's `cd`), with scikit-learn's
+// regularisation. Both factors are kept as W (n x k) and Ht = H^T (m x k), row-major, so
+// X H^T and X^T W are row-parallel sparse gathers (X^T is a second CSR).
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <limits>
-#include <random>
 
+#include "sparse_cpu.hpp"
 #include "tmine/error.hpp"
 #include "tmine/nmf.hpp"
 
-extern "C" {
-void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work,
-             const int* lwork, int* info);
-void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda,
-             const double* tau, double* work, const int* lwork, int* info);
-void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t uplo_len);
-void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
-             double* u, const int* ldu, double* vt, const int* ldvt, double* work,
-             const int* lwork, int* iwork, int* info, size_t jobz_len);
-}
-
-namespace tmine {
-
-NmfInit parse_nmf_init(std::string_view s) {
-    if (s == "random") return NmfInit::Random;
-    if (s == "nndsvd") return NmfInit::Nndsvd;
-    if (s == "nndsvda") return NmfInit::Nndsvda;
-    throw InputError("--init: expected nndsvda, nndsvd or random, got '" + std::string(s) + "'");
-}
-
-CsrMatrix transpose(const Context& ctx, const CsrMatrix& X) {
-    (void)ctx;
-    CsrMatrix T;
-    T.rows = X.cols;
-    T.cols = X.rows;
-    T.indptr.assign(T.rows + 1, 0);
-    for (int32_t c : X.indices) T.indptr[c + 1]++;
-    for (int64_t c = 0; c < T.rows; ++c) T.indptr[c + 1] += T.indptr[c];
-    T.indices.resize(X.indices.size());
-    T.data.resize(X.data.size());
-    std::vector<int64_t> next(T.indptr.begin(), T.indptr.end() - 1);
-    for (int64_t i = 0; i < X.rows; ++i)  // rows in order: columns of T stay ascending
-        for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p) {
-            int64_t q = next[X.indices[p]]++;
-            T.indices[q] = static_cast<int32_t>(i);
-            T.data[q] = X.data[p];
-        }
-    return T;
-}
-
+namespace tmine::cpu_impl {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+constexpr float kEps = std::numeric_limits<float>::epsilon();  // scikit-learn's EPSILON
 
-/// Y (rows x l, row-major) = A (CSR) * B (A.cols x l, row-major). T = scalar type.
-template <class T>
-void spmm(const CsrMatrix& A, const T* B, int l, T* Y, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 256)
-    for (int64_t i = 0; i < A.rows; ++i) {
-        T* y = Y + i * l;
-        for (int j = 0; j < l; ++j) y[j] = 0;
-        for (int64_t p = A.indptr[i]; p < A.indptr[i + 1]; ++p) {
-            const T a = A.data[p];
-            const T* b = B + int64_t(A.indices[p]) * l;
-#pragma omp simd
-            for (int j = 0; j < l; ++j) y[j] += a * b[j];
+/// F = (F * num) / den', den' = den + l1 + l2 * F, a zero den' replaced by kEps (scikit-learn's
+/// rule). (F * num) / den' rather than F * (num / den'): den' >= F * diag(Gram), so the
+/// quotient stays finite when F and den shrink towards denormals. `den_row` (length k) is
+/// used instead of `den` when given (the KL denominators are the same for every row).
+void mu_update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
+               int k, double l1, double l2, int threads) {
+    const float fl1 = float(l1), fl2 = float(l2);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < rows; ++i)
+        for (int j = 0; j < k; ++j) {
+            const int64_t x = i * k + j;
+            float d = den_row ? den_row[j] : den[x];
+            if (fl1 > 0) d += fl1;
+            if (fl2 > 0) d += fl2 * F[x];
+            if (d == 0.0f) d = kEps;
+            F[x] = (F[x] * num[x]) / d;
+        }
+}
+
+/// One HALS sweep over the rows of F (rows x k): coordinate t of row i moves to the minimum
+/// of the regularised quadratic, clipped at 0 (scikit-learn's _update_cdnmf_fast, in order
+/// t = 0..k-1; rows are independent, so they run in parallel).
+void hals_update(float* F, const float* G, const float* N, int64_t rows, int k, double l1,
+                 double l2, int threads) {
+    const float fl1 = float(l1), fl2 = float(l2);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < rows; ++i) {
+        float* f = F + i * k;
+        for (int t = 0; t < k; ++t) {
+            const float* g = G + int64_t(t) * k;
+            float grad = -(N[i * k + t] - fl1);
+            for (int r = 0; r < k; ++r) grad += g[r] * f[r];
+            grad += fl2 * f[t];
+            const float hess = g[t] + fl2;
+            if (hess != 0.0f) f[t] = std::max(f[t] - grad / hess, 0.0f);
         }
     }
 }
 
-double sum_squares(const CsrMatrix& X) {
-    double s = 0;
-    for (float v : X.data) s += double(v) * v;
-    return s;
-}
-
-double dot(const float* a, const float* b, int64_t n, int threads) {
-    double s = 0;
-#pragma omp parallel for num_threads(threads) reduction(+ : s) schedule(static)
-    for (int64_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
-    return s;
-}
-
-/// C (k x k) = A^T A for A (rows x k, row-major).
-void gram(const float* A, int64_t rows, int k, float* C) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, static_cast<int>(rows), 1.0f, A, k,
-                A, k, 0.0f, C, k);
-}
-
-void to_col_major(const std::vector<double>& R, int64_t rows, int l, std::vector<double>& C) {
-    C.resize(R.size());
+void transpose_small(const float* A, int64_t rows, int k, float* At) {
     for (int64_t i = 0; i < rows; ++i)
-        for (int j = 0; j < l; ++j) C[i + j * rows] = R[i * l + j];
-}
-void to_row_major(const std::vector<double>& C, int64_t rows, int l, std::vector<double>& R) {
-    R.resize(C.size());
-    for (int64_t i = 0; i < rows; ++i)
-        for (int j = 0; j < l; ++j) R[i * l + j] = C[i + j * rows];
+        for (int j = 0; j < k; ++j) At[int64_t(j) * rows + i] = A[i * k + j];
 }
 
-/// In-place QR orthonormalisation of a column-major rows x l matrix (LAPACK).
-void orthonormalize(std::vector<double>& Q, int rows, int l) {
-    std::vector<double> tau(l);
-    int info = 0, lwork = -1;
-    double wq = 0;
-    dgeqrf_(&rows, &l, Q.data(), &rows, tau.data(), &wq, &lwork, &info);
-    lwork = std::max(1, int(wq));
-    std::vector<double> work(lwork);
-    dgeqrf_(&rows, &l, Q.data(), &rows, tau.data(), work.data(), &lwork, &info);
-    TMINE_ASSERT(info == 0, "dgeqrf failed");
-    lwork = -1;
-    dorgqr_(&rows, &l, &l, Q.data(), &rows, tau.data(), &wq, &lwork, &info);
-    lwork = std::max(1, int(wq));
-    work.resize(lwork);
-    dorgqr_(&rows, &l, &l, Q.data(), &rows, tau.data(), work.data(), &lwork, &info);
-    TMINE_ASSERT(info == 0, "dorgqr failed");
-}
-
-/// Orthonormalises the columns of a row-major rows x l matrix by Cholesky QR (BLAS-3: a Gram
-/// matrix, its Cholesky factor, a triangular solve), twice for accuracy (CholQR2). Falls back
-/// to Householder QR when the Gram matrix is not positive definite (rank-deficient input).
-void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l) {
-    std::vector<double> G(size_t(l) * l);
-    for (int pass = 0; pass < 2; ++pass) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, l, int(rows), 1.0, Y.data(), l, 0.0,
-                    G.data(), l);
-        int info = 0;
-        dpotrf_("L", &l, G.data(), &l, &info, 1);  // row-major upper == column-major lower
-        if (info != 0) {
-            std::vector<double> C;
-            to_col_major(Y, rows, l, C);
-            orthonormalize(C, int(rows), l);
-            to_row_major(C, rows, l, Y);
-            return;
+class CpuIterations final : public detail::NmfIterations {
+public:
+    CpuIterations(const Context& ctx, const detail::NmfProblem& p, const NmfOptions& opts,
+                  const std::vector<float>& W, const std::vector<float>& H)
+        : p_(p), opts_(opts), T_(ctx.cpu_threads()), n_(p.X.rows), m_(p.X.cols), k_(p.k), W_(W) {
+        Ht_.resize(m_ * k_);
+        for (int j = 0; j < k_; ++j)
+            for (int64_t c = 0; c < m_; ++c) Ht_[c * k_ + j] = H[j * m_ + c];
+        xx_ = sum_squares(p.X);
+        x_sum_ = 0;
+        for (float v : p.X.data) x_sum_ += v;
+        WtW_.resize(k_ * k_);
+        HHt_.resize(k_ * k_);
+        if (kl()) {
+            wh_.resize(p.X.nnz());
+            ratio_.resize(p.X.nnz());
+            ratio_t_.resize(p.X.nnz());
+            sddmm(p.X, W_.data(), Ht_.data(), k_, wh_.data(), T_);
+        } else {
+            gram(Ht_.data(), m_, k_, HHt_.data());
+            gram(W_.data(), n_, k_, WtW_.data());
+            XHt_.resize(n_ * k_);
+            if (!p.update_H) spmm(p.X, Ht_.data(), k_, XHt_.data(), T_);  // H is fixed
+            else {
+                XtW_.resize(m_ * k_);
+                spmm(p.Xt, W_.data(), k_, XtW_.data(), T_);
+            }
         }
-        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, int(rows), l,
-                    1.0, G.data(), l, Y.data(), l);
+        losses_.push_back(current_loss());
     }
-}
 
-
-/// Randomized truncated SVD (Halko et al.): X ~ U diag(S) V, U n x k (col-major), V k x m
-/// (row-major).
-void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
-                    uint64_t seed, std::vector<double>& U, std::vector<double>& S,
-                    std::vector<double>& V) {
-    const int n = static_cast<int>(X.rows), m = static_cast<int>(X.cols);
-    const int T = ctx.cpu_threads();
-    const int l = std::min(k + 10, std::min(n, m));
-    const int power_iters = (k < 0.1 * std::min(n, m)) ? 7 : 4;  // as scikit-learn's 'auto'
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<double> normal;
-    std::vector<double> omega(int64_t(m) * l);
-    for (auto& v : omega) v = normal(rng);
-    std::vector<double> Yr(int64_t(n) * l), Zr(int64_t(m) * l), Qc, Zc;
-    spmm(X, omega.data(), l, Yr.data(), T);
-    for (int it = 0; it < power_iters; ++it) {
-        orthonormalize_rows(Yr, n, l);
-        spmm(Xt, Yr.data(), l, Zr.data(), T);
-        orthonormalize_rows(Zr, m, l);
-        spmm(X, Zr.data(), l, Yr.data(), T);
+    void step(int it) override {
+        TMINE_ASSERT(it == static_cast<int>(losses_.size()), "NMF steps must be consecutive");
+        if (kl())
+            step_kl();
+        else
+            step_frobenius();
+        losses_.push_back(current_loss());
     }
-    orthonormalize_rows(Yr, n, l);
-    spmm(Xt, Yr.data(), l, Zr.data(), T);  // B^T = X^T Q, m x l
-    to_col_major(Yr, n, l, Qc);
-    to_col_major(Zr, m, l, Zc);
-    std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);
-    std::vector<int> iwork(8 * l);
-    int info = 0, lwork = -1;
-    double wq = 0;
-    dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, &wq, &lwork,
-            iwork.data(), &info, 1);
-    lwork = std::max(1, int(wq));
-    std::vector<double> work(lwork);
-    dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, work.data(),
-            &lwork, iwork.data(), &info, 1);
-    if (info != 0) throw Error("truncated SVD for the NMF initialisation did not converge");
-    // B = Vb S Ub^T with Vb = vt^T: U = Q Vb (n x k), V = Ub^T (k x m).
-    U.assign(int64_t(n) * k, 0.0);
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, n, k, l, 1.0, Qc.data(), n, vt.data(), l,
-                0.0, U.data(), n);
-    S.assign(s.begin(), s.begin() + k);
-    V.assign(int64_t(k) * m, 0.0);
-    for (int j = 0; j < k; ++j)
-        for (int c = 0; c < m; ++c) V[int64_t(j) * m + c] = ub[c + int64_t(j) * m];
-}
+
+    void losses(int upto, std::vector<double>& out) override {
+        out.assign(losses_.begin(), losses_.begin() + upto + 1);
+    }
+
+    void factors(std::vector<float>& W, std::vector<float>& H) override {
+        W = W_;
+        H.resize(int64_t(k_) * m_);
+        transpose_small(Ht_.data(), m_, k_, H.data());
+    }
+
+    int read_every() const override { return 1; }
+
+private:
+    bool kl() const { return opts_.loss == NmfLoss::KullbackLeibler; }
+    bool hals() const { return opts_.solver == NmfSolver::Hals; }
+
+    void step_frobenius() {
+        const auto& r = p_.reg;
+        // W given H: X H^T and H H^T (constant when H is fixed).
+        if (p_.update_H) spmm(p_.X, Ht_.data(), k_, XHt_.data(), T_);
+        if (hals()) {
+            hals_update(W_.data(), HHt_.data(), XHt_.data(), n_, k_, r.l1_W, r.l2_W, T_);
+        } else {
+            den_.resize(n_ * k_);
+            times_small(W_.data(), n_, k_, HHt_.data(), den_.data());
+            mu_update(W_.data(), XHt_.data(), den_.data(), nullptr, n_, k_, r.l1_W, r.l2_W, T_);
+        }
+        gram(W_.data(), n_, k_, WtW_.data());
+        if (!p_.update_H) return;
+        // H given W: X^T W and W^T W.
+        spmm(p_.Xt, W_.data(), k_, XtW_.data(), T_);
+        if (hals()) {
+            hals_update(Ht_.data(), WtW_.data(), XtW_.data(), m_, k_, r.l1_H, r.l2_H, T_);
+        } else {
+            den_.resize(m_ * k_);
+            times_small(Ht_.data(), m_, k_, WtW_.data(), den_.data());
+            mu_update(Ht_.data(), XtW_.data(), den_.data(), nullptr, m_, k_, r.l1_H, r.l2_H, T_);
+        }
+        gram(Ht_.data(), m_, k_, HHt_.data());
+    }
+
+    /// ratio[p] = x[p] / wh[p], a zero wh replaced by kEps (scikit-learn's rule).
+    void make_ratio() {
+        const auto& x = p_.X.data;
+#pragma omp parallel for num_threads(T_) schedule(static)
+        for (int64_t q = 0; q < int64_t(x.size()); ++q)
+            ratio_[q] = x[q] / (wh_[q] == 0.0f ? kEps : wh_[q]);
+    }
+
+    void step_kl() {
+        const auto& r = p_.reg;
+        num_.resize(std::max(n_, m_) * k_);
+        sums_.resize(k_);
+        // W: (X / WH) H^T over H's row sums. wh_ holds W H at X's non-zeros for the current
+        // factors (computed by the previous loss evaluation).
+        make_ratio();
+        spmm(p_.X, Ht_.data(), k_, num_.data(), T_, ratio_.data());
+        column_sums(Ht_.data(), m_, k_, sums_.data(), T_);
+        mu_update(W_.data(), num_.data(), nullptr, sums_.data(), n_, k_, r.l1_W, r.l2_W, T_);
+        if (p_.update_H) {
+            // H: W^T (X / WH) over W's column sums (a zero sum counts as 1).
+            sddmm(p_.X, W_.data(), Ht_.data(), k_, wh_.data(), T_);
+            make_ratio();
+#pragma omp parallel for num_threads(T_) schedule(static)
+            for (int64_t q = 0; q < int64_t(ratio_t_.size()); ++q)
+                ratio_t_[q] = ratio_[p_.xt_order[q]];
+            spmm(p_.Xt, W_.data(), k_, num_.data(), T_, ratio_t_.data());
+            column_sums(W_.data(), n_, k_, sums_.data(), T_);
+            for (auto& s : sums_)
+                if (s == 0.0f) s = 1.0f;
+            mu_update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, k_, r.l1_H, r.l2_H, T_);
+        }
+        sddmm(p_.X, W_.data(), Ht_.data(), k_, wh_.data(), T_);
+    }
+
+    /// The loss of the current factors, scaled as scikit-learn's reconstruction_err_.
+    double current_loss() {
+        if (kl()) {
+            // D = sum x log(x / wh) + sum(WH) - sum(X), over x > eps, a zero wh as kEps.
+            const auto& x = p_.X.data;
+            double s = 0;
+#pragma omp parallel for num_threads(T_) reduction(+ : s) schedule(static)
+            for (int64_t q = 0; q < int64_t(x.size()); ++q) {
+                if (!(x[q] > kEps)) continue;
+                const double wh = wh_[q] == 0.0f ? kEps : wh_[q];
+                s += double(x[q]) * std::log(double(x[q]) / wh);
+            }
+            std::vector<float> wsum(k_), hsum(k_);
+            column_sums(W_.data(), n_, k_, wsum.data(), T_);
+            column_sums(Ht_.data(), m_, k_, hsum.data(), T_);
+            double sum_wh = 0;
+            for (int j = 0; j < k_; ++j) sum_wh += double(wsum[j]) * hsum[j];
+            return std::sqrt(2.0 * std::max(0.0, s + sum_wh - x_sum_));
+        }
+        // ||X - WH||^2 = ||X||^2 - 2 <X, WH> + <W^T W, H H^T>; <X, WH> from the products the
+        // iteration already has: <X^T W, H^T> after an H update, <W, X H^T> otherwise.
+        const double cross = p_.update_H ? dot(XtW_.data(), Ht_.data(), m_ * k_, T_)
+                                         : dot(W_.data(), XHt_.data(), n_ * k_, T_);
+        const double e2 = xx_ - 2 * cross + dot(WtW_.data(), HHt_.data(), int64_t(k_) * k_, 1);
+        return std::sqrt(std::max(e2, 0.0) / xx_);
+    }
+
+    const detail::NmfProblem& p_;
+    NmfOptions opts_;
+    int T_;
+    int64_t n_, m_;
+    int k_;
+    std::vector<float> W_, Ht_, XHt_, XtW_, den_, num_, WtW_, HHt_, sums_;
+    std::vector<float> wh_, ratio_, ratio_t_;
+    double xx_ = 0, x_sum_ = 0;
+    std::vector<double> losses_;
+};
 
 }  // namespace
 
-void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
-              std::vector<float>& H) {
-    const int64_t n = X.rows, m = X.cols;
-    const int k = opts.k;
-    double total = 0;
-    for (float v : X.data) total += v;
-    const double mean = total / (double(n) * double(m));
-    W.assign(n * k, 0.0f);
-    H.assign(int64_t(k) * m, 0.0f);
-    if (opts.init == NmfInit::Random) {
-        std::mt19937_64 rng(opts.seed);
-        std::normal_distribution<double> normal;
-        const double avg = std::sqrt(mean / k);
-        for (auto& h : H) h = static_cast<float>(avg * std::abs(normal(rng)));
-        for (auto& w : W) w = static_cast<float>(avg * std::abs(normal(rng)));
-        return;
-    }
-    CsrMatrix Xt = transpose(ctx, X);
-    std::vector<double> U, S, V;
-    randomized_svd(ctx, X, Xt, k, opts.seed, U, S, V);
-    auto norm = [](auto&& get, int64_t len, bool positive) {
-        double s = 0;
-        for (int64_t i = 0; i < len; ++i) {
-            double v = get(i);
-            v = positive ? std::max(v, 0.0) : std::max(-v, 0.0);
-            s += v * v;
-        }
-        return std::sqrt(s);
-    };
-    for (int j = 0; j < k; ++j) {
-        auto u = [&](int64_t i) { return U[i + j * n]; };
-        auto v = [&](int64_t c) { return V[int64_t(j) * m + c]; };
-        if (j == 0) {
-            double r = std::sqrt(S[0]);
-            for (int64_t i = 0; i < n; ++i) W[i * k] = float(r * std::abs(u(i)));
-            for (int64_t c = 0; c < m; ++c) H[c] = float(r * std::abs(v(c)));
-            continue;
-        }
-        double xp = norm(u, n, true), xn = norm(u, n, false);
-        double yp = norm(v, m, true), yn = norm(v, m, false);
-        double mp = xp * yp, mn = xn * yn;
-        bool pos = mp > mn;
-        double sigma = pos ? mp : mn, xnrm = pos ? xp : xn, ynrm = pos ? yp : yn;
-        double lbd = std::sqrt(S[j] * sigma);
-        for (int64_t i = 0; i < n; ++i) {
-            double x = pos ? std::max(u(i), 0.0) : std::max(-u(i), 0.0);
-            W[i * k + j] = xnrm > 0 ? float(lbd * x / xnrm) : 0.0f;
-        }
-        for (int64_t c = 0; c < m; ++c) {
-            double y = pos ? std::max(v(c), 0.0) : std::max(-v(c), 0.0);
-            H[int64_t(j) * m + c] = ynrm > 0 ? float(lbd * y / ynrm) : 0.0f;
-        }
-    }
-    const float eps = 1e-6f, fill = opts.init == NmfInit::Nndsvda ? float(mean) : 0.0f;
-    for (auto& w : W)
-        if (w < eps) w = fill;
-    for (auto& h : H)
-        if (h < eps) h = fill;
+std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
+                                                       const detail::NmfProblem& p,
+                                                       const NmfOptions& opts,
+                                                       const std::vector<float>& W,
+                                                       const std::vector<float>& H) {
+    return std::make_unique<CpuIterations>(ctx, p, opts, W, H);
 }
 
-double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
-                          const std::vector<float>& H, int k) {
-    const int T = ctx.cpu_threads();
-    const int64_t n = X.rows, m = X.cols;
-    std::vector<float> Ht(m * k);
-    for (int j = 0; j < k; ++j)
-        for (int64_t c = 0; c < m; ++c) Ht[c * k + j] = H[j * m + c];
-    std::vector<float> XHt(n * k), WtW(k * k), HHt(k * k);
-    spmm(X, Ht.data(), k, XHt.data(), T);
-    gram(W.data(), n, k, WtW.data());
-    gram(Ht.data(), m, k, HHt.data());
-    double xx = sum_squares(X);
-    double e2 = xx - 2 * dot(W.data(), XHt.data(), n * k, T) + dot(WtW.data(), HHt.data(), k * k, 1);
-    return std::sqrt(std::max(e2, 0.0) / xx);
-}
-
-namespace cpu_impl {
-
-void nmf_mu(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
-            const NmfOptions& opts, std::vector<float>& W, std::vector<float>& H, NmfModel& out) {
-    const int T = ctx.cpu_threads();
-    const int64_t n = X.rows, m = X.cols;
-    const float eps = std::numeric_limits<float>::epsilon();  // scikit-learn's EPSILON
-    std::vector<float> Ht(m * k);
-    for (int j = 0; j < k; ++j)
-        for (int64_t c = 0; c < m; ++c) Ht[c * k + j] = H[j * m + c];
-    std::vector<float> XHt(n * k), den_w(n * k), XtW(m * k), den_h(m * k), WtW(k * k), HHt(k * k);
-    const double xx = sum_squares(X);
-    auto update = [&](float* F, const float* num, const float* den, int64_t len) {
-#pragma omp parallel for num_threads(T) schedule(static)
-        for (int64_t i = 0; i < len; ++i) {
-            // (F * num) / den, not F * (num / den): den >= F * (a positive Gram diagonal),
-            // so the quotient stays finite when F and den shrink towards denormals.
-            float d = den[i] == 0.0f ? eps : den[i];
-            F[i] = (F[i] * num[i]) / d;
-        }
-    };
-    auto t0 = Clock::now();
-    gram(Ht.data(), m, k, HHt.data());
-    // Initial error: <X, W H> = <X^T W, H^T>.
-    gram(W.data(), n, k, WtW.data());
-    spmm(Xt, W.data(), k, XtW.data(), T);
-    double err0 = std::sqrt(std::max(0.0, xx - 2 * dot(XtW.data(), Ht.data(), m * k, T) +
-                                              dot(WtW.data(), HHt.data(), k * k, 1)) / xx);
-    double prev = err0;
-    out.errors.clear();
-    int it = 0;
-    for (it = 1; it <= opts.max_iter; ++it) {
-        // W <- W * (X H^T) / (W H H^T)
-        spmm(X, Ht.data(), k, XHt.data(), T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), k, k, 1.0f, W.data(), k,
-                    HHt.data(), k, 0.0f, den_w.data(), k);
-        update(W.data(), XHt.data(), den_w.data(), n * k);
-        // H^T <- H^T * (X^T W) / (H^T W^T W)
-        gram(W.data(), n, k, WtW.data());
-        spmm(Xt, W.data(), k, XtW.data(), T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), k, k, 1.0f, Ht.data(), k,
-                    WtW.data(), k, 0.0f, den_h.data(), k);
-        update(Ht.data(), XtW.data(), den_h.data(), m * k);
-        gram(Ht.data(), m, k, HHt.data());
-        double e2 = xx - 2 * dot(XtW.data(), Ht.data(), m * k, T) +
-                    dot(WtW.data(), HHt.data(), k * k, 1);
-        double err = std::sqrt(std::max(e2, 0.0) / xx);
-        out.errors.push_back(err);
-        if (opts.progress)
-            std::fprintf(stderr, "topics: iteration %d/%d relative error %.6f (%.2f s)\n", it,
-                         opts.max_iter, err,
-                         std::chrono::duration<double>(Clock::now() - t0).count());
-        if (opts.tol > 0 && it % 10 == 0) {
-            if ((prev - err) / err0 < opts.tol) break;
-            prev = err;
-        }
-    }
-    out.iterations = std::min(it, opts.max_iter);
-    out.relative_error = out.errors.empty() ? err0 : out.errors.back();
-    for (int j = 0; j < k; ++j)
-        for (int64_t c = 0; c < m; ++c) H[j * m + c] = Ht[c * k + j];
-}
-
-}  // namespace cpu_impl
-
-NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts) {
-    if (X.rows == 0 || X.cols == 0 || X.nnz() == 0)
-        throw InputError("topics: the matrix is empty (" + std::to_string(X.rows) + " x " +
-                         std::to_string(X.cols) + ", no non-zeros)");
-    const int64_t limit = std::min(X.rows, X.cols);
-    if (opts.k < 1 || opts.k > limit)
-        throw InputError("-k " + std::to_string(opts.k) + ": must be between 1 and " +
-                         std::to_string(limit) + " (the smaller of " + std::to_string(X.rows) +
-                         " documents and " + std::to_string(X.cols) + " terms)");
-    if (opts.max_iter < 1) throw InputError("--iters must be at least 1");
-    NmfModel model;
-    model.n = X.rows;
-    model.m = X.cols;
-    model.k = opts.k;
-    auto t0 = Clock::now();
-    nmf_init(ctx, X, opts, model.W, model.H);
-    CsrMatrix Xt = transpose(ctx, X);
-    if (opts.progress)
-        std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s\n",
-                     opts.init == NmfInit::Random ? "random" : "nndsvd", opts.k,
-                     std::chrono::duration<double>(Clock::now() - t0).count());
-    if (ctx.is_cuda())
-        cuda_impl::nmf_mu(ctx, X, Xt, opts.k, opts, model.W, model.H, model);
-    else
-        cpu_impl::nmf_mu(ctx, X, Xt, opts.k, opts, model.W, model.H, model);
-    model.device = device_name(ctx.device());
-    return model;
-}
-
-}  // namespace tmine
+}  // namespace tmine::cpu_impl

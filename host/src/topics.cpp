@@ -11,6 +11,20 @@
 
 namespace tmine {
 
+void dominant_topics(const std::vector<float>& W, int64_t n, int k, std::vector<int32_t>& topic,
+                     std::vector<float>& weight) {
+    topic.assign(n, -1);
+    weight.assign(n, 0.0f);
+    for (int64_t d = 0; d < n; ++d) {
+        const float* w = W.data() + d * k;
+        for (int j = 0; j < k; ++j)
+            if (w[j] > weight[d]) {
+                weight[d] = w[j];
+                topic[d] = j;
+            }
+    }
+}
+
 TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
     const auto& f = model.nmf;
     const int k = f.k;
@@ -32,25 +46,16 @@ TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
         for (int64_t r = 0; r < std::min<int64_t>(3, top); ++r)
             t.label += (r ? " / " : "") + t.terms[r].term;
     }
-    s.dominant.assign(n, -1);
-    s.dominant_weight.assign(n, 0.0f);
+    dominant_topics(f.W, n, k, s.dominant, s.dominant_weight);
     std::vector<double> share(k, 0.0);
     double total = 0;
     for (int64_t d = 0; d < n; ++d) {
         const float* w = f.W.data() + d * k;
-        int best = -1;
-        float bw = 0.0f;
         for (int j = 0; j < k; ++j) {
             share[j] += w[j];
-            if (w[j] > bw) {
-                bw = w[j];
-                best = j;
-            }
+            total += w[j];
         }
-        total += std::accumulate(w, w + k, 0.0);
-        s.dominant[d] = best;
-        s.dominant_weight[d] = bw;
-        if (best >= 0) s.topics[best].size++;
+        if (s.dominant[d] >= 0) s.topics[s.dominant[d]].size++;
     }
     for (int j = 0; j < k; ++j) s.topics[j].weight_share = total > 0 ? share[j] / total : 0.0;
     return s;
@@ -58,7 +63,7 @@ TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
 
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'M', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 std::string model_path(const std::string& dir_or_file) {
     if (std::filesystem::is_directory(dir_or_file))
@@ -86,7 +91,9 @@ void write_model(const TopicModel& model, const std::string& dir) {
     f.write_pod<int32_t>(m.iterations);
     f.write_pod<double>(m.relative_error);
     write_string(f, m.device);
-    f.write_vector(m.errors);
+    f.write_pod<double>(m.loss_at_init);
+    f.write_vector(m.losses);
+    write_string(f, m.stop_reason);
     f.write_vector(m.W);
     f.write_vector(m.H);
     StringColumn vocab;
@@ -100,6 +107,13 @@ void write_model(const TopicModel& model, const std::string& dir) {
     f.write_pod<double>(model.options.tol);
     f.write_pod<uint64_t>(model.options.seed);
     f.write_pod<int32_t>(static_cast<int32_t>(model.options.init));
+    f.write_pod<int32_t>(static_cast<int32_t>(model.options.solver));
+    f.write_pod<int32_t>(static_cast<int32_t>(model.options.loss));
+    f.write_pod<double>(model.options.alpha_W);
+    f.write_pod<double>(model.options.alpha_H);
+    f.write_pod<double>(model.options.l1_ratio);
+    f.write_vector(model.idf);
+    f.write_pod<int32_t>(model.sublinear_tf ? 1 : 0);
     f.commit();
 }
 
@@ -111,7 +125,7 @@ TopicModel read_model(const std::string& dir_or_file) {
     if (std::memcmp(magic, kMagic, 4) != 0)
         throw InputError(path + ": not a tmine model (expected model.tmm from tmine topics)");
     if (auto v = r.read_pod<uint32_t>("version"); v != kVersion)
-        throw InputError(path + ": model format version " + std::to_string(v) + " is not supported");
+        throw InputError(path + ": model format version " + std::to_string(v) + " is not supported (refit with this tmine)");
     TopicModel model;
     auto& m = model.nmf;
     m.n = r.read_pod<int64_t>("n");
@@ -120,7 +134,9 @@ TopicModel read_model(const std::string& dir_or_file) {
     m.iterations = r.read_pod<int32_t>("iterations");
     m.relative_error = r.read_pod<double>("relative error");
     m.device = read_string(r, "device");
-    m.errors = r.read_vector<double>("errors");
+    m.loss_at_init = r.read_pod<double>("loss at init");
+    m.losses = r.read_vector<double>("losses");
+    m.stop_reason = read_string(r, "stop reason");
     m.W = r.read_vector<float>("W");
     m.H = r.read_vector<float>("H");
     StringColumn vocab;
@@ -134,9 +150,20 @@ TopicModel read_model(const std::string& dir_or_file) {
     model.options.tol = r.read_pod<double>("tol");
     model.options.seed = r.read_pod<uint64_t>("seed");
     model.options.init = static_cast<NmfInit>(r.read_pod<int32_t>("init"));
+    model.options.solver = static_cast<NmfSolver>(r.read_pod<int32_t>("solver"));
+    model.options.loss = static_cast<NmfLoss>(r.read_pod<int32_t>("loss"));
+    model.options.alpha_W = r.read_pod<double>("alpha_W");
+    model.options.alpha_H = r.read_pod<double>("alpha_H");
+    model.options.l1_ratio = r.read_pod<double>("l1_ratio");
+    model.idf = r.read_vector<double>("idf");
+    model.sublinear_tf = r.read_pod<int32_t>("sublinear tf") != 0;
     bool ok = m.n >= 0 && m.m >= 0 && m.k > 0 && m.W.size() == size_t(m.n * m.k) &&
               m.H.size() == size_t(m.m * m.k) && vocab.offsets.size() == size_t(m.m) + 1 &&
-              vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size();
+              vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size() &&
+              (model.idf.empty() || model.idf.size() == size_t(m.m)) &&
+              int(model.options.init) >= 0 && int(model.options.init) <= 3 &&
+              int(model.options.solver) >= 0 && int(model.options.solver) <= 1 &&
+              int(model.options.loss) >= 0 && int(model.options.loss) <= 1;
     for (int64_t c = 0; ok && c < m.m; ++c) ok = vocab.offsets[c] <= vocab.offsets[c + 1];
     if (!ok) throw InputError(path + ": corrupt model file (inconsistent sizes)");
     for (int64_t c = 0; c < m.m; ++c) model.vocabulary.emplace_back(vocab[c]);

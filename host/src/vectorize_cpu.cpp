@@ -218,6 +218,7 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
     v.idf = smooth_idf(v.df, n);
     v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
                         : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf);
+    v.sublinear_tf = opts.sublinear_tf;
     v.device = device_name(ctx.device());
     auto t2 = clock::now();
     if (opts.progress) {
@@ -228,6 +229,35 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
                      static_cast<long long>(n), n_kept, static_cast<long long>(v.X.nnz()), s(t0, t1),
                      s(t1, t2), v.device.c_str(), tok.text_bytes / 1e6 / std::max(1e-9, s(t0, t2)));
     }
+    return v;
+}
+
+Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
+                           const std::vector<std::string>& vocabulary,
+                           const std::vector<double>& idf, const VectorizeOptions& opts) {
+    if (idf.size() != vocabulary.size())
+        throw InputError("vectorize: the vocabulary has " + std::to_string(vocabulary.size()) +
+                         " terms but " + std::to_string(idf.size()) + " idf values");
+    if (!std::is_sorted(vocabulary.begin(), vocabulary.end()))
+        throw InputError("vectorize: a fixed vocabulary must be sorted bytewise");
+    Tokenized tok = tokenize_corpus(ctx, corpus, opts);
+    TermCounts tc = ctx.is_cuda() ? cuda_impl::count_terms(ctx, tok) : cpu_impl::count_terms(ctx, tok);
+    // Both vocabularies are sorted, so the mapping keeps columns ascending within rows.
+    std::vector<int32_t> keep(tok.vocab.size(), -1);
+    for (size_t c = 0; c < tok.vocab.size(); ++c) {
+        auto it = std::lower_bound(vocabulary.begin(), vocabulary.end(), tok.vocab[c]);
+        if (it != vocabulary.end() && *it == tok.vocab[c]) keep[c] = int32_t(it - vocabulary.begin());
+    }
+    const int32_t n_kept = static_cast<int32_t>(vocabulary.size());
+    Vectorized v;
+    v.vocabulary = vocabulary;
+    v.idf = idf;
+    v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, idf, opts.sublinear_tf)
+                        : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, idf, opts.sublinear_tf);
+    v.sublinear_tf = opts.sublinear_tf;
+    v.df.assign(vocabulary.size(), 0);
+    for (int32_t c : v.X.indices) v.df[c]++;
+    v.device = device_name(ctx.device());
     return v;
 }
 

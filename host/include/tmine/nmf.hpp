@@ -1,10 +1,15 @@
 #pragma once
-/// Stage 5, topics: non-negative matrix factorisation X ~ W H of the TF-IDF matrix with
-/// multiplicative updates for the Frobenius loss (scikit-learn's solver='mu', beta_loss=2:
-/// W is updated, then H, each iteration). CPU: OpenMP sparse products + OpenBLAS;
-/// CUDA: cuSPARSE SpMM + cuBLAS GEMM (kernels/nmf_cuda.cu).
+/// Stage 5, topics: non-negative matrix factorisation X ~ W H of the TF-IDF matrix, with the
+/// semantics of scikit-learn's NMF:
+///  - solver Mu: multiplicative updates (W, then H, each iteration) for the Frobenius loss
+///    (beta = 2) or the generalised Kullback-Leibler divergence (beta = 1);
+///  - solver Hals: hierarchical alternating least squares, i.e. scikit-learn's coordinate
+///    descent `cd` without shuffling (Frobenius loss);
+///  - alpha_W, alpha_H, l1_ratio: scikit-learn's regularisation, scaled by the data size.
+/// CPU: OpenMP sparse products + OpenBLAS (host/src/nmf_cpu.cpp); CUDA: cuSPARSE SpMM + cuBLAS
+/// GEMM + fused kernels (kernels/nmf_cuda.cu). Both start from the same initial factors.
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,18 +19,39 @@
 
 namespace tmine {
 
-enum class NmfInit { Random, Nndsvd, Nndsvda };
-/// Parses "random|nndsvd|nndsvda"; throws InputError otherwise.
-NmfInit parse_nmf_init(std::string_view s);
+enum class NmfInit { Random, Nndsvd, Nndsvda, Nndsvdar };
+enum class NmfSolver { Mu, Hals };
+enum class NmfLoss { Frobenius, KullbackLeibler };
+
+/// Parsers for the CLI spellings; each throws InputError naming the flag otherwise.
+NmfInit parse_nmf_init(std::string_view s);      ///< random|nndsvd|nndsvda|nndsvdar
+NmfSolver parse_nmf_solver(std::string_view s);  ///< mu|hals (cd is accepted for hals)
+NmfLoss parse_nmf_loss(std::string_view s);      ///< frobenius|kl
+const char* nmf_init_name(NmfInit i);
+const char* nmf_solver_name(NmfSolver s);
+const char* nmf_loss_name(NmfLoss l);
 
 struct NmfOptions {
     int k = 10;
     int max_iter = 200;
-    double tol = 1e-4;  ///< stop when (err[it-10] - err[it]) / err[0] < tol, checked every 10
+    /// Stop when (loss[it-10] - loss[it]) / loss[0] < tol, checked every 10 iterations
+    /// (0 = run max_iter iterations).
+    double tol = 1e-4;
     uint64_t seed = 0;
     NmfInit init = NmfInit::Nndsvda;
+    NmfSolver solver = NmfSolver::Mu;
+    NmfLoss loss = NmfLoss::Frobenius;
+    double alpha_W = 0.0;
+    double alpha_H = -1.0;  ///< negative: the same as alpha_W (scikit-learn's "same")
+    double l1_ratio = 0.0;
+    double time_limit = 0;  ///< seconds; 0 = none. Checked where the loss is read.
+    int checkpoint_every = 0;     ///< iterations between checkpoints; 0 = none
+    std::string checkpoint_path;  ///< where checkpoints are written (atomically)
     bool progress = false;
 };
+
+/// Throws InputError when an option is out of range or a combination is not supported.
+void validate(const NmfOptions& opts);
 
 /// W is n x k, H is k x m, both row-major float32.
 struct NmfModel {
@@ -33,35 +59,97 @@ struct NmfModel {
     int k = 0;
     std::vector<float> W, H;
     int iterations = 0;
-    double relative_error = 0;       ///< ||X - WH||_F / ||X||_F after the last iteration
-    std::vector<double> errors;      ///< relative error after each iteration's W update
+    double relative_error = 0;  ///< ||X - WH||_F / ||X||_F after the last iteration
+    /// The loss after each iteration, scaled as scikit-learn's reconstruction_err_:
+    /// Frobenius: ||X - WH||_F / ||X||_F; KL: sqrt(2 D_KL(X || WH)).
+    std::vector<double> losses;
+    double loss_at_init = 0;
     std::string device;
+    std::string stop_reason;  ///< "max_iter", "tol", "time_limit"
 };
 
+/// The regularisation terms scikit-learn derives from alpha_W, alpha_H and l1_ratio.
+struct NmfRegularization {
+    double l1_W = 0, l2_W = 0, l1_H = 0, l2_H = 0;
+};
+NmfRegularization regularization(const NmfOptions& opts, int64_t n, int64_t m);
+
 /// Initial factors (shared by CPU and CUDA so both start from the same point).
-/// nndsvd/nndsvda use a randomized truncated SVD (LAPACK) seeded with opts.seed.
+/// nndsvd* use a randomized truncated SVD (LAPACK) seeded with opts.seed.
 void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
               std::vector<float>& H);
 
 /// Fits the model. Throws InputError when k is not in [1, min(n, m)] or X is empty.
 NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts);
 
+/// Continues a fit from a checkpoint written by nmf() with the same X and options: the
+/// result equals an uninterrupted run (bit for bit on the CPU).
+NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
+                    const std::string& checkpoint_path);
+
+/// Folds new documents into a fitted model: W for X_new with H fixed (the same solver and
+/// loss, `opts.max_iter` iterations from a uniform start). X_new's columns must be H's terms.
+std::vector<float> nmf_transform(const Context& ctx, const CsrMatrix& X_new,
+                                 const std::vector<float>& H, int k, const NmfOptions& opts);
+
 /// Relative error ||X - WH||_F / ||X||_F without forming WH (float64 accumulation):
 /// ||X||^2 - 2 <X, WH> + <W^T W, H H^T>.
 double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
                           const std::vector<float>& H, int k);
 
-/// X^T as CSR (m x n); used by both solvers for the H update.
-CsrMatrix transpose(const Context& ctx, const CsrMatrix& X);
+/// Generalised KL divergence D(X || WH) over X's non-zeros plus sum(WH) - sum(X), as
+/// scikit-learn's _beta_divergence(beta=1) (float64 accumulation).
+double nmf_kl_divergence(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
+                         const std::vector<float>& H, int k);
+
+/// X^T as CSR (m x n). `order`, when given, receives for each non-zero of X^T the index of
+/// the same entry in X.
+CsrMatrix transpose(const Context& ctx, const CsrMatrix& X, std::vector<int64_t>* order = nullptr);
+
+namespace detail {
+
+/// The problem a device iterates on: X, its transpose, and the entry order between them.
+struct NmfProblem {
+    const CsrMatrix& X;
+    const CsrMatrix& Xt;
+    const std::vector<int64_t>& xt_order;  ///< Xt entry -> X entry
+    int k;
+    NmfRegularization reg;
+    bool update_H = true;  ///< false for transform
+};
+
+/// One device's iterations. The driver in host/src/nmf.cpp owns the loop, the stopping
+/// rules, progress, checkpoints and the time limit; a device only steps and reports.
+class NmfIterations {
+public:
+    virtual ~NmfIterations() = default;
+    /// Runs the `it`-th step since construction (1, 2, ...): W, then H; the loss after it goes
+    /// to slot `it`.
+    virtual void step(int it) = 0;
+    /// The losses of slots [0, upto] (slot 0: the factors it was made with); may wait for a
+    /// device.
+    virtual void losses(int upto, std::vector<double>& out) = 0;
+    /// Copies the current factors out (W n x k, H k x m, row-major).
+    virtual void factors(std::vector<float>& W, std::vector<float>& H) = 0;
+    /// How often the driver should read losses (the CPU: every iteration; a GPU: every 10).
+    virtual int read_every() const = 0;
+};
+
+}  // namespace detail
 
 namespace cpu_impl {
-/// Runs iterations from the given W, H (updated in place).
-void nmf_mu(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
-            const NmfOptions& opts, std::vector<float>& W, std::vector<float>& H, NmfModel& out);
+std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
+                                                       const detail::NmfProblem& p,
+                                                       const NmfOptions& opts,
+                                                       const std::vector<float>& W,
+                                                       const std::vector<float>& H);
 }
 namespace cuda_impl {
-void nmf_mu(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
-            const NmfOptions& opts, std::vector<float>& W, std::vector<float>& H, NmfModel& out);
+std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
+                                                       const detail::NmfProblem& p,
+                                                       const NmfOptions& opts,
+                                                       const std::vector<float>& W,
+                                                       const std::vector<float>& H);
 }
 
 }  // namespace tmine

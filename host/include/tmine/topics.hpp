@@ -33,6 +33,8 @@ struct CorpusInfo {
 struct TopicModel {
     NmfModel nmf;
     std::vector<std::string> vocabulary;
+    std::vector<double> idf;  ///< the training matrix's idf, to weight new documents alike
+    bool sublinear_tf = false;
     CorpusInfo corpus;
     NmfOptions options;
 };
@@ -42,6 +44,10 @@ struct TopicSummary {
     std::vector<int32_t> dominant;       ///< per document; -1 when its row of W is all zero
     std::vector<float> dominant_weight;  ///< W[d, dominant[d]]
 };
+
+/// Each document's dominant topic (-1 when its row of W is all zero) and that weight.
+void dominant_topics(const std::vector<float>& W, int64_t n, int k, std::vector<int32_t>& topic,
+                     std::vector<float>& weight);
 
 /// Top `top_terms` terms per topic from H, sizes and shares from W.
 TopicSummary summarize_topics(const TopicModel& model, int top_terms = 20);

@@ -66,6 +66,7 @@ struct Vectorized {
     std::vector<std::string> vocabulary;
     std::vector<int32_t> df;
     std::vector<double> idf;
+    bool sublinear_tf = false;  ///< how X was weighted (new documents are weighted alike)
     std::string device;
 };
 
@@ -87,6 +88,13 @@ std::vector<double> smooth_idf(const std::vector<int32_t>& df, int64_t n_docs);
 
 /// Full pipeline on the context's device.
 Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
+
+/// Vectorizes new documents against a fixed, bytewise-sorted vocabulary and its idf (those of
+/// a fitted model): the same tokens and weighting as vectorize(), terms outside the
+/// vocabulary dropped, no document-frequency pruning. How next month's posts are scored.
+Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
+                           const std::vector<std::string>& vocabulary,
+                           const std::vector<double>& idf, const VectorizeOptions& opts);
 
 namespace cpu_impl {
 TermCounts count_terms(const Context& ctx, const Tokenized& tok);

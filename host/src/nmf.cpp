@@ -1,0 +1,289 @@
+// The NMF driver shared by every device: checks, the iteration loop with its stopping rules,
+// progress, checkpoints and resume, transform, and the float64 loss measures.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "sparse_cpu.hpp"
+#include "tmine/error.hpp"
+#include "tmine/io.hpp"
+#include "tmine/nmf.hpp"
+
+namespace tmine {
+
+void validate(const NmfOptions& o) {
+    if (o.k < 1) throw InputError("-k must be at least 1");
+    if (o.max_iter < 1) throw InputError("--iters must be at least 1");
+    if (!(o.tol >= 0)) throw InputError("--tol must be >= 0");
+    if (!(o.alpha_W >= 0)) throw InputError("--alpha-w must be >= 0");
+    if (!(o.alpha_H >= 0) && o.alpha_H != -1.0) throw InputError("--alpha-h must be >= 0");
+    if (!(o.l1_ratio >= 0 && o.l1_ratio <= 1)) throw InputError("--l1-ratio must be in [0, 1]");
+    if (!(o.time_limit >= 0)) throw InputError("--time-limit must be >= 0");
+    if (o.checkpoint_every < 0) throw InputError("--checkpoint-every must be >= 0");
+    if (o.checkpoint_every > 0 && o.checkpoint_path.empty())
+        throw InputError("--checkpoint-every needs a checkpoint path");
+    if (o.solver == NmfSolver::Hals && o.loss != NmfLoss::Frobenius)
+        throw InputError("--solver hals minimises the Frobenius loss only; use --solver mu with --loss kl");
+}
+
+NmfRegularization regularization(const NmfOptions& o, int64_t n, int64_t m) {
+    // scikit-learn's _compute_regularization: W's terms scale with the number of features,
+    // H's with the number of samples.
+    const double aW = o.alpha_W, aH = o.alpha_H < 0 ? o.alpha_W : o.alpha_H;
+    NmfRegularization r;
+    r.l1_W = double(m) * aW * o.l1_ratio;
+    r.l2_W = double(m) * aW * (1.0 - o.l1_ratio);
+    r.l1_H = double(n) * aH * o.l1_ratio;
+    r.l2_H = double(n) * aH * (1.0 - o.l1_ratio);
+    return r;
+}
+
+double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
+                          const std::vector<float>& H, int k) {
+    using namespace cpu_impl;
+    const int T = ctx.cpu_threads();
+    const int64_t n = X.rows, m = X.cols;
+    std::vector<float> Ht(m * k);
+    for (int j = 0; j < k; ++j)
+        for (int64_t c = 0; c < m; ++c) Ht[c * k + j] = H[j * m + c];
+    std::vector<float> XHt(n * k), WtW(k * k), HHt(k * k);
+    spmm(X, Ht.data(), k, XHt.data(), T);
+    gram(W.data(), n, k, WtW.data());
+    gram(Ht.data(), m, k, HHt.data());
+    const double xx = sum_squares(X);
+    const double e2 =
+        xx - 2 * dot(W.data(), XHt.data(), n * k, T) + dot(WtW.data(), HHt.data(), k * k, 1);
+    return std::sqrt(std::max(e2, 0.0) / xx);
+}
+
+double nmf_kl_divergence(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
+                         const std::vector<float>& H, int k) {
+    const int64_t n = X.rows, m = X.cols;
+    const double eps = std::numeric_limits<float>::epsilon();
+    (void)ctx;
+    double s = 0, x_sum = 0;
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p) {
+            const double x = X.data[p];
+            x_sum += x;
+            if (!(x > eps)) continue;
+            double wh = 0;
+            for (int j = 0; j < k; ++j) wh += double(W[i * k + j]) * H[int64_t(j) * m + X.indices[p]];
+            if (wh == 0) wh = eps;
+            s += x * std::log(x / wh);
+        }
+    double sum_wh = 0;
+    for (int j = 0; j < k; ++j) {
+        double ws = 0, hs = 0;
+        for (int64_t i = 0; i < n; ++i) ws += W[i * k + j];
+        for (int64_t c = 0; c < m; ++c) hs += H[int64_t(j) * m + c];
+        sum_wh += ws * hs;
+    }
+    return s + sum_wh - x_sum;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr char kCheckpointMagic[4] = {'T', 'M', 'K', '1'};
+
+void check_shape(const CsrMatrix& X, int k) {
+    if (X.rows == 0 || X.cols == 0 || X.nnz() == 0)
+        throw InputError("topics: the matrix is empty (" + std::to_string(X.rows) + " x " +
+                         std::to_string(X.cols) + ", no non-zeros)");
+    const int64_t limit = std::min(X.rows, X.cols);
+    if (k < 1 || k > limit)
+        throw InputError("-k " + std::to_string(k) + ": must be between 1 and " +
+                         std::to_string(limit) + " (the smaller of " + std::to_string(X.rows) +
+                         " documents and " + std::to_string(X.cols) + " terms)");
+}
+
+/// What a checkpoint must agree on with the run that resumes it.
+struct Fingerprint {
+    int64_t n, m, nnz;
+    int32_t k, solver, loss, init;
+    uint64_t seed;
+    double alpha_W, alpha_H, l1_ratio;
+    bool operator==(const Fingerprint& o) const { return std::memcmp(this, &o, sizeof o) == 0; }
+};
+Fingerprint fingerprint(const CsrMatrix& X, const NmfOptions& o) {
+    Fingerprint f;
+    std::memset(&f, 0, sizeof f);
+    f.n = X.rows;
+    f.m = X.cols;
+    f.nnz = X.nnz();
+    f.k = o.k;
+    f.solver = int32_t(o.solver);
+    f.loss = int32_t(o.loss);
+    f.init = int32_t(o.init);
+    f.seed = o.seed;
+    f.alpha_W = o.alpha_W;
+    f.alpha_H = o.alpha_H;
+    f.l1_ratio = o.l1_ratio;
+    return f;
+}
+
+void write_checkpoint(const std::string& path, const Fingerprint& f, int iteration,
+                      const std::vector<double>& losses, const std::vector<float>& W,
+                      const std::vector<float>& H) {
+    AtomicFile out(path);
+    out.write(kCheckpointMagic, 4);
+    out.write_pod<uint32_t>(1);
+    out.write_pod(f);
+    out.write_pod<int32_t>(iteration);
+    out.write_vector(losses);
+    out.write_vector(W);
+    out.write_vector(H);
+    out.commit();
+}
+
+struct Checkpoint {
+    int iteration = 0;
+    std::vector<double> losses;
+    std::vector<float> W, H;
+};
+
+Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
+    BinaryReader r(path);
+    char magic[4];
+    r.read(magic, 4, "magic");
+    if (std::memcmp(magic, kCheckpointMagic, 4) != 0 || r.read_pod<uint32_t>("version") != 1)
+        throw InputError(path + ": not a tmine NMF checkpoint");
+    auto f = r.read_pod<Fingerprint>("settings");
+    if (!(f == want))
+        throw InputError(path + ": the checkpoint was written for another matrix or other "
+                         "settings (k, solver, loss, init, seed, regularisation must match)");
+    Checkpoint c;
+    c.iteration = r.read_pod<int32_t>("iteration");
+    c.losses = r.read_vector<double>("losses");
+    c.W = r.read_vector<float>("W");
+    c.H = r.read_vector<float>("H");
+    if (c.iteration < 0 || c.losses.size() != size_t(c.iteration) + 1 ||
+        c.W.size() != size_t(f.n * f.k) || c.H.size() != size_t(f.m * f.k))
+        throw InputError(path + ": corrupt checkpoint (inconsistent sizes)");
+    return c;
+}
+
+/// The iteration loop: from factors (W, H) at iteration `start` whose losses so far are
+/// `losses` (slot i = after iteration i; empty when starting fresh).
+NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, bool update_H,
+               std::vector<float> W, std::vector<float> H, int start, std::vector<double> losses) {
+    const int k = opts.k;
+    auto t0 = Clock::now();
+    std::vector<int64_t> order;
+    CsrMatrix Xt = transpose(ctx, X, &order);
+    detail::NmfProblem p{X, Xt, order, k, regularization(opts, X.rows, X.cols), update_H};
+    auto iters = ctx.is_cuda() ? cuda_impl::nmf_iterations(ctx, p, opts, W, H)
+                               : cpu_impl::nmf_iterations(ctx, p, opts, W, H);
+    std::vector<double> local;
+    iters->losses(0, local);
+    if (losses.empty()) losses.push_back(local[0]);
+    const double loss0 = losses[0];
+    const Fingerprint fp = fingerprint(X, opts);
+    NmfModel model;
+    model.stop_reason = "max_iter";
+    int done = start;
+    for (int it = start + 1; it <= opts.max_iter; ++it) {
+        iters->step(it - start);
+        done = it;
+        const bool check = opts.tol > 0 && it % 10 == 0;
+        const bool save = opts.checkpoint_every > 0 && it % opts.checkpoint_every == 0;
+        if ((it - start) % iters->read_every() != 0 && !check && !save && it != opts.max_iter)
+            continue;  // a GPU keeps going without waiting; losses are read in batches
+        iters->losses(it - start, local);
+        losses.resize(start + 1);
+        losses.insert(losses.end(), local.begin() + 1, local.end());
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (opts.progress)
+            std::fprintf(stderr, "topics: iteration %d/%d %s %.6f (%.2f s, %s)\n", it,
+                         opts.max_iter,
+                         opts.loss == NmfLoss::Frobenius ? "relative error" : "loss",
+                         losses[it], elapsed, device_name(ctx.device()));
+        if (save) {
+            std::vector<float> w, h;
+            iters->factors(w, h);
+            write_checkpoint(opts.checkpoint_path, fp, it, losses, w, h);
+        }
+        if (check && (losses[it - 10] - losses[it]) / loss0 < opts.tol) {
+            model.stop_reason = "tol";
+            break;
+        }
+        if (opts.time_limit > 0 && elapsed >= opts.time_limit) {
+            model.stop_reason = "time_limit";
+            break;
+        }
+    }
+    iters->losses(done - start, local);
+    losses.resize(start + 1);
+    losses.insert(losses.end(), local.begin() + 1, local.end());
+    iters->factors(W, H);
+    model.n = X.rows;
+    model.m = X.cols;
+    model.k = k;
+    model.W = std::move(W);
+    model.H = std::move(H);
+    model.iterations = done;
+    model.loss_at_init = losses[0];
+    model.losses.assign(losses.begin() + 1, losses.end());
+    model.device = device_name(ctx.device());
+    model.relative_error = opts.loss == NmfLoss::Frobenius && update_H && done > start
+                               ? model.losses.back()
+                               : nmf_relative_error(ctx, X, model.W, model.H, k);
+    return model;
+}
+
+}  // namespace
+
+NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts) {
+    check_shape(X, opts.k);
+    validate(opts);
+    auto t0 = Clock::now();
+    std::vector<float> W, H;
+    nmf_init(ctx, X, opts, W, H);
+    if (opts.progress)
+        std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s; solver %s, loss %s\n",
+                     nmf_init_name(opts.init), opts.k,
+                     std::chrono::duration<double>(Clock::now() - t0).count(),
+                     nmf_solver_name(opts.solver), nmf_loss_name(opts.loss));
+    return drive(ctx, X, opts, true, std::move(W), std::move(H), 0, {});
+}
+
+NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
+                    const std::string& checkpoint_path) {
+    check_shape(X, opts.k);
+    validate(opts);
+    Checkpoint c = read_checkpoint(checkpoint_path, fingerprint(X, opts));
+    if (opts.progress)
+        std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),
+                     c.iteration);
+    return drive(ctx, X, opts, true, std::move(c.W), std::move(c.H), c.iteration,
+                 std::move(c.losses));
+}
+
+std::vector<float> nmf_transform(const Context& ctx, const CsrMatrix& X_new,
+                                 const std::vector<float>& H, int k, const NmfOptions& opts) {
+    if (k < 1 || H.size() != size_t(k) * size_t(X_new.cols))
+        throw InputError("transform: the matrix has " + std::to_string(X_new.cols) +
+                         " terms but the model's H has " + std::to_string(H.size() / std::max(k, 1)) +
+                         " (vectorize new documents with the model's vocabulary)");
+    if (X_new.rows == 0) return {};
+    NmfOptions o = opts;
+    o.k = k;
+    o.checkpoint_every = 0;
+    validate(o);
+    // scikit-learn's start for a fixed H: sqrt(mean(X) / k) everywhere for mu, zeros for cd.
+    double total = 0;
+    for (float v : X_new.data) total += v;
+    const float avg = o.solver == NmfSolver::Mu
+                          ? float(std::sqrt(total / (double(X_new.rows) * X_new.cols) / k))
+                          : 0.0f;
+    std::vector<float> W(X_new.rows * k, avg);
+    if (X_new.nnz() == 0) return std::vector<float>(X_new.rows * k, 0.0f);
+    NmfModel m = drive(ctx, X_new, o, false, std::move(W), H, 0, {});
+    return std::move(m.W);
+}
+
+}  // namespace tmine

@@ -1,0 +1,254 @@
+// NMF initialisation (shared by every device): option parsing, the transpose, a randomized
+// truncated SVD (OpenBLAS + LAPACK) and NNDSVD / NNDSVDA / NNDSVDAR, or seeded random factors.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "sparse_cpu.hpp"
+#include "tmine/error.hpp"
+#include "tmine/nmf.hpp"
+
+extern "C" {
+void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work,
+             const int* lwork, int* info);
+void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda,
+             const double* tau, double* work, const int* lwork, int* info);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t uplo_len);
+void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
+             double* u, const int* ldu, double* vt, const int* ldvt, double* work,
+             const int* lwork, int* iwork, int* info, size_t jobz_len);
+}
+
+namespace tmine {
+
+NmfInit parse_nmf_init(std::string_view s) {
+    if (s == "random") return NmfInit::Random;
+    if (s == "nndsvd") return NmfInit::Nndsvd;
+    if (s == "nndsvda") return NmfInit::Nndsvda;
+    if (s == "nndsvdar") return NmfInit::Nndsvdar;
+    throw InputError("--init: expected nndsvda, nndsvd, nndsvdar or random, got '" +
+                     std::string(s) + "'");
+}
+NmfSolver parse_nmf_solver(std::string_view s) {
+    if (s == "mu") return NmfSolver::Mu;
+    if (s == "hals" || s == "cd") return NmfSolver::Hals;
+    throw InputError("--solver: expected mu or hals, got '" + std::string(s) + "'");
+}
+NmfLoss parse_nmf_loss(std::string_view s) {
+    if (s == "frobenius") return NmfLoss::Frobenius;
+    if (s == "kl" || s == "kullback-leibler") return NmfLoss::KullbackLeibler;
+    throw InputError("--loss: expected frobenius or kl, got '" + std::string(s) + "'");
+}
+const char* nmf_init_name(NmfInit i) {
+    switch (i) {
+        case NmfInit::Random: return "random";
+        case NmfInit::Nndsvd: return "nndsvd";
+        case NmfInit::Nndsvda: return "nndsvda";
+        case NmfInit::Nndsvdar: return "nndsvdar";
+    }
+    return "?";
+}
+const char* nmf_solver_name(NmfSolver s) { return s == NmfSolver::Mu ? "mu" : "hals"; }
+const char* nmf_loss_name(NmfLoss l) { return l == NmfLoss::Frobenius ? "frobenius" : "kl"; }
+
+CsrMatrix transpose(const Context& ctx, const CsrMatrix& X, std::vector<int64_t>* order) {
+    (void)ctx;
+    CsrMatrix T;
+    T.rows = X.cols;
+    T.cols = X.rows;
+    T.indptr.assign(T.rows + 1, 0);
+    for (int32_t c : X.indices) T.indptr[c + 1]++;
+    for (int64_t c = 0; c < T.rows; ++c) T.indptr[c + 1] += T.indptr[c];
+    T.indices.resize(X.indices.size());
+    T.data.resize(X.data.size());
+    if (order) order->resize(X.indices.size());
+    std::vector<int64_t> next(T.indptr.begin(), T.indptr.end() - 1);
+    for (int64_t i = 0; i < X.rows; ++i)  // rows in order: columns of T stay ascending
+        for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p) {
+            int64_t q = next[X.indices[p]]++;
+            T.indices[q] = static_cast<int32_t>(i);
+            T.data[q] = X.data[p];
+            if (order) (*order)[q] = p;
+        }
+    return T;
+}
+
+namespace {
+
+using cpu_impl::spmm;
+
+void to_col_major(const std::vector<double>& R, int64_t rows, int l, std::vector<double>& C) {
+    C.resize(R.size());
+    for (int64_t i = 0; i < rows; ++i)
+        for (int j = 0; j < l; ++j) C[i + j * rows] = R[i * l + j];
+}
+void to_row_major(const std::vector<double>& C, int64_t rows, int l, std::vector<double>& R) {
+    R.resize(C.size());
+    for (int64_t i = 0; i < rows; ++i)
+        for (int j = 0; j < l; ++j) R[i * l + j] = C[i + j * rows];
+}
+
+/// In-place QR orthonormalisation of a column-major rows x l matrix (LAPACK).
+void orthonormalize(std::vector<double>& Q, int rows, int l) {
+    std::vector<double> tau(l);
+    int info = 0, lwork = -1;
+    double wq = 0;
+    dgeqrf_(&rows, &l, Q.data(), &rows, tau.data(), &wq, &lwork, &info);
+    lwork = std::max(1, int(wq));
+    std::vector<double> work(lwork);
+    dgeqrf_(&rows, &l, Q.data(), &rows, tau.data(), work.data(), &lwork, &info);
+    TMINE_ASSERT(info == 0, "dgeqrf failed");
+    lwork = -1;
+    dorgqr_(&rows, &l, &l, Q.data(), &rows, tau.data(), &wq, &lwork, &info);
+    lwork = std::max(1, int(wq));
+    work.resize(lwork);
+    dorgqr_(&rows, &l, &l, Q.data(), &rows, tau.data(), work.data(), &lwork, &info);
+    TMINE_ASSERT(info == 0, "dorgqr failed");
+}
+
+/// Orthonormalises the columns of a row-major rows x l matrix by Cholesky QR (BLAS-3: a Gram
+/// matrix, its Cholesky factor, a triangular solve), twice for accuracy (CholQR2). Falls back
+/// to Householder QR when the Gram matrix is not positive definite (rank-deficient input).
+void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l) {
+    std::vector<double> G(size_t(l) * l);
+    for (int pass = 0; pass < 2; ++pass) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, l, int(rows), 1.0, Y.data(), l, 0.0,
+                    G.data(), l);
+        int info = 0;
+        dpotrf_("L", &l, G.data(), &l, &info, 1);  // row-major upper == column-major lower
+        if (info != 0) {
+            std::vector<double> C;
+            to_col_major(Y, rows, l, C);
+            orthonormalize(C, int(rows), l);
+            to_row_major(C, rows, l, Y);
+            return;
+        }
+        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, int(rows), l,
+                    1.0, G.data(), l, Y.data(), l);
+    }
+}
+
+
+/// Randomized truncated SVD (Halko et al.): X ~ U diag(S) V, U n x k (col-major), V k x m
+/// (row-major).
+void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
+                    uint64_t seed, std::vector<double>& U, std::vector<double>& S,
+                    std::vector<double>& V) {
+    const int n = static_cast<int>(X.rows), m = static_cast<int>(X.cols);
+    const int T = ctx.cpu_threads();
+    const int l = std::min(k + 10, std::min(n, m));
+    const int power_iters = (k < 0.1 * std::min(n, m)) ? 7 : 4;  // as scikit-learn's 'auto'
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal;
+    std::vector<double> omega(int64_t(m) * l);
+    for (auto& v : omega) v = normal(rng);
+    std::vector<double> Yr(int64_t(n) * l), Zr(int64_t(m) * l), Qc, Zc;
+    spmm(X, omega.data(), l, Yr.data(), T);
+    for (int it = 0; it < power_iters; ++it) {
+        orthonormalize_rows(Yr, n, l);
+        spmm(Xt, Yr.data(), l, Zr.data(), T);
+        orthonormalize_rows(Zr, m, l);
+        spmm(X, Zr.data(), l, Yr.data(), T);
+    }
+    orthonormalize_rows(Yr, n, l);
+    spmm(Xt, Yr.data(), l, Zr.data(), T);  // B^T = X^T Q, m x l
+    to_col_major(Yr, n, l, Qc);
+    to_col_major(Zr, m, l, Zc);
+    std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);
+    std::vector<int> iwork(8 * l);
+    int info = 0, lwork = -1;
+    double wq = 0;
+    dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, &wq, &lwork,
+            iwork.data(), &info, 1);
+    lwork = std::max(1, int(wq));
+    std::vector<double> work(lwork);
+    dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, work.data(),
+            &lwork, iwork.data(), &info, 1);
+    if (info != 0) throw Error("truncated SVD for the NMF initialisation did not converge");
+    // B = Vb S Ub^T with Vb = vt^T: U = Q Vb (n x k), V = Ub^T (k x m).
+    U.assign(int64_t(n) * k, 0.0);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, n, k, l, 1.0, Qc.data(), n, vt.data(), l,
+                0.0, U.data(), n);
+    S.assign(s.begin(), s.begin() + k);
+    V.assign(int64_t(k) * m, 0.0);
+    for (int j = 0; j < k; ++j)
+        for (int c = 0; c < m; ++c) V[int64_t(j) * m + c] = ub[c + int64_t(j) * m];
+}
+
+}  // namespace
+
+void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
+              std::vector<float>& H) {
+    const int64_t n = X.rows, m = X.cols;
+    const int k = opts.k;
+    double total = 0;
+    for (float v : X.data) total += v;
+    const double mean = total / (double(n) * double(m));
+    W.assign(n * k, 0.0f);
+    H.assign(int64_t(k) * m, 0.0f);
+    if (opts.init == NmfInit::Random) {
+        std::mt19937_64 rng(opts.seed);
+        std::normal_distribution<double> normal;
+        const double avg = std::sqrt(mean / k);
+        for (auto& h : H) h = static_cast<float>(avg * std::abs(normal(rng)));
+        for (auto& w : W) w = static_cast<float>(avg * std::abs(normal(rng)));
+        return;
+    }
+    CsrMatrix Xt = transpose(ctx, X);
+    std::vector<double> U, S, V;
+    randomized_svd(ctx, X, Xt, k, opts.seed, U, S, V);
+    auto norm = [](auto&& get, int64_t len, bool positive) {
+        double s = 0;
+        for (int64_t i = 0; i < len; ++i) {
+            double v = get(i);
+            v = positive ? std::max(v, 0.0) : std::max(-v, 0.0);
+            s += v * v;
+        }
+        return std::sqrt(s);
+    };
+    for (int j = 0; j < k; ++j) {
+        auto u = [&](int64_t i) { return U[i + j * n]; };
+        auto v = [&](int64_t c) { return V[int64_t(j) * m + c]; };
+        if (j == 0) {
+            double r = std::sqrt(S[0]);
+            for (int64_t i = 0; i < n; ++i) W[i * k] = float(r * std::abs(u(i)));
+            for (int64_t c = 0; c < m; ++c) H[c] = float(r * std::abs(v(c)));
+            continue;
+        }
+        double xp = norm(u, n, true), xn = norm(u, n, false);
+        double yp = norm(v, m, true), yn = norm(v, m, false);
+        double mp = xp * yp, mn = xn * yn;
+        bool pos = mp > mn;
+        double sigma = pos ? mp : mn, xnrm = pos ? xp : xn, ynrm = pos ? yp : yn;
+        double lbd = std::sqrt(S[j] * sigma);
+        for (int64_t i = 0; i < n; ++i) {
+            double x = pos ? std::max(u(i), 0.0) : std::max(-u(i), 0.0);
+            W[i * k + j] = xnrm > 0 ? float(lbd * x / xnrm) : 0.0f;
+        }
+        for (int64_t c = 0; c < m; ++c) {
+            double y = pos ? std::max(v(c), 0.0) : std::max(-v(c), 0.0);
+            H[int64_t(j) * m + c] = ynrm > 0 ? float(lbd * y / ynrm) : 0.0f;
+        }
+    }
+    // scikit-learn: entries below 1e-6 become 0; NNDSVDA fills zeros with the mean of X,
+    // NNDSVDAR with |mean * N(0, 1) / 100| (seeded).
+    const float eps = 1e-6f;
+    for (auto* F : {&W, &H})
+        for (auto& v : *F)
+            if (v < eps) v = 0.0f;
+    if (opts.init == NmfInit::Nndsvda) {
+        for (auto* F : {&W, &H})
+            for (auto& v : *F)
+                if (v == 0.0f) v = float(mean);
+    } else if (opts.init == NmfInit::Nndsvdar) {
+        std::mt19937_64 rng(opts.seed ^ 0x9e3779b97f4a7c15ULL);
+        std::normal_distribution<double> normal;
+        for (auto* F : {&W, &H})
+            for (auto& v : *F)
+                if (v == 0.0f) v = float(std::abs(mean * normal(rng) / 100.0));
+    }
+}
+
+}  // namespace tmine

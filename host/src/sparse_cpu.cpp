@@ -1,0 +1,129 @@
+// CPU building blocks of the NMF (see sparse_cpu.hpp).
+#include "sparse_cpu.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace tmine::cpu_impl {
+namespace {
+
+// The sparse-times-dense kernels are the hot loops of every iteration. They are compiled
+// twice, for AVX2 and for the baseline ISA, and the loader picks the clone the CPU supports,
+// so one binary is fast on current servers and still runs on older ones.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TMINE_HOT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TMINE_HOT_CLONES
+#endif
+
+/// Rows [lo, hi) of Y = A * B; A is CSR, B and Y are row-major with l columns.
+template <class T>
+inline void spmm_rows(const int64_t* indptr, const int32_t* indices, const float* values,
+                      const T* B, int l, T* Y, int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+        T* y = Y + i * l;
+        for (int j = 0; j < l; ++j) y[j] = 0;
+        const int64_t end = indptr[i + 1];
+        for (int64_t p = indptr[i]; p < end; ++p) {
+            // The rows of B are gathered at random: fetch a few ahead (B can be far larger
+            // than the caches, e.g. W with one row per document).
+            if (p + 8 < end) {
+                const T* ahead = B + int64_t(indices[p + 8]) * l;
+                for (int o = 0; o < l; o += 64 / int(sizeof(T))) __builtin_prefetch(ahead + o);
+            }
+            const T a = values[p];
+            const T* b = B + int64_t(indices[p]) * l;
+#pragma omp simd
+            for (int j = 0; j < l; ++j) y[j] += a * b[j];
+        }
+    }
+}
+TMINE_HOT_CLONES void spmm_rows_f32(const int64_t* indptr, const int32_t* indices,
+                                    const float* values, const float* B, int l, float* Y,
+                                    int64_t lo, int64_t hi) {
+    spmm_rows(indptr, indices, values, B, l, Y, lo, hi);
+}
+TMINE_HOT_CLONES void spmm_rows_f64(const int64_t* indptr, const int32_t* indices,
+                                    const float* values, const double* B, int l, double* Y,
+                                    int64_t lo, int64_t hi) {
+    spmm_rows(indptr, indices, values, B, l, Y, lo, hi);
+}
+TMINE_HOT_CLONES void sddmm_rows(const int64_t* indptr, const int32_t* indices, const float* W,
+                                 const float* Ht, int k, float* out, int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+        const float* w = W + i * k;
+        for (int64_t p = indptr[i]; p < indptr[i + 1]; ++p) {
+            const float* h = Ht + int64_t(indices[p]) * k;
+            float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+            for (int j = 0; j < k; ++j) s += w[j] * h[j];
+            out[p] = s;
+        }
+    }
+}
+
+constexpr int64_t kRowBlock = 256;
+
+template <class F>
+void for_row_blocks(int64_t rows, int threads, F&& f) {
+    const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t b = 0; b < blocks; ++b) f(b * kRowBlock, std::min(rows, (b + 1) * kRowBlock));
+}
+
+}  // namespace
+
+void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads, const float* values) {
+    const float* v = values ? values : A.data.data();
+    for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
+        spmm_rows_f32(A.indptr.data(), A.indices.data(), v, B, l, Y, lo, hi);
+    });
+}
+
+void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads) {
+    for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
+        spmm_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), B, l, Y, lo, hi);
+    });
+}
+
+void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads) {
+    for_row_blocks(X.rows, threads, [&](int64_t lo, int64_t hi) {
+        sddmm_rows(X.indptr.data(), X.indices.data(), W, Ht, k, out, lo, hi);
+    });
+}
+
+double dot(const float* a, const float* b, int64_t n, int threads) {
+    double s = 0;
+#pragma omp parallel for num_threads(threads) reduction(+ : s) schedule(static)
+    for (int64_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
+    return s;
+}
+
+double sum_squares(const CsrMatrix& X) {
+    double s = 0;
+    for (float v : X.data) s += double(v) * v;
+    return s;
+}
+
+void gram(const float* A, int64_t rows, int k, float* C) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, static_cast<int>(rows), 1.0f, A, k,
+                A, k, 0.0f, C, k);
+}
+
+void times_small(const float* F, int64_t rows, int k, const float* G, float* D) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), k, k, 1.0f, F, k,
+                G, k, 0.0f, D, k);
+}
+
+void column_sums(const float* A, int64_t rows, int k, float* out, int threads) {
+    (void)threads;  // sequential: the order of the sums is part of the CPU's reproducibility
+    std::vector<double> s(k, 0.0);
+    for (int64_t i = 0; i < rows; ++i)
+        for (int j = 0; j < k; ++j) s[j] += A[i * k + j];
+    for (int j = 0; j < k; ++j) out[j] = static_cast<float>(s[j]);
+}
+
+}  // namespace tmine::cpu_impl

@@ -1,0 +1,29 @@
+#pragma once
+// CPU building blocks shared by the NMF initialisation, iterations and error measures
+// (internal header). Dense matrices are row-major.
+#include <cstdint>
+
+#include "tmine/vectorize.hpp"
+
+namespace tmine::cpu_impl {
+
+/// Y (A.rows x l) = A * B (A.cols x l); `values` replaces A.data when given (same pattern).
+void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads,
+          const float* values = nullptr);
+void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads);
+
+/// out[p] = <W[row(p), :], Ht[col(p), :]> for every non-zero p of X (sampled dense-dense).
+void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads);
+
+/// sum a[i] * b[i] in float64.
+double dot(const float* a, const float* b, int64_t n, int threads);
+/// sum of squares of X's values in float64.
+double sum_squares(const CsrMatrix& X);
+/// C (k x k) = A^T A for A (rows x k).
+void gram(const float* A, int64_t rows, int k, float* C);
+/// D (rows x k) = F (rows x k) * G (k x k).
+void times_small(const float* F, int64_t rows, int k, const float* G, float* D);
+/// Column sums of A (rows x k) in float64, then rounded to float.
+void column_sums(const float* A, int64_t rows, int k, float* out, int threads);
+
+}  // namespace tmine::cpu_impl
