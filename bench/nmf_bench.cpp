@@ -1,0 +1,151 @@
+// NMF benchmarks on the TF-IDF matrix of the real Reddit corpus (bench_data.cpp), CPU and CUDA
+// with identical parameters: k topics (the argument, default 50), 10 multiplicative-update
+// iterations, tol 0 (never stops early), random init with seed 0.
+//
+//   TMINE_BENCH_DOCS=100000 build/bench/nmf_bench
+//
+// nmf/<device>/<k>     the whole public call nmf(): random init, X^T, 10 iterations.
+// nmf_iters/<device>/<k> only the iterations: time(nmf, 1 + 10 iterations) - time(nmf, 1
+//                      iteration), public API only, so s_per_iter is the per-iteration cost.
+// nmf_init_nndsvda/<k> the shared (CPU) NNDSVDA initialisation the CLI uses by default.
+// Every iteration also computes the relative error (cheap: it reuses X^T W).
+// Times are wall clock (UseRealTime / manual) of synchronous calls returning host memory; for CUDA
+// they include the host<->device copies. One warm-up call precedes each timed loop.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "tmine/context.hpp"
+#include "tmine/error.hpp"
+#include "tmine/nmf.hpp"
+#include "tmine/vectorize.hpp"
+
+namespace tmine_bench {  // bench_data.cpp
+const tmine::Vectorized& matrix();
+}  // namespace tmine_bench
+
+namespace {
+
+constexpr int kIters = 10;
+
+const tmine::CsrMatrix* matrix_or_skip(benchmark::State& state) {
+    try {
+        return &tmine_bench::matrix().X;
+    } catch (const tmine::Error& e) {
+        state.SkipWithError(e.what());
+        return nullptr;
+    }
+}
+
+bool make_context(benchmark::State& state, tmine::Device device, tmine::Context& ctx) {
+    if (device == tmine::Device::Cpu) {
+        ctx = tmine::Context::cpu();
+        return true;
+    }
+    try {
+        ctx = tmine::Context::create(device, 0, /*quiet=*/true);
+        return true;
+    } catch (const tmine::DeviceError& e) {
+        state.SkipWithError((std::string("no CUDA device: ") + e.what()).c_str());
+        return false;
+    }
+}
+
+tmine::NmfOptions options(int k, tmine::NmfInit init) {
+    tmine::NmfOptions o;
+    o.k = k;
+    o.max_iter = kIters;
+    o.tol = 0;
+    o.seed = 0;
+    o.init = init;
+    return o;
+}
+
+void set_counters(benchmark::State& state, const tmine::CsrMatrix& X, const tmine::Context& ctx,
+                  double relative_error) {
+    // Seconds per NMF iteration: total time / (benchmark iterations x kIters).
+    state.counters["s_per_iter"] = benchmark::Counter(
+        static_cast<double>(state.iterations()) * kIters,
+        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["rel_err"] = relative_error;
+    state.counters["docs"] = static_cast<double>(X.rows);
+    state.counters["terms"] = static_cast<double>(X.cols);
+    state.counters["nnz"] = static_cast<double>(X.nnz());
+    state.SetLabel(ctx.description());
+}
+
+void BM_Nmf(benchmark::State& state, tmine::Device device) {
+    const tmine::CsrMatrix* X = matrix_or_skip(state);
+    if (!X) return;
+    tmine::Context ctx = tmine::Context::cpu();
+    if (!make_context(state, device, ctx)) return;
+    const tmine::NmfOptions opts = options(static_cast<int>(state.range(0)), tmine::NmfInit::Random);
+    tmine::NmfModel model = tmine::nmf(ctx, *X, opts);  // warm-up
+    for (auto _ : state) {
+        model = tmine::nmf(ctx, *X, opts);
+        benchmark::DoNotOptimize(model.W.data());
+    }
+    set_counters(state, *X, ctx, model.relative_error);
+}
+
+/// The iterations alone, through the public API only: each sample times nmf() with
+/// 1 + kIters iterations and with 1 iteration from the same (seeded) start and reports the
+/// difference, which cancels init, X^T and the initial error.
+void BM_NmfIters(benchmark::State& state, tmine::Device device) {
+    const tmine::CsrMatrix* X = matrix_or_skip(state);
+    if (!X) return;
+    tmine::Context ctx = tmine::Context::cpu();
+    if (!make_context(state, device, ctx)) return;
+    const int k = static_cast<int>(state.range(0));
+    tmine::NmfOptions one = options(k, tmine::NmfInit::Random), many = one;
+    one.max_iter = 1;
+    many.max_iter = 1 + kIters;
+    using Clock = std::chrono::steady_clock;
+    auto timed = [&](const tmine::NmfOptions& o, tmine::NmfModel& model) {
+        auto t0 = Clock::now();
+        model = tmine::nmf(ctx, *X, o);
+        benchmark::DoNotOptimize(model.W.data());
+        return std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    tmine::NmfModel model;
+    timed(one, model);  // warm-up
+    for (auto _ : state) {
+        double t1 = timed(one, model);
+        double tn = timed(many, model);
+        state.SetIterationTime(std::max(tn - t1, 1e-9));
+    }
+    set_counters(state, *X, ctx, model.relative_error);
+}
+
+void BM_NmfInitNndsvda(benchmark::State& state) {
+    const tmine::CsrMatrix* X = matrix_or_skip(state);
+    if (!X) return;
+    tmine::Context ctx = tmine::Context::cpu();
+    const tmine::NmfOptions opts = options(static_cast<int>(state.range(0)), tmine::NmfInit::Nndsvda);
+    std::vector<float> W, H;
+    for (auto _ : state) {
+        tmine::nmf_init(ctx, *X, opts, W, H);
+        benchmark::DoNotOptimize(W.data());
+    }
+    state.counters["docs"] = static_cast<double>(X->rows);
+    state.counters["terms"] = static_cast<double>(X->cols);
+    state.SetLabel(ctx.description());
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_Nmf, cpu, tmine::Device::Cpu)
+    ->Name("nmf/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Nmf, cuda, tmine::Device::Cuda)
+    ->Name("nmf/cuda")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_NmfIters, cpu, tmine::Device::Cpu)
+    ->Name("nmf_iters/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_NmfIters, cuda, tmine::Device::Cuda)
+    ->Name("nmf_iters/cuda")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(BM_NmfInitNndsvda)
+    ->Name("nmf_init_nndsvda/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();

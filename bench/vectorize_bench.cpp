@@ -1,0 +1,108 @@
+// Vectorize benchmarks on the real Reddit corpus (bench_data.cpp): tokenisation alone, and the
+// full TF-IDF pipeline on a CPU context and on a CUDA context with identical options
+// (min_df 5, max_df 0.5, English stop words: the settings of compare_sklearn.py).
+//
+//   TMINE_BENCH_DOCS=100000 build/bench/vectorize_bench
+//
+// Times are wall clock (UseRealTime) of the public API call, which is synchronous and returns
+// host memory: for CUDA this includes the host<->device copies. One warm-up call precedes the
+// timed loop on every variant (CUDA context creation, pool, page faults).
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "tmine/context.hpp"
+#include "tmine/corpus.hpp"
+#include "tmine/error.hpp"
+#include "tmine/vectorize.hpp"
+
+namespace tmine_bench {  // bench_data.cpp
+const tmine::Corpus& corpus();
+tmine::VectorizeOptions vectorize_options();
+}  // namespace tmine_bench
+
+namespace {
+
+/// The corpus, or nullptr after SkipWithError when it cannot be loaded.
+const tmine::Corpus* corpus_or_skip(benchmark::State& state) {
+    try {
+        return &tmine_bench::corpus();
+    } catch (const tmine::Error& e) {
+        state.SkipWithError(e.what());
+        return nullptr;
+    }
+}
+
+/// A context for `device`, or false after SkipWithError when the device cannot be used.
+bool make_context(benchmark::State& state, tmine::Device device, tmine::Context& ctx) {
+    if (device == tmine::Device::Cpu) {
+        ctx = tmine::Context::cpu();
+        return true;
+    }
+    try {
+        ctx = tmine::Context::create(device, 0, /*quiet=*/true);
+        return true;
+    } catch (const tmine::DeviceError& e) {
+        state.SkipWithError((std::string("no CUDA device: ") + e.what()).c_str());
+        return false;
+    }
+}
+
+void set_text_counters(benchmark::State& state, const tmine::Corpus& c) {
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                            static_cast<int64_t>(c.text.arena.size()));
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                            static_cast<int64_t>(c.size()));  // documents/s
+    state.counters["docs"] = static_cast<double>(c.size());
+}
+
+/// tokenize_corpus: the Unicode tokeniser + vocabulary ids. CPU only on every context
+/// (the CUDA path starts from its output), so there is no CUDA variant.
+void BM_TokenizeCorpus(benchmark::State& state) {
+    const tmine::Corpus* c = corpus_or_skip(state);
+    if (!c) return;
+    tmine::Context ctx = tmine::Context::cpu();
+    const tmine::VectorizeOptions opts = tmine_bench::vectorize_options();
+    tmine::Tokenized tok = tmine::tokenize_corpus(ctx, *c, opts);  // warm-up
+    for (auto _ : state) {
+        tok = tmine::tokenize_corpus(ctx, *c, opts);
+        benchmark::DoNotOptimize(tok.tokens.data());
+    }
+    set_text_counters(state, *c);
+    state.counters["tokens"] = static_cast<double>(tok.tokens.size());
+    state.counters["distinct"] = static_cast<double>(tok.vocab.size());
+    state.counters["threads"] = ctx.cpu_threads();
+}
+
+/// vectorize(): tokenise, count, prune by df, TF-IDF weight and l2-normalise.
+void BM_Vectorize(benchmark::State& state, tmine::Device device) {
+    const tmine::Corpus* c = corpus_or_skip(state);
+    if (!c) return;
+    tmine::Context ctx = tmine::Context::cpu();
+    if (!make_context(state, device, ctx)) return;
+    const tmine::VectorizeOptions opts = tmine_bench::vectorize_options();
+    tmine::Vectorized v = tmine::vectorize(ctx, *c, opts);  // warm-up
+    for (auto _ : state) {
+        v = tmine::vectorize(ctx, *c, opts);
+        benchmark::DoNotOptimize(v.X.data.data());
+    }
+    set_text_counters(state, *c);
+    state.counters["terms"] = static_cast<double>(v.X.cols);
+    state.counters["nnz"] = static_cast<double>(v.X.nnz());
+    state.counters["threads"] = ctx.cpu_threads();
+    state.SetLabel(ctx.description());
+}
+
+}  // namespace
+
+BENCHMARK(BM_TokenizeCorpus)->Name("tokenize_corpus/cpu")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Vectorize, cpu, tmine::Device::Cpu)
+    ->Name("vectorize/cpu")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Vectorize, cuda, tmine::Device::Cuda)
+    ->Name("vectorize/cuda")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK_MAIN();
