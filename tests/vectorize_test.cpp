@@ -110,6 +110,16 @@ TEST(Tokenize, SklearnTokenRuleUnicodeAware) {
     EXPECT_EQ(t, want);
 }
 
+TEST(Tokenize, PythonLowerCaseSpecialCases) {
+    // str.lower(): U+0130 becomes "i" + U+0307, a combining mark that ends the token;
+    // a capital sigma at the end of a word becomes the final form U+03C2.
+    std::vector<std::string> t;
+    tokenize("\u0130stanbul K\u0130\u015e\u0130 \u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3", t);
+    std::vector<std::string> want = {"stanbul", "ki", "\u015fi",
+                                     "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c2"};
+    EXPECT_EQ(t, want);
+}
+
 TEST(Tokenize, PunctuationEmojiAndUrlsSplit) {
     std::vector<std::string> t;
     tokenize("see https://www.example.com/a-b?x=1 😀😀 #tag @user", t);

@@ -39,18 +39,33 @@ inline bool unicode_word(utf8proc_int32_t cp) {
     }
 }
 
+inline bool cased(utf8proc_int32_t cp) {
+    auto c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL || c == UTF8PROC_CATEGORY_LT;
+}
+
 /// Calls emit(token) for each token of `text` (lower-cased UTF-8, >= 2 code points).
-/// `buf` is scratch reused across calls.
+/// `buf` is scratch reused across calls. Lower-casing follows Python's str.lower() (what
+/// scikit-learn applies): utf8proc's simple mapping plus the two language-independent special
+/// cases, U+0130 -> "i" + U+0307 (a combining mark, so it ends the token) and a final capital
+/// sigma -> U+03C2.
 template <class Emit>
 inline void for_each_token(std::string_view text, std::string& buf, Emit&& emit) {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = p + text.size();
     buf.clear();
     size_t cps = 0;
+    bool prev_cased = false;
     auto flush = [&] {
         if (cps >= 2) emit(std::string_view(buf));
         buf.clear();
         cps = 0;
+    };
+    auto append = [&](utf8proc_int32_t cp) {
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t m = utf8proc_encode_char(cp, enc);
+        buf.append(reinterpret_cast<const char*>(enc), m);
+        ++cps;
     };
     while (p < end) {
         unsigned char b = *p;
@@ -61,6 +76,7 @@ inline void for_each_token(std::string_view text, std::string& buf, Emit&& emit)
             } else if (cps || !buf.empty()) {
                 flush();
             }
+            prev_cased = (b | 0x20) >= 'a' && (b | 0x20) <= 'z';
             ++p;
             continue;
         }
@@ -68,19 +84,28 @@ inline void for_each_token(std::string_view text, std::string& buf, Emit&& emit)
         utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
         if (n <= 0) {  // invalid byte: a separator (ingest validates UTF-8, so this is rare)
             flush();
+            prev_cased = false;
             ++p;
             continue;
         }
         p += n;
-        utf8proc_int32_t lc = utf8proc_tolower(cp);
-        if (unicode_word(lc)) {
-            utf8proc_uint8_t enc[4];
-            utf8proc_ssize_t m = utf8proc_encode_char(lc, enc);
-            buf.append(reinterpret_cast<const char*>(enc), m);
-            ++cps;
-        } else {
+        const bool was_cased = prev_cased;
+        prev_cased = cased(cp);
+        if (cp == 0x0130) {  // capital I with dot above -> "i" + combining dot above
+            append('i');
             flush();
+            continue;
         }
+        utf8proc_int32_t lc = utf8proc_tolower(cp);
+        if (cp == 0x03A3 && was_cased) {  // final sigma: no cased letter follows
+            utf8proc_int32_t next = -1;
+            if (p < end && utf8proc_iterate(p, end - p, &next) <= 0) next = -1;
+            if (next < 0 || !cased(next)) lc = 0x03C2;
+        }
+        if (unicode_word(lc))
+            append(lc);
+        else
+            flush();
     }
     flush();
 }
