@@ -537,28 +537,7 @@ TEST(IngestCsv, CustomerSupportTweets) {
     }
 }
 
-/// Regular files of a tar archive (ustar), gzip'ed: calls `fn(name, content)` for each.
-template <class Fn>
-void walk_tar_gz(const std::string& path, Fn fn) {
-    gzFile f = gzopen(path.c_str(), "rb");
-    ASSERT_NE(f, nullptr);
-    gzbuffer(f, 1 << 20);
-    char h[512];
-    std::string content;
-    while (gzread(f, h, 512) == 512 && h[0] != '\0') {
-        const std::string name(h, strnlen(h, 100));
-        const std::string prefix(h + 345, strnlen(h + 345, 155));
-        const uint64_t size = std::strtoull(std::string(h + 124, 12).c_str(), nullptr, 8);
-        content.resize((size + 511) / 512 * 512);
-        if (!content.empty())
-            ASSERT_EQ(gzread(f, content.data(), static_cast<unsigned>(content.size())),
-                      static_cast<int>(content.size()));
-        content.resize(size);
-        if (h[156] == '0' || h[156] == '\0')
-            if (!fn(prefix.empty() ? name : prefix + "/" + name, content)) break;
-    }
-    gzclose(f);
-}
+using test::walk_tar_gz;
 
 /// A JSON string literal holding the raw bytes (bytes >= 0x80 are written as they are).
 std::string json_quote(const std::string& s) {

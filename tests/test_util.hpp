@@ -78,6 +78,57 @@ inline std::string read_gunzipped(const std::string& path) {
     return out;
 }
 
+/// Regular files of a tar archive (ustar), gzip'ed: calls `fn(name, content)` for each.
+template <class Fn>
+inline void walk_tar_gz(const std::string& path, Fn fn) {
+    gzFile f = gzopen(path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    gzbuffer(f, 1 << 20);
+    char h[512];
+    std::string content;
+    while (gzread(f, h, 512) == 512 && h[0] != '\0') {
+        const std::string name(h, strnlen(h, 100));
+        const std::string prefix(h + 345, strnlen(h + 345, 155));
+        const uint64_t size = std::strtoull(std::string(h + 124, 12).c_str(), nullptr, 8);
+        content.resize((size + 511) / 512 * 512);
+        if (!content.empty())
+            ASSERT_EQ(gzread(f, content.data(), static_cast<unsigned>(content.size())),
+                      static_cast<int>(content.size()));
+        content.resize(size);
+        if (h[156] == '0' || h[156] == '\0')
+            if (!fn(prefix.empty() ? name : prefix + "/" + name, content)) break;
+    }
+    gzclose(f);
+}
+
+/// Latin-1 bytes as UTF-8.
+inline std::string latin1_to_utf8(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if (c < 0x80) {
+            out.push_back(char(c));
+        } else {
+            out.push_back(char(0xC0 | (c >> 6)));
+            out.push_back(char(0x80 | (c & 0x3F)));
+        }
+    }
+    return out;
+}
+
+/// The first `n` posts under 20news-bydate-train/ in archive order, decoded as Latin-1
+/// (as tests/fixtures/gen_nmf_fixture.py reads them).
+inline Corpus newsgroups_train_head(size_t n) {
+    Corpus c;
+    c.sources.push_back("20news-bydate.tar.gz");
+    walk_tar_gz(data_file("20news-bydate.tar.gz"), [&](const std::string& name, const std::string& body) {
+        if (name.rfind("20news-bydate-train/", 0) != 0) return true;
+        c.add(latin1_to_utf8(body), kNoTime, name, "", 0);
+        return c.size() < n;
+    });
+    return c;
+}
+
 /// The first `n` lines of a gzip file, written to `out` as plain text.
 inline void gz_head(const std::string& gz, size_t n, const std::string& out) {
     gzFile f = gzopen(gz.c_str(), "rb");

@@ -1,0 +1,310 @@
+// NMF solvers and their contract: scikit-learn's final losses on a 20 Newsgroups TF-IDF
+// (fixture from tests/fixtures/gen_nmf_fixture.py), KL updates against an independent
+// float64 reference, HALS monotonicity, regularisation, checkpoint/resume, time limit,
+// transform and fixed-vocabulary vectorizing.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <cmath>
+#include <limits>
+
+#include "test_util.hpp"
+#include "tmine/error.hpp"
+#include "tmine/nmf.hpp"
+
+using namespace tmine;
+using namespace tmine::test;
+
+namespace {
+
+const char* k20News = "20news-bydate.tar.gz";
+
+const Vectorized& newsgroups_matrix() {
+    static Vectorized v = [] {
+        Corpus c = newsgroups_train_head(1500);
+        VectorizeOptions o;
+        o.stop_words = load_stop_words("english");
+        o.min_df = DfBound::parse("5", "--min-df");
+        o.max_df = DfBound::parse("0.5", "--max-df");
+        return vectorize(Context::cpu(), c, o);
+    }();
+    return v;
+}
+
+const Vectorized& small_matrix() {
+    static Vectorized v = [] {
+        Corpus c = reddit_head(600);
+        VectorizeOptions o;
+        o.stop_words = load_stop_words("english");
+        o.min_df = DfBound::parse("3", "--min-df");
+        return vectorize(Context::cpu(), c, o);
+    }();
+    return v;
+}
+
+rapidjson::Document fixture_json() {
+    rapidjson::Document d;
+    std::string s = read_bytes(fixture("nmf_20news.json"));
+    d.Parse(s.c_str());
+    EXPECT_FALSE(d.HasParseError());
+    return d;
+}
+
+/// Textbook KL multiplicative updates in float64 on dense matrices (W then H), with
+/// scikit-learn's guards (a zero WH becomes eps; a zero column sum of W becomes 1).
+void dense_kl_mu(const std::vector<double>& X, std::vector<double>& W, std::vector<double>& H,
+                 int64_t n, int64_t m, int k) {
+    const double eps = std::numeric_limits<float>::epsilon();
+    auto wh = [&](int64_t i, int64_t c) {
+        double s = 0;
+        for (int j = 0; j < k; ++j) s += W[i * k + j] * H[j * m + c];
+        return s;
+    };
+    std::vector<double> num(n * k, 0), hsum(k, 0);
+    for (int j = 0; j < k; ++j)
+        for (int64_t c = 0; c < m; ++c) hsum[j] += H[j * m + c];
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < m; ++c) {
+            double x = X[i * m + c];
+            if (x == 0) continue;
+            double v = wh(i, c);
+            double r = x / (v == 0 ? eps : v);
+            for (int j = 0; j < k; ++j) num[i * k + j] += r * H[j * m + c];
+        }
+    for (int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < k; ++j) W[i * k + j] *= num[i * k + j] / (hsum[j] == 0 ? eps : hsum[j]);
+    std::vector<double> numH(k * m, 0), wsum(k, 0);
+    for (int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < k; ++j) wsum[j] += W[i * k + j];
+    for (auto& s : wsum)
+        if (s == 0) s = 1;
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < m; ++c) {
+            double x = X[i * m + c];
+            if (x == 0) continue;
+            double v = wh(i, c);
+            double r = x / (v == 0 ? eps : v);
+            for (int j = 0; j < k; ++j) numH[j * m + c] += W[i * k + j] * r;
+        }
+    for (int j = 0; j < k; ++j)
+        for (int64_t c = 0; c < m; ++c) H[j * m + c] *= numH[j * m + c] / wsum[j];
+}
+
+std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+TEST(NmfSklearn, FinalLossesWithinOnePercentOfScikitLearn) {
+    TMINE_REQUIRE_DATA(k20News);
+    auto fx = fixture_json();
+    const auto& v = newsgroups_matrix();
+    ASSERT_EQ(v.X.rows, fx["documents"].GetInt64());
+    ASSERT_EQ(v.X.cols, fx["terms"].GetInt64()) << "same TF-IDF as scikit-learn's";
+    ASSERT_EQ(v.X.nnz(), fx["nnz"].GetInt64());
+    struct Case {
+        const char* key;
+        NmfSolver solver;
+        NmfLoss loss;
+    } cases[] = {{"mu_frobenius", NmfSolver::Mu, NmfLoss::Frobenius},
+                 {"cd_frobenius", NmfSolver::Hals, NmfLoss::Frobenius},
+                 {"mu_kullback-leibler", NmfSolver::Mu, NmfLoss::KullbackLeibler}};
+    for (const auto& c : cases) {
+        NmfOptions o;
+        o.k = fx["k"].GetInt();
+        o.max_iter = fx["iterations"].GetInt();
+        o.tol = 0;
+        o.solver = c.solver;
+        o.loss = c.loss;
+        NmfModel m = nmf(Context::cpu(), v.X, o);
+        const auto& ref = fx["runs"][c.key];
+        const double sk = ref["reconstruction_err"].GetDouble();
+        // tmine reports Frobenius losses relative to ||X||; scikit-learn's are absolute.
+        const double ours = c.loss == NmfLoss::Frobenius
+                                ? m.losses.back() * std::sqrt(double(v.X.rows))
+                                : m.losses.back();
+        std::printf("%s: tmine %.6f, scikit-learn %.6f (ratio %.5f)\n", c.key, ours, sk, ours / sk);
+        EXPECT_LE(ours, sk * 1.01) << c.key << ": tmine " << ours << " vs scikit-learn " << sk;
+        EXPECT_GE(ours, sk * 0.95) << c.key << ": suspiciously far below scikit-learn";
+        EXPECT_NEAR(m.relative_error, ref["relative_error"].GetDouble(),
+                    0.01 * ref["relative_error"].GetDouble())
+            << c.key;
+    }
+}
+
+TEST(NmfKl, MatchesFloat64DenseReferenceAndDecreases) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    const int64_t n = v.X.rows, m = v.X.cols;
+    const int k = 5, iters = 20;
+    NmfOptions o;
+    o.k = k;
+    o.max_iter = iters;
+    o.tol = 0;
+    o.loss = NmfLoss::KullbackLeibler;
+    std::vector<float> W0, H0;
+    nmf_init(Context::cpu(), v.X, o, W0, H0);
+    std::vector<double> X(n * m, 0.0), W = to_double(W0), H = to_double(H0);
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t p = v.X.indptr[i]; p < v.X.indptr[i + 1]; ++p) X[i * m + v.X.indices[p]] = v.X.data[p];
+    NmfModel fit = nmf(Context::cpu(), v.X, o);
+    for (int it = 0; it < iters; ++it) dense_kl_mu(X, W, H, n, m, k);
+    std::vector<float> Wf(W.begin(), W.end()), Hf(H.begin(), H.end());
+    const double ref = std::sqrt(2 * nmf_kl_divergence(Context::cpu(), v.X, Wf, Hf, k));
+    EXPECT_NEAR(fit.losses.back(), ref, 1e-3 * ref);
+    EXPECT_NEAR(fit.losses.back(), std::sqrt(2 * nmf_kl_divergence(Context::cpu(), v.X, fit.W, fit.H, k)),
+                1e-4 * ref)
+        << "the loss reported is the KL divergence of the returned factors";
+    for (size_t i = 1; i < fit.losses.size(); ++i)
+        EXPECT_LE(fit.losses[i], fit.losses[i - 1] * (1 + 1e-5)) << "iteration " << i + 1;
+}
+
+TEST(NmfHals, LossNeverIncreasesAndBeatsMuAtEqualIterations) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    NmfOptions o;
+    o.k = 8;
+    o.max_iter = 50;
+    o.tol = 0;
+    o.solver = NmfSolver::Hals;
+    NmfModel hals = nmf(Context::cpu(), v.X, o);
+    for (size_t i = 1; i < hals.losses.size(); ++i)
+        EXPECT_LE(hals.losses[i], hals.losses[i - 1] * (1 + 1e-5)) << "iteration " << i + 1;
+    o.solver = NmfSolver::Mu;
+    NmfModel mu = nmf(Context::cpu(), v.X, o);
+    EXPECT_LT(hals.losses.back(), mu.losses.back()) << "coordinate descent converges faster";
+    EXPECT_NEAR(hals.relative_error, nmf_relative_error(Context::cpu(), v.X, hals.W, hals.H, o.k), 1e-4);
+}
+
+TEST(NmfRegularization, L1MakesFactorsSparserAndScalesAsScikitLearn) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    NmfOptions o;
+    o.alpha_W = 0.001;
+    o.l1_ratio = 0.5;
+    auto r = regularization(o, 100, 30);
+    EXPECT_DOUBLE_EQ(r.l1_W, 30 * 0.001 * 0.5);  // W's terms scale with the features
+    EXPECT_DOUBLE_EQ(r.l2_H, 100 * 0.001 * 0.5);  // H's with the samples ("same" alpha)
+    o.alpha_H = 0;
+    EXPECT_DOUBLE_EQ(regularization(o, 100, 30).l1_H, 0.0);
+    for (auto solver : {NmfSolver::Mu, NmfSolver::Hals}) {
+        NmfOptions plain;
+        plain.k = 6;
+        plain.max_iter = 60;
+        plain.tol = 0;
+        plain.solver = solver;
+        NmfOptions l1 = plain;
+        l1.alpha_W = 1e-4;
+        l1.l1_ratio = 1.0;
+        auto zeros = [](const std::vector<float>& F) {
+            return std::count_if(F.begin(), F.end(), [](float x) { return x < 1e-8f; });
+        };
+        NmfModel a = nmf(Context::cpu(), v.X, plain), b = nmf(Context::cpu(), v.X, l1);
+        EXPECT_GT(zeros(b.W), zeros(a.W)) << nmf_solver_name(solver);
+        EXPECT_GT(b.relative_error, a.relative_error) << "the penalty trades fit for sparsity";
+    }
+}
+
+TEST(NmfCheckpoint, ResumeEqualsAnUninterruptedRunBitForBit) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    TempDir d;
+    for (auto [solver, loss] : {std::pair{NmfSolver::Mu, NmfLoss::Frobenius},
+                                std::pair{NmfSolver::Hals, NmfLoss::Frobenius},
+                                std::pair{NmfSolver::Mu, NmfLoss::KullbackLeibler}}) {
+        NmfOptions o;
+        o.k = 6;
+        o.max_iter = 40;
+        o.tol = 0;
+        o.solver = solver;
+        o.loss = loss;
+        NmfModel whole = nmf(Context::cpu(), v.X, o);
+        // "Interrupted" after 20 iterations: a run that stops there and leaves a checkpoint.
+        NmfOptions first = o;
+        first.max_iter = 20;
+        first.checkpoint_every = 10;
+        first.checkpoint_path = d.file("ck.tmk");
+        nmf(Context::cpu(), v.X, first);
+        NmfModel resumed = nmf_resume(Context::cpu(), v.X, o, d.file("ck.tmk"));
+        EXPECT_EQ(resumed.iterations, 40);
+        EXPECT_EQ(resumed.W, whole.W) << nmf_solver_name(solver) << "/" << nmf_loss_name(loss);
+        EXPECT_EQ(resumed.H, whole.H);
+        EXPECT_EQ(resumed.losses, whole.losses);
+        // A checkpoint from other settings is refused with a clear error.
+        NmfOptions other = o;
+        other.k = 7;
+        EXPECT_THROW(nmf_resume(Context::cpu(), v.X, other, d.file("ck.tmk")), InputError);
+    }
+}
+
+TEST(NmfStopping, TimeLimitStopsAndSaysWhy) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    NmfOptions o;
+    o.k = 6;
+    o.max_iter = 1000000;
+    o.tol = 0;
+    o.time_limit = 0.3;
+    NmfModel m = nmf(Context::cpu(), v.X, o);
+    EXPECT_EQ(m.stop_reason, "time_limit");
+    EXPECT_LT(m.iterations, 1000000);
+    EXPECT_EQ(m.losses.size(), size_t(m.iterations));
+    o.time_limit = 0;
+    o.max_iter = 15;
+    EXPECT_EQ(nmf(Context::cpu(), v.X, o).stop_reason, "max_iter");
+    o.max_iter = 1000;
+    o.tol = 1e-3;
+    EXPECT_EQ(nmf(Context::cpu(), v.X, o).stop_reason, "tol");
+    o.solver = NmfSolver::Hals;
+    o.loss = NmfLoss::KullbackLeibler;
+    EXPECT_THROW(nmf(Context::cpu(), v.X, o), InputError);
+}
+
+TEST(NmfTransform, FixedVocabularyReproducesTheMatrixAndFoldsDocumentsIn) {
+    TMINE_REQUIRE_DATA(kReddit);
+    Corpus train = reddit_head(3000);
+    VectorizeOptions vo;
+    vo.stop_words = load_stop_words("english");
+    vo.min_df = DfBound::parse("3", "--min-df");
+    vo.sublinear_tf = true;
+    Vectorized v = vectorize(Context::cpu(), train, vo);
+    // The same documents against the fitted vocabulary give the identical matrix.
+    VectorizeOptions plain;
+    plain.sublinear_tf = true;
+    Vectorized again = vectorize_fixed(Context::cpu(), train, v.vocabulary, v.idf, plain);
+    EXPECT_EQ(again.X.indptr, v.X.indptr);
+    EXPECT_EQ(again.X.indices, v.X.indices);
+    EXPECT_EQ(again.X.data, v.X.data);
+    NmfOptions o;
+    o.k = 8;
+    o.max_iter = 150;
+    o.tol = 0;
+    NmfModel fit = nmf(Context::cpu(), v.X, o);
+    // Folding the training documents in with H fixed fits them about as well as the fit did.
+    std::vector<float> W = nmf_transform(Context::cpu(), v.X, fit.H, o.k, o);
+    ASSERT_EQ(W.size(), fit.W.size());
+    const double err = nmf_relative_error(Context::cpu(), v.X, W, fit.H, o.k);
+    EXPECT_LT(err, fit.relative_error * 1.01);
+    // New documents (the next slice of the corpus) get non-negative topic weights.
+    Corpus all = reddit_head(3500);
+    Corpus next;
+    next.sources = all.sources;
+    for (size_t d = 3000; d < all.size(); ++d)
+        next.add(all.text[d], all.time[d], all.ids[d], all.authors[d], all.source[d]);
+    Vectorized nv = vectorize_fixed(Context::cpu(), next, v.vocabulary, v.idf, plain);
+    std::vector<float> Wn = nmf_transform(Context::cpu(), nv.X, fit.H, o.k, o);
+    ASSERT_EQ(Wn.size(), size_t(500 * o.k));
+    size_t scored = 0;
+    for (size_t d = 0; d < 500; ++d) {
+        float best = 0;
+        for (int j = 0; j < o.k; ++j) {
+            ASSERT_GE(Wn[d * o.k + j], 0.0f);
+            best = std::max(best, Wn[d * o.k + j]);
+        }
+        scored += best > 0;
+    }
+    EXPECT_GT(scored, 400u) << "most new comments share terms with the model";
+    // A matrix over another vocabulary is refused.
+    CsrMatrix wrong = nv.X;
+    wrong.cols += 1;
+    EXPECT_THROW(nmf_transform(Context::cpu(), wrong, fit.H, o.k, o), InputError);
+}
