@@ -150,3 +150,55 @@ TEST(Cli, ErrorsAreOneClearLineAndNonZero) {
     }
     EXPECT_FALSE(std::filesystem::exists(d.file("o1/topics.json")));
 }
+
+TEST(Cli, CheckpointResumeAndTransform) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -o " + d.file("c.tmc"), d).code, 0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 --sublinear-tf -o " +
+                          d.file("m.tmx"),
+                      d)
+                  .code,
+              0);
+    const std::string common = " -k 6 --tol 0 --device cpu --solver hals";
+    Result a = run_cli("topics " + d.file("m.tmx") + common + " --iters 30 -o " + d.file("whole"), d);
+    ASSERT_EQ(a.code, 0) << a.err;
+    Result b = run_cli("topics " + d.file("m.tmx") + common +
+                           " --iters 20 --checkpoint-every 10 -o " + d.file("part"),
+                       d);
+    ASSERT_EQ(b.code, 0) << b.err;
+    ASSERT_TRUE(std::filesystem::exists(d.file("part/checkpoint.tmk")));
+    Result c = run_cli("topics " + d.file("m.tmx") + common + " --iters 30 --resume " +
+                           d.file("part/checkpoint.tmk") + " -o " + d.file("resumed"),
+                       d);
+    ASSERT_EQ(c.code, 0) << c.err;
+    EXPECT_NE(c.err.find("resuming from"), std::string::npos) << c.err;
+    rapidjson::Document x, y;
+    std::string jx = read_bytes(d.file("whole/topics.json")), jy = read_bytes(d.file("resumed/topics.json"));
+    x.Parse(jx.c_str());
+    y.Parse(jy.c_str());
+    EXPECT_TRUE(x["topics"] == y["topics"]) << "resumed run equals the uninterrupted one";
+    EXPECT_TRUE(x["model"]["losses"] == y["model"]["losses"]);
+    EXPECT_EQ(y["model"]["losses"].Size(), 30u);
+    EXPECT_STREQ(y["model"]["solver"].GetString(), "hals");
+    // Score other documents (the customer-support tweets) against the fitted model.
+    if (have_data("twcs-customer-support-sample.csv.gz")) {
+        ASSERT_EQ(run_cli("ingest " + data_file("twcs-customer-support-sample.csv.gz") +
+                              " --text-field text --time-field created_at --id-field tweet_id -o " +
+                              d.file("t.tmc"),
+                          d)
+                      .code,
+                  0);
+        Result t = run_cli("transform " + d.file("whole") + " " + d.file("t.tmc") +
+                               " --device cpu -o " + d.file("scored.csv"),
+                           d);
+        ASSERT_EQ(t.code, 0) << t.err;
+        EXPECT_EQ(count_lines(read_bytes(d.file("scored.csv"))), 5001u);
+    }
+    // A checkpoint with other settings is refused in one line.
+    Result bad = run_cli("topics " + d.file("m.tmx") + " -k 7 --resume " + d.file("part/checkpoint.tmk") +
+                             " --device cpu -o " + d.file("bad"),
+                         d);
+    EXPECT_NE(bad.code, 0);
+    EXPECT_NE(bad.err.find("tmine: error:"), std::string::npos) << bad.err;
+}
+

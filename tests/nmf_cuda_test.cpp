@@ -60,3 +60,66 @@ TEST(NmfCuda, ToleranceStopsAtTheSameCheckpoint) {
     EXPECT_EQ(cpu.iterations % 10, 0);
     EXPECT_NEAR(cuda.iterations, cpu.iterations, 10);
 }
+
+TEST(NmfCuda, HalsKlRegularisationAndTransformAgreeWithCpu) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(8000);
+    VectorizeOptions vo;
+    vo.stop_words = load_stop_words("english");
+    vo.min_df = DfBound::parse("3", "--min-df");
+    auto v = vectorize(Context::cpu(), c, vo);
+    struct Case {
+        NmfSolver solver;
+        NmfLoss loss;
+        double alpha;
+    } cases[] = {{NmfSolver::Hals, NmfLoss::Frobenius, 0.0},
+                 {NmfSolver::Mu, NmfLoss::KullbackLeibler, 0.0},
+                 {NmfSolver::Mu, NmfLoss::Frobenius, 1e-5},
+                 {NmfSolver::Hals, NmfLoss::Frobenius, 1e-5}};
+    for (const auto& cs : cases) {
+        NmfOptions o;
+        o.k = 12;
+        o.max_iter = 30;
+        o.tol = 0;
+        o.solver = cs.solver;
+        o.loss = cs.loss;
+        o.alpha_W = cs.alpha;
+        o.l1_ratio = 0.5;
+        NmfModel cpu = nmf(Context::cpu(), v.X, o);
+        NmfModel cuda = nmf(gpu, v.X, o);
+        ASSERT_EQ(cpu.losses.size(), cuda.losses.size());
+        for (size_t i = 0; i < cpu.losses.size(); ++i)
+            EXPECT_NEAR(cuda.losses[i], cpu.losses[i], 1e-3 * cpu.losses[i])
+                << nmf_solver_name(cs.solver) << "/" << nmf_loss_name(cs.loss) << " iteration " << i + 1;
+        std::vector<float> Wc = nmf_transform(Context::cpu(), v.X, cpu.H, o.k, o);
+        std::vector<float> Wg = nmf_transform(gpu, v.X, cpu.H, o.k, o);
+        const double ec = nmf_relative_error(Context::cpu(), v.X, Wc, cpu.H, o.k);
+        const double eg = nmf_relative_error(Context::cpu(), v.X, Wg, cpu.H, o.k);
+        EXPECT_NEAR(eg, ec, 1e-3 * ec) << "transform on the GPU";
+    }
+}
+
+TEST(NmfCuda, CheckpointFromTheGpuResumesOnTheCpu) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(4000);
+    VectorizeOptions vo;
+    vo.stop_words = load_stop_words("english");
+    vo.min_df = DfBound::parse("3", "--min-df");
+    auto v = vectorize(Context::cpu(), c, vo);
+    TempDir d;
+    NmfOptions o;
+    o.k = 8;
+    o.max_iter = 20;
+    o.tol = 0;
+    o.checkpoint_every = 10;
+    o.checkpoint_path = d.file("ck.tmk");
+    NmfModel g = nmf(gpu, v.X, o);
+    o.max_iter = 30;
+    o.checkpoint_every = 0;
+    NmfModel r = nmf_resume(Context::cpu(), v.X, o, d.file("ck.tmk"));
+    EXPECT_EQ(r.iterations, 30);
+    EXPECT_LE(r.losses.back(), g.losses.back() * (1 + 1e-6));
+}
+

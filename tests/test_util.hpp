@@ -165,7 +165,7 @@ inline bool cuda_context(Context& ctx, std::string& why) {
         ctx = Context::create(Device::Cuda, 0, true);
         return true;
     } catch (const DeviceError& e) {
-        why = e.what();
+        why = std::string("no usable GPU: ") + e.what();
         return false;
     }
 }
