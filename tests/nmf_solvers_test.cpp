@@ -308,3 +308,30 @@ TEST(NmfTransform, FixedVocabularyReproducesTheMatrixAndFoldsDocumentsIn) {
     wrong.cols += 1;
     EXPECT_THROW(nmf_transform(Context::cpu(), wrong, fit.H, o.k, o), InputError);
 }
+
+TEST(NmfRestarts, KeepsTheLowestLossOfTheSeeds) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    NmfOptions o;
+    o.k = 6;
+    o.max_iter = 30;
+    o.tol = 0;
+    o.init = NmfInit::Random;
+    o.seed = 10;
+    std::vector<double> singles;
+    for (uint64_t s = 10; s < 13; ++s) {
+        NmfOptions one = o;
+        one.seed = s;
+        singles.push_back(nmf(Context::cpu(), v.X, one).losses.back());
+    }
+    o.restarts = 3;
+    NmfModel best = nmf(Context::cpu(), v.X, o);
+    EXPECT_EQ(best.restart_losses, singles);
+    const auto it = std::min_element(singles.begin(), singles.end());
+    EXPECT_EQ(best.losses.back(), *it);
+    EXPECT_EQ(best.seed, 10u + uint64_t(it - singles.begin()));
+    o.checkpoint_every = 10;
+    o.checkpoint_path = "x";
+    EXPECT_THROW(nmf(Context::cpu(), v.X, o), InputError);
+}
+

@@ -112,7 +112,7 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
 }
 
 struct TopicArgs {
-    int k = 10, iters = 200, top_terms = 20, checkpoint_every = 0;
+    int k = 10, iters = 200, top_terms = 20, checkpoint_every = 0, restarts = 1;
     double tol = 1e-4, alpha_W = 0, alpha_H = -1, l1_ratio = 0, time_limit = 0;
     uint64_t seed = 0;
     std::string init = "nndsvda", solver = "mu", loss = "frobenius", checkpoint, resume;
@@ -129,6 +129,7 @@ struct TopicArgs {
         o.alpha_H = alpha_H;
         o.l1_ratio = l1_ratio;
         o.time_limit = time_limit;
+        o.restarts = restarts;
         o.checkpoint_every = checkpoint_every;
         o.checkpoint_path = checkpoint;
         o.progress = !quiet;
@@ -152,6 +153,8 @@ void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
     app->add_option("--alpha-h", a.alpha_H, "regularisation of H (default: as --alpha-w)");
     app->add_option("--l1-ratio", a.l1_ratio, "share of L1 in the regularisation, 0..1")->capture_default_str();
     app->add_option("--time-limit", a.time_limit, "stop after this many seconds of iterations (0 = none)")
+        ->capture_default_str();
+    app->add_option("--restarts", a.restarts, "fit from R seeds (seed, seed+1, ...) and keep the lowest loss")
         ->capture_default_str();
     app->add_option("--checkpoint-every", a.checkpoint_every, "write a checkpoint every N iterations (0 = never)")
         ->capture_default_str();

@@ -70,7 +70,9 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary) {
     w.Key("init");
     w.String(nmf_init_name(o.init));
     w.Key("seed");
-    w.Uint64(o.seed);
+    w.Uint64(m.seed);
+    w.Key("restarts");
+    w.Int(std::max(1, int(m.restart_losses.size())));
     w.Key("tol");
     w.Double(o.tol);
     w.Key("alpha_W");

@@ -23,6 +23,9 @@ void validate(const NmfOptions& o) {
     if (!(o.l1_ratio >= 0 && o.l1_ratio <= 1)) throw InputError("--l1-ratio must be in [0, 1]");
     if (!(o.time_limit >= 0)) throw InputError("--time-limit must be >= 0");
     if (o.checkpoint_every < 0) throw InputError("--checkpoint-every must be >= 0");
+    if (o.restarts < 1) throw InputError("--restarts must be at least 1");
+    if (o.restarts > 1 && o.checkpoint_every > 0)
+        throw InputError("--restarts and --checkpoint-every cannot be combined (checkpoint one fit)");
     if (o.checkpoint_every > 0 && o.checkpoint_path.empty())
         throw InputError("--checkpoint-every needs a checkpoint path");
     if (o.solver == NmfSolver::Hals && o.loss != NmfLoss::Frobenius)
@@ -240,15 +243,30 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
 NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts) {
     check_shape(X, opts.k);
     validate(opts);
-    auto t0 = Clock::now();
-    std::vector<float> W, H;
-    nmf_init(ctx, X, opts, W, H);
-    if (opts.progress)
-        std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s; solver %s, loss %s\n",
-                     nmf_init_name(opts.init), opts.k,
-                     std::chrono::duration<double>(Clock::now() - t0).count(),
-                     nmf_solver_name(opts.solver), nmf_loss_name(opts.loss));
-    return drive(ctx, X, opts, true, std::move(W), std::move(H), 0, {});
+    NmfModel best;
+    std::vector<double> finals;
+    for (int r = 0; r < opts.restarts; ++r) {
+        NmfOptions o = opts;
+        o.seed = opts.seed + uint64_t(r);
+        auto t0 = Clock::now();
+        std::vector<float> W, H;
+        nmf_init(ctx, X, o, W, H);
+        if (o.progress)
+            std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s; solver %s, loss %s%s\n",
+                         nmf_init_name(o.init), o.k,
+                         std::chrono::duration<double>(Clock::now() - t0).count(),
+                         nmf_solver_name(o.solver), nmf_loss_name(o.loss),
+                         opts.restarts > 1 ? (", restart " + std::to_string(r + 1) + "/" +
+                                              std::to_string(opts.restarts) + ", seed " +
+                                              std::to_string(o.seed)).c_str()
+                                           : "");
+        NmfModel m = drive(ctx, X, o, true, std::move(W), std::move(H), 0, {});
+        m.seed = o.seed;
+        finals.push_back(m.losses.back());
+        if (r == 0 || m.losses.back() < best.losses.back()) best = std::move(m);
+    }
+    best.restart_losses = std::move(finals);
+    return best;
 }
 
 NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
@@ -259,8 +277,10 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
     if (opts.progress)
         std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),
                      c.iteration);
-    return drive(ctx, X, opts, true, std::move(c.W), std::move(c.H), c.iteration,
-                 std::move(c.losses));
+    NmfModel m = drive(ctx, X, opts, true, std::move(c.W), std::move(c.H), c.iteration,
+                       std::move(c.losses));
+    m.seed = opts.seed;
+    return m;
 }
 
 std::vector<float> nmf_transform(const Context& ctx, const CsrMatrix& X_new,

@@ -94,6 +94,8 @@ void write_model(const TopicModel& model, const std::string& dir) {
     f.write_pod<double>(m.loss_at_init);
     f.write_vector(m.losses);
     write_string(f, m.stop_reason);
+    f.write_pod<uint64_t>(m.seed);
+    f.write_vector(m.restart_losses);
     f.write_vector(m.W);
     f.write_vector(m.H);
     StringColumn vocab;
@@ -137,6 +139,8 @@ TopicModel read_model(const std::string& dir_or_file) {
     m.loss_at_init = r.read_pod<double>("loss at init");
     m.losses = r.read_vector<double>("losses");
     m.stop_reason = read_string(r, "stop reason");
+    m.seed = r.read_pod<uint64_t>("seed");
+    m.restart_losses = r.read_vector<double>("restart losses");
     m.W = r.read_vector<float>("W");
     m.H = r.read_vector<float>("H");
     StringColumn vocab;

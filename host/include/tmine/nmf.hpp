@@ -45,6 +45,8 @@ struct NmfOptions {
     double alpha_H = -1.0;  ///< negative: the same as alpha_W (scikit-learn's "same")
     double l1_ratio = 0.0;
     double time_limit = 0;  ///< seconds; 0 = none. Checked where the loss is read.
+    /// Fits from seeds seed, seed + 1, ... and keeps the lowest final loss (1 = one fit).
+    int restarts = 1;
     int checkpoint_every = 0;     ///< iterations between checkpoints; 0 = none
     std::string checkpoint_path;  ///< where checkpoints are written (atomically)
     bool progress = false;
@@ -66,6 +68,8 @@ struct NmfModel {
     double loss_at_init = 0;
     std::string device;
     std::string stop_reason;  ///< "max_iter", "tol", "time_limit"
+    uint64_t seed = 0;        ///< the seed of the kept fit (with restarts)
+    std::vector<double> restart_losses;  ///< final loss of each restart, in seed order
 };
 
 /// The regularisation terms scikit-learn derives from alpha_W, alpha_H and l1_ratio.
