@@ -60,6 +60,7 @@ tmine::Corpus load() {
 
 tmine::VectorizeOptions vectorize_options() {
     tmine::VectorizeOptions o;  // the settings of compare_sklearn.py
+    o.tokenizer = tmine::TokenizerOptions::sklearn();
     o.min_df = tmine::DfBound{false, 5};
     o.max_df = tmine::DfBound{true, 0.5};
     o.stop_words = tmine::load_stop_words("english");

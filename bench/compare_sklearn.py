@@ -220,7 +220,8 @@ def tmine_ingest(tmine, data, workdir):
 def tmine_vectorize(tmine, corpus, workdir, device):
     matrix = os.path.join(workdir, f"matrix-{device}.tmx")
     err, wall = run_cli([tmine, "vectorize", corpus, "-o", matrix, "--device", device,
-                         "--min-df", "5", "--max-df", "0.5", "--stop-words", "english"],
+                         "--min-df", "5", "--max-df", "0.5", "--stop-words", "english",
+                         "--sklearn-compatible"],
                         f"tmine vectorize --device {device}")
     m = must(RE_VEC, err, "vectorize")
     seconds = float(m.group(4)) + float(m.group(5))

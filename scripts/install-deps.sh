@@ -3,7 +3,7 @@
 # is expected at /usr/local/cuda; without it the build is CPU-only and still passes its tests.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
-      rapidjson-dev libcli11-dev zlib1g-dev libutf8proc-dev libxxhash-dev libopenblas-openmp-dev
+      rapidjson-dev libcli11-dev zlib1g-dev libutf8proc-dev libxxhash-dev libstemmer-dev libopenblas-openmp-dev
       libgtest-dev libgmock-dev libbenchmark-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -23,6 +23,7 @@ const Vectorized& newsgroups_matrix() {
     static Vectorized v = [] {
         Corpus c = newsgroups_train_head(1500);
         VectorizeOptions o;
+        o.tokenizer = TokenizerOptions::sklearn();  // as the fixture's TfidfVectorizer
         o.stop_words = load_stop_words("english");
         o.min_df = DfBound::parse("5", "--min-df");
         o.max_df = DfBound::parse("0.5", "--max-df");

@@ -84,19 +84,54 @@ void add_ingest_flags(CLI::App* app, IngestArgs& a) {
 }
 
 struct VectorizeArgs {
-    std::string min_df = "1", max_df = "1.0", stop_words = "english";
+    std::string min_df = "1", max_df = "1.0", stop_words = "english", urls = "domain", ngram = "1:1";
+    std::string stem, vocabulary, export_vocabulary;
     int64_t max_features = 0;
-    bool sublinear = false;
+    bool sublinear = false, sklearn = false, strip_accents = false, no_mentions = false,
+         no_hashtags = false, numbers = false, no_emoji = false, split_hyphens = false,
+         no_elisions = false;
     VectorizeOptions options(bool quiet) const {
         VectorizeOptions o;
+        auto& t = o.tokenizer;
+        t.sklearn_compatible = sklearn;
+        t.strip_accents = strip_accents;
+        t.urls = TokenizerOptions::parse_urls(urls);
+        t.mentions = !no_mentions;
+        t.hashtags = !no_hashtags;
+        t.numbers = numbers;
+        t.emoji = !no_emoji;
+        t.hyphens = !split_hyphens;
+        t.elisions = !no_elisions;
+        int a = 0, b = 0;
+        char tail = 0;
+        if (std::sscanf(ngram.c_str(), "%d:%d%c", &a, &b, &tail) != 2 || a < 1 || b < a)
+            throw InputError("--ngram: expected MIN:MAX such as 1:2, got '" + ngram + "'");
+        o.ngram_min = a;
+        o.ngram_max = b;
+        o.stem = stem;
         o.min_df = DfBound::parse(min_df, "--min-df");
         o.max_df = DfBound::parse(max_df, "--max-df");
         if (max_features < 0) throw InputError("--max-features must be >= 0");
         o.max_features = max_features;
-        o.stop_words = load_stop_words(stop_words);
+        o.stop_words = load_stop_words(stop_words, t);
         o.sublinear_tf = sublinear;
         o.progress = !quiet;
         return o;
+    }
+    /// vectorize(), or vectorize_fixed() with --vocabulary; then --export-vocabulary.
+    Vectorized run(const Context& ctx, const Corpus& corpus, bool quiet) const {
+        VectorizeOptions o = options(quiet);
+        Vectorized v;
+        if (vocabulary.empty()) {
+            v = vectorize(ctx, corpus, o);
+        } else {
+            std::vector<std::string> terms;
+            std::vector<double> idf;
+            read_vocabulary_csv(vocabulary, terms, idf);
+            v = vectorize_fixed(ctx, corpus, terms, idf, o);
+        }
+        if (!export_vocabulary.empty()) write_vocabulary_csv(v, export_vocabulary);
+        return v;
     }
 };
 void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
@@ -106,9 +141,23 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
         ->capture_default_str();
     app->add_option("--max-features", a.max_features, "keep only the N most frequent terms (0 = all)")
         ->capture_default_str();
-    app->add_option("--stop-words", a.stop_words, "english, none, or a file with one word per line")
+    app->add_option("--stop-words", a.stop_words, "comma-separated: english, french, none, or files (one word per line)")
         ->capture_default_str();
     app->add_flag("--sublinear-tf", a.sublinear, "tf = 1 + ln(count)");
+    app->add_option("--ngram", a.ngram, "word n-grams MIN:MAX (they do not cross sentence punctuation)")
+        ->capture_default_str();
+    app->add_option("--stem", a.stem, "Snowball stemming: english, french, ...");
+    app->add_flag("--sklearn-compatible", a.sklearn, "tokenise exactly as scikit-learn's TfidfVectorizer default");
+    app->add_flag("--strip-accents", a.strip_accents, "remove accents (été -> ete)");
+    app->add_option("--urls", a.urls, "URLs: domain (a token), drop or keep")->capture_default_str();
+    app->add_flag("--no-mentions", a.no_mentions, "drop @mentions");
+    app->add_flag("--no-hashtags", a.no_hashtags, "drop #hashtags");
+    app->add_flag("--numbers", a.numbers, "keep tokens made of digits");
+    app->add_flag("--no-emoji", a.no_emoji, "drop emoji tokens");
+    app->add_flag("--split-hyphens", a.split_hyphens, "split hyphenated words");
+    app->add_flag("--no-elisions", a.no_elisions, "keep French elided articles (l', d', qu', ...)");
+    app->add_option("--vocabulary", a.vocabulary, "fixed vocabulary CSV (term[,df,idf]; with idf: that weighting)");
+    app->add_option("--export-vocabulary", a.export_vocabulary, "write the vocabulary as CSV: term,df,idf");
 }
 
 struct TopicArgs {
@@ -182,7 +231,7 @@ int cmd_vectorize(const CommonArgs& c, const VectorizeArgs& a, const std::string
                   const std::string& out) {
     Context ctx = c.context();
     Corpus corpus = read_corpus(in);
-    Vectorized v = vectorize(ctx, corpus, a.options(c.quiet));
+    Vectorized v = a.run(ctx, corpus, c.quiet);
     write_matrix(v, out);
     if (!c.quiet)
         std::fprintf(stderr, "vectorize: wrote %lld x %lld (%lld non-zeros) to %s\n",
@@ -281,7 +330,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     write_corpus(corpus, path("corpus.tmc"));
     double t_ingest = seconds_since(t0);
     t0 = Clock::now();
-    Vectorized v = vectorize(ctx, corpus, va.options(c.quiet));
+    Vectorized v = va.run(ctx, corpus, c.quiet);
     write_matrix(v, path("matrix.tmx"));
     double t_vec = seconds_since(t0);
     t0 = Clock::now();

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "stopwords.hpp"
 #include "tmine/error.hpp"
+#include "tmine/io.hpp"
 #include "tmine/vectorize.hpp"
 
 namespace tmine {
@@ -37,24 +39,42 @@ int64_t DfBound::to_count(int64_t n_docs, bool lower) const {
     return static_cast<int64_t>(lower ? std::ceil(x) : std::floor(x));
 }
 
-std::vector<std::string> load_stop_words(std::string_view spec) {
-    if (spec == "none" || spec.empty()) return {};
-    if (spec == "english") return detail::english_stop_words();
-    std::ifstream in{std::string(spec)};
-    if (!in)
-        throw InputError("--stop-words: '" + std::string(spec) +
-                         "' is neither english, none nor a readable file");
+std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerOptions& tok) {
     std::vector<std::string> words;
-    std::string line;
-    while (std::getline(in, line)) {
-        auto hash = line.find('#');
-        if (hash != std::string::npos) line.resize(hash);
-        size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
-        if (a == std::string::npos) continue;
-        std::vector<std::string> lowered;
-        tokenize(line.substr(a, b - a + 1), lowered);  // same normalisation as the documents
-        for (auto& w : lowered) words.push_back(std::move(w));
+    auto add = [&](std::string_view w) {
+        std::vector<std::string> toks;  // the same normalisation as the documents
+        tokenize(w, toks, tok);
+        for (auto& t : toks) words.push_back(std::move(t));
+    };
+    size_t start = 0;
+    while (start <= spec.size()) {
+        size_t comma = spec.find(',', start);
+        std::string_view item = spec.substr(start, comma == std::string_view::npos ? spec.npos : comma - start);
+        start = comma == std::string_view::npos ? spec.size() + 1 : comma + 1;
+        if (item.empty() || item == "none") continue;
+        if (item == "english") {
+            for (const auto& w : detail::english_stop_words()) add(w);
+            continue;
+        }
+        if (item == "french") {
+            for (const auto& w : detail::french_stop_words()) add(w);
+            continue;
+        }
+        std::ifstream in{std::string(item)};
+        if (!in)
+            throw InputError("--stop-words: '" + std::string(item) +
+                             "' is neither english, french, none nor a readable file");
+        std::string line;
+        while (std::getline(in, line)) {
+            auto hash = line.find('#');
+            if (hash != std::string::npos) line.resize(hash);
+            size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
+            if (a == std::string::npos) continue;
+            add(std::string_view(line).substr(a, b - a + 1));
+        }
     }
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
     return words;
 }
 
@@ -235,9 +255,10 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
 Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
                            const std::vector<std::string>& vocabulary,
                            const std::vector<double>& idf, const VectorizeOptions& opts) {
-    if (idf.size() != vocabulary.size())
+    if (!idf.empty() && idf.size() != vocabulary.size())
         throw InputError("vectorize: the vocabulary has " + std::to_string(vocabulary.size()) +
                          " terms but " + std::to_string(idf.size()) + " idf values");
+    if (vocabulary.empty()) throw InputError("vectorize: the fixed vocabulary is empty");
     if (!std::is_sorted(vocabulary.begin(), vocabulary.end()))
         throw InputError("vectorize: a fixed vocabulary must be sorted bytewise");
     Tokenized tok = tokenize_corpus(ctx, corpus, opts);
@@ -252,13 +273,112 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
     Vectorized v;
     v.vocabulary = vocabulary;
     v.idf = idf;
-    v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, idf, opts.sublinear_tf)
-                        : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, idf, opts.sublinear_tf);
+    if (v.idf.empty()) {  // no idf given: this corpus's own, as scikit-learn's vocabulary=
+        std::vector<int32_t> df(vocabulary.size(), 0);
+        for (size_t c = 0; c < keep.size(); ++c)
+            if (keep[c] >= 0) df[keep[c]] = tc.df[c];
+        v.idf = smooth_idf(df, tc.counts.rows);
+    }
+    v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
+                        : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf);
     v.sublinear_tf = opts.sublinear_tf;
     v.df.assign(vocabulary.size(), 0);
     for (int32_t c : v.X.indices) v.df[c]++;
     v.device = device_name(ctx.device());
     return v;
+}
+
+namespace {
+void csv_field(std::string& out, std::string_view v) {
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out.append(v);
+        return;
+    }
+    out.push_back('"');
+    for (char c : v) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+}  // namespace
+
+void write_vocabulary_csv(const Vectorized& v, const std::string& path) {
+    std::string out = "term,df,idf\n";
+    char num[64];
+    for (size_t c = 0; c < v.vocabulary.size(); ++c) {
+        csv_field(out, v.vocabulary[c]);
+        std::snprintf(num, sizeof num, ",%d,%.17g\n", v.df[c], v.idf[c]);
+        out += num;
+    }
+    write_file_atomic(path, out);
+}
+
+void read_vocabulary_csv(const std::string& path, std::vector<std::string>& terms,
+                         std::vector<double>& idf) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError("cannot open " + path);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    // RFC 4180 fields; the first row is a header when its first field is "term".
+    std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
+    std::vector<size_t> row_line(1, 1);
+    size_t line = 1;
+    bool quoted = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char ch = text[i];
+        auto& field = rows.back().back();
+        if (quoted) {
+            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                field.push_back('"');
+                ++i;
+            } else if (ch == '"') {
+                quoted = false;
+            } else {
+                if (ch == '\n') ++line;
+                field.push_back(ch);
+            }
+        } else if (ch == '"') {
+            quoted = true;
+        } else if (ch == ',') {
+            rows.back().emplace_back();
+        } else if (ch == '\n' || ch == '\r') {
+            if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+            ++line;
+            rows.emplace_back(1);
+            row_line.push_back(line);
+        } else {
+            field.push_back(ch);
+        }
+    }
+    if (quoted) throw InputError(path + ": unterminated quoted field");
+    size_t first = (!rows.empty() && rows[0][0] == "term") ? 1 : 0;
+    bool with_idf = first == 1 && rows[0].size() >= 3 && rows[0][2] == "idf";
+    std::vector<std::pair<std::string, double>> entries;
+    for (size_t r = first; r < rows.size(); ++r) {
+        if (rows[r].size() == 1 && rows[r][0].empty()) continue;  // blank line
+        if (rows[r][0].empty())
+            throw InputError(path + ":" + std::to_string(row_line[r]) + ": empty term");
+        double w = 0;
+        if (with_idf) {
+            char* end = nullptr;
+            const std::string& f = rows[r].size() > 2 ? rows[r][2] : std::string();
+            w = std::strtod(f.c_str(), &end);
+            if (f.empty() || *end != '\0' || !(w > 0))
+                throw InputError(path + ":" + std::to_string(row_line[r]) + ": bad idf '" + f + "'");
+        }
+        entries.emplace_back(rows[r][0], w);
+    }
+    if (entries.empty()) throw InputError(path + ": no terms");
+    std::sort(entries.begin(), entries.end());
+    for (size_t i = 1; i < entries.size(); ++i)
+        if (entries[i].first == entries[i - 1].first)
+            throw InputError(path + ": term '" + entries[i].first + "' appears twice");
+    terms.clear();
+    idf.clear();
+    for (auto& [t, w] : entries) {
+        terms.push_back(t);
+        if (with_idf) idf.push_back(w);
+    }
 }
 
 }  // namespace tmine

@@ -32,7 +32,37 @@ struct DfBound {
     int64_t to_count(int64_t n_docs, bool lower) const;
 };
 
+/// How text becomes tokens. The default is tmine's tokenizer for social posts (English and
+/// French): NFKC + case folding, French elisions removed (l', d', qu', ... with ' or ’),
+/// hyphenated words kept whole, URLs reduced to their domain, @mentions and #hashtags kept as
+/// tokens, numbers dropped, each emoji a token, sentence punctuation ending n-grams.
+/// `sklearn_compatible` instead reproduces TfidfVectorizer's default exactly: str.lower()
+/// then (?u)\b\w\w+\b (the other flags are ignored). docs/tokenizer.md has the details.
+struct TokenizerOptions {
+    enum class Urls { Domain, Drop, Keep };
+    bool sklearn_compatible = false;
+    bool strip_accents = false;  ///< été -> ete (after NFKC: removes combining marks)
+    Urls urls = Urls::Domain;
+    bool mentions = true;   ///< keep @user tokens
+    bool hashtags = true;   ///< keep #tag tokens
+    bool numbers = false;   ///< keep tokens made of digits only
+    bool emoji = true;      ///< keep each emoji (a So symbol) as a token
+    bool hyphens = true;    ///< keep "peut-être", "e-mail" as one token
+    bool elisions = true;   ///< drop French elided articles/pronouns before ' or ’
+    /// Parses "domain|drop|keep".
+    static Urls parse_urls(std::string_view s);
+    /// scikit-learn's default token rule.
+    static TokenizerOptions sklearn() {
+        TokenizerOptions t;
+        t.sklearn_compatible = true;
+        return t;
+    }
+};
+
 struct VectorizeOptions {
+    TokenizerOptions tokenizer;
+    int ngram_min = 1, ngram_max = 1;  ///< word n-grams (joined by ' '), as ngram_range
+    std::string stem;                  ///< "" or a Snowball language: "english", "french", ...
     DfBound min_df{false, 1.0};
     DfBound max_df{true, 1.0};
     int64_t max_features = 0;  ///< 0 = no limit; else keep the most frequent terms
@@ -41,9 +71,12 @@ struct VectorizeOptions {
     bool progress = false;
 };
 
-/// Loads a stop-word list: "english" (shipped in data/stopwords), "none", or a file path
-/// (one word per line, '#' comments). Throws InputError naming the file.
-std::vector<std::string> load_stop_words(std::string_view spec);
+/// Loads stop words: a comma-separated list of "english" (scikit-learn's list), "french"
+/// (tmine's list of French function words), "none", or file paths (one word per line, '#'
+/// comments). Words are tokenised with `tok` so they match the documents' tokens. Throws
+/// InputError naming the file.
+std::vector<std::string> load_stop_words(std::string_view spec,
+                                         const TokenizerOptions& tok = TokenizerOptions::sklearn());
 
 /// Tokens of a corpus: per document, the vocabulary id of each token in order.
 struct Tokenized {
@@ -74,6 +107,9 @@ struct Vectorized {
 /// characters (Unicode letters, numbers, '_'), i.e. the pattern (?u)\b\w\w+\b. Lower-casing
 /// and classification use utf8proc.
 void tokenize(std::string_view text, std::vector<std::string>& out);
+/// Tokens of one text under `opts` (no stop words, stemming or n-grams).
+void tokenize(std::string_view text, std::vector<std::string>& out, const TokenizerOptions& opts);
+
 
 /// Tokenises every document (CPU, OpenMP) into vocabulary ids; stop words dropped.
 Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
@@ -92,6 +128,7 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
 /// Vectorizes new documents against a fixed, bytewise-sorted vocabulary and its idf (those of
 /// a fitted model): the same tokens and weighting as vectorize(), terms outside the
 /// vocabulary dropped, no document-frequency pruning. How next month's posts are scored.
+/// An empty `idf` means: compute it on this corpus (scikit-learn's `vocabulary=`).
 Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
                            const std::vector<std::string>& vocabulary,
                            const std::vector<double>& idf, const VectorizeOptions& opts);
@@ -108,6 +145,13 @@ TermCounts count_terms(const Context& ctx, const Tokenized& tok);
 CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
                 int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf);
 }  // namespace cuda_impl
+
+/// Vocabulary CSV (`--export-vocabulary`): term,df,idf with a header, RFC 4180 quoting.
+void write_vocabulary_csv(const Vectorized& v, const std::string& path);
+/// Reads a vocabulary CSV (term[,df[,idf]]): terms sorted bytewise on return, with their idf
+/// when the file has that column (else `idf` is left empty). Throws InputError naming the line.
+void read_vocabulary_csv(const std::string& path, std::vector<std::string>& terms,
+                         std::vector<double>& idf);
 
 /// Matrix file (.tmx): X, vocabulary, df, idf. Written atomically; see docs/formats.md.
 void write_matrix(const Vectorized& v, const std::string& path);

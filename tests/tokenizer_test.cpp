@@ -1,0 +1,205 @@
+// The tokenizers: scikit-learn-compatible mode against scikit-learn's vocabularies on 20
+// Newsgroups (fixtures from tests/fixtures/gen_vocab_fixture.py), and tmine's social-post
+// tokenizer (French elisions, hyphens, URLs, mentions, hashtags, numbers, emoji, NFKC and case
+// folding, accents), stop words, Snowball stemming, n-grams and vocabulary files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "test_util.hpp"
+#include "tmine/error.hpp"
+#include "tmine/vectorize.hpp"
+
+using namespace tmine;
+using namespace tmine::test;
+
+namespace {
+
+std::vector<std::string> toks(std::string_view text, TokenizerOptions o = {}) {
+    std::vector<std::string> out;
+    tokenize(text, out, o);
+    return out;
+}
+using V = std::vector<std::string>;
+
+std::vector<std::string> fixture_lines(const std::string& name) {
+    std::istringstream in(read_gunzipped(fixture(name)));
+    std::vector<std::string> v;
+    std::string line;
+    while (std::getline(in, line)) v.push_back(line);
+    return v;
+}
+
+Corpus corpus_of(std::initializer_list<const char*> texts) {
+    Corpus c;
+    c.sources.push_back("test");
+    for (const char* t : texts) c.add(t, kNoTime, "", "", 0);
+    return c;
+}
+
+}  // namespace
+
+TEST(SklearnMode, VocabularyEqualsScikitLearnOn20NewsgroupsTrain) {
+    TMINE_REQUIRE_DATA("20news-bydate.tar.gz");
+    Corpus c = newsgroups_train_head(1u << 30);
+    ASSERT_EQ(c.size(), 11314u);
+    VectorizeOptions o;
+    o.tokenizer = TokenizerOptions::sklearn();
+    Tokenized t = tokenize_corpus(Context::cpu(), c, o);
+    EXPECT_EQ(t.vocab, fixture_lines("vocab_20news_train.txt.gz"));
+}
+
+TEST(SklearnMode, BigramVocabularyWithStopWordsEqualsScikitLearn) {
+    TMINE_REQUIRE_DATA("20news-bydate.tar.gz");
+    Corpus c = newsgroups_train_head(2000);
+    VectorizeOptions o;
+    o.tokenizer = TokenizerOptions::sklearn();
+    o.ngram_min = 1;
+    o.ngram_max = 2;
+    o.stop_words = load_stop_words("english");
+    o.min_df = DfBound::parse("2", "--min-df");
+    Vectorized v = vectorize(Context::cpu(), c, o);
+    EXPECT_EQ(v.vocabulary, fixture_lines("vocab_20news_bigram.txt.gz"));
+}
+
+TEST(SocialTokenizer, FrenchElisionsBothApostrophes) {
+    EXPECT_EQ(toks("L'été, j’aime l’idée qu'il vienne d'abord jusqu'à demain"),
+              (V{"été", "aime", "idée", "il", "vienne", "abord", "demain"}));
+    TokenizerOptions keep;
+    keep.elisions = false;
+    EXPECT_EQ(toks("l'été", keep), (V{"été"})) << "without elision handling 'l' is one letter";
+    EXPECT_EQ(toks("don't stop"), (V{"don", "stop"})) << "other apostrophes split as scikit-learn";
+}
+
+TEST(SocialTokenizer, HyphensUrlsMentionsHashtags) {
+    EXPECT_EQ(toks("peut-être un e-mail, covid-19"), (V{"peut-être", "un", "e-mail", "covid-19"}));
+    TokenizerOptions split;
+    split.hyphens = false;
+    EXPECT_EQ(toks("peut-être un e-mail", split), (V{"peut", "être", "un", "mail"}));
+    EXPECT_EQ(toks("voir https://www.YouTube.com/watch?v=x et www.netflix.fr/series."),
+              (V{"voir", "youtube.com", "et", "netflix.fr"}));
+    TokenizerOptions drop;
+    drop.urls = TokenizerOptions::Urls::Drop;
+    EXPECT_EQ(toks("voir https://example.org/a et", drop), (V{"voir", "et"}));
+    TokenizerOptions keep;
+    keep.urls = TokenizerOptions::Urls::Keep;
+    EXPECT_EQ(toks("see http://example.org/a-b?x=1.", keep), (V{"see", "http://example.org/a-b?x=1"}));
+    EXPECT_EQ(toks("@Netflix_FR adore #LaCasaDePapel !"), (V{"@netflix_fr", "adore", "#lacasadepapel"}));
+    TokenizerOptions no;
+    no.mentions = false;
+    no.hashtags = false;
+    EXPECT_EQ(toks("@Netflix_FR adore #LaCasaDePapel", no), (V{"adore"}));
+}
+
+TEST(SocialTokenizer, NumbersEmojiNormalisationAccents) {
+    EXPECT_EQ(toks("En 2021 j'ai vu 3 séries"), (V{"en", "ai", "vu", "séries"}));
+    TokenizerOptions nums;
+    nums.numbers = true;
+    EXPECT_EQ(toks("En 2021 j'ai vu 3 séries", nums), (V{"en", "2021", "ai", "vu", "3", "séries"}));
+    EXPECT_EQ(toks("top 😀😀 🔥!"), (V{"top", "😀", "😀", "🔥"}));
+    TokenizerOptions noemoji;
+    noemoji.emoji = false;
+    EXPECT_EQ(toks("top 😀 🔥", noemoji), (V{"top"}));
+    EXPECT_EQ(toks("ﬁlm ＮＥＴＦＬＩＸ STRASSE Straße"), (V{"film", "netflix", "strasse", "strasse"}))
+        << "NFKC folds the ligature and full-width letters; case folding maps ß to ss";
+    TokenizerOptions strip;
+    strip.strip_accents = true;
+    EXPECT_EQ(toks("Été à Noël, ÇA VA", strip), (V{"ete", "noel", "ca", "va"}));
+    EXPECT_EQ(toks("Été à Noël"), (V{"été", "noël"}));
+}
+
+TEST(SocialTokenizer, NgramsDoNotCrossSentencePunctuation) {
+    Corpus c = corpus_of({"New York is big. York rocks!", "new york again"});
+    VectorizeOptions o;
+    o.ngram_min = 1;
+    o.ngram_max = 2;
+    Vectorized v = vectorize(Context::cpu(), c, o);
+    auto has = [&](const std::string& t) {
+        return std::find(v.vocabulary.begin(), v.vocabulary.end(), t) != v.vocabulary.end();
+    };
+    EXPECT_TRUE(has("new york"));
+    EXPECT_TRUE(has("york rocks"));
+    EXPECT_TRUE(has("is big"));
+    EXPECT_FALSE(has("big york")) << "a bigram across a full stop";
+    EXPECT_TRUE(has("york"));
+    o.ngram_min = 2;
+    Vectorized only = vectorize(Context::cpu(), c, o);
+    for (const auto& t : only.vocabulary) EXPECT_NE(t.find(' '), std::string::npos) << t;
+    o.ngram_min = 3;
+    o.ngram_max = 2;
+    EXPECT_THROW(vectorize(Context::cpu(), c, o), InputError);
+}
+
+TEST(SocialTokenizer, FrenchStopWordsAndSnowballStemming) {
+    auto fr = load_stop_words("french", TokenizerOptions{});
+    Corpus c = corpus_of({"Le film est génial et les séries sont géniales",
+                          "Running runs runner ran"});
+    VectorizeOptions o;
+    o.stop_words = load_stop_words("french,english", TokenizerOptions{});
+    EXPECT_GT(o.stop_words.size(), fr.size());
+    Vectorized plain = vectorize(Context::cpu(), c, o);
+    EXPECT_EQ(plain.vocabulary, (V{"film", "génial", "géniales", "ran", "runner", "running", "runs", "séries"}));
+    o.stem = "french";
+    Vectorized fr_stem = vectorize(Context::cpu(), c, o);
+    auto has = [](const Vectorized& v, const std::string& t) {
+        return std::find(v.vocabulary.begin(), v.vocabulary.end(), t) != v.vocabulary.end();
+    };
+    EXPECT_TRUE(has(fr_stem, "génial")) << "génial and géniales share the Snowball stem";
+    EXPECT_FALSE(has(fr_stem, "géniales"));
+    o.stem = "english";
+    Vectorized en = vectorize(Context::cpu(), c, o);
+    EXPECT_TRUE(has(en, "run"));
+    EXPECT_FALSE(has(en, "running"));
+    o.stem = "klingon";
+    EXPECT_THROW(vectorize(Context::cpu(), c, o), InputError);
+}
+
+TEST(SocialTokenizer, RealFrenchProseHasNoElidedTokens) {
+    // Debian's manpages-fr: real French prose (troff source; the markup only adds tokens).
+    const std::string page = "/usr/share/man/fr/man1/apropos.1.gz";
+    if (!std::filesystem::exists(page)) GTEST_SKIP() << page << " not installed (Debian manpages-fr)";
+    std::string text = read_gunzipped(page);
+    ASSERT_GT(text.size(), 1000u);
+    std::vector<std::string> t = toks(text);
+    ASSERT_GT(t.size(), 300u);
+    size_t accented = 0;
+    for (const auto& w : t) {
+        for (const char* e : {"l'", "d'", "qu'", "l\u2019", "d\u2019"}) EXPECT_NE(w.rfind(e, 0), 0u) << w;
+        accented += w.find_first_of("\xC3") != std::string::npos;
+    }
+    EXPECT_GT(accented, 10u) << "accented French words survive as they are";
+}
+
+TEST(Vocabulary, ExportImportRoundTripAndErrors) {
+    TMINE_REQUIRE_DATA(kReddit);
+    Corpus c = reddit_head(3000);
+    VectorizeOptions o;
+    o.ngram_max = 2;
+    o.min_df = DfBound::parse("3", "--min-df");
+    o.stop_words = load_stop_words("english", o.tokenizer);
+    Vectorized v = vectorize(Context::cpu(), c, o);
+    TempDir d;
+    write_vocabulary_csv(v, d.file("vocab.csv"));
+    std::vector<std::string> terms;
+    std::vector<double> idf;
+    read_vocabulary_csv(d.file("vocab.csv"), terms, idf);
+    EXPECT_EQ(terms, v.vocabulary);
+    EXPECT_EQ(idf, v.idf) << "idf written with 17 digits round-trips exactly";
+    // The fixed vocabulary and its idf reproduce the matrix; without idf the corpus's own idf
+    // (the same corpus here) does too.
+    Vectorized fixed = vectorize_fixed(Context::cpu(), c, terms, idf, o);
+    EXPECT_EQ(fixed.X.indices, v.X.indices);
+    EXPECT_EQ(fixed.X.data, v.X.data);
+    Vectorized own = vectorize_fixed(Context::cpu(), c, terms, {}, o);
+    EXPECT_EQ(own.idf, v.idf);
+    write_bytes(d.file("bad.csv"), "term,df,idf\nfoo,1,2.0\nbar,1,zero\n");
+    try {
+        read_vocabulary_csv(d.file("bad.csv"), terms, idf);
+        FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("bad.csv:3: bad idf 'zero'"), std::string::npos) << e.what();
+    }
+    write_bytes(d.file("dup.csv"), "term\nfoo\nfoo\n");
+    EXPECT_THROW(read_vocabulary_csv(d.file("dup.csv"), terms, idf), InputError);
+}
