@@ -11,6 +11,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <memory>
+#include <queue>
 #include <unordered_set>
 
 #include "tmine/error.hpp"
@@ -524,24 +525,31 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
         }
     }
 
-    // Global vocabulary: sorted union of the part tables.
-    std::vector<std::string_view> all;
-    for (auto& t : terms)
-        for (size_t i = 0; i < t.size(); ++i) all.push_back(t.term(static_cast<int32_t>(i)));
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
-    out.vocab.assign(all.begin(), all.end());
-
-    std::vector<std::vector<int32_t>> remap(parts);
+    // Global vocabulary: each part's distinct terms sorted (in parallel), then one k-way merge
+    // that also yields every part's local -> global id map (no searches).
+    std::vector<std::vector<int32_t>> order(parts), remap(parts);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int p = 0; p < parts; ++p) {
-        auto& r = remap[p];
-        r.resize(terms[p].size());
-        for (size_t i = 0; i < r.size(); ++i) {
-            auto t = terms[p].term(static_cast<int32_t>(i));
-            auto it = std::lower_bound(out.vocab.begin(), out.vocab.end(), t,
-                                       [](const std::string& a, std::string_view b) { return a < b; });
-            r[i] = int32_t(it - out.vocab.begin());
+        auto& o = order[p];
+        o.resize(terms[p].size());
+        for (size_t i = 0; i < o.size(); ++i) o[i] = static_cast<int32_t>(i);
+        const TermTable& t = terms[p];
+        std::sort(o.begin(), o.end(), [&](int32_t a, int32_t b) { return t.term(a) < t.term(b); });
+        remap[p].resize(o.size());
+    }
+    {
+        using Head = std::pair<std::string_view, int>;  // (term, part)
+        auto later = [](const Head& a, const Head& b) { return a.first > b.first || (a.first == b.first && a.second > b.second); };
+        std::priority_queue<Head, std::vector<Head>, decltype(later)> heap(later);
+        std::vector<size_t> pos(parts, 0);
+        for (int p = 0; p < parts; ++p)
+            if (!order[p].empty()) heap.emplace(terms[p].term(order[p][0]), p);
+        while (!heap.empty()) {
+            auto [term, p] = heap.top();
+            heap.pop();
+            if (out.vocab.empty() || out.vocab.back() != term) out.vocab.emplace_back(term);
+            remap[p][order[p][pos[p]]] = static_cast<int32_t>(out.vocab.size() - 1);
+            if (++pos[p] < order[p].size()) heap.emplace(terms[p].term(order[p][pos[p]]), p);
         }
     }
 

@@ -123,15 +123,16 @@ TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
     auto& X = out.counts;
     X.rows = n;
     X.cols = V;
-    // Pass 1: distinct terms per document (sorted copy of its tokens).
+    // Pass 1: each document's tokens sorted (in a copy), and its distinct terms counted.
+    std::vector<int32_t> sorted(tok.tokens);
     std::vector<int64_t> row_nnz(n, 0);
-    std::vector<std::vector<int32_t>> scratch(T);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
     for (int64_t d = 0; d < n; ++d) {
-        auto& s = scratch[omp_get_thread_num()];
-        s.assign(tok.tokens.begin() + tok.doc_ptr[d], tok.tokens.begin() + tok.doc_ptr[d + 1]);
-        std::sort(s.begin(), s.end());
-        row_nnz[d] = std::unique(s.begin(), s.end()) - s.begin();
+        auto b = sorted.begin() + tok.doc_ptr[d], e = sorted.begin() + tok.doc_ptr[d + 1];
+        std::sort(b, e);
+        int64_t distinct = 0;
+        for (auto it = b; it != e; ++it) distinct += (it == b || *it != *(it - 1));
+        row_nnz[d] = distinct;
     }
     X.indptr.assign(n + 1, 0);
     for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
@@ -142,18 +143,17 @@ TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
     std::vector<std::vector<int64_t>> tot_t(T, std::vector<int64_t>(V, 0));
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
     for (int64_t d = 0; d < n; ++d) {
-        int t = omp_get_thread_num();
-        auto& s = scratch[t];
-        s.assign(tok.tokens.begin() + tok.doc_ptr[d], tok.tokens.begin() + tok.doc_ptr[d + 1]);
-        std::sort(s.begin(), s.end());
+        const int t = omp_get_thread_num();
+        const int32_t* s = sorted.data() + tok.doc_ptr[d];
+        const int64_t len = tok.doc_ptr[d + 1] - tok.doc_ptr[d];
         int64_t w = X.indptr[d];
-        for (size_t i = 0; i < s.size();) {
-            size_t j = i;
-            while (j < s.size() && s[j] == s[i]) ++j;
+        for (int64_t i = 0; i < len;) {
+            int64_t j = i;
+            while (j < len && s[j] == s[i]) ++j;
             X.indices[w] = s[i];
             X.data[w] = static_cast<float>(j - i);
             df_t[t][s[i]] += 1;
-            tot_t[t][s[i]] += static_cast<int64_t>(j - i);
+            tot_t[t][s[i]] += j - i;
             ++w;
             i = j;
         }
@@ -187,7 +187,6 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
     for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
     X.indices.resize(X.indptr[n]);
     X.data.resize(X.indptr[n]);
-    std::vector<double> scratch_all;
 #pragma omp parallel num_threads(T)
     {
         std::vector<double> w;
