@@ -21,38 +21,54 @@ constexpr float kEps = std::numeric_limits<float>::epsilon();  // scikit-learn's
 /// rule). (F * num) / den' rather than F * (num / den'): den' >= F * diag(Gram), so the
 /// quotient stays finite when F and den shrink towards denormals. `den_row` (length k) is
 /// used instead of `den` when given (the KL denominators are the same for every row).
-void mu_update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
-               int k, double l1, double l2, int threads) {
-    const float fl1 = float(l1), fl2 = float(l2);
-#pragma omp parallel for num_threads(threads) schedule(static)
+/// Rows [0, rows) of the update on the calling thread (F, num, den point at the first row).
+inline void mu_update_rows(float* F, const float* num, const float* den, const float* den_row,
+                           int64_t rows, int k, float l1, float l2) {
     for (int64_t i = 0; i < rows; ++i)
         for (int j = 0; j < k; ++j) {
             const int64_t x = i * k + j;
             float d = den_row ? den_row[j] : den[x];
-            if (fl1 > 0) d += fl1;
-            if (fl2 > 0) d += fl2 * F[x];
+            if (l1 > 0) d += l1;
+            if (l2 > 0) d += l2 * F[x];
             if (d == 0.0f) d = kEps;
             F[x] = (F[x] * num[x]) / d;
         }
+}
+void mu_update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
+               int k, double l1, double l2, int threads) {
+    const int64_t block = 1024;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t b = 0; b < (rows + block - 1) / block; ++b) {
+        const int64_t lo = b * block, hi = std::min(rows, lo + block);
+        mu_update_rows(F + lo * k, num + lo * k, den ? den + lo * k : nullptr, den_row, hi - lo, k,
+                       float(l1), float(l2));
+    }
 }
 
 /// One HALS sweep over the rows of F (rows x k): coordinate t of row i moves to the minimum
 /// of the regularised quadratic, clipped at 0 (scikit-learn's _update_cdnmf_fast, in order
 /// t = 0..k-1; rows are independent, so they run in parallel).
-void hals_update(float* F, const float* G, const float* N, int64_t rows, int k, double l1,
-                 double l2, int threads) {
-    const float fl1 = float(l1), fl2 = float(l2);
-#pragma omp parallel for num_threads(threads) schedule(static)
+inline void hals_update_rows(float* F, const float* G, const float* N, int64_t rows, int k,
+                             float l1, float l2) {
     for (int64_t i = 0; i < rows; ++i) {
         float* f = F + i * k;
         for (int t = 0; t < k; ++t) {
             const float* g = G + int64_t(t) * k;
-            float grad = -(N[i * k + t] - fl1);
+            float grad = -(N[i * k + t] - l1);
             for (int r = 0; r < k; ++r) grad += g[r] * f[r];
-            grad += fl2 * f[t];
-            const float hess = g[t] + fl2;
+            grad += l2 * f[t];
+            const float hess = g[t] + l2;
             if (hess != 0.0f) f[t] = std::max(f[t] - grad / hess, 0.0f);
         }
+    }
+}
+void hals_update(float* F, const float* G, const float* N, int64_t rows, int k, double l1,
+                 double l2, int threads) {
+    const int64_t block = 256;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t b = 0; b < (rows + block - 1) / block; ++b) {
+        const int64_t lo = b * block, hi = std::min(rows, lo + block);
+        hals_update_rows(F + lo * k, G, N + lo * k, hi - lo, k, float(l1), float(l2));
     }
 }
 
@@ -117,21 +133,62 @@ private:
     bool kl() const { return opts_.loss == NmfLoss::KullbackLeibler; }
     bool hals() const { return opts_.solver == NmfSolver::Hals; }
 
+    /// The W half-step fused into one pass over W's rows: for each block of rows, X H^T for
+    /// those rows, the update, their share of W^T W, and their contribution X^T W scattered
+    /// into per-thread accumulators (streaming W once instead of gathering its rows at random
+    /// for X^T W). Results depend on the thread count only through float summation order.
+    void fused_w_step() {
+        const auto& r = p_.reg;
+        const int64_t block = 256;
+        const int64_t blocks = (n_ + block - 1) / block;
+        acc_.resize(size_t(T_) * m_ * k_);
+        gram_acc_.assign(size_t(T_) * k_ * k_, 0.0f);
+#pragma omp parallel num_threads(T_)
+        {
+            const int t = omp_get_thread_num();
+            float* acc = acc_.data() + size_t(t) * m_ * k_;
+            float* g = gram_acc_.data() + size_t(t) * k_ * k_;
+            std::fill(acc, acc + m_ * k_, 0.0f);
+            std::vector<float> xht(block * k_), den(block * k_);
+#pragma omp for schedule(static)
+            for (int64_t b = 0; b < blocks; ++b) {
+                const int64_t lo = b * block, hi = std::min(n_, lo + block), rows = hi - lo;
+                float* W = W_.data() + lo * k_;
+                spmm_block(p_.X, Ht_.data(), k_, xht.data(), lo, hi);
+                if (hals()) {
+                    hals_update_rows(W, HHt_.data(), xht.data(), rows, k_, float(r.l1_W), float(r.l2_W));
+                } else {
+                    times_small(W, rows, k_, HHt_.data(), den.data());
+                    mu_update_rows(W, xht.data(), den.data(), nullptr, rows, k_, float(r.l1_W),
+                                   float(r.l2_W));
+                }
+                gram_add(W, rows, k_, g);
+                scatter_block(p_.X, W_.data(), k_, acc, lo, hi);
+            }
+        }
+        // Reduce in thread order (fixed for a given thread count).
+#pragma omp parallel for num_threads(T_) schedule(static)
+        for (int64_t x = 0; x < m_ * k_; ++x) {
+            float s = 0.0f;
+            for (int t = 0; t < T_; ++t) s += acc_[size_t(t) * m_ * k_ + x];
+            XtW_[x] = s;
+        }
+        for (int x = 0; x < k_ * k_; ++x) {
+            float s = 0.0f;
+            for (int t = 0; t < T_; ++t) s += gram_acc_[size_t(t) * k_ * k_ + x];
+            WtW_[x] = s;
+        }
+    }
+
     void step_frobenius() {
         const auto& r = p_.reg;
-        // W given H: X H^T and H H^T (constant when H is fixed).
-        if (p_.update_H) spmm(p_.X, Ht_.data(), k_, XHt_.data(), T_);
-        if (hals()) {
-            hals_update(W_.data(), HHt_.data(), XHt_.data(), n_, k_, r.l1_W, r.l2_W, T_);
+        if (p_.update_H) {
+            fused_w_step();
         } else {
-            den_.resize(n_ * k_);
-            times_small(W_.data(), n_, k_, HHt_.data(), den_.data());
-            mu_update(W_.data(), XHt_.data(), den_.data(), nullptr, n_, k_, r.l1_W, r.l2_W, T_);
+            w_step_fixed_h();
+            return;
         }
-        gram(W_.data(), n_, k_, WtW_.data());
-        if (!p_.update_H) return;
-        // H given W: X^T W and W^T W.
-        spmm(p_.Xt, W_.data(), k_, XtW_.data(), T_);
+        // H given W: X^T W (from the fused step) and W^T W.
         if (hals()) {
             hals_update(Ht_.data(), WtW_.data(), XtW_.data(), m_, k_, r.l1_H, r.l2_H, T_);
         } else {
@@ -140,6 +197,19 @@ private:
             mu_update(Ht_.data(), XtW_.data(), den_.data(), nullptr, m_, k_, r.l1_H, r.l2_H, T_);
         }
         gram(Ht_.data(), m_, k_, HHt_.data());
+    }
+
+    /// W given a fixed H (transform): X H^T and H H^T were computed once.
+    void w_step_fixed_h() {
+        const auto& r = p_.reg;
+        if (hals()) {
+            hals_update(W_.data(), HHt_.data(), XHt_.data(), n_, k_, r.l1_W, r.l2_W, T_);
+        } else {
+            den_.resize(n_ * k_);
+            times_small(W_.data(), n_, k_, HHt_.data(), den_.data());
+            mu_update(W_.data(), XHt_.data(), den_.data(), nullptr, n_, k_, r.l1_W, r.l2_W, T_);
+        }
+        gram(W_.data(), n_, k_, WtW_.data());
     }
 
     /// ratio[p] = x[p] / wh[p], a zero wh replaced by kEps (scikit-learn's rule).
@@ -208,7 +278,7 @@ private:
     int T_;
     int64_t n_, m_;
     int k_;
-    std::vector<float> W_, Ht_, XHt_, XtW_, den_, num_, WtW_, HHt_, sums_;
+    std::vector<float> W_, Ht_, XHt_, XtW_, den_, num_, WtW_, HHt_, sums_, acc_, gram_acc_;
     std::vector<float> wh_, ratio_, ratio_t_;
     double xx_ = 0, x_sum_ = 0;
     std::vector<double> losses_;

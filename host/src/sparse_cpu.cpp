@@ -19,12 +19,13 @@ namespace {
 #define TMINE_HOT_CLONES
 #endif
 
-/// Rows [lo, hi) of Y = A * B; A is CSR, B and Y are row-major with l columns.
+/// Rows [lo, hi) of Y = A * B; A is CSR, B and Y are row-major with l columns; Y points at
+/// row lo.
 template <class T>
 inline void spmm_rows(const int64_t* indptr, const int32_t* indices, const float* values,
                       const T* B, int l, T* Y, int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
-        T* y = Y + i * l;
+        T* y = Y + (i - lo) * l;
         for (int j = 0; j < l; ++j) y[j] = 0;
         const int64_t end = indptr[i + 1];
         for (int64_t p = indptr[i]; p < end; ++p) {
@@ -65,6 +66,21 @@ TMINE_HOT_CLONES void sddmm_rows(const int64_t* indptr, const int32_t* indices, 
     }
 }
 
+/// acc[col(p), :] += value(p) * W[row(p), :] for the non-zeros of rows [lo, hi).
+TMINE_HOT_CLONES void scatter_rows_f32(const int64_t* indptr, const int32_t* indices,
+                                       const float* values, const float* W, int k, float* acc,
+                                       int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+        const float* w = W + i * k;
+        for (int64_t p = indptr[i]; p < indptr[i + 1]; ++p) {
+            const float a = values[p];
+            float* y = acc + int64_t(indices[p]) * k;
+#pragma omp simd
+            for (int j = 0; j < k; ++j) y[j] += a * w[j];
+        }
+    }
+}
+
 constexpr int64_t kRowBlock = 256;
 
 template <class F>
@@ -79,14 +95,22 @@ void for_row_blocks(int64_t rows, int threads, F&& f) {
 void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads, const float* values) {
     const float* v = values ? values : A.data.data();
     for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
-        spmm_rows_f32(A.indptr.data(), A.indices.data(), v, B, l, Y, lo, hi);
+        spmm_rows_f32(A.indptr.data(), A.indices.data(), v, B, l, Y + lo * l, lo, hi);
     });
 }
 
 void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads) {
     for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
-        spmm_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), B, l, Y, lo, hi);
+        spmm_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), B, l, Y + lo * l, lo, hi);
     });
+}
+
+void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo, int64_t hi) {
+    spmm_rows_f32(A.indptr.data(), A.indices.data(), A.data.data(), B, l, Y, lo, hi);
+}
+
+void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int64_t lo, int64_t hi) {
+    scatter_rows_f32(A.indptr.data(), A.indices.data(), A.data.data(), W, k, acc, lo, hi);
 }
 
 void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads) {
@@ -111,6 +135,11 @@ double sum_squares(const CsrMatrix& X) {
 void gram(const float* A, int64_t rows, int k, float* C) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, static_cast<int>(rows), 1.0f, A, k,
                 A, k, 0.0f, C, k);
+}
+
+void gram_add(const float* A, int64_t rows, int k, float* C) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, static_cast<int>(rows), 1.0f, A, k,
+                A, k, 1.0f, C, k);
 }
 
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D) {

@@ -12,6 +12,11 @@ void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads,
           const float* values = nullptr);
 void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads);
 
+/// Rows [lo, hi) of A * B into Y (Y points at row lo), on the calling thread.
+void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo, int64_t hi);
+/// acc (A.cols x k) += A[lo:hi, :]^T * W[lo:hi, :], on the calling thread.
+void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int64_t lo, int64_t hi);
+
 /// out[p] = <W[row(p), :], Ht[col(p), :]> for every non-zero p of X (sampled dense-dense).
 void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads);
 
@@ -21,6 +26,8 @@ double dot(const float* a, const float* b, int64_t n, int threads);
 double sum_squares(const CsrMatrix& X);
 /// C (k x k) = A^T A for A (rows x k).
 void gram(const float* A, int64_t rows, int k, float* C);
+/// C (k x k) += A^T A for A (rows x k), on the calling thread's BLAS.
+void gram_add(const float* A, int64_t rows, int k, float* C);
 /// D (rows x k) = F (rows x k) * G (k x k).
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D);
 /// Column sums of A (rows x k) in float64, then rounded to float.
