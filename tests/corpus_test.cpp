@@ -29,6 +29,11 @@ void expect_equal(const Corpus& a, const Corpus& b) {
     EXPECT_EQ(a.time, b.time);
     EXPECT_EQ(a.source, b.source);
     EXPECT_EQ(a.sources, b.sources);
+    EXPECT_EQ(a.original.offsets, b.original.offsets);
+    EXPECT_EQ(a.original.arena, b.original.arena);
+    EXPECT_EQ(a.language.offsets, b.language.offsets);
+    EXPECT_EQ(a.language.arena, b.language.arena);
+    EXPECT_EQ(a.dup_count, b.dup_count);
 }
 
 Corpus small_corpus() {
@@ -54,6 +59,58 @@ void expect_input_error(const std::string& path, const std::string& what,
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << what << ": " << e.what();
         EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << what << ": " << e.what();
     }
+}
+
+/// Bytes of the version-2 clean columns when they are empty: two string columns (offset count
+/// 1, offset 0, arena length 0) and an empty vector.
+constexpr size_t kEmptyCleanColumns = 3 * 8 + 3 * 8 + 8;
+
+TEST(Corpus, RoundTripCleanColumns) {
+    TempDir tmp;
+    Corpus c = small_corpus();
+    for (size_t i = 0; i < c.size(); ++i) {
+        c.original.push_back(std::string("<b>") + std::string(c.text[i]) + "</b>");
+        c.language.push_back(i == 1 ? "und" : "en");
+        c.dup_count.push_back(uint32_t(i + 1));
+    }
+    write_corpus(c, tmp.file("c.tmc"));
+    const Corpus r = read_corpus(tmp.file("c.tmc"));
+    expect_equal(c, r);
+    EXPECT_EQ(r.original[0], "<b>first post</b>");
+    EXPECT_EQ(r.language[1], "und");
+    // select_rows carries every column
+    const Corpus s = select_rows(r, {2, 0});
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s.text[0], r.text[2]);
+    EXPECT_EQ(s.original[1], "<b>first post</b>");
+    EXPECT_EQ(s.dup_count, (std::vector<uint32_t>{3, 1}));
+    // a clean column with a wrong number of rows is refused
+    std::string bytes = read_bytes(tmp.file("c.tmc"));
+    const uint64_t rows_plus_one = 4;
+    const std::string needle(reinterpret_cast<const char*>(&rows_plus_one), 8);
+    const size_t at = bytes.find("<b>first") - 8 - 8 * 4 - 8;  // the original column's offset count
+    ASSERT_EQ(bytes.compare(at, 8, needle), 0);
+    const uint64_t two = 2;
+    std::memcpy(&bytes[at], &two, 8);
+    write_bytes(tmp.file("bad.tmc"), bytes);
+    expect_input_error(tmp.file("bad.tmc"), "original rows", "original text offsets: 2 offsets for 3 rows");
+}
+
+TEST(Corpus, ReadsVersion1) {
+    // A version-1 file is a version-2 file without the clean columns.
+    TempDir tmp;
+    const Corpus c = small_corpus();
+    write_corpus(c, tmp.file("v2.tmc"));
+    std::string bytes = read_bytes(tmp.file("v2.tmc"));
+    const uint32_t v1 = 1;
+    std::memcpy(&bytes[4], &v1, 4);
+    bytes.erase(bytes.size() - 4 - kEmptyCleanColumns, kEmptyCleanColumns);
+    write_bytes(tmp.file("v1.tmc"), bytes);
+    const Corpus r = read_corpus(tmp.file("v1.tmc"));
+    expect_equal(c, r);
+    EXPECT_FALSE(r.has_original());
+    EXPECT_FALSE(r.has_language());
+    EXPECT_FALSE(r.has_dup_count());
 }
 
 TEST(Corpus, RoundTrip) {
@@ -114,9 +171,9 @@ TEST(Corpus, CorruptionsAreInputErrors) {
     };
     patched(0, "XXXX", 4);
     expect_input_error(bad, "magic", "bad magic");
-    const uint32_t v2 = 2;
-    patched(4, &v2, 4);
-    expect_input_error(bad, "version", "format version 2");
+    const uint32_t v3 = 3;
+    patched(4, &v3, 4);
+    expect_input_error(bad, "version", "format version 3, this build reads versions 1 to 2");
     // Layout: magic(4) version(4) rows(8) | text offsets: count(8) then 4 offsets.
     const uint64_t rows = 1000000;
     patched(8, &rows, 8);
@@ -128,7 +185,8 @@ TEST(Corpus, CorruptionsAreInputErrors) {
     patched(16 + 8, &nonzero, 8);
     expect_input_error(bad, "offsets[0] != 0", "text offsets do not start at 0");
     // The last source index (uint32 just before the source table and trailer) out of range.
-    const size_t sources_table = 8 + 8 + 7 + 8 + 8 + 4;  // count, "a.jsonl", "b.csv.gz", trailer
+    // count, "a.jsonl", "b.csv.gz", the three empty clean columns of version 2, trailer
+    const size_t sources_table = 8 + 8 + 7 + 8 + 8 + kEmptyCleanColumns + 4;
     const uint32_t out_of_range = 2;
     patched(good.size() - sources_table - 4, &out_of_range, 4);
     expect_input_error(bad, "source index", "row 2 names source 2 of 2");

@@ -7,13 +7,18 @@
 #include <filesystem>
 #include <iostream>
 
+#include "tmine/classify.hpp"
+#include "tmine/clean.hpp"
 #include "tmine/context.hpp"
 #include "tmine/corpus.hpp"
 #include "tmine/error.hpp"
 #include "tmine/export.hpp"
 #include "tmine/ingest.hpp"
+#include "tmine/interpret.hpp"
 #include "tmine/io.hpp"
 #include "tmine/nmf.hpp"
+#include "tmine/query.hpp"
+#include "tmine/report.hpp"
 #include "tmine/topics.hpp"
 #include "tmine/vectorize.hpp"
 
@@ -272,21 +277,65 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
     return 0;
 }
 
+/// Interpretation flags of `tmine export` (docs/report.md).
+struct ExportArgs {
+    std::string by = "month", tables, title = "Topics", matrix;
+    int groups = 0, posts = 5, coherence_top = 10, segments = 5, min_author_posts = 2;
+};
+
 int cmd_export(const std::string& model_dir, const std::string& format, const std::string& out,
-               const std::string& documents, const std::string& corpus_path, int top_terms) {
+               const std::string& documents, const std::string& corpus_path, int top_terms,
+               const ExportArgs& ea) {
+    if (format != "json" && format != "csv" && format != "html")
+        throw InputError("--format: expected json, csv or html, got '" + format + "'");
     TopicModel model = read_model(model_dir);
     TopicSummary s = summarize_topics(model, top_terms);
+    Corpus corpus;
+    if (!corpus_path.empty()) corpus = read_corpus(corpus_path);
+    const Corpus* cp = corpus_path.empty() ? nullptr : &corpus;
+    // With a corpus: representative posts, the time series, and coherence over the corpus
+    // re-vectorized against the model's vocabulary (the training matrix's sparsity pattern).
+    InterpretOptions io;
+    io.by = parse_time_bin(ea.by);
+    io.groups = ea.groups;
+    io.posts.per_topic = ea.posts;
+    io.coherence.top_n = ea.coherence_top;
+    io.audiences.segments = ea.segments;
+    io.audiences.min_posts = ea.min_author_posts;
+    Vectorized v;
+    if (!ea.matrix.empty()) {
+        v = read_matrix(ea.matrix);  // the training matrix: coherence over exactly its pattern
+    } else if (cp) {
+        VectorizeOptions vo;
+        vo.sublinear_tf = model.sublinear_tf;
+        std::vector<double> idf = model.idf.empty() ? std::vector<double>(model.vocabulary.size(), 1.0) : model.idf;
+        v = vectorize_fixed(Context::cpu(), corpus, model.vocabulary, idf, vo);
+    }
+    const bool have_matrix = cp || !ea.matrix.empty();
+    Interpretation it = interpret(Context::cpu(), model, s, cp, have_matrix ? &v.X : nullptr, io);
+    // Without a corpus, a matrix or --groups the JSON is exactly what `tmine topics` wrote.
+    const bool sections = have_matrix || ea.groups > 0;
     if (format == "json")
-        write_file_atomic(out, topics_json(model, s));
+        write_file_atomic(out, topics_json(model, s, sections ? &it : nullptr));
     else if (format == "csv")
         write_file_atomic(out, topics_csv(s));
-    else
-        throw InputError("--format: expected json or csv, got '" + format + "'");
-    if (!documents.empty()) {
-        Corpus corpus;
-        if (!corpus_path.empty()) corpus = read_corpus(corpus_path);
-        write_file_atomic(documents, documents_csv(s, corpus_path.empty() ? nullptr : &corpus));
+    else {
+        ReportOptions ro;
+        ro.title = ea.title;
+        write_file_atomic(out, html_report(model, s, it, ro));
     }
+    if (!ea.tables.empty()) {
+        make_dirs(ea.tables);
+        auto at = [&](const char* name) { return (fs::path(ea.tables) / name).string(); };
+        write_file_atomic(at("topics.csv"), topic_table_csv(s, it));
+        write_file_atomic(at("terms.csv"), topics_csv(s));
+        write_file_atomic(at("weights.csv"), document_weights_csv(model));
+        write_file_atomic(at("clusters.csv"), clusters_csv(s, it.clusters));
+        if (it.has_series) write_file_atomic(at("time_series.csv"), time_series_csv(it.series));
+        if (!it.audiences.authors.empty())
+            write_file_atomic(at("authors.csv"), authors_csv(it.audiences, model.nmf.k));
+    }
+    if (!documents.empty()) write_file_atomic(documents, documents_csv(s, cp));
     return 0;
 }
 
@@ -314,6 +363,121 @@ int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
     if (!c.quiet)
         std::fprintf(stderr, "transform: %zu documents scored against %d topics; wrote %s\n",
                      corpus.size(), model.nmf.k, out.c_str());
+    return 0;
+}
+
+// ---- clean (docs/cleaning.md) ----
+
+struct CleanCli {
+    CLI::App* cmd = nullptr;
+    std::string input, output, report, removed, steps = "normalize,language,dedup,spam", urls = "domain",
+                                                 lang;
+    bool keep_html = false, keep_markdown = false, no_nfkc = false, keep_empty = false;
+    bool drop_und = false, allow_unreliable = false, no_exact = false;
+    CleanOptions o;
+};
+
+void add_clean_command(CLI::App& app, CleanCli& a, CommonArgs& common) {
+    CLI::App* c = a.cmd = app.add_subcommand(
+        "clean", "normalise, filter languages, remove duplicates, spam and irrelevant posts");
+    c->add_option("corpus", a.input, "corpus file (.tmc)")->required()->check(CLI::ExistingFile);
+    c->add_option("-o,--output", a.output, "cleaned corpus file to write (.tmc)")->required();
+    c->add_option("--report", a.report, "JSON report: removals per step and reason, with examples");
+    c->add_option("--removed", a.removed, "CSV of every removed post: row,id,step,reason,duplicate_of");
+    c->add_option("--steps", a.steps, "normalize,language,dedup,spam,relevance (any subset; all)")
+        ->capture_default_str();
+    c->add_option("--examples", a.o.max_examples, "examples kept per reason in the report")->capture_default_str();
+    // normalize
+    c->add_option("--urls", a.urls, "URLs become their domain, are dropped, or kept (domain|drop|keep)")
+        ->capture_default_str();
+    c->add_flag("--keep-html", a.keep_html, "do not strip HTML tags or decode entities");
+    c->add_flag("--keep-markdown", a.keep_markdown, "do not strip markdown");
+    c->add_flag("--no-nfkc", a.no_nfkc, "no Unicode NFKC normalisation");
+    c->add_flag("--keep-empty", a.keep_empty, "keep posts whose normalised text is empty");
+    // language
+    c->add_option("--lang", a.lang, "keep these languages (ISO 639-1, e.g. fr,en); empty = all");
+    c->add_option("--min-letters", a.o.language.min_letters,
+                  "shorter texts (CLD2 letter bytes) are 'und' (undetermined)")->capture_default_str();
+    c->add_flag("--allow-unreliable", a.allow_unreliable, "accept CLD2 answers it flags unreliable");
+    c->add_flag("--drop-und", a.drop_und, "with --lang: also remove undetermined posts (kept by default)");
+    // dedup
+    c->add_flag("--no-exact", a.no_exact, "skip the exact-duplicate pass");
+    c->add_option("--near-dup", a.o.dedup.near_dup, "Jaccard threshold on word shingles (0 = off)")
+        ->capture_default_str();
+    c->add_option("--shingle", a.o.dedup.shingle, "words per shingle")->capture_default_str();
+    c->add_option("--num-hashes", a.o.dedup.num_hashes, "MinHash signature length")->capture_default_str();
+    c->add_option("--bands", a.o.dedup.bands, "LSH bands (0 = chosen from --near-dup)")->capture_default_str();
+    c->add_option("--seed", a.o.dedup.seed, "seed of the MinHash family")->capture_default_str();
+    // spam
+    SpamOptions& s = a.o.spam;
+    c->add_option("--max-link-ratio", s.max_link_ratio, "links / (words + links) above this is spam")
+        ->capture_default_str();
+    c->add_option("--min-words", s.min_words, "fewer words is too short")->capture_default_str();
+    c->add_option("--max-hashtags", s.max_hashtags, "more #hashtags is stuffing (-1 = off)")->capture_default_str();
+    c->add_option("--max-char-run", s.max_char_run, "one character repeated more times in a row (0 = off)")
+        ->capture_default_str();
+    c->add_option("--max-token-share", s.max_token_share, "one word above this share of the words")
+        ->capture_default_str();
+    c->add_option("--token-share-min-words", s.token_share_min_words,
+                  "posts with fewer words are not checked for --max-token-share")->capture_default_str();
+    c->add_option("--author-factor", s.author_factor,
+                  "authors with more than this x the median posts per author (0 = off)")->capture_default_str();
+    c->add_option("--author-min-posts", s.author_min_posts, "... and more than this many posts")
+        ->capture_default_str();
+    // relevance
+    c->add_option("--keep-mask", a.o.relevance.keep_mask, "relevance: file with one 0/1 per input row");
+    c->add_option("--keep-ids", a.o.relevance.keep_ids, "relevance: file with the ids to keep, one per line");
+    add_common(c, common);
+}
+
+std::string clean_csv_field(std::string_view s) {
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+    std::string o = "\"";
+    for (char ch : s) {
+        if (ch == '"') o.push_back('"');
+        o.push_back(ch);
+    }
+    return o + "\"";
+}
+
+int cmd_clean(const CommonArgs& common, CleanCli& a) {
+    Context ctx = common.context();
+    CleanOptions o = a.o;
+    o.steps = parse_clean_steps(a.steps);
+    o.normalize.urls = parse_url_mode(a.urls);
+    o.normalize.strip_html = !a.keep_html;
+    o.normalize.strip_markdown = !a.keep_markdown;
+    o.normalize.nfkc = !a.no_nfkc;
+    o.normalize.drop_empty = !a.keep_empty;
+    o.language.keep.clear();
+    for (size_t p = 0; p < a.lang.size();) {
+        size_t e = a.lang.find(',', p);
+        if (e == std::string::npos) e = a.lang.size();
+        if (e > p) o.language.keep.push_back(a.lang.substr(p, e - p));
+        p = e + 1;
+    }
+    o.language.drop_undetermined = a.drop_und;
+    o.language.require_reliable = !a.allow_unreliable;
+    o.dedup.exact = !a.no_exact;
+    o.progress = !common.quiet;
+    if (o.max_examples > 1000) throw InputError("--examples must be <= 1000");
+    Corpus corpus = read_corpus(a.input);
+    std::vector<RemovedRow> removed;
+    const StringColumn input_ids = a.removed.empty() ? StringColumn() : corpus.ids;
+    CleanReport rep = clean(ctx, corpus, o, a.removed.empty() ? nullptr : &removed);
+    write_corpus(corpus, a.output);
+    if (!a.report.empty()) write_file_atomic(a.report, rep.to_json(a.input));
+    if (!a.removed.empty()) {
+        std::string csv = "row,id,step,reason,duplicate_of\n";
+        for (const RemovedRow& r : removed)
+            csv += std::to_string(r.row) + "," + clean_csv_field(input_ids[r.row]) + "," +
+                   clean_step_name(r.step) + "," + r.reason + "," +
+                   (r.duplicate_of >= 0 ? std::to_string(r.duplicate_of) : std::string()) + "\n";
+        write_file_atomic(a.removed, csv);
+    }
+    if (!common.quiet)
+        std::fprintf(stderr, "clean: kept %llu of %llu posts; wrote %s\n", (unsigned long long)rep.rows_out,
+                     (unsigned long long)rep.rows_in, a.output.c_str());
     return 0;
 }
 
@@ -361,6 +525,320 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     return 0;
 }
 
+// ---- classify and query: relevance classifiers and boolean queries (docs/classify.md) ----
+
+struct ClassifyCli {
+    std::string matrix, corpus, model_dir, out, mask, positive, model = "logreg",
+        class_weight = "none";
+    std::vector<std::string> labels;
+    double C = 1.0, alpha = 1.0, tol = 1e-5, threshold = 0.5, target_precision = 0,
+           random_share = 0.25;
+    int max_iter = 1000, folds = 5, cv_folds = 5;
+    int64_t n = 200;
+    uint64_t seed = 0;
+    bool allow_empty = false;
+    CLI::App *cmd = nullptr, *train = nullptr, *predict = nullptr, *eval = nullptr, *pick = nullptr;
+
+    ClassifyOptions options(bool quiet) const {
+        ClassifyOptions o;
+        o.kind = parse_classifier_kind(model);
+        o.C = C;
+        o.alpha = alpha;
+        o.tol = tol;
+        o.max_iter = max_iter;
+        if (class_weight != "none" && class_weight != "balanced")
+            throw InputError("--class-weight: expected none or balanced, got '" + class_weight + "'");
+        o.balanced = class_weight == "balanced";
+        o.progress = !quiet;
+        validate(o);
+        return o;
+    }
+};
+
+/// RFC 4180 field.
+std::string csv_field(std::string_view s) {
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+    std::string o = "\"";
+    for (char c : s) {
+        if (c == '"') o += '"';
+        o += c;
+    }
+    return o + "\"";
+}
+
+/// The matrix, and the corpus when given (its ids and texts; rows must agree).
+struct ClassifyInputs {
+    Vectorized v;
+    Corpus corpus;
+    bool has_corpus = false;
+    std::string id(int64_t row) const {
+        if (has_corpus && !corpus.ids[static_cast<size_t>(row)].empty())
+            return std::string(corpus.ids[static_cast<size_t>(row)]);
+        return std::to_string(row);
+    }
+};
+ClassifyInputs classify_inputs(const ClassifyCli& a) {
+    ClassifyInputs in;
+    in.v = read_matrix(a.matrix);
+    if (!a.corpus.empty()) {
+        in.corpus = read_corpus(a.corpus);
+        in.has_corpus = true;
+        if (static_cast<int64_t>(in.corpus.size()) != in.v.X.rows)
+            throw InputError(a.corpus + " has " + std::to_string(in.corpus.size()) + " rows but " +
+                             a.matrix + " has " + std::to_string(in.v.X.rows) +
+                             " (give the corpus the matrix was vectorized from)");
+    }
+    return in;
+}
+LabelSet classify_labels(const ClassifyCli& a, const ClassifyInputs& in) {
+    LabelReadOptions lo;
+    lo.allow_empty = a.allow_empty;
+    return read_labels(a.labels, in.has_corpus ? &in.corpus : nullptr, in.v.X.rows, lo);
+}
+
+int cmd_classify_train(const CommonArgs& c, const ClassifyCli& a) {
+    Context ctx = c.context();
+    ClassifyOptions o = a.options(c.quiet);
+    ClassifyInputs in = classify_inputs(a);
+    LabelSet ls = classify_labels(a, in);
+    CsrMatrix X = take_rows(in.v.X, ls.rows);
+    Classifier clf = train(ctx, X, ls.y, ls.classes, o);
+    clf.positive = choose_positive(ls.classes, a.positive);
+    clf.vocabulary_hash = vocabulary_hash(in.v.vocabulary);
+    if (ls.classes.size() == 2 && a.cv_folds >= 2) {
+        // out-of-fold scores: what --target-precision chooses its threshold on
+        int64_t smallest = *std::min_element(clf.class_counts.begin(), clf.class_counts.end());
+        if (smallest >= a.cv_folds) {
+            ClassifyOptions q = o;
+            q.progress = false;
+            EvalReport r = cross_validate(ctx, X, ls.y, ls.classes, clf.positive, q, a.cv_folds, a.seed);
+            for (size_t i = 0; i < ls.y.size(); ++i) {
+                clf.cv_scores.push_back(r.oof_proba[i * 2 + clf.positive]);
+                clf.cv_truth.push_back(ls.y[i] == clf.positive);
+            }
+            if (!c.quiet)
+                std::fprintf(stderr, "classify: %d-fold cross-validation: precision %.4f, recall %.4f, ROC AUC %.4f\n",
+                             a.cv_folds, r.precision[clf.positive], r.recall[clf.positive], r.roc_auc);
+        } else if (!c.quiet) {
+            std::fprintf(stderr, "classify: too few labels per class for %d-fold cross-validation; "
+                                 "--target-precision will not be available\n", a.cv_folds);
+        }
+    }
+    write_classifier(clf, a.out);
+    if (!c.quiet)
+        std::fprintf(stderr, "classify: %s on %lld labelled rows, %zu classes, %lld features: %d iterations (%s) in %.2f s on %s; wrote %s\n",
+                     classifier_kind_name(clf.kind), (long long)clf.train_rows, clf.classes.size(),
+                     (long long)clf.n_features, clf.iterations, clf.stop_reason.c_str(), clf.seconds,
+                     ctx.description().c_str(), a.out.c_str());
+    return 0;
+}
+
+int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::App* cmd) {
+    Context ctx = c.context();
+    Classifier clf = read_classifier(a.model_dir);
+    ClassifyInputs in = classify_inputs(a);
+    if (clf.vocabulary_hash && vocabulary_hash(in.v.vocabulary) != clf.vocabulary_hash)
+        throw InputError(a.matrix + ": its vocabulary differs from the one the classifier was trained on "
+                         "(vectorize the posts with the same settings and vocabulary)");
+    int positive = a.positive.empty() ? clf.positive : choose_positive(clf.classes, a.positive);
+    const int K = static_cast<int>(clf.classes.size());
+    double thr = a.threshold;
+    if (!(thr >= 0 && thr <= 1)) throw InputError("--threshold must be in [0, 1]");
+    if (cmd->count("--target-precision")) {
+        if (cmd->count("--threshold")) throw InputError("give --threshold or --target-precision, not both");
+        if (clf.cv_scores.empty() || positive != clf.positive)
+            throw InputError(a.model_dir + ": no cross-validated scores for this class in the classifier "
+                             "(binary labels with at least --cv-folds per class are needed at training)");
+        double rec = 0, prec = 0;
+        thr = threshold_for_precision(clf.cv_scores, clf.cv_truth, a.target_precision, &rec, &prec);
+        if (!c.quiet)
+            std::fprintf(stderr, "classify: threshold %.4f reaches precision %.4f with recall %.4f "
+                                 "on the cross-validated training labels\n", thr, prec, rec);
+    }
+    if (!a.mask.empty() && positive < 0)
+        throw InputError("--mask needs a relevant class: give --positive LABEL for a multiclass model");
+    auto t0 = Clock::now();
+    std::vector<float> P = predict_proba(ctx, clf, in.v.X);
+    double secs = seconds_since(t0);
+    const int64_t n = in.v.X.rows;
+    std::string csv = "id,label,score\n";
+    std::vector<uint8_t> keep(static_cast<size_t>(n), 0);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const float* p = &P[static_cast<size_t>(i) * K];
+        int best = static_cast<int>(std::max_element(p, p + K) - p);
+        float score = p[best];
+        if (positive >= 0) {
+            keep[i] = p[positive] >= thr;
+            kept += keep[i];
+        }
+        if (K == 2 && positive >= 0) {  // binary: the relevant class's probability, cut at thr
+            score = p[positive];
+            best = keep[i] ? positive : 1 - positive;
+        }
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.6f", score);
+        csv += csv_field(in.id(i)) + "," + csv_field(clf.classes[best]) + "," + buf + "\n";
+    }
+    write_file_atomic(a.out, csv);
+    if (!a.mask.empty()) write_mask(a.mask, keep);
+    if (!c.quiet) {
+        std::fprintf(stderr, "classify: scored %lld posts in %.2f s (%.0f posts/s) on %s; wrote %s\n",
+                     (long long)n, secs, secs > 0 ? n / secs : 0.0, ctx.description().c_str(), a.out.c_str());
+        if (positive >= 0)
+            std::fprintf(stderr, "classify: %lld posts have P(%s) >= %.4f%s\n", (long long)kept,
+                         clf.classes[positive].c_str(), thr,
+                         a.mask.empty() ? "" : (" (mask " + a.mask + ")").c_str());
+    }
+    return 0;
+}
+
+int cmd_classify_eval(const CommonArgs& c, const ClassifyCli& a) {
+    Context ctx = c.context();
+    ClassifyOptions o = a.options(c.quiet);
+    ClassifyInputs in = classify_inputs(a);
+    LabelSet ls = classify_labels(a, in);
+    CsrMatrix X = take_rows(in.v.X, ls.rows);
+    int positive = choose_positive(ls.classes, a.positive);
+    EvalReport r = cross_validate(ctx, X, ls.y, ls.classes, positive, o, a.folds, a.seed);
+    std::fputs(eval_table(r).c_str(), stdout);
+    if (!a.out.empty()) write_file_atomic(a.out, eval_json(r, o));
+    return 0;
+}
+
+int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
+    Context ctx = c.context();
+    Classifier clf = read_classifier(a.model_dir);
+    ClassifyInputs in = classify_inputs(a);
+    if (clf.vocabulary_hash && vocabulary_hash(in.v.vocabulary) != clf.vocabulary_hash)
+        throw InputError(a.matrix + ": its vocabulary differs from the one the classifier was trained on");
+    if (a.n < 1) throw InputError("-n must be >= 1");
+    if (!(a.random_share >= 0 && a.random_share <= 1)) throw InputError("--random must be in [0, 1]");
+    std::vector<int64_t> exclude;
+    if (!a.labels.empty()) exclude = classify_labels(a, in).rows;
+    std::vector<float> P = predict_proba(ctx, clf, in.v.X);
+    const int K = static_cast<int>(clf.classes.size());
+    const int64_t n_random = static_cast<int64_t>(std::llround(double(a.n) * a.random_share));
+    std::vector<Pick> picks = pick_rows(P, in.v.X.rows, K, a.n, n_random, a.seed, exclude);
+    std::string csv = "id,label,predicted,score,reason,text\n";
+    for (const Pick& p : picks) {
+        const float* pr = &P[static_cast<size_t>(p.row) * K];
+        int best = static_cast<int>(std::max_element(pr, pr + K) - pr);
+        float score = (K == 2 && clf.positive >= 0) ? pr[clf.positive] : pr[best];
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.6f", score);
+        std::string_view text = in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "";
+        csv += csv_field(in.id(p.row)) + ",," + csv_field(clf.classes[best]) + "," + buf + "," +
+               (p.random ? "random" : "uncertain") + "," + csv_field(text) + "\n";
+    }
+    write_file_atomic(a.out, csv);
+    if (!c.quiet)
+        std::fprintf(stderr, "classify: picked %zu posts (%lld at random) to label; fill in the label "
+                             "column of %s and pass it back with --labels\n",
+                     picks.size(), (long long)std::min<int64_t>(n_random, picks.size()), a.out.c_str());
+    return 0;
+}
+
+void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
+    a.cmd = app.add_subcommand("classify", "relevance classifiers: train, predict, eval, pick");
+    a.cmd->require_subcommand(1);
+    auto matrix = [&](CLI::App* s) {
+        s->add_option("matrix", a.matrix, "TF-IDF matrix file (.tmx)")->required()->check(CLI::ExistingFile);
+        s->add_option("--corpus", a.corpus, "the corpus the matrix was vectorized from: ids and texts");
+        add_common(s, common);
+    };
+    auto model_flags = [&](CLI::App* s) {
+        s->add_option("--model", a.model, "logreg (logistic regression) or nb (multinomial naive Bayes)")
+            ->capture_default_str();
+        s->add_option("--C", a.C, "inverse L2 regularisation (logreg)")->capture_default_str();
+        s->add_option("--alpha", a.alpha, "additive smoothing (nb)")->capture_default_str();
+        s->add_option("--class-weight", a.class_weight, "none or balanced")->capture_default_str();
+        s->add_option("--max-iter", a.max_iter, "L-BFGS iterations at most (logreg)")->capture_default_str();
+        s->add_option("--tol", a.tol, "stop when max |gradient| <= tol (logreg)")->capture_default_str();
+        s->add_option("--positive", a.positive, "the relevant class (default: 1/true/yes/relevant or the second)");
+        s->add_flag("--allow-empty", a.allow_empty, "skip label rows whose label is empty");
+        s->add_option("--seed", a.seed, "seed of the fold assignment")->capture_default_str();
+    };
+    a.train = a.cmd->add_subcommand("train", "fit a classifier on labelled rows");
+    matrix(a.train);
+    a.train->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")->required()
+        ->check(CLI::ExistingFile);
+    a.train->add_option("-o,--output", a.out, "classifier directory to write")->required();
+    model_flags(a.train);
+    a.train->add_option("--cv-folds", a.cv_folds, "folds for the out-of-fold scores --target-precision uses (0 = none)")
+        ->capture_default_str();
+
+    a.predict = a.cmd->add_subcommand("predict", "score every row: CSV id,label,score and a keep-mask");
+    matrix(a.predict);
+    a.predict->add_option("--model", a.model_dir, "classifier directory (from classify train)")->required();
+    a.predict->add_option("-o,--output", a.out, "scores CSV to write")->required();
+    a.predict->add_option("--mask", a.mask, "also write the keep-mask: one 0/1 per row");
+    a.predict->add_option("--threshold", a.threshold, "keep rows whose relevant-class probability is >= this")
+        ->capture_default_str();
+    a.predict->add_option("--target-precision", a.target_precision,
+                          "choose the threshold reaching this precision on the cross-validated training labels");
+    a.predict->add_option("--positive", a.positive, "the relevant class (default: the classifier's)");
+
+    a.eval = a.cmd->add_subcommand("eval", "stratified k-fold cross-validation on labelled rows");
+    matrix(a.eval);
+    a.eval->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")->required()
+        ->check(CLI::ExistingFile);
+    a.eval->add_option("--folds", a.folds, "number of folds")->capture_default_str();
+    a.eval->add_option("-o,--output", a.out, "also write the metrics as JSON");
+    model_flags(a.eval);
+
+    a.pick = a.cmd->add_subcommand("pick", "export the posts to label next (most uncertain + a random sample)");
+    matrix(a.pick);
+    a.pick->add_option("--model", a.model_dir, "classifier directory (from classify train)")->required();
+    a.pick->add_option("-n", a.n, "posts to pick")->capture_default_str();
+    a.pick->add_option("--random", a.random_share, "share of them drawn at random")->capture_default_str();
+    a.pick->add_option("--labels", a.labels, "already labelled rows (never picked again)")->check(CLI::ExistingFile);
+    a.pick->add_option("--seed", a.seed, "seed of the random sample")->capture_default_str();
+    a.pick->add_flag("--allow-empty", a.allow_empty, "skip label rows whose label is empty");
+    a.pick->add_option("-o,--output", a.out, "CSV to write: id,label (empty),predicted,score,reason,text")
+        ->required();
+}
+
+int cmd_classify(const CommonArgs& c, const ClassifyCli& a) {
+    if (*a.train) return cmd_classify_train(c, a);
+    if (*a.predict) return cmd_classify_predict(c, a, a.predict);
+    if (*a.eval) return cmd_classify_eval(c, a);
+    return cmd_classify_pick(c, a);
+}
+
+struct QueryCli {
+    std::string corpus, query, out;
+    bool accent_sensitive = false;
+    CLI::App* cmd = nullptr;
+};
+
+void add_query_command(CLI::App& app, QueryCli& a, CommonArgs& common) {
+    a.cmd = app.add_subcommand("query", "boolean keyword query over a corpus: a 0/1 mask per post");
+    a.cmd->add_option("corpus", a.corpus, "corpus file (.tmc)")->required()->check(CLI::ExistingFile);
+    a.cmd->add_option("query", a.query, "e.g. 'netflix OR (streaming AND NOT spotify) OR \"séries en ligne\"'")
+        ->required();
+    a.cmd->add_option("-o,--output", a.out, "mask file to write: one 0/1 line per corpus row")->required();
+    a.cmd->add_flag("--accent-sensitive", a.accent_sensitive, "é and e differ");
+    add_common(a.cmd, common);  // runs on the CPU whatever --device says
+}
+
+int cmd_query(const CommonArgs& c, const QueryCli& a) {
+    parse_device(c.device);
+    QueryOptions qo;
+    qo.accent_sensitive = a.accent_sensitive;
+    Query q = Query::parse(a.query, qo);
+    Corpus corpus = read_corpus(a.corpus);
+    auto t0 = Clock::now();
+    std::vector<uint8_t> mask = query_mask(Context::cpu(c.threads), corpus, q);
+    write_mask(a.out, mask);
+    size_t hits = 0;
+    for (uint8_t m : mask) hits += m;
+    if (!c.quiet)
+        std::fprintf(stderr, "query: %s\nquery: %zu of %zu posts match (%.2f s); wrote %s\n",
+                     q.describe().c_str(), hits, mask.size(), seconds_since(t0), a.out.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -391,12 +869,26 @@ int main(int argc, char** argv) {
     add_topic_flags(topics_cmd, ta, true);
     add_common(topics_cmd, common);
 
-    auto* export_cmd = app.add_subcommand("export", "export a model's topics as JSON or CSV");
+    ExportArgs ea;
+    auto* export_cmd = app.add_subcommand("export", "export a model's topics as JSON, CSV or an HTML report");
     export_cmd->add_option("model", input, "model directory (from tmine topics)")->required();
-    export_cmd->add_option("--format", format, "json or csv")->capture_default_str();
+    export_cmd->add_option("--format", format, "json, csv (terms) or html (self-contained report)")
+        ->capture_default_str();
+    export_cmd->add_option("--by", ea.by, "time series bins: day, week or month")->capture_default_str();
+    export_cmd->add_option("--groups", ea.groups, "topic cluster groups (0 = round(sqrt(k)))")->capture_default_str();
+    export_cmd->add_option("--posts", ea.posts, "representative posts per topic")->capture_default_str();
+    export_cmd->add_option("--coherence-top", ea.coherence_top, "top terms per topic for coherence")
+        ->capture_default_str();
+    export_cmd->add_option("--tables", ea.tables, "also write the CSV tables (topics, terms, weights, clusters, time series) to DIR");
+    export_cmd->add_option("--title", ea.title, "title of the HTML report")->capture_default_str();
+    export_cmd->add_option("--segments", ea.segments, "author segments (k-means over author topic profiles)")
+        ->capture_default_str();
+    export_cmd->add_option("--min-author-posts", ea.min_author_posts, "authors with fewer posts get no profile")
+        ->capture_default_str();
+    export_cmd->add_option("--matrix", ea.matrix, "the training matrix (.tmx), for coherence without re-vectorizing the corpus");
     export_cmd->add_option("-o,--output", out, "file to write")->required();
     export_cmd->add_option("--documents", documents, "also write each document's dominant topic (CSV)");
-    export_cmd->add_option("--corpus", corpus_path, "corpus file, to put ids and times in --documents");
+    export_cmd->add_option("--corpus", corpus_path, "corpus file of the model: ids and times, posts, time series, coherence");
     export_cmd->add_option("--top-terms", ta.top_terms, "terms listed per topic")->capture_default_str();
     add_common(export_cmd, common);  // export runs on the CPU whatever --device says
 
@@ -419,15 +911,25 @@ int main(int argc, char** argv) {
     add_common(run_cmd, common);
     run_cmd->add_option("-o,--output", out, "output directory")->required();
 
+    ClassifyCli classify_args;
+    add_classify_commands(app, classify_args, common);
+    QueryCli query_args;
+    add_query_command(app, query_args, common);
+    CleanCli clean_args;
+    add_clean_command(app, clean_args, common);
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*ingest_cmd || *export_cmd) parse_device(common.device);  // validated, CPU stages
         if (*ingest_cmd) return cmd_ingest(ia, out, common.quiet);
         if (*vec_cmd) return cmd_vectorize(common, va, input, out);
         if (*topics_cmd) return cmd_topics(common, ta, input, out);
-        if (*export_cmd) return cmd_export(input, format, out, documents, corpus_path, ta.top_terms);
+        if (*export_cmd) return cmd_export(input, format, out, documents, corpus_path, ta.top_terms, ea);
         if (*transform_cmd) return cmd_transform(common, ta, input, corpus_in, out);
         if (*run_cmd) return cmd_run(common, ia, va, ta, out);
+        if (*classify_args.cmd) return cmd_classify(common, classify_args);
+        if (*query_args.cmd) return cmd_query(common, query_args);
+        if (*clean_args.cmd) return cmd_clean(common, clean_args);
     } catch (const tmine::Error& e) {
         std::fprintf(stderr, "tmine: error: %s\n", e.what());
         return 1;

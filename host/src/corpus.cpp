@@ -15,7 +15,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the .tmc format is little endian and written with raw copies");
 
 constexpr char kMagic[4] = {'T', 'M', 'C', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2 adds the clean columns; 1 is still read
 
 void write_strings(AtomicFile& f, const StringColumn& c) {
     f.write_vector(c.offsets);
@@ -48,13 +48,64 @@ StringColumn read_strings(BinaryReader& r, uint64_t rows, const char* offsets_wh
     return c;
 }
 
+/// An optional string column: 0 rows (absent) or `rows` rows.
+StringColumn read_optional_strings(BinaryReader& r, uint64_t rows, const char* offsets_what,
+                                   const char* arena_what) {
+    const uint64_t n = r.read_pod<uint64_t>(offsets_what);
+    if (n != 1 && n != rows + 1)
+        bad(r.path(), std::string(offsets_what) + ": " + std::to_string(n) + " offsets for " +
+                          std::to_string(rows) + " rows (expected 1 or " +
+                          std::to_string(rows + 1) + ")");
+    StringColumn c;
+    c.offsets.resize(n);
+    if (n > r.remaining() / 8) r.fail(offsets_what);
+    r.read(c.offsets.data(), n * 8, offsets_what);
+    const uint64_t len = r.read_pod<uint64_t>(arena_what);
+    if (len > r.remaining()) r.fail(arena_what);
+    c.arena.resize(len);
+    if (len) r.read(c.arena.data(), len, arena_what);
+    if (c.offsets.front() != 0) bad(r.path(), std::string(offsets_what) + " do not start at 0");
+    for (size_t i = 1; i < c.offsets.size(); ++i)
+        if (c.offsets[i] < c.offsets[i - 1])
+            bad(r.path(), std::string(offsets_what) + " decrease at row " + std::to_string(i - 1));
+    if (c.offsets.back() != len)
+        bad(r.path(), std::string(offsets_what) + " end at " + std::to_string(c.offsets.back()) +
+                          " but the arena holds " + std::to_string(len) + " bytes");
+    return c;
+}
+
+void copy_string(StringColumn& out, const StringColumn& in, size_t row) { out.push_back(in[row]); }
+
 }  // namespace
+
+Corpus select_rows(const Corpus& c, const std::vector<size_t>& rows) {
+    Corpus o;
+    o.sources = c.sources;
+    o.time.reserve(rows.size());
+    o.source.reserve(rows.size());
+    for (size_t r : rows) {
+        TMINE_ASSERT(r < c.size(), "select_rows: row out of range");
+        copy_string(o.text, c.text, r);
+        copy_string(o.ids, c.ids, r);
+        copy_string(o.authors, c.authors, r);
+        o.time.push_back(c.time[r]);
+        o.source.push_back(c.source[r]);
+        if (c.has_original()) copy_string(o.original, c.original, r);
+        if (c.has_language()) copy_string(o.language, c.language, r);
+        if (c.has_dup_count()) o.dup_count.push_back(c.dup_count[r]);
+    }
+    return o;
+}
 
 void write_corpus(const Corpus& corpus, const std::string& path) {
     const uint64_t rows = corpus.size();
     TMINE_ASSERT(corpus.text.size() == rows && corpus.ids.size() == rows &&
                      corpus.authors.size() == rows && corpus.source.size() == rows,
                  "corpus columns differ in length");
+    TMINE_ASSERT((!corpus.has_original() || corpus.original.size() == rows) &&
+                     (!corpus.has_language() || corpus.language.size() == rows) &&
+                     (!corpus.has_dup_count() || corpus.dup_count.size() == rows),
+                 "corpus clean columns differ in length");
     AtomicFile f(path);
     f.write(kMagic, sizeof kMagic);
     f.write_pod(kVersion);
@@ -69,6 +120,9 @@ void write_corpus(const Corpus& corpus, const std::string& path) {
         f.write_pod<uint64_t>(s.size());
         f.write(s);
     }
+    write_strings(f, corpus.original);  // version 2: 0 or n rows each
+    write_strings(f, corpus.language);
+    f.write_vector(corpus.dup_count);
     f.write(kMagic, sizeof kMagic);  // trailer: a cut file never reads as complete
     f.commit();
 }
@@ -80,9 +134,9 @@ Corpus read_corpus(const std::string& path) {
     if (std::memcmp(magic, kMagic, sizeof magic) != 0)
         bad(path, "bad magic (expected \"TMC1\"; is this a corpus written by tmine ingest?)");
     const uint32_t version = r.read_pod<uint32_t>("version");
-    if (version != kVersion)
-        bad(path, "format version " + std::to_string(version) + ", this build reads version " +
-                      std::to_string(kVersion));
+    if (version != 1 && version != kVersion)
+        bad(path, "format version " + std::to_string(version) + ", this build reads versions 1 to " +
+                      std::to_string(kVersion) + " (written by a newer tmine?)");
     const uint64_t rows = r.read_pod<uint64_t>("row count");
     // Every row needs at least 3 offsets (8 bytes each), a time and a source.
     if (rows > r.remaining() / 36) r.fail("row count");
@@ -112,6 +166,14 @@ Corpus read_corpus(const std::string& path) {
         if (c.source[i] >= n_sources)
             bad(path, "row " + std::to_string(i) + " names source " + std::to_string(c.source[i]) +
                           " of " + std::to_string(n_sources));
+    if (version >= 2) {
+        c.original = read_optional_strings(r, rows, "original text offsets", "original text arena");
+        c.language = read_optional_strings(r, rows, "language offsets", "language arena");
+        c.dup_count = r.read_vector<uint32_t>("duplicate count column", rows);
+        if (!c.dup_count.empty() && c.dup_count.size() != rows)
+            bad(path, "duplicate count column has " + std::to_string(c.dup_count.size()) +
+                          " rows, expected 0 or " + std::to_string(rows));
+    }
     r.read(magic, sizeof magic, "trailer");
     if (std::memcmp(magic, kMagic, sizeof magic) != 0) bad(path, "bad trailer");
     if (r.remaining() != 0)

@@ -1,6 +1,9 @@
 // CPU-only build (TMINE_CUDA=OFF): the CUDA entry points exist and say why they cannot run.
 #include "cuda_api.hpp"
+#include "tmine/clean.hpp"
+#include "tmine/classify.hpp"
 #include "tmine/error.hpp"
+#include "tmine/interpret.hpp"
 #include "tmine/nmf.hpp"
 #include "tmine/vectorize.hpp"
 
@@ -30,6 +33,24 @@ CsrMatrix tfidf(const Context&, const CsrMatrix&, const std::vector<int32_t>&, i
 std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context&, const detail::NmfProblem&,
                                                        const NmfOptions&, const std::vector<float>&,
                                                        const std::vector<float>&) {
+    no_cuda();
+}
+Cooccurrence cooccurrence(const Context&, const CsrMatrix&, const std::vector<int32_t>&) { no_cuda(); }
+
+std::unique_ptr<detail::LogRegObjective> logreg_objective(const Context&,
+                                                          const detail::LogRegProblem&) {
+    no_cuda();
+}
+std::vector<double> class_feature_sums(const Context&, const CsrMatrix&, const std::vector<int32_t>&,
+                                       const std::vector<double>&, int) {
+    no_cuda();
+}
+std::vector<double> linear_scores(const Context&, const CsrMatrix&, const double*, const double*,
+                                  int) {
+    no_cuda();
+}
+
+std::vector<uint32_t> minhash_signatures(const Context&, const ShingleSets&, const MinHashFamily&) {
     no_cuda();
 }
 

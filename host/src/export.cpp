@@ -6,17 +6,19 @@
 
 #include <ctime>
 
+#include "interpret_export.hpp"
 #include "tmine/error.hpp"
 
 namespace tmine {
 
-std::string topics_json(const TopicModel& model, const TopicSummary& summary) {
+std::string topics_json(const TopicModel& model, const TopicSummary& summary,
+                        const Interpretation* it) {
     rapidjson::StringBuffer buf;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
     w.SetIndent(' ', 2);
     w.StartObject();
     w.Key("schema_version");
-    w.Int(1);
+    w.Int(2);
     w.Key("topics");
     w.StartArray();
     for (const auto& t : summary.topics) {
@@ -42,9 +44,11 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary) {
         }
         w.EndArray();
         w.SetFormatOptions(rapidjson::kFormatDefault);
+        if (it) detail::write_topic_interpretation(w, *it, t.id);
         w.EndObject();
     }
     w.EndArray();
+    if (it) detail::write_interpretation_sections(w, *it);
     const auto& m = model.nmf;
     w.Key("model");
     w.StartObject();

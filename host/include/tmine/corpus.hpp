@@ -40,8 +40,18 @@ struct Corpus {
     std::vector<uint32_t> source;  ///< index into `sources`
     std::vector<std::string> sources;  ///< input file names, in the order given
 
-    size_t size() const { return time.size(); }
+    // Columns filled by `tmine clean` (format version 2). Each is empty (no rows: the step did
+    // not run) or has size() rows.
+    StringColumn original;           ///< text as ingested, when `text` was normalised
+    StringColumn language;           ///< ISO 639-1 code from CLD2, "und" when undetermined
+    std::vector<uint32_t> dup_count; ///< posts in this post's duplicate group (1 = unique)
 
+    size_t size() const { return time.size(); }
+    bool has_original() const { return original.size() != 0; }
+    bool has_language() const { return language.size() != 0; }
+    bool has_dup_count() const { return !dup_count.empty(); }
+
+    /// Appends a row to the ingest columns (the clean columns must be empty).
     void add(std::string_view text_, int64_t t, std::string_view id, std::string_view author,
              uint32_t src) {
         text.push_back(text_);
@@ -52,10 +62,14 @@ struct Corpus {
     }
 };
 
-/// Writes atomically (temp file + rename). Throws IoError naming the path.
+/// The rows `rows` (ascending or not) of `c`, every column carried.
+Corpus select_rows(const Corpus& c, const std::vector<size_t>& rows);
+
+/// Writes atomically (temp file + rename), format version 2. Throws IoError naming the path.
 void write_corpus(const Corpus& corpus, const std::string& path);
 
-/// Reads a corpus file. Throws InputError if the file is not a tmine corpus or is truncated.
+/// Reads a corpus file (version 1 or 2; version 1 has no clean columns). Throws InputError if
+/// the file is not a tmine corpus, is truncated, or has a newer version.
 Corpus read_corpus(const std::string& path);
 
 }  // namespace tmine

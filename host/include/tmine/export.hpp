@@ -3,13 +3,18 @@
 #include <string>
 
 #include "tmine/corpus.hpp"
+#include "tmine/interpret.hpp"
 #include "tmine/topics.hpp"
 
 namespace tmine {
 
 /// topics.json: {"schema_version", "topics":[{"id","label","terms":[{"term","weight"}],"size",
 /// "weight_share"}], "model":{...}, "corpus":{"documents","skipped"}}.
-std::string topics_json(const TopicModel& model, const TopicSummary& summary);
+/// Schema version 2: with `it`, each topic gains "coherence", "group" and
+/// "representative_posts", and the top level "coherence", "clusters", "audiences",
+/// "topics_over_time" and "emerging" (the parts that were computed; docs/formats.md).
+std::string topics_json(const TopicModel& model, const TopicSummary& summary,
+                        const Interpretation* it = nullptr);
 
 /// topics.csv: topic,label,rank,term,weight (one row per topic term).
 std::string topics_csv(const TopicSummary& summary);
@@ -17,5 +22,17 @@ std::string topics_csv(const TopicSummary& summary);
 /// documents.csv: row,id,time,author,source,topic,weight. `corpus` may be null (row and
 /// topic only); when given it must have the model's document count.
 std::string documents_csv(const TopicSummary& summary, const Corpus* corpus);
+
+/// `--tables` topics.csv: topic,label,size,weight_share,npmi,umass,group,group_label (one row
+/// per topic).
+std::string topic_table_csv(const TopicSummary& summary, const Interpretation& it);
+/// weights.csv: row,topic,weight for every non-zero entry of W (document-topic weights).
+std::string document_weights_csv(const TopicModel& model);
+/// time_series.csv: bin,start,topic,volume,share,posts (one row per bin and topic).
+std::string time_series_csv(const TimeSeries& ts);
+/// authors.csv: author,posts,segment,topic_0..topic_{k-1} (each author's mean topic mixture).
+std::string authors_csv(const Audiences& audiences, int k);
+/// clusters.csv: group,group_label,topic,topic_label.
+std::string clusters_csv(const TopicSummary& summary, const TopicClusters& clusters);
 
 }  // namespace tmine

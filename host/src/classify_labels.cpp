@@ -1,0 +1,273 @@
+// Label files (CSV or JSON Lines `id,label`), resolved against the corpus ids, with errors
+// that name the file and line.
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include "tmine/classify.hpp"
+#include "tmine/error.hpp"
+
+namespace tmine {
+namespace {
+
+std::string trim(std::string_view s) {
+    size_t b = 0, e = s.size();
+    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+    return std::string(s.substr(b, e - b));
+}
+std::string lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+struct RawLabel {
+    std::string id, label;
+    int64_t line;
+    const std::string* path = nullptr;
+};
+
+/// RFC 4180 records with the line each starts on.
+void parse_csv(const std::string& path, const std::string& s,
+               std::vector<std::pair<int64_t, std::vector<std::string>>>& records) {
+    size_t i = 0;
+    int64_t line = 1;
+    if (s.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
+    while (i < s.size()) {
+        std::vector<std::string> fields;
+        int64_t start = line;
+        std::string f;
+        bool blank = true;
+        for (;;) {
+            if (i < s.size() && s[i] == '"') {
+                blank = false;
+                size_t open = line;
+                ++i;
+                for (;;) {
+                    if (i >= s.size())
+                        throw InputError(path + ":" + std::to_string(open) +
+                                         ": unterminated quoted field");
+                    if (s[i] == '"') {
+                        if (i + 1 < s.size() && s[i + 1] == '"') {
+                            f += '"';
+                            i += 2;
+                            continue;
+                        }
+                        ++i;
+                        break;
+                    }
+                    if (s[i] == '\n') ++line;
+                    f += s[i++];
+                }
+            }
+            while (i < s.size() && s[i] != ',' && s[i] != '\n') {
+                if (s[i] != '\r') blank = false;
+                f += s[i++];
+            }
+            if (!f.empty() && f.back() == '\r') f.pop_back();
+            fields.push_back(std::move(f));
+            f.clear();
+            if (i < s.size() && s[i] == ',') {
+                blank = false;
+                ++i;
+                continue;
+            }
+            if (i < s.size()) ++i, ++line;  // '\n'
+            break;
+        }
+        if (!blank) records.emplace_back(start, std::move(fields));
+    }
+}
+
+void read_csv_labels(const std::string& path, const std::string& content,
+                     std::vector<RawLabel>& out) {
+    std::vector<std::pair<int64_t, std::vector<std::string>>> recs;
+    parse_csv(path, content, recs);
+    if (recs.empty()) throw InputError(path + ": the label file is empty");
+    const auto& header = recs[0].second;
+    int id_col = -1, label_col = -1;
+    for (size_t c = 0; c < header.size(); ++c) {
+        std::string h = lower(trim(header[c]));
+        if (h == "id" && id_col < 0) id_col = int(c);
+        if (h == "label" && label_col < 0) label_col = int(c);
+    }
+    if (id_col < 0 || label_col < 0)
+        throw InputError(path + ":" + std::to_string(recs[0].first) +
+                         ": the header must name an 'id' and a 'label' column");
+    for (size_t r = 1; r < recs.size(); ++r) {
+        const auto& f = recs[r].second;
+        size_t need = size_t(std::max(id_col, label_col)) + 1;
+        if (f.size() < need)
+            throw InputError(path + ":" + std::to_string(recs[r].first) + ": the row has " +
+                             std::to_string(f.size()) + " fields, the header has " +
+                             std::to_string(header.size()));
+        out.push_back({trim(f[id_col]), trim(f[label_col]), recs[r].first, &path});
+    }
+}
+
+std::string json_scalar(const rapidjson::Value& v, bool& ok) {
+    ok = true;
+    if (v.IsString()) return trim(std::string_view(v.GetString(), v.GetStringLength()));
+    if (v.IsBool()) return v.GetBool() ? "true" : "false";
+    if (v.IsNull()) return "";
+    ok = false;
+    return "";
+}
+
+void read_jsonl_labels(const std::string& path, const std::string& content,
+                       std::vector<RawLabel>& out) {
+    size_t i = 0;
+    int64_t line = 0;
+    if (content.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
+    while (i < content.size()) {
+        size_t e = content.find('\n', i);
+        if (e == std::string::npos) e = content.size();
+        ++line;
+        std::string l = trim(std::string_view(content).substr(i, e - i));
+        i = e + 1;
+        if (l.empty()) continue;
+        rapidjson::Document d;
+        d.Parse<rapidjson::kParseNumbersAsStringsFlag>(l.c_str(), l.size());
+        const std::string where = path + ":" + std::to_string(line);
+        if (d.HasParseError() || !d.IsObject())
+            throw InputError(where + ": not a JSON object");
+        auto id = d.FindMember("id");
+        auto lab = d.FindMember("label");
+        if (id == d.MemberEnd()) throw InputError(where + ": no \"id\" field");
+        if (lab == d.MemberEnd()) throw InputError(where + ": no \"label\" field");
+        bool ok1, ok2;
+        RawLabel r{json_scalar(id->value, ok1), json_scalar(lab->value, ok2), line, &path};
+        if (!ok1) throw InputError(where + ": \"id\" must be a string or a number");
+        if (!ok2) throw InputError(where + ": \"label\" must be a string, number or boolean");
+        out.push_back(std::move(r));
+    }
+}
+
+bool looks_jsonl(const std::string& path, const std::string& content) {
+    auto ends = [&](const char* suf) {
+        std::string p = lower(path), s = suf;
+        return p.size() >= s.size() && p.compare(p.size() - s.size(), s.size(), s) == 0;
+    };
+    if (ends(".jsonl") || ends(".ndjson") || ends(".json")) return true;
+    if (ends(".csv")) return false;
+    for (char c : content)
+        if (!std::isspace(static_cast<unsigned char>(c))) return c == '{';
+    return false;
+}
+
+}  // namespace
+
+LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus,
+                     int64_t n_rows, const LabelReadOptions& opts) {
+    if (paths.empty()) throw InputError("no label file given");
+    std::vector<RawLabel> raw;
+    for (const std::string& path : paths) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw IoError(path + ": cannot open the label file");
+        std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (looks_jsonl(path, content))
+            read_jsonl_labels(path, content, raw);
+        else
+            read_csv_labels(path, content, raw);
+    }
+    const std::string path = paths.size() == 1 ? paths[0] : std::string("the label files");
+
+    // ids: the corpus's own ids when it has any, else 0-based row numbers
+    std::unordered_map<std::string_view, int64_t> by_id;
+    bool use_ids = false;
+    if (corpus) {
+        if (static_cast<int64_t>(corpus->size()) != n_rows)
+            throw InputError("the corpus has " + std::to_string(corpus->size()) +
+                             " rows but the matrix has " + std::to_string(n_rows) +
+                             " (give the corpus the matrix was vectorized from)");
+        for (size_t r = 0; r < corpus->size(); ++r)
+            if (!corpus->ids[r].empty()) {
+                use_ids = true;
+                by_id.emplace(corpus->ids[r], static_cast<int64_t>(r));  // first wins
+            }
+    }
+    std::unordered_map<int64_t, size_t> seen;  // row -> index into raw
+    std::vector<size_t> kept;
+    std::vector<int64_t> rows;
+    for (size_t q = 0; q < raw.size(); ++q) {
+        const RawLabel& r = raw[q];
+        const std::string where = *r.path + ":" + std::to_string(r.line);
+        if (r.id.empty()) throw InputError(where + ": empty id");
+        if (r.label.empty()) {
+            if (opts.allow_empty) continue;
+            throw InputError(where + ": empty label for id '" + r.id +
+                             "' (fill it in or delete the row; --allow-empty skips such rows)");
+        }
+        int64_t row = -1;
+        if (use_ids) {
+            auto it = by_id.find(r.id);
+            if (it == by_id.end())
+                throw InputError(where + ": unknown id '" + r.id + "' (not an id of the corpus)");
+            row = it->second;
+        } else {
+            char* end = nullptr;
+            long long v = std::strtoll(r.id.c_str(), &end, 10);
+            if (*end != '\0' || v < 0 || v >= n_rows)
+                throw InputError(where + ": unknown id '" + r.id + "' (" +
+                                 (corpus ? "the corpus has no ids, so ids are row numbers 0.."
+                                         : "without --corpus, ids are row numbers 0..") +
+                                 std::to_string(n_rows - 1) + ")");
+            row = v;
+        }
+        auto [it, fresh] = seen.emplace(row, q);
+        if (!fresh) {
+            const RawLabel& first = raw[it->second];
+            if (first.label != r.label)
+                throw InputError(where + ": id '" + r.id + "' is labelled '" + r.label +
+                                 "' here but '" + first.label + "' at " +
+                                 (first.path == r.path ? "line " : *first.path + ":") +
+                                 std::to_string(first.line));
+            continue;  // same label twice: counted once
+        }
+        kept.push_back(q);
+        rows.push_back(row);
+    }
+    LabelSet ls;
+    for (size_t q : kept) ls.classes.push_back(raw[q].label);
+    std::sort(ls.classes.begin(), ls.classes.end());
+    ls.classes.erase(std::unique(ls.classes.begin(), ls.classes.end()), ls.classes.end());
+    if (kept.empty()) throw InputError(path + ": no labelled rows");
+    if (ls.classes.size() < 2)
+        throw InputError(path + ": every labelled row has the label '" + ls.classes[0] +
+                         "'; a classifier needs at least two classes");
+    ls.rows = rows;
+    for (size_t q : kept) {
+        ls.y.push_back(static_cast<int32_t>(
+            std::lower_bound(ls.classes.begin(), ls.classes.end(), raw[q].label) -
+            ls.classes.begin()));
+        ls.lines.push_back(raw[q].line);
+    }
+    return ls;
+}
+
+int choose_positive(const std::vector<std::string>& classes, const std::string& wanted) {
+    if (!wanted.empty()) {
+        auto it = std::find(classes.begin(), classes.end(), wanted);
+        if (it == classes.end()) {
+            std::string all;
+            for (const auto& c : classes) all += (all.empty() ? "" : ", ") + c;
+            throw InputError("--positive: '" + wanted + "' is not a class (classes: " + all + ")");
+        }
+        return static_cast<int>(it - classes.begin());
+    }
+    if (classes.size() != 2) return -1;
+    static const std::pair<const char*, const char*> kPairs[] = {
+        {"0", "1"}, {"false", "true"}, {"no", "yes"}, {"irrelevant", "relevant"}, {"n", "y"}};
+    std::string a = lower(classes[0]), b = lower(classes[1]);
+    for (auto [neg, pos] : kPairs) {
+        if (a == neg && b == pos) return 1;
+        if (a == pos && b == neg) return 0;
+    }
+    return 1;
+}
+
+}  // namespace tmine

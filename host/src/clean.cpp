@@ -1,0 +1,515 @@
+// clean: the driver (steps in order, removal bookkeeping, report), spam/bot rules, relevance
+// mask. Normalisation, language and duplicates live in clean_normalize.cpp,
+// clean_language.cpp, clean_dedup.cpp / clean_minhash.cpp. Rules: docs/cleaning.md.
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "clean_steps.hpp"
+#include "tmine/clean.hpp"
+#include "tmine/error.hpp"
+
+namespace tmine {
+
+const char* clean_step_name(CleanStep s) {
+    switch (s) {
+        case CleanStep::Normalize: return "normalize";
+        case CleanStep::Language: return "language";
+        case CleanStep::Dedup: return "dedup";
+        case CleanStep::Spam: return "spam";
+        case CleanStep::Relevance: return "relevance";
+    }
+    return "?";
+}
+
+std::vector<CleanStep> parse_clean_steps(std::string_view list) {
+    const CleanStep all[] = {CleanStep::Normalize, CleanStep::Language, CleanStep::Dedup,
+                             CleanStep::Spam, CleanStep::Relevance};
+    std::vector<bool> on(5, false);
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t end = list.find(',', start);
+        if (end == std::string_view::npos) end = list.size();
+        std::string_view name = list.substr(start, end - start);
+        while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+        while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+        bool found = name == "all";
+        if (found) std::fill(on.begin(), on.end(), true);
+        for (int i = 0; i < 5; ++i)
+            if (name == clean_step_name(all[i]) || (name == "normalise" && i == 0)) {
+                on[size_t(i)] = true;
+                found = true;
+            }
+        if (!found)
+            throw InputError("--steps: unknown step '" + std::string(name) +
+                             "' (expected normalize, language, dedup, spam, relevance or all)");
+        start = end + 1;
+    }
+    std::vector<CleanStep> out;
+    for (int i = 0; i < 5; ++i)
+        if (on[size_t(i)]) out.push_back(all[i]);
+    return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// Cuts to at most `max` bytes at a UTF-8 boundary.
+std::string excerpt(std::string_view s, size_t max = 300) {
+    if (s.size() <= max) return std::string(s);
+    size_t e = max;
+    while (e > 0 && (static_cast<unsigned char>(s[e]) & 0xC0) == 0x80) --e;
+    return std::string(s.substr(0, e)) + "...";
+}
+
+/// The corpus being cleaned plus, per current row, its row in the input corpus.
+struct Work {
+    Corpus& c;
+    std::vector<size_t> input_row;
+    CleanReport& report;
+    std::vector<RemovedRow>* removed;
+    size_t max_examples;
+    bool progress;
+
+    std::string_view original(size_t i) const { return c.has_original() ? c.original[i] : c.text[i]; }
+
+    /// Records the step's decisions and drops the removed rows. `reason[i]` nullptr = kept;
+    /// `dup_of` (optional) rows of the current corpus.
+    void apply(CleanStep step, StepReport& rep, const std::vector<const char*>& reason,
+               const std::vector<int64_t>* dup_of = nullptr,
+               const std::vector<double>* sim = nullptr) {
+        const size_t n = c.size();
+        rep.step = clean_step_name(step);
+        rep.rows_in = n;
+        std::vector<size_t> keep;
+        keep.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            if (!reason[i]) {
+                keep.push_back(i);
+                continue;
+            }
+            ReasonReport& rr = rep.reasons[reason[i]];
+            ++rr.count;
+            const int64_t d = dup_of && (*dup_of)[i] >= 0 ? int64_t(input_row[size_t((*dup_of)[i])]) : -1;
+            if (rr.examples.size() < max_examples) {
+                CleanExample ex;
+                ex.row = input_row[i];
+                ex.id = std::string(c.ids[i]);
+                ex.text = excerpt(original(i));
+                ex.duplicate_of = d;
+                ex.similarity = sim ? (*sim)[i] : 0.0;
+                rr.examples.push_back(std::move(ex));
+            }
+            if (removed) removed->push_back(RemovedRow{input_row[i], step, reason[i], d});
+        }
+        rep.kept = keep.size();
+        rep.removed = n - keep.size();
+        if (keep.size() != n) {
+            Corpus next = select_rows(c, keep);
+            c = std::move(next);
+            std::vector<size_t> rows;
+            rows.reserve(keep.size());
+            for (size_t i : keep) rows.push_back(input_row[i]);
+            input_row.swap(rows);
+        }
+    }
+};
+
+// ---- normalize ----
+void step_normalize(const Context& ctx, Work& w, const NormalizeOptions& o, StepReport& rep) {
+    Corpus& c = w.c;
+    const size_t n = c.size();
+    std::vector<std::string> out(n);
+#pragma omp parallel for schedule(dynamic, 1024) num_threads(ctx.cpu_threads())
+    for (int64_t i = 0; i < int64_t(n); ++i) out[size_t(i)] = normalize_text(c.text[size_t(i)], o);
+    if (!c.has_original()) c.original = c.text;  // a second pass keeps the first original
+    StringColumn text;
+    size_t bytes = 0;
+    for (const std::string& s : out) bytes += s.size();
+    text.arena.reserve(bytes);
+    text.offsets.reserve(n + 1);
+    std::vector<const char*> reason(n, nullptr);
+    for (size_t i = 0; i < n; ++i) {
+        text.push_back(out[i]);
+        if (o.drop_empty && out[i].empty()) reason[i] = "empty_after_normalize";
+    }
+    rep.stats["bytes_in"] = double(c.text.arena.size());
+    rep.stats["bytes_out"] = double(bytes);
+    c.text = std::move(text);
+    w.apply(CleanStep::Normalize, rep, reason);
+}
+
+// ---- language ----
+void step_language(const Context& ctx, Work& w, const LanguageOptions& o, StepReport& rep) {
+    Corpus& c = w.c;
+    const size_t n = c.size();
+    std::vector<std::string> lang(n);
+#pragma omp parallel for schedule(dynamic, 512) num_threads(ctx.cpu_threads())
+    for (int64_t i = 0; i < int64_t(n); ++i) lang[size_t(i)] = detect_language(c.text[size_t(i)], o);
+    c.language.clear();
+    std::vector<const char*> reason(n, nullptr);
+    std::unordered_set<std::string> keep(o.keep.begin(), o.keep.end());
+    for (size_t i = 0; i < n; ++i) {
+        c.language.push_back(lang[i]);
+        ++rep.languages[lang[i]];
+        if (keep.empty()) continue;
+        if (lang[i] == "und") {
+            if (o.drop_undetermined) reason[i] = "undetermined_language";
+        } else if (!keep.count(lang[i])) {
+            reason[i] = "other_language";
+        }
+    }
+    w.apply(CleanStep::Language, rep, reason);
+}
+
+// ---- dedup ----
+void step_dedup(const Context& ctx, Work& w, const DedupOptions& o, StepReport& rep) {
+    detail::DedupResult d = detail::find_duplicates(ctx, w.c, o, w.progress, rep.stats);
+    w.c.dup_count = d.group_size;
+    // The largest groups, by their kept post.
+    std::vector<size_t> kept;
+    for (size_t i = 0; i < w.c.size(); ++i)
+        if (!d.reason[i] && d.group_size[i] > 1) kept.push_back(i);
+    std::sort(kept.begin(), kept.end(), [&](size_t a, size_t b) {
+        return d.group_size[a] != d.group_size[b] ? d.group_size[a] > d.group_size[b] : a < b;
+    });
+    w.report.largest_groups.clear();
+    for (size_t k = 0; k < std::min<size_t>(10, kept.size()); ++k) {
+        DuplicateGroup g;
+        g.kept.row = w.input_row[kept[k]];
+        g.kept.id = std::string(w.c.ids[kept[k]]);
+        g.kept.text = excerpt(w.original(kept[k]));
+        g.size = d.group_size[kept[k]];
+        w.report.largest_groups.push_back(std::move(g));
+    }
+    uint64_t groups = 0;
+    for (size_t i = 0; i < w.c.size(); ++i) groups += !d.reason[i] && d.group_size[i] > 1;
+    rep.stats["groups"] = double(groups);
+    w.apply(CleanStep::Dedup, rep, d.reason, &d.duplicate_of, &d.similarity);
+}
+
+// ---- spam ----
+struct SpamSignals {
+    size_t links = 0, words = 0, hashtags = 0, max_run = 0, top_word = 0;
+};
+
+SpamSignals spam_signals(std::string_view original, std::string_view text, bool text_is_normalized,
+                         UrlMode urls) {
+    SpamSignals s;
+    std::vector<std::pair<size_t, size_t>> spans;
+    s.links = detail::find_urls(original, &spans);
+    std::string buf;
+    thread_local std::vector<uint64_t> hashes;  // the words' hashes, to find the most frequent
+    hashes.clear();
+    detail::for_each_word(text, buf, [&](std::string_view w, int) {
+        hashes.push_back(XXH3_64bits(w.data(), w.size()));
+    });
+    const size_t all_words = hashes.size();
+    std::sort(hashes.begin(), hashes.end());
+    for (size_t a = 0; a < hashes.size();) {
+        size_t e = a + 1;
+        while (e < hashes.size() && hashes[e] == hashes[a]) ++e;
+        s.top_word = std::max(s.top_word, e - a);
+        a = e;
+    }
+    // URLs are not words: subtract what they left in `text` (their domain, or themselves).
+    size_t url_words = 0;
+    if (!text_is_normalized || urls != UrlMode::Drop)
+        for (auto [b, e] : spans) {
+            std::string_view u = original.substr(b, e - b);
+            std::string dom = detail::url_domain(u);
+            detail::for_each_word(text_is_normalized && urls == UrlMode::Domain ? std::string_view(dom) : u,
+                                  buf, [&](std::string_view, int) { ++url_words; });
+        }
+    s.words = all_words > url_words ? all_words - url_words : 0;
+    // hashtags: '#' at a word start followed by a word character, in the original
+    for (size_t i = 0; i + 1 < original.size(); ++i) {
+        if (original[i] != '#' || (i > 0 && !std::isspace(static_cast<unsigned char>(original[i - 1])) &&
+                                   original[i - 1] != '(' ))
+            continue;
+        const unsigned char nx = static_cast<unsigned char>(original[i + 1]);
+        if (std::isalnum(nx) || nx == '_' || nx >= 0x80) ++s.hashtags;
+    }
+    // longest run of one code point (white space excluded), in the text
+    size_t run = 0;
+    std::string_view prev;
+    for (size_t i = 0; i < text.size();) {
+        size_t len = 1;
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
+        len = std::min(len, text.size() - i);
+        std::string_view cp = text.substr(i, len);
+        if (c == ' ') run = 0;
+        else if (cp == prev) ++run;
+        else run = 1;
+        prev = cp;
+        s.max_run = std::max(s.max_run, run);
+        i += len;
+    }
+    return s;
+}
+
+void step_spam(const Context& ctx, Work& w, const SpamOptions& o, bool normalized, UrlMode urls,
+               StepReport& rep) {
+    if (o.max_link_ratio < 0 || o.max_token_share <= 0 || o.author_factor < 0)
+        throw InputError("spam thresholds must be positive (--max-link-ratio, --max-token-share, "
+                         "--author-factor)");
+    Corpus& c = w.c;
+    const size_t n = c.size();
+    std::vector<const char*> reason(n, nullptr);
+#pragma omp parallel for schedule(dynamic, 1024) num_threads(ctx.cpu_threads())
+    for (int64_t ii = 0; ii < int64_t(n); ++ii) {
+        const size_t i = size_t(ii);
+        const SpamSignals s = spam_signals(w.original(i), c.text[i], normalized, urls);
+        const char* why = nullptr;
+        if (s.words + s.links > 0 && double(s.links) / double(s.words + s.links) > o.max_link_ratio)
+            why = "link_ratio";
+        else if (int(s.words) < o.min_words)
+            why = "too_short";
+        else if (o.max_hashtags >= 0 && int(s.hashtags) > o.max_hashtags)
+            why = "hashtag_stuffing";
+        else if (o.max_char_run > 0 && int(s.max_run) > o.max_char_run)
+            why = "repeated_chars";
+        else if (int(s.words) >= o.token_share_min_words &&
+                 double(s.top_word) / double(s.words) > o.max_token_share)
+            why = "repeated_tokens";
+        reason[i] = why;
+    }
+    // authors posting far above the norm (median posts per author)
+    if (o.author_factor > 0) {
+        std::unordered_map<std::string_view, uint64_t> posts;
+        for (size_t i = 0; i < n; ++i)
+            if (!c.authors[i].empty()) ++posts[c.authors[i]];
+        if (!posts.empty()) {
+            std::vector<uint64_t> counts;
+            for (auto& [a, k] : posts) counts.push_back(k);
+            std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
+            const double median = double(counts[counts.size() / 2]);
+            const double limit = std::max(o.author_factor * median, double(o.author_min_posts));
+            rep.stats["author_median_posts"] = median;
+            rep.stats["author_limit"] = limit;
+            uint64_t flagged = 0;
+            for (auto& [a, k] : posts) flagged += double(k) > limit;
+            rep.stats["prolific_authors"] = double(flagged);
+            for (size_t i = 0; i < n; ++i)
+                if (!reason[i] && !c.authors[i].empty() && double(posts[c.authors[i]]) > limit)
+                    reason[i] = "prolific_author";
+        }
+    }
+    w.apply(CleanStep::Spam, rep, reason);
+}
+
+// ---- relevance ----
+std::vector<std::string> read_lines(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError(path + ": cannot read the relevance file");
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+            line.pop_back();
+        lines.push_back(line);
+    }
+    while (!lines.empty() && lines.back().empty()) lines.pop_back();
+    return lines;
+}
+
+void step_relevance(Work& w, const RelevanceOptions& o, uint64_t input_rows, StepReport& rep) {
+    Corpus& c = w.c;
+    const size_t n = c.size();
+    std::vector<const char*> reason(n, nullptr);
+    if (o.keep_mask.empty() == o.keep_ids.empty())
+        throw InputError("the relevance step needs exactly one of --keep-mask FILE or --keep-ids FILE");
+    if (!o.keep_mask.empty()) {
+        const std::vector<std::string> lines = read_lines(o.keep_mask);
+        if (lines.size() != input_rows)
+            throw InputError(o.keep_mask + ": " + std::to_string(lines.size()) +
+                             " lines, but the input corpus has " + std::to_string(input_rows) +
+                             " rows (one 0 or 1 per input row expected)");
+        std::vector<uint8_t> mask(lines.size());
+        for (size_t l = 0; l < lines.size(); ++l) {
+            if (lines[l] != "0" && lines[l] != "1")
+                throw InputError(o.keep_mask + ":" + std::to_string(l + 1) + ": expected 0 or 1, got '" +
+                                 excerpt(lines[l], 40) + "'");
+            mask[l] = lines[l] == "1";
+        }
+        for (size_t i = 0; i < n; ++i)
+            if (!mask[w.input_row[i]]) reason[i] = "not_relevant";
+    } else {
+        const std::vector<std::string> lines = read_lines(o.keep_ids);
+        bool any_id = false;
+        for (size_t i = 0; i < n && !any_id; ++i) any_id = !c.ids[i].empty();
+        if (!any_id && n > 0)
+            throw InputError(o.keep_ids + ": --keep-ids needs post ids, but the corpus has none "
+                             "(ingest with --id-field)");
+        std::unordered_set<std::string_view> ids;
+        for (const std::string& l : lines)
+            if (!l.empty()) ids.insert(l);
+        uint64_t matched = 0;
+        for (size_t i = 0; i < n; ++i) {
+            if (ids.count(c.ids[i])) ++matched;
+            else reason[i] = "not_relevant";
+        }
+        rep.stats["ids_in_file"] = double(ids.size());
+        rep.stats["rows_matched"] = double(matched);
+    }
+    w.apply(CleanStep::Relevance, rep, reason);
+}
+
+void write_example(rapidjson::PrettyWriter<rapidjson::StringBuffer>& j, const CleanExample& e) {
+    j.StartObject();
+    j.Key("row");
+    j.Uint64(e.row);
+    j.Key("id");
+    j.String(e.id.c_str(), rapidjson::SizeType(e.id.size()));
+    if (e.duplicate_of >= 0) {
+        j.Key("duplicate_of");
+        j.Int64(e.duplicate_of);
+        j.Key("similarity");
+        j.Double(e.similarity);
+    }
+    j.Key("text");
+    j.String(e.text.c_str(), rapidjson::SizeType(e.text.size()));
+    j.EndObject();
+}
+
+}  // namespace
+
+std::string CleanReport::to_json(const std::string& input) const {
+    rapidjson::StringBuffer sb;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> j(sb);
+    j.SetIndent(' ', 2);
+    j.StartObject();
+    j.Key("schema_version");
+    j.Int(1);
+    j.Key("input");
+    j.String(input.c_str(), rapidjson::SizeType(input.size()));
+    j.Key("device");
+    j.String(device.c_str(), rapidjson::SizeType(device.size()));
+    j.Key("rows_in");
+    j.Uint64(rows_in);
+    j.Key("rows_out");
+    j.Uint64(rows_out);
+    j.Key("steps");
+    j.StartArray();
+    for (const StepReport& s : steps) {
+        j.StartObject();
+        j.Key("step");
+        j.String(s.step.c_str());
+        j.Key("rows_in");
+        j.Uint64(s.rows_in);
+        j.Key("kept");
+        j.Uint64(s.kept);
+        j.Key("removed");
+        j.Uint64(s.removed);
+        j.Key("seconds");
+        j.Double(s.seconds);
+        j.Key("reasons");
+        j.StartObject();
+        for (const auto& [name, r] : s.reasons) {
+            j.Key(name.c_str());
+            j.StartObject();
+            j.Key("count");
+            j.Uint64(r.count);
+            j.Key("examples");
+            j.StartArray();
+            for (const CleanExample& e : r.examples) write_example(j, e);
+            j.EndArray();
+            j.EndObject();
+        }
+        j.EndObject();
+        if (!s.languages.empty()) {
+            j.Key("languages");
+            j.StartObject();
+            for (const auto& [lang, k] : s.languages) {
+                j.Key(lang.c_str());
+                j.Uint64(k);
+            }
+            j.EndObject();
+        }
+        if (!s.stats.empty()) {
+            j.Key("stats");
+            j.StartObject();
+            for (const auto& [k, v] : s.stats) {
+                j.Key(k.c_str());
+                j.Double(v);
+            }
+            j.EndObject();
+        }
+        j.EndObject();
+    }
+    j.EndArray();
+    j.Key("largest_duplicate_groups");
+    j.StartArray();
+    for (const DuplicateGroup& g : largest_groups) {
+        j.StartObject();
+        j.Key("size");
+        j.Uint64(g.size);
+        j.Key("kept");
+        write_example(j, g.kept);
+        j.EndObject();
+    }
+    j.EndArray();
+    j.EndObject();
+    return std::string(sb.GetString(), sb.GetSize()) + "\n";
+}
+
+CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
+                  std::vector<RemovedRow>* removed) {
+    CleanReport report;
+    report.rows_in = corpus.size();
+    report.device = ctx.description();
+    Work w{corpus, {}, report, removed, opts.max_examples, opts.progress};
+    w.input_row.resize(corpus.size());
+    for (size_t i = 0; i < corpus.size(); ++i) w.input_row[i] = i;
+    auto on = [&](CleanStep s) {
+        return std::find(opts.steps.begin(), opts.steps.end(), s) != opts.steps.end();
+    };
+    // options checked before any work
+    if (on(CleanStep::Relevance) && opts.relevance.keep_mask.empty() == opts.relevance.keep_ids.empty())
+        throw InputError("the relevance step needs exactly one of --keep-mask FILE or --keep-ids FILE");
+    if (on(CleanStep::Language)) check_language_codes(opts.language.keep);
+    if (on(CleanStep::Dedup)) {
+        const DedupOptions& d = opts.dedup;
+        if (d.near_dup < 0 || d.near_dup >= 1)
+            throw InputError("--near-dup must be in [0, 1) (0 = exact duplicates only), got " +
+                             std::to_string(d.near_dup));
+        if (d.shingle < 1) throw InputError("--shingle must be >= 1");
+        if (d.num_hashes < 1 || d.num_hashes > 1024) throw InputError("--num-hashes must be in 1..1024");
+        if (d.bands < 0 || d.bands > d.num_hashes) throw InputError("--bands must be in 0..--num-hashes");
+    }
+    const bool normalized = corpus.has_original() || on(CleanStep::Normalize);
+    const CleanStep order[] = {CleanStep::Normalize, CleanStep::Language, CleanStep::Dedup,
+                               CleanStep::Spam, CleanStep::Relevance};
+    for (CleanStep s : order) {
+        if (!on(s)) continue;
+        StepReport rep;
+        auto t0 = Clock::now();
+        switch (s) {
+            case CleanStep::Normalize: step_normalize(ctx, w, opts.normalize, rep); break;
+            case CleanStep::Language: step_language(ctx, w, opts.language, rep); break;
+            case CleanStep::Dedup: step_dedup(ctx, w, opts.dedup, rep); break;
+            case CleanStep::Spam: step_spam(ctx, w, opts.spam, normalized, opts.normalize.urls, rep); break;
+            case CleanStep::Relevance: step_relevance(w, opts.relevance, report.rows_in, rep); break;
+        }
+        rep.seconds = since(t0);
+        if (opts.progress)
+            std::fprintf(stderr, "clean: %s: kept %llu of %llu posts (%.2f s)\n", rep.step.c_str(),
+                         (unsigned long long)rep.kept, (unsigned long long)rep.rows_in, rep.seconds);
+        report.steps.push_back(std::move(rep));
+    }
+    report.rows_out = corpus.size();
+    return report;
+}
+
+}  // namespace tmine

@@ -1,0 +1,308 @@
+// Exports of the interpretation: the topics.json v2 sections and the CSV files (topic table,
+// document-topic weights, time series, clusters). Schema in docs/formats.md.
+#include "interpret_export.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+#include "tmine/error.hpp"
+#include "tmine/export.hpp"
+
+namespace tmine {
+
+namespace {
+std::string iso(int64_t t) {
+    if (t == kNoTime) return "";
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
+}
+void str(detail::JsonWriter& w, const std::string& s) {
+    w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void csv_field(std::string& out, std::string_view v) {
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out.append(v);
+        return;
+    }
+    out.push_back('"');
+    for (char c : v) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+int group_of(const TopicClusters& c, int topic) {
+    for (const auto& g : c.groups)
+        for (int t : g.topics)
+            if (t == topic) return g.id;
+    return -1;
+}
+}  // namespace
+
+namespace detail {
+
+void write_topic_interpretation(JsonWriter& w, const Interpretation& it, int topic) {
+    if (size_t(topic) < it.coherence.npmi.size()) {
+        w.Key("coherence");
+        w.StartObject();
+        w.Key("npmi");
+        w.Double(it.coherence.npmi[topic]);
+        w.Key("umass");
+        w.Double(it.coherence.umass[topic]);
+        w.EndObject();
+    }
+    if (!it.clusters.groups.empty()) {
+        w.Key("group");
+        w.Int(group_of(it.clusters, topic));
+    }
+    if (size_t(topic) < it.posts.size()) {
+        w.Key("representative_posts");
+        w.StartArray();
+        for (const auto& p : it.posts[topic]) {
+            w.StartObject();
+            w.Key("row");
+            w.Int64(p.row);
+            w.Key("id");
+            str(w, p.id);
+            w.Key("time");
+            str(w, iso(p.time));
+            w.Key("author");
+            str(w, p.author);
+            w.Key("source");
+            str(w, p.source);
+            w.Key("weight");
+            w.Double(p.weight);
+            w.Key("text");
+            str(w, p.text);
+            w.EndObject();
+        }
+        w.EndArray();
+    }
+}
+
+void write_interpretation_sections(JsonWriter& w, const Interpretation& it) {
+    if (!it.coherence.npmi.empty()) {
+        w.Key("coherence");
+        w.StartObject();
+        w.Key("top_n");
+        w.Int(it.coherence.top_n);
+        w.Key("npmi");
+        w.Double(it.coherence.npmi_mean);
+        w.Key("umass");
+        w.Double(it.coherence.umass_mean);
+        w.EndObject();
+    }
+    w.Key("clusters");
+    w.StartObject();
+    w.Key("metric");
+    w.String("cosine");
+    w.Key("linkage");
+    w.String("average");
+    w.Key("merges");
+    w.StartArray();
+    for (const auto& m : it.clusters.merges) {
+        w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+        w.StartArray();
+        w.Int(m.a);
+        w.Int(m.b);
+        w.Double(m.distance);
+        w.Int(m.size);
+        w.EndArray();
+        w.SetFormatOptions(rapidjson::kFormatDefault);
+    }
+    w.EndArray();
+    w.Key("groups");
+    w.StartArray();
+    for (const auto& g : it.clusters.groups) {
+        w.StartObject();
+        w.Key("id");
+        w.Int(g.id);
+        w.Key("label");
+        str(w, g.label);
+        w.Key("size");
+        w.Int64(g.size);
+        w.Key("topics");
+        w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+        w.StartArray();
+        for (int t : g.topics) w.Int(t);
+        w.EndArray();
+        w.SetFormatOptions(rapidjson::kFormatDefault);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    if (!it.audiences.authors.empty()) {
+        const auto& au = it.audiences;
+        w.Key("audiences");
+        w.StartObject();
+        w.Key("authors");
+        w.Int64(int64_t(au.authors.size()));
+        w.Key("inertia");
+        w.Double(au.inertia);
+        w.Key("segments");
+        w.StartArray();
+        for (const auto& g : au.segments) {
+            w.StartObject();
+            w.Key("id");
+            w.Int(g.id);
+            w.Key("label");
+            str(w, g.label);
+            w.Key("authors");
+            w.Int64(g.authors);
+            w.Key("posts");
+            w.Int64(g.posts);
+            w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+            w.Key("top_authors");
+            w.StartArray();
+            for (const auto& a : g.top_authors) str(w, a);
+            w.EndArray();
+            w.Key("centroid");
+            w.StartArray();
+            for (float c : g.centroid) w.Double(c);
+            w.EndArray();
+            w.SetFormatOptions(rapidjson::kFormatDefault);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+    }
+    if (!it.has_series) return;
+    const auto& ts = it.series;
+    w.Key("topics_over_time");
+    w.StartObject();
+    w.Key("by");
+    w.String(time_bin_name(ts.by));
+    w.Key("untimed");
+    w.Int64(ts.untimed);
+    w.Key("bins");
+    w.StartArray();
+    for (size_t b = 0; b < ts.start.size(); ++b) {
+        w.StartObject();
+        w.Key("label");
+        str(w, ts.label[b]);
+        w.Key("start");
+        str(w, iso(ts.start[b]));
+        w.Key("posts");
+        w.Int64(ts.posts[b]);
+        w.Key("unassigned");
+        w.Int64(ts.unassigned[b]);
+        w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+        w.Key("volume");
+        w.StartArray();
+        for (int j = 0; j < ts.k; ++j) w.Int64(ts.volume_at(b, j));
+        w.EndArray();
+        w.Key("share");
+        w.StartArray();
+        for (int j = 0; j < ts.k; ++j) w.Double(ts.share(b, j));
+        w.EndArray();
+        w.SetFormatOptions(rapidjson::kFormatDefault);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    w.Key("emerging");
+    w.StartArray();
+    for (const auto& e : it.emerging) {
+        w.StartObject();
+        w.Key("topic");
+        w.Int(e.topic);
+        w.Key("recent_share");
+        w.Double(e.recent_share);
+        w.Key("trailing_share");
+        w.Double(e.trailing_share);
+        w.Key("lift");
+        w.Double(e.lift);
+        w.Key("score");
+        w.Double(e.score);
+        w.EndObject();
+    }
+    w.EndArray();
+}
+
+}  // namespace detail
+
+std::string topic_table_csv(const TopicSummary& summary, const Interpretation& it) {
+    std::string out = "topic,label,size,weight_share,npmi,umass,group,group_label\n";
+    char num[96];
+    for (const auto& t : summary.topics) {
+        out += std::to_string(t.id) + ",";
+        csv_field(out, t.label);
+        std::snprintf(num, sizeof num, ",%lld,%.9g,", (long long)t.size, t.weight_share);
+        out += num;
+        if (size_t(t.id) < it.coherence.npmi.size()) {
+            std::snprintf(num, sizeof num, "%.9g,%.9g", it.coherence.npmi[t.id],
+                          it.coherence.umass[t.id]);
+            out += num;
+        } else {
+            out += ",";
+        }
+        const int g = group_of(it.clusters, t.id);
+        out += "," + (g >= 0 ? std::to_string(g) : std::string()) + ",";
+        if (g >= 0) csv_field(out, it.clusters.groups[g].label);
+        out += "\n";
+    }
+    return out;
+}
+
+std::string document_weights_csv(const TopicModel& model) {
+    const auto& f = model.nmf;
+    std::string out = "row,topic,weight\n";
+    char buf[64];
+    for (int64_t d = 0; d < f.n; ++d)
+        for (int j = 0; j < f.k; ++j) {
+            const float v = f.W[size_t(d) * f.k + j];
+            if (v == 0.0f) continue;
+            std::snprintf(buf, sizeof buf, "%lld,%d,%.6g\n", (long long)d, j, v);
+            out += buf;
+        }
+    return out;
+}
+
+std::string time_series_csv(const TimeSeries& ts) {
+    std::string out = "bin,start,topic,volume,share,posts\n";
+    char buf[160];
+    for (size_t b = 0; b < ts.start.size(); ++b)
+        for (int j = 0; j < ts.k; ++j) {
+            std::snprintf(buf, sizeof buf, "%s,%s,%d,%lld,%.9g,%lld\n", ts.label[b].c_str(),
+                          iso(ts.start[b]).c_str(), j, (long long)ts.volume_at(b, j),
+                          ts.share(b, j), (long long)ts.posts[b]);
+            out += buf;
+        }
+    return out;
+}
+
+std::string authors_csv(const Audiences& au, int k) {
+    std::string out = "author,posts,segment";
+    for (int j = 0; j < k; ++j) out += ",topic_" + std::to_string(j);
+    out += "\n";
+    char buf[32];
+    for (const auto& a : au.authors) {
+        csv_field(out, a.author);
+        out += "," + std::to_string(a.posts) + "," + std::to_string(a.segment);
+        for (float v : a.mixture) {
+            std::snprintf(buf, sizeof buf, ",%.6g", v);
+            out += buf;
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+std::string clusters_csv(const TopicSummary& summary, const TopicClusters& clusters) {
+    std::string out = "group,group_label,topic,topic_label\n";
+    for (const auto& g : clusters.groups)
+        for (int t : g.topics) {
+            out += std::to_string(g.id) + ",";
+            csv_field(out, g.label);
+            out += "," + std::to_string(t) + ",";
+            csv_field(out, summary.topics[t].label);
+            out += "\n";
+        }
+    return out;
+}
+
+}  // namespace tmine

@@ -1,0 +1,542 @@
+// Classifiers on real data against scikit-learn's numbers (tests/fixtures/classify_reference.json,
+// made by gen_classify_fixture.py): 20 Newsgroups bydate train/test multiclass (logistic
+// regression and naive Bayes) and the customer-support tweets' inbound flag (binary); metrics,
+// folds, picking, model files, label-file errors and the CLI loop.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <set>
+#include <functional>
+
+#include "test_util.hpp"
+#include "tmine/classify.hpp"
+#include "tmine/query.hpp"
+
+using namespace tmine;
+using namespace tmine::test;
+
+namespace {
+
+const char* kTwcs = "twcs-customer-support-sample.csv.gz";
+const char* kNews = "20news-bydate.tar.gz";
+
+rapidjson::Document reference() {
+    rapidjson::Document d;
+    std::string s = read_bytes(fixture("classify_reference.json"));
+    d.Parse(s.c_str());
+    EXPECT_FALSE(d.HasParseError());
+    return d;
+}
+
+/// TfidfVectorizer(sublinear_tf=True, min_df=2) as the fixture script uses.
+VectorizeOptions sklearn_features() {
+    VectorizeOptions o;
+    o.tokenizer = TokenizerOptions::sklearn();
+    o.min_df = DfBound{false, 2.0};
+    o.sublinear_tf = true;
+    return o;
+}
+
+double accuracy(const std::vector<float>& P, const std::vector<int32_t>& y, int K) {
+    size_t ok = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+        const float* p = &P[i * K];
+        ok += std::max_element(p, p + K) - p == y[i];
+    }
+    return double(ok) / double(y.size());
+}
+
+/// 20 Newsgroups bydate: train/test features and labels, built once.
+struct News {
+    Vectorized train;
+    CsrMatrix test;
+    std::vector<int32_t> ytr, yte;
+    std::vector<std::string> classes;
+};
+const News& news() {
+    static News n = [] {
+        News n;
+        Corpus tr, te;
+        tr.sources = te.sources = {kNews};
+        std::vector<std::string> gtr, gte;
+        walk_tar_gz(data_file(kNews), [&](const std::string& name, const std::string& body) {
+            auto a = name.find('/'), b = name.find('/', a + 1);
+            if (a == std::string::npos || b == std::string::npos) return true;
+            std::string split = name.substr(0, a), group = name.substr(a + 1, b - a - 1);
+            if (split == "20news-bydate-train") {
+                tr.add(latin1_to_utf8(body), kNoTime, name, "", 0);
+                gtr.push_back(group);
+            } else if (split == "20news-bydate-test") {
+                te.add(latin1_to_utf8(body), kNoTime, name, "", 0);
+                gte.push_back(group);
+            }
+            return true;
+        });
+        Context ctx = Context::cpu();
+        n.train = vectorize(ctx, tr, sklearn_features());
+        n.test = vectorize_fixed(ctx, te, n.train.vocabulary, n.train.idf, sklearn_features()).X;
+        n.classes = gtr;
+        std::sort(n.classes.begin(), n.classes.end());
+        n.classes.erase(std::unique(n.classes.begin(), n.classes.end()), n.classes.end());
+        auto idx = [&](const std::string& g) {
+            return int32_t(std::lower_bound(n.classes.begin(), n.classes.end(), g) - n.classes.begin());
+        };
+        for (auto& g : gtr) n.ytr.push_back(idx(g));
+        for (auto& g : gte) n.yte.push_back(idx(g));
+        return n;
+    }();
+    return n;
+}
+
+/// The tweets with their inbound flag (ingesting the column `inbound` as the text gives the
+/// labels row for row, with the same skipped rows).
+struct Tweets {
+    Corpus corpus;
+    std::vector<int32_t> y;  // 1 = inbound True
+};
+const Tweets& tweets() {
+    static Tweets t = [] {
+        Tweets t;
+        IngestOptions o;
+        o.text_field = "text";
+        o.id_field = "tweet_id";
+        ingest({data_file(kTwcs)}, o, t.corpus);
+        Corpus flags;
+        o.text_field = "inbound";
+        ingest({data_file(kTwcs)}, o, flags);
+        EXPECT_EQ(flags.size(), t.corpus.size());
+        for (size_t i = 0; i < flags.size(); ++i) {
+            EXPECT_EQ(flags.ids[i], t.corpus.ids[i]);
+            t.y.push_back(flags.text[i] == "True");
+        }
+        return t;
+    }();
+    return t;
+}
+
+std::string first_error(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+// ---- scikit-learn parity on real data ----
+
+TEST(Classify, NewsgroupsLogisticRegressionMatchesScikitLearn) {
+    TMINE_REQUIRE_DATA(kNews);
+    auto ref = reference();
+    const auto& r = ref["newsgroups"];
+    const News& n = news();
+    ASSERT_EQ(n.train.X.rows, r["train_docs"].GetInt());
+    ASSERT_EQ(n.test.rows, r["test_docs"].GetInt());
+    ASSERT_EQ(n.train.X.cols, r["terms"].GetInt()) << "not the same features as scikit-learn";
+    ASSERT_EQ(n.train.X.nnz(), r["train_nnz"].GetInt64());
+    ASSERT_EQ(n.classes.size(), 20u);
+
+    ClassifyOptions o;
+    o.C = 10;
+    Context ctx = Context::cpu();
+    auto t0 = std::chrono::steady_clock::now();
+    Classifier clf = train(ctx, n.train.X, n.ytr, n.classes, o);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(clf.stop_reason, "tol");  // converged by scikit-learn's own rule
+    EXPECT_LE(clf.gradient_max, o.tol);
+    EXPECT_EQ(clf.outputs, 20);
+    std::vector<float> P = predict_proba(ctx, clf, n.test);
+    double acc = accuracy(P, n.yte, 20);
+    EvalReport rep = evaluate(P, n.yte, n.classes, -1);
+    EXPECT_DOUBLE_EQ(rep.accuracy, acc);
+    const double sk_acc = r["logreg"]["accuracy"].GetDouble();
+    const double sk_f1 = r["logreg"]["macro_f1"].GetDouble();
+    std::printf("20news logreg C=10: accuracy %.5f (scikit-learn %.5f), macro-F1 %.5f (%.5f), "
+                "%d iterations, %.2f s (scikit-learn in the fixture run: %.2f s; both load-dependent)\n",
+                acc, sk_acc, rep.macro_f1, sk_f1, clf.iterations, secs,
+                r["logreg"]["fit_seconds"].GetDouble());
+    EXPECT_GE(acc, sk_acc);
+    EXPECT_GE(rep.macro_f1, sk_f1 - 1e-3);
+    // probabilities are a distribution per row
+    for (size_t i = 0; i < 50; ++i) {
+        double s = 0;
+        for (int k = 0; k < 20; ++k) s += P[i * 20 + k];
+        EXPECT_NEAR(s, 1.0, 1e-5);
+    }
+}
+
+TEST(Classify, NewsgroupsNaiveBayesMatchesScikitLearn) {
+    TMINE_REQUIRE_DATA(kNews);
+    auto ref = reference();
+    const News& n = news();
+    Context ctx = Context::cpu();
+    for (const char* key : {"nb_alpha_1", "nb_alpha_0.01"}) {
+        const auto& r = ref["newsgroups"][key];
+        ClassifyOptions o;
+        o.kind = ClassifierKind::NaiveBayes;
+        o.alpha = r["alpha"].GetDouble();
+        Classifier clf = train(ctx, n.train.X, n.ytr, n.classes, o);
+        double acc = accuracy(predict_proba(ctx, clf, n.test), n.yte, 20);
+        std::printf("20news naive Bayes alpha=%g: accuracy %.5f (scikit-learn %.5f)\n", o.alpha, acc,
+                    r["accuracy"].GetDouble());
+        EXPECT_GE(acc, r["accuracy"].GetDouble()) << key;
+    }
+}
+
+TEST(Classify, TweetsInboundBinaryMatchesScikitLearn) {
+    TMINE_REQUIRE_DATA(kTwcs);
+    auto ref = reference();
+    const auto& r = ref["tweets"];
+    const Tweets& t = tweets();
+    ASSERT_EQ(int64_t(t.corpus.size()), r["rows"].GetInt64());
+    Corpus tr, te;
+    for (size_t i = 0; i < t.corpus.size(); ++i)
+        (i < 4000 ? tr : te).add(t.corpus.text[i], kNoTime, t.corpus.ids[i], "", 0);
+    Context ctx = Context::cpu();
+    Vectorized v = vectorize(ctx, tr, sklearn_features());
+    ASSERT_EQ(v.X.cols, r["terms"].GetInt());
+    CsrMatrix Xte = vectorize_fixed(ctx, te, v.vocabulary, v.idf, sklearn_features()).X;
+    std::vector<int32_t> ytr(t.y.begin(), t.y.begin() + 4000), yte(t.y.begin() + 4000, t.y.end());
+    ClassifyOptions o;
+    Classifier clf = train(ctx, v.X, ytr, {"False", "True"}, o);
+    EXPECT_EQ(clf.outputs, 1);  // binary: one weight vector, as scikit-learn
+    EXPECT_EQ(clf.stop_reason, "tol");
+    std::vector<float> P = predict_proba(ctx, clf, Xte);
+    EvalReport rep = evaluate(P, yte, {"False", "True"}, 1);
+    const auto& s = r["logreg"];
+    std::printf("tweets inbound: accuracy %.5f (scikit-learn %.5f), F1(True) %.5f (%.5f), "
+                "ROC AUC %.5f (%.5f)\n",
+                rep.accuracy, s["accuracy"].GetDouble(), rep.f1[1], s["f1_true"].GetDouble(),
+                rep.roc_auc, s["roc_auc"].GetDouble());
+    EXPECT_GE(rep.accuracy, s["accuracy"].GetDouble());
+    EXPECT_GE(rep.f1[1], s["f1_true"].GetDouble() - 1e-3);
+    EXPECT_NEAR(rep.roc_auc, s["roc_auc"].GetDouble(), 2e-3);
+
+    // balanced class weights raise the recall of the smaller class (brand replies)
+    int64_t n_true = std::count(ytr.begin(), ytr.end(), 1);
+    ASSERT_GT(n_true, 2000);  // True is the majority
+    o.balanced = true;
+    Classifier bal = train(ctx, v.X, ytr, {"False", "True"}, o);
+    EvalReport rb = evaluate(predict_proba(ctx, bal, Xte), yte, {"False", "True"}, 1);
+    EXPECT_GT(rb.recall[0], rep.recall[0]);
+    EXPECT_GT(rb.accuracy, 0.85);
+}
+
+TEST(Classify, CrossValidationOnTweets) {
+    TMINE_REQUIRE_DATA(kTwcs);
+    const Tweets& t = tweets();
+    Context ctx = Context::cpu();
+    Vectorized v = vectorize(ctx, t.corpus, sklearn_features());
+    ClassifyOptions o;
+    EvalReport r = cross_validate(ctx, v.X, t.y, {"False", "True"}, 1, o, 5, 7);
+    EXPECT_EQ(r.rows, int64_t(t.y.size()));
+    EXPECT_GT(r.accuracy, 0.88);
+    EXPECT_GT(r.roc_auc, 0.93);
+    int64_t total = 0;
+    for (int64_t c : r.confusion) total += c;
+    EXPECT_EQ(total, r.rows);
+    EXPECT_EQ(r.support[0] + r.support[1], r.rows);
+    // the JSON parses and carries the documented keys
+    rapidjson::Document d;
+    std::string js = eval_json(r, o);
+    ASSERT_FALSE(d.Parse(js.c_str()).HasParseError()) << js;
+    for (const char* k : {"accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix",
+                          "per_class", "folds"})
+        EXPECT_TRUE(d.HasMember(k)) << k;
+    EXPECT_NE(eval_table(r).find("confusion matrix"), std::string::npos);
+    // naive Bayes is a weaker but sane baseline
+    o.kind = ClassifierKind::NaiveBayes;
+    EvalReport nb = cross_validate(ctx, v.X, t.y, {"False", "True"}, 1, o, 5, 7);
+    EXPECT_GT(nb.accuracy, 0.75);
+}
+
+// ---- building blocks ----
+
+TEST(Classify, RocAucAndThresholds) {
+    // scikit-learn's roc_auc_score documentation example: 0.75
+    EXPECT_DOUBLE_EQ(roc_auc({0.1f, 0.4f, 0.35f, 0.8f}, {0, 0, 1, 1}), 0.75);
+    EXPECT_DOUBLE_EQ(roc_auc({0.5f, 0.5f, 0.5f, 0.5f}, {0, 1, 0, 1}), 0.5);  // ties: half
+    EXPECT_DOUBLE_EQ(roc_auc({0.1f, 0.2f, 0.9f}, {0, 0, 1}), 1.0);
+    EXPECT_TRUE(std::isnan(roc_auc({0.1f, 0.2f}, {1, 1})));
+    std::vector<float> s = {0.95f, 0.9f, 0.8f, 0.7f, 0.6f, 0.4f, 0.3f};
+    std::vector<uint8_t> y = {1, 1, 0, 1, 1, 0, 0};
+    double rec = 0, prec = 0;
+    // >= 0.9: 2/2; >= 0.8: 2/3; >= 0.7: 3/4; >= 0.6: 4/5 -> the lowest reaching 0.75 is 0.6
+    EXPECT_FLOAT_EQ(threshold_for_precision(s, y, 0.75, &rec, &prec), 0.6f);
+    EXPECT_DOUBLE_EQ(rec, 1.0);
+    EXPECT_DOUBLE_EQ(prec, 0.8);
+    EXPECT_FLOAT_EQ(threshold_for_precision(s, y, 1.0), 0.9f);
+    std::vector<uint8_t> none = {0, 0, 0, 0, 0, 0, 1};
+    EXPECT_NE(first_error([&] { threshold_for_precision(s, none, 0.9); }).find("no threshold"),
+              std::string::npos);
+}
+
+TEST(Classify, StratifiedFoldsSpreadEveryClass) {
+    std::vector<int32_t> y;
+    for (int i = 0; i < 103; ++i) y.push_back(i % 7 == 0 ? 2 : (i % 3 == 0 ? 1 : 0));
+    auto f = stratified_folds(y, 3, 5, 1);
+    for (int c = 0; c < 3; ++c) {
+        std::vector<int> per(5, 0);
+        for (size_t i = 0; i < y.size(); ++i)
+            if (y[i] == c) ++per[f[i]];
+        EXPECT_LE(*std::max_element(per.begin(), per.end()) - *std::min_element(per.begin(), per.end()), 1)
+            << "class " << c;
+    }
+    EXPECT_NE(stratified_folds(y, 3, 5, 2), f);  // the seed shuffles
+}
+
+TEST(Classify, PickTakesTheLeastCertainThenARandomSample) {
+    const int K = 2;
+    const int64_t n = 1000;
+    std::vector<float> P(n * K);
+    for (int64_t i = 0; i < n; ++i) {
+        float p = float((i * 7919) % 1000) / 1000.0f;
+        P[i * 2] = 1 - p;
+        P[i * 2 + 1] = p;
+    }
+    std::vector<int64_t> exclude = {500, 501, 502};
+    auto picks = pick_rows(P, n, K, 40, 10, 3, exclude);
+    ASSERT_EQ(picks.size(), 40u);
+    std::set<int64_t> seen;
+    float worst_picked = 0;
+    for (size_t q = 0; q < picks.size(); ++q) {
+        EXPECT_TRUE(seen.insert(picks[q].row).second) << "picked twice";
+        EXPECT_EQ(std::count(exclude.begin(), exclude.end(), picks[q].row), 0);
+        EXPECT_EQ(picks[q].random, q >= 30);
+        if (!picks[q].random)
+            worst_picked = std::max(worst_picked, std::fabs(P[picks[q].row * 2 + 1] - 0.5f));
+    }
+    // every row not picked as uncertain is at least as certain as the picked ones
+    for (int64_t i = 0; i < n; ++i) {
+        bool unc = false;
+        for (size_t q = 0; q < 30; ++q) unc |= picks[q].row == i;
+        bool excluded = std::count(exclude.begin(), exclude.end(), i) > 0;
+        if (!unc && !excluded) EXPECT_GE(std::fabs(P[i * 2 + 1] - 0.5f), worst_picked) << i;
+    }
+}
+
+TEST(Classify, ModelFileRoundTripScoresIdentically) {
+    TMINE_REQUIRE_DATA(kTwcs);
+    const Tweets& t = tweets();
+    Context ctx = Context::cpu();
+    Vectorized v = vectorize(ctx, t.corpus, sklearn_features());
+    Classifier clf = train(ctx, v.X, t.y, {"False", "True"}, ClassifyOptions{});
+    clf.positive = 1;
+    clf.vocabulary_hash = vocabulary_hash(v.vocabulary);
+    clf.cv_scores = {0.25f, 0.75f};
+    clf.cv_truth = {0, 1};
+    TempDir d;
+    write_classifier(clf, d.file("clf"));
+    Classifier back = read_classifier(d.file("clf"));
+    EXPECT_EQ(back.classes, clf.classes);
+    EXPECT_EQ(back.weights, clf.weights);
+    EXPECT_EQ(back.intercept, clf.intercept);
+    EXPECT_EQ(back.vocabulary_hash, clf.vocabulary_hash);
+    EXPECT_EQ(back.cv_scores, clf.cv_scores);
+    EXPECT_EQ(predict_proba(ctx, back, v.X), predict_proba(ctx, clf, v.X));
+    // a truncated file is refused with its name
+    std::string bytes = read_bytes(d.file("clf/classifier.tmcl"));
+    write_bytes(d.file("clf/classifier.tmcl"), bytes.substr(0, bytes.size() / 2));
+    EXPECT_NE(first_error([&] { read_classifier(d.file("clf")); }).find("classifier.tmcl"),
+              std::string::npos);
+    // wrong width
+    CsrMatrix small = v.X;
+    small.cols -= 1;
+    EXPECT_NE(first_error([&] { predict_proba(ctx, clf, small); }).find("columns"), std::string::npos);
+}
+
+// ---- label files ----
+
+TEST(ClassifyLabels, ResolvesIdsAndReportsBadFiles) {
+    TempDir d;
+    Corpus c;
+    c.sources.push_back("x");
+    for (int i = 0; i < 6; ++i) c.add("post " + std::to_string(i), kNoTime, "t" + std::to_string(i), "", 0);
+    auto labels = [&](const std::string& name, const std::string& content) {
+        write_bytes(d.file(name), content);
+        return d.file(name);
+    };
+    // CSV with extra columns and quoted fields, the same pair twice counts once
+    LabelSet ls = read_labels(labels("a.csv", "text,id,label\n\"a, b\",t3,yes\nx,t1,no\ny,t5,\"yes\"\nz,t3,yes\n"),
+                              &c, 6);
+    EXPECT_EQ(ls.rows, (std::vector<int64_t>{3, 1, 5}));
+    EXPECT_EQ(ls.classes, (std::vector<std::string>{"no", "yes"}));
+    EXPECT_EQ(ls.y, (std::vector<int32_t>{1, 0, 1}));
+    EXPECT_EQ(choose_positive(ls.classes, ""), 1);
+    EXPECT_EQ(choose_positive({"relevant", "irrelevant"}, ""), 0);
+    EXPECT_EQ(choose_positive({"a", "b", "c"}, ""), -1);
+    EXPECT_EQ(choose_positive({"a", "b", "c"}, "b"), 1);
+    // JSON Lines: numeric ids are row numbers without corpus ids; boolean labels
+    LabelSet js = read_labels(labels("b.jsonl", "{\"id\": 0, \"label\": true}\n\n{\"id\": \"4\", \"label\": false}\n"),
+                              nullptr, 6);
+    EXPECT_EQ(js.rows, (std::vector<int64_t>{0, 4}));
+    EXPECT_EQ(js.classes, (std::vector<std::string>{"false", "true"}));
+
+    auto err = [&](const std::string& name, const std::string& content, const Corpus* cp = nullptr,
+                   LabelReadOptions o = {}) {
+        return first_error([&] { read_labels(labels(name, content), cp ? cp : &c, 6, o); });
+    };
+    std::string e = err("u.csv", "id,label\nt1,yes\nt9,no\n");
+    EXPECT_NE(e.find("u.csv:3: unknown id 't9'"), std::string::npos) << e;
+    e = err("e.csv", "id,label\nt1,yes\nt2,\nt3,no\n");
+    EXPECT_NE(e.find("e.csv:3: empty label for id 't2'"), std::string::npos) << e;
+    LabelReadOptions allow;
+    allow.allow_empty = true;
+    EXPECT_EQ(read_labels(labels("e2.csv", "id,label\nt1,yes\nt2,\nt3,no\n"), &c, 6, allow).rows.size(), 2u);
+    e = err("one.csv", "id,label\nt1,yes\nt2,yes\n");
+    EXPECT_NE(e.find("one.csv: every labelled row has the label 'yes'"), std::string::npos) << e;
+    e = err("dup.csv", "id,label\nt1,yes\nt2,no\nt1,no\n");
+    EXPECT_NE(e.find("dup.csv:4: id 't1' is labelled 'no' here but 'yes' at line 2"), std::string::npos) << e;
+    e = err("hdr.csv", "post,class\nt1,yes\n");
+    EXPECT_NE(e.find("hdr.csv:1:"), std::string::npos) << e;
+    EXPECT_NE(e.find("'label'"), std::string::npos) << e;
+    e = err("q.csv", "id,label\n\"t1,yes\n");
+    EXPECT_NE(e.find("q.csv:2: unterminated"), std::string::npos) << e;
+    e = err("j.jsonl", "{\"id\": \"t1\", \"label\": \"a\"}\n{\"id\": \"t2\"}\n");
+    EXPECT_NE(e.find("j.jsonl:2: no \"label\""), std::string::npos) << e;
+    e = err("j2.jsonl", "{\"id\": \"t1\", \"label\": \"a\"}\n{\"id\": \"t2\", \"label\": [1]}\n");
+    EXPECT_NE(e.find("j2.jsonl:2:"), std::string::npos) << e;
+    e = err("j3.jsonl", "{\"id\": \"t1\", \"label\": \"a\"}\nnot json\n");
+    EXPECT_NE(e.find("j3.jsonl:2: not a JSON object"), std::string::npos) << e;
+    // without corpus ids, ids are row numbers
+    Corpus noid;
+    noid.sources.push_back("x");
+    for (int i = 0; i < 6; ++i) noid.add("p", kNoTime, "", "", 0);
+    e = err("r.csv", "id,label\n1,a\n6,b\n", &noid);
+    EXPECT_NE(e.find("r.csv:3: unknown id '6'"), std::string::npos) << e;
+    EXPECT_NE(e.find("row numbers 0..5"), std::string::npos) << e;
+}
+
+// ---- the command line loop on real tweets ----
+
+TEST(ClassifyCli, TrainPredictEvalPickLoop) {
+    TMINE_REQUIRE_DATA(kTwcs);
+    TempDir d;
+    auto sh = [&](const std::string& args) {
+        std::string cmd = std::string(TMINE_BINARY) + " " + args + " >" + d.file("out.txt") + " 2>" +
+                          d.file("err.txt");
+        int st = std::system(cmd.c_str());
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    };
+    auto err = [&] { return read_bytes(d.file("err.txt")); };
+    ASSERT_EQ(sh("ingest " + data_file(kTwcs) + " --text-field text --id-field tweet_id -q -o " +
+                 d.file("c.tmc")),
+              0)
+        << err();
+    ASSERT_EQ(sh("vectorize " + d.file("c.tmc") + " --sklearn-compatible --sublinear-tf --min-df 2 "
+                 "--stop-words none --device cpu -q -o " + d.file("m.tmx")),
+              0)
+        << err();
+    // labels for the first 1500 tweets (inbound flag), as a person would have written them
+    const Tweets& t = tweets();
+    std::string labels = "id,label\n";
+    for (size_t i = 0; i < 1500; ++i)
+        labels += std::string(t.corpus.ids[i]) + "," + (t.y[i] ? "customer" : "brand") + "\n";
+    write_bytes(d.file("labels.csv"), labels);
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("labels.csv") + " --positive customer --C 1 --device cpu -o " + d.file("clf")),
+              0)
+        << err();
+    EXPECT_NE(err().find("5-fold cross-validation"), std::string::npos) << err();
+    ASSERT_EQ(sh("classify predict " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                 d.file("clf") + " --target-precision 0.95 --mask " + d.file("keep.txt") +
+                 " --device cpu -o " + d.file("scores.csv")),
+              0)
+        << err();
+    EXPECT_NE(err().find("reaches precision"), std::string::npos) << err();
+    std::vector<uint8_t> keep = read_mask(d.file("keep.txt"));
+    ASSERT_EQ(keep.size(), t.corpus.size());
+    // on the tweets never labelled, the kept ones are mostly customers
+    int64_t kept = 0, kept_true = 0;
+    for (size_t i = 1500; i < keep.size(); ++i) {
+        kept += keep[i];
+        kept_true += keep[i] && t.y[i];
+    }
+    ASSERT_GT(kept, 500);
+    EXPECT_GT(double(kept_true) / kept, 0.9);
+    std::string scores = read_bytes(d.file("scores.csv"));
+    EXPECT_EQ(scores.rfind("id,label,score\n", 0), 0u);
+    EXPECT_EQ(size_t(std::count(scores.begin(), scores.end(), '\n')), t.corpus.size() + 1);
+    EXPECT_NE(scores.find("\n" + std::string(t.corpus.ids[0]) + ","), std::string::npos);
+
+    ASSERT_EQ(sh("classify eval " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("labels.csv") + " --folds 4 --class-weight balanced --device cpu -o " +
+                 d.file("eval.json")),
+              0)
+        << err();
+    EXPECT_NE(read_bytes(d.file("out.txt")).find("4-fold stratified"), std::string::npos);
+    rapidjson::Document ev;
+    std::string evs = read_bytes(d.file("eval.json"));
+    ASSERT_FALSE(ev.Parse(evs.c_str()).HasParseError());
+    EXPECT_EQ(ev["folds"].GetInt(), 4);
+    EXPECT_GT(ev["roc_auc"].GetDouble(), 0.9);
+    EXPECT_STREQ(ev["positive"].GetString(), "customer");
+
+    ASSERT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                 d.file("clf") + " --labels " + d.file("labels.csv") + " -n 60 --device cpu -o " +
+                 d.file("pick.csv")),
+              0)
+        << err();
+    // records start with "<id>,,<predicted>,<score>,<reason>," (the label column left empty)
+    std::string pick = read_bytes(d.file("pick.csv"));
+    EXPECT_EQ(pick.rfind("id,label,predicted,score,reason,text\n", 0), 0u);
+    std::regex start(R"(^(\d+),,(customer|brand),([0-9.]+),(uncertain|random),)");
+    std::map<std::string, size_t> row_of;
+    for (size_t i = 0; i < t.corpus.size(); ++i) row_of[std::string(t.corpus.ids[i])] = i;
+    std::vector<std::string> ids;
+    std::string filled;
+    double unc_dist = 0, rnd_dist = 0;
+    int n_unc = 0, n_rnd = 0;
+    std::istringstream lines(pick);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::smatch mt;
+        if (std::regex_search(line, mt, start)) {
+            std::string id = mt[1];
+            ASSERT_TRUE(row_of.count(id)) << id;
+            EXPECT_GE(row_of[id], 1500u) << "an already labelled tweet was picked";
+            double dist = std::fabs(std::stod(mt[3]) - 0.5);
+            (mt[4] == "uncertain" ? unc_dist : rnd_dist) += dist;
+            (mt[4] == "uncertain" ? n_unc : n_rnd) += 1;
+            // the person labels two picks out of three
+            if (ids.size() % 3 != 2)
+                line = id + "," + (t.y[row_of[id]] ? "customer" : "brand") + line.substr(id.size() + 1);
+            ids.push_back(id);
+        }
+        filled += line + "\n";
+    }
+    ASSERT_EQ(ids.size(), 60u);
+    EXPECT_EQ(n_unc, 45);
+    EXPECT_EQ(n_rnd, 15);
+    EXPECT_LT(unc_dist / n_unc, rnd_dist / n_rnd);  // the uncertain ones are nearer 0.5
+    write_bytes(d.file("filled.csv"), filled);
+    std::string retrain = "classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") +
+                          " --labels " + d.file("labels.csv") + " --labels " + d.file("filled.csv") +
+                          " --device cpu -o " + d.file("clf2");
+    EXPECT_EQ(sh(retrain), 1);
+    EXPECT_NE(err().find("filled.csv:"), std::string::npos) << err();
+    EXPECT_NE(err().find("empty label"), std::string::npos) << err();
+    ASSERT_EQ(sh(retrain + " --allow-empty"), 0) << err();
+    rapidjson::Document cj;
+    std::string cjs = read_bytes(d.file("clf2/classifier.json"));
+    ASSERT_FALSE(cj.Parse(cjs.c_str()).HasParseError());
+    EXPECT_EQ(cj["train_rows"].GetInt(), 1500 + 40);
+
+    // bad label files and queries end with one line naming the file and line
+    write_bytes(d.file("bad.csv"), "id,label\n" + std::string(t.corpus.ids[0]) + ",brand\nnope,customer\n");
+    EXPECT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("bad.csv") + " -o " + d.file("clf3")),
+              1);
+    EXPECT_NE(err().find("tmine: error: " + d.file("bad.csv") + ":3: unknown id 'nope'"),
+              std::string::npos)
+        << err();
+}
