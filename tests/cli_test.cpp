@@ -107,7 +107,12 @@ TEST(Cli, StagesOneByOneMatchTheOneShotRun) {
     std::string ja = read_bytes(d.file("t.json")), jb = read_bytes(d.file("run/topics.json"));
     a.Parse(ja.c_str());
     b.Parse(jb.c_str());
-    EXPECT_TRUE(a["topics"] == b["topics"]);
+    // run adds interpretation (coherence, posts, ...) to each topic; the fit itself is the same.
+    ASSERT_EQ(a["topics"].Size(), b["topics"].Size());
+    for (rapidjson::SizeType i = 0; i < a["topics"].Size(); ++i) {
+        EXPECT_TRUE(a["topics"][i]["terms"] == b["topics"][i]["terms"]) << "topic " << i;
+        EXPECT_EQ(a["topics"][i]["size"].GetInt64(), b["topics"][i]["size"].GetInt64());
+    }
 }
 
 TEST(Cli, ErrorsAreOneClearLineAndNonZero) {
@@ -202,3 +207,28 @@ TEST(Cli, CheckpointResumeAndTransform) {
     EXPECT_NE(bad.err.find("tmine: error:"), std::string::npos) << bad.err;
 }
 
+
+TEST(Cli, RunWithCleaningWritesTheCleaningReportAndTheHtmlReport) {
+    TempDir d;
+    Result r = run_cli("run " + kDemo + kDemoFlags +
+                           " --clean all --lang en -k 6 --iters 20 --min-df 5 --max-df 0.5"
+                           " --device cpu -o " + d.file("out"),
+                       d);
+    ASSERT_EQ(r.code, 0) << r.err;
+    rapidjson::Document clean, topics;
+    std::string jc = read_bytes(d.file("out/clean.json")), jt = read_bytes(d.file("out/topics.json"));
+    ASSERT_FALSE(clean.Parse(jc.c_str()).HasParseError());
+    ASSERT_FALSE(topics.Parse(jt.c_str()).HasParseError());
+    const int64_t kept = topics["corpus"]["documents"].GetInt64();
+    EXPECT_LT(kept, 12000) << "duplicates, [deleted] posts and short posts go";
+    EXPECT_GT(kept, 6000);
+    EXPECT_EQ(count_lines(read_bytes(d.file("out/documents.csv"))), size_t(kept) + 1);
+    EXPECT_TRUE(topics.HasMember("topics_over_time"));
+    const std::string html = read_bytes(d.file("out/report.html"));
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos) << "self-contained, no script";
+    EXPECT_EQ(html.find("http://"), std::string::npos) << "nothing fetched";
+    Result bad = run_cli("run " + kDemo + kDemoFlags + " --clean everything -k 3 -o " + d.file("bad"), d);
+    EXPECT_NE(bad.code, 0);
+    EXPECT_NE(bad.err.find("tmine: error:"), std::string::npos) << bad.err;
+}

@@ -481,8 +481,25 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     return 0;
 }
 
+/// What `tmine run` adds to the stages' own flags: cleaning and the report.
+struct RunArgs {
+    std::string clean, lang, keep_mask, by = "month", title = "Topics";
+    double near_dup = 0.8;
+};
+void add_run_flags(CLI::App* app, RunArgs& a) {
+    app->add_option("--clean", a.clean,
+                    "clean before vectorizing: steps normalize,language,dedup,spam,relevance (or 'all'); "
+                    "tmine clean has every threshold");
+    app->add_option("--lang", a.lang, "with --clean language: keep these languages (fr,en)");
+    app->add_option("--near-dup", a.near_dup, "with --clean dedup: Jaccard threshold (0 = exact only)")
+        ->capture_default_str();
+    app->add_option("--keep-mask", a.keep_mask, "with --clean relevance: one 0/1 per ingested post");
+    app->add_option("--by", a.by, "time bins of the report: day, week or month")->capture_default_str();
+    app->add_option("--title", a.title, "title of report.html")->capture_default_str();
+}
+
 int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, const TopicArgs& ta,
-            const std::string& outdir) {
+            const RunArgs& ra, const std::string& outdir) {
     Context ctx = c.context();
     make_dirs(outdir);
     auto path = [&](const char* name) { return (fs::path(outdir) / name).string(); };
@@ -491,8 +508,33 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     IngestReport rep = ingest(ia.inputs, ia.options(c.quiet), corpus);
     std::fputs(rep.summary().c_str(), stderr);
     if (corpus.size() == 0) throw InputError("run: no record kept from the inputs");
+    InterpretOptions io;
+    io.by = parse_time_bin(ra.by);  // checked before the long stages
+    double t_clean = 0;
+    if (!ra.clean.empty()) {
+        auto t_c = Clock::now();
+        CleanOptions co;
+        co.steps = parse_clean_steps(ra.clean == "all" ? "normalize,language,dedup,spam" : ra.clean);
+        std::string langs = ra.lang;
+        for (size_t p = 0; !langs.empty();) {
+            size_t q = langs.find(',', p);
+            co.language.keep.push_back(langs.substr(p, q == std::string::npos ? q : q - p));
+            if (q == std::string::npos) break;
+            p = q + 1;
+        }
+        co.dedup.near_dup = ra.near_dup;
+        co.relevance.keep_mask = ra.keep_mask;
+        co.progress = !c.quiet;
+        CleanReport cr = clean(ctx, corpus, co);
+        write_file_atomic(path("clean.json"), cr.to_json());
+        if (corpus.size() == 0) throw InputError("run: cleaning removed every post (see clean.json)");
+        if (!c.quiet)
+            std::fprintf(stderr, "run: cleaning kept %llu of %llu posts (clean.json)\n",
+                         (unsigned long long)cr.rows_out, (unsigned long long)cr.rows_in);
+        t_clean = seconds_since(t_c);
+    }
     write_corpus(corpus, path("corpus.tmc"));
-    double t_ingest = seconds_since(t0);
+    double t_ingest = seconds_since(t0) - t_clean;
     t0 = Clock::now();
     Vectorized v = va.run(ctx, corpus, c.quiet);
     write_matrix(v, path("matrix.tmx"));
@@ -506,9 +548,13 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     double t_nmf = seconds_since(t0);
     t0 = Clock::now();
     TopicSummary s = summarize_topics(model, ta.top_terms);
-    write_file_atomic(path("topics.json"), topics_json(model, s));
+    Interpretation it = interpret(ctx, model, s, &corpus, &v.X, io);
+    write_file_atomic(path("topics.json"), topics_json(model, s, &it));
     write_file_atomic(path("topics.csv"), topics_csv(s));
     write_file_atomic(path("documents.csv"), documents_csv(s, &corpus));
+    ReportOptions ro;
+    ro.title = ra.title;
+    write_file_atomic(path("report.html"), html_report(model, s, it, ro));
     double t_export = seconds_since(t0);
     for (const auto& t : s.topics) {
         std::printf("topic %2d (%lld docs):", t.id, (long long)t.size);
@@ -518,10 +564,11 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     }
     std::fprintf(stderr,
                  "run: %zu documents, %lld terms, k=%d, relative error %.4f on %s\n"
-                 "run: ingest %.2f s, vectorize %.2f s, topics %.2f s, export %.2f s; wrote %s\n",
+                 "run: ingest %.2f s, clean %.2f s, vectorize %.2f s, topics %.2f s, export %.2f s; "
+                 "wrote %s and %s\n",
                  corpus.size(), (long long)v.X.cols, model.nmf.k, model.nmf.relative_error,
-                 ctx.description().c_str(), t_ingest, t_vec, t_nmf, t_export,
-                 path("topics.json").c_str());
+                 ctx.description().c_str(), t_ingest, t_clean, t_vec, t_nmf, t_export,
+                 path("topics.json").c_str(), path("report.html").c_str());
     return 0;
 }
 
@@ -904,11 +951,14 @@ int main(int argc, char** argv) {
     transform_cmd->add_option("--tol", ta.tol, "tolerance, as for topics")->capture_default_str();
     add_common(transform_cmd, common);
 
-    auto* run_cmd = app.add_subcommand("run", "ingest, vectorize, fit topics and export in one go");
+    auto* run_cmd = app.add_subcommand(
+        "run", "ingest, (clean,) vectorize, fit topics and export JSON, CSV and report.html in one go");
     add_ingest_flags(run_cmd, ia);
     add_vectorize_flags(run_cmd, va);
     add_topic_flags(run_cmd, ta, true);
     add_common(run_cmd, common);
+    RunArgs ra;
+    add_run_flags(run_cmd, ra);
     run_cmd->add_option("-o,--output", out, "output directory")->required();
 
     ClassifyCli classify_args;
@@ -926,7 +976,7 @@ int main(int argc, char** argv) {
         if (*topics_cmd) return cmd_topics(common, ta, input, out);
         if (*export_cmd) return cmd_export(input, format, out, documents, corpus_path, ta.top_terms, ea);
         if (*transform_cmd) return cmd_transform(common, ta, input, corpus_in, out);
-        if (*run_cmd) return cmd_run(common, ia, va, ta, out);
+        if (*run_cmd) return cmd_run(common, ia, va, ta, ra, out);
         if (*classify_args.cmd) return cmd_classify(common, classify_args);
         if (*query_args.cmd) return cmd_query(common, query_args);
         if (*clean_args.cmd) return cmd_clean(common, clean_args);
