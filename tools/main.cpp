@@ -430,16 +430,6 @@ void add_clean_command(CLI::App& app, CleanCli& a, CommonArgs& common) {
     add_common(c, common);
 }
 
-std::string clean_csv_field(std::string_view s) {
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-    std::string o = "\"";
-    for (char ch : s) {
-        if (ch == '"') o.push_back('"');
-        o.push_back(ch);
-    }
-    return o + "\"";
-}
-
 int cmd_clean(const CommonArgs& common, CleanCli& a) {
     Context ctx = common.context();
     CleanOptions o = a.o;
@@ -470,7 +460,7 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     if (!a.removed.empty()) {
         std::string csv = "row,id,step,reason,duplicate_of\n";
         for (const RemovedRow& r : removed)
-            csv += std::to_string(r.row) + "," + clean_csv_field(input_ids[r.row]) + "," +
+            csv += std::to_string(r.row) + "," + csv_field(input_ids[r.row]) + "," +
                    clean_step_name(r.step) + "," + r.reason + "," +
                    (r.duplicate_of >= 0 ? std::to_string(r.duplicate_of) : std::string()) + "\n";
         write_file_atomic(a.removed, csv);
@@ -603,16 +593,6 @@ struct ClassifyCli {
 };
 
 /// RFC 4180 field.
-std::string csv_field(std::string_view s) {
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-    std::string o = "\"";
-    for (char c : s) {
-        if (c == '"') o += '"';
-        o += c;
-    }
-    return o + "\"";
-}
-
 /// The matrix, and the corpus when given (its ids and texts; rows must agree).
 struct ClassifyInputs {
     Vectorized v;

@@ -8,6 +8,7 @@
 
 #include "interpret_export.hpp"
 #include "tmine/error.hpp"
+#include "tmine/io.hpp"
 
 namespace tmine {
 
@@ -110,18 +111,6 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary,
 }
 
 namespace {
-void csv_field(std::string& out, std::string_view v) {
-    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-        out.append(v);
-        return;
-    }
-    out.push_back('"');
-    for (char c : v) {
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
 std::string iso_time(int64_t t) {
     if (t == kNoTime) return "";
     std::time_t tt = static_cast<std::time_t>(t);
@@ -139,9 +128,9 @@ std::string topics_csv(const TopicSummary& summary) {
     for (const auto& t : summary.topics)
         for (size_t r = 0; r < t.terms.size(); ++r) {
             out += std::to_string(t.id) + ",";
-            csv_field(out, t.label);
+            append_csv_field(out, t.label);
             out += "," + std::to_string(r + 1) + ",";
-            csv_field(out, t.terms[r].term);
+            append_csv_field(out, t.terms[r].term);
             std::snprintf(num, sizeof num, ",%.9g\n", t.terms[r].weight);
             out += num;
         }
@@ -159,11 +148,11 @@ std::string documents_csv(const TopicSummary& summary, const Corpus* corpus) {
         out += std::to_string(d);
         if (corpus) {
             out.push_back(',');
-            csv_field(out, corpus->ids[d]);
+            append_csv_field(out, corpus->ids[d]);
             out += "," + iso_time(corpus->time[d]) + ",";
-            csv_field(out, corpus->authors[d]);
+            append_csv_field(out, corpus->authors[d]);
             out.push_back(',');
-            csv_field(out, corpus->sources[corpus->source[d]]);
+            append_csv_field(out, corpus->sources[corpus->source[d]]);
         }
         std::snprintf(num, sizeof num, ",%d,%.6g\n", summary.dominant[d], summary.dominant_weight[d]);
         out += num;

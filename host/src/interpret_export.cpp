@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "tmine/error.hpp"
+#include "tmine/io.hpp"
 #include "tmine/export.hpp"
 
 namespace tmine {
@@ -22,18 +23,6 @@ std::string iso(int64_t t) {
 }
 void str(detail::JsonWriter& w, const std::string& s) {
     w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
-}
-void csv_field(std::string& out, std::string_view v) {
-    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-        out.append(v);
-        return;
-    }
-    out.push_back('"');
-    for (char c : v) {
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
-    }
-    out.push_back('"');
 }
 int group_of(const TopicClusters& c, int topic) {
     for (const auto& g : c.groups)
@@ -230,7 +219,7 @@ std::string topic_table_csv(const TopicSummary& summary, const Interpretation& i
     char num[96];
     for (const auto& t : summary.topics) {
         out += std::to_string(t.id) + ",";
-        csv_field(out, t.label);
+        append_csv_field(out, t.label);
         std::snprintf(num, sizeof num, ",%lld,%.9g,", (long long)t.size, t.weight_share);
         out += num;
         if (size_t(t.id) < it.coherence.npmi.size()) {
@@ -242,7 +231,7 @@ std::string topic_table_csv(const TopicSummary& summary, const Interpretation& i
         }
         const int g = group_of(it.clusters, t.id);
         out += "," + (g >= 0 ? std::to_string(g) : std::string()) + ",";
-        if (g >= 0) csv_field(out, it.clusters.groups[g].label);
+        if (g >= 0) append_csv_field(out, it.clusters.groups[g].label);
         out += "\n";
     }
     return out;
@@ -281,7 +270,7 @@ std::string authors_csv(const Audiences& au, int k) {
     out += "\n";
     char buf[32];
     for (const auto& a : au.authors) {
-        csv_field(out, a.author);
+        append_csv_field(out, a.author);
         out += "," + std::to_string(a.posts) + "," + std::to_string(a.segment);
         for (float v : a.mixture) {
             std::snprintf(buf, sizeof buf, ",%.6g", v);
@@ -297,9 +286,9 @@ std::string clusters_csv(const TopicSummary& summary, const TopicClusters& clust
     for (const auto& g : clusters.groups)
         for (int t : g.topics) {
             out += std::to_string(g.id) + ",";
-            csv_field(out, g.label);
+            append_csv_field(out, g.label);
             out += "," + std::to_string(t) + ",";
-            csv_field(out, summary.topics[t].label);
+            append_csv_field(out, summary.topics[t].label);
             out += "\n";
         }
     return out;

@@ -287,26 +287,11 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
     return v;
 }
 
-namespace {
-void csv_field(std::string& out, std::string_view v) {
-    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-        out.append(v);
-        return;
-    }
-    out.push_back('"');
-    for (char c : v) {
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
-}  // namespace
-
 void write_vocabulary_csv(const Vectorized& v, const std::string& path) {
     std::string out = "term,df,idf\n";
     char num[64];
     for (size_t c = 0; c < v.vocabulary.size(); ++c) {
-        csv_field(out, v.vocabulary[c]);
+        append_csv_field(out, v.vocabulary[c]);
         std::snprintf(num, sizeof num, ",%d,%.17g\n", v.df[c], v.idf[c]);
         out += num;
     }

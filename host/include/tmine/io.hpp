@@ -72,6 +72,16 @@ private:
     uint64_t size_ = 0, pos_ = 0;
 };
 
+/// Appends `v` as one RFC 4180 CSV field: quoted, with doubled quotes, when it holds a comma,
+/// a quote or a line break.
+void append_csv_field(std::string& out, std::string_view v);
+/// `v` as one CSV field (see append_csv_field).
+inline std::string csv_field(std::string_view v) {
+    std::string out;
+    append_csv_field(out, v);
+    return out;
+}
+
 /// Creates a directory (and parents) if missing. Throws IoError.
 void make_dirs(const std::string& path);
 
