@@ -203,3 +203,38 @@ TEST(Vocabulary, ExportImportRoundTripAndErrors) {
     write_bytes(d.file("dup.csv"), "term\nfoo\nfoo\n");
     EXPECT_THROW(read_vocabulary_csv(d.file("dup.csv"), terms, idf), InputError);
 }
+
+TEST(Vocabulary, SettingsTravelWithTheMatrixAndReproduceIt) {
+    TMINE_REQUIRE_DATA(kReddit);
+    Corpus c = reddit_head(2000);
+    VectorizeOptions o;
+    o.tokenizer = TokenizerOptions::sklearn();
+    o.ngram_max = 2;
+    o.stem = "english";
+    o.sublinear_tf = true;
+    o.stop_words = load_stop_words("english");
+    o.min_df = DfBound::parse("2", "--min-df");
+    Vectorized v = vectorize(Context::cpu(), c, o);
+    TempDir d;
+    write_matrix(v, d.file("m.tmx"));
+    Vectorized back = read_matrix(d.file("m.tmx"));
+    EXPECT_EQ(back.pipeline, pipeline_string(o));
+    EXPECT_EQ(back.stop_words, o.stop_words);
+    // Options rebuilt from the file give the same tokens: the fixed-vocabulary matrix of the
+    // same documents equals the original (stop words matter for the bigrams).
+    VectorizeOptions again;
+    apply_pipeline_string(back.pipeline, again);
+    again.stop_words = back.stop_words;
+    EXPECT_TRUE(again.tokenizer.sklearn_compatible);
+    EXPECT_EQ(again.ngram_max, 2);
+    EXPECT_EQ(again.stem, "english");
+    EXPECT_TRUE(again.sublinear_tf);
+    Vectorized fixed = vectorize_fixed(Context::cpu(), c, back.vocabulary, back.idf, again);
+    EXPECT_EQ(fixed.X.indices, v.X.indices);
+    EXPECT_EQ(fixed.X.data, v.X.data);
+    VectorizeOptions defaults;  // the default tokenizer without the stop words does not
+    Vectorized other = vectorize_fixed(Context::cpu(), c, back.vocabulary, back.idf, defaults);
+    EXPECT_NE(other.X.indices, v.X.indices);
+    EXPECT_THROW(apply_pipeline_string("ngram=3:1", again), InputError);
+    EXPECT_THROW(apply_pipeline_string("colour=blue", again), InputError);
+}

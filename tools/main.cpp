@@ -256,6 +256,8 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
     model.vocabulary = v.vocabulary;
     model.idf = v.idf;
     model.sublinear_tf = v.sublinear_tf;
+    model.pipeline = v.pipeline;
+    model.stop_words = v.stop_words;
     model.corpus = std::move(info);
     model.corpus.documents = v.X.rows;
     return model;
@@ -306,8 +308,7 @@ int cmd_export(const std::string& model_dir, const std::string& format, const st
     if (!ea.matrix.empty()) {
         v = read_matrix(ea.matrix);  // the training matrix: coherence over exactly its pattern
     } else if (cp) {
-        VectorizeOptions vo;
-        vo.sublinear_tf = model.sublinear_tf;
+        VectorizeOptions vo = training_vectorize_options(model);
         std::vector<double> idf = model.idf.empty() ? std::vector<double>(model.vocabulary.size(), 1.0) : model.idf;
         v = vectorize_fixed(Context::cpu(), corpus, model.vocabulary, idf, vo);
     }
@@ -348,8 +349,7 @@ int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
         throw InputError(model_dir + ": this model has no idf (fitted by tmine topics from a "
                          "matrix file of an older version); refit it");
     Corpus corpus = read_corpus(corpus_path);
-    VectorizeOptions vo;  // stop words need no list: they are not in the model's vocabulary
-    vo.sublinear_tf = model.sublinear_tf;
+    VectorizeOptions vo = training_vectorize_options(model);  // tokens exactly as in training
     vo.progress = !c.quiet;
     Vectorized v = vectorize_fixed(ctx, corpus, model.vocabulary, model.idf, vo);
     NmfOptions o = model.options;

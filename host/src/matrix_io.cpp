@@ -1,4 +1,5 @@
 // .tmx matrix file: TF-IDF CSR + vocabulary + df + idf (format in docs/formats.md).
+#include <algorithm>
 #include <cstring>
 
 #include "tmine/error.hpp"
@@ -8,7 +9,7 @@
 namespace tmine {
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'X', '1'};
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 }  // namespace
 
 void write_matrix(const Vectorized& v, const std::string& path) {
@@ -27,6 +28,11 @@ void write_matrix(const Vectorized& v, const std::string& path) {
     f.write_vector(v.df);
     f.write_vector(v.idf);
     f.write_pod<int32_t>(v.sublinear_tf ? 1 : 0);
+    f.write_vector(std::vector<char>(v.pipeline.begin(), v.pipeline.end()));
+    StringColumn stop;
+    for (auto& w : v.stop_words) stop.push_back(w);
+    f.write_vector(stop.offsets);
+    f.write_vector(std::vector<char>(stop.arena.begin(), stop.arena.end()));
     f.commit();
 }
 
@@ -39,7 +45,7 @@ Vectorized read_matrix(const std::string& path) {
     auto version = r.read_pod<uint32_t>("version");
     if (version != kVersion)
         throw InputError(path + ": matrix format version " + std::to_string(version) +
-                         " is not supported (this tmine reads version 2; vectorize again)");
+                         " is not supported (this tmine reads version 3; vectorize again)");
     Vectorized v;
     v.X.rows = r.read_pod<int64_t>("rows");
     v.X.cols = r.read_pod<int64_t>("cols");
@@ -53,6 +59,16 @@ Vectorized read_matrix(const std::string& path) {
     v.df = r.read_vector<int32_t>("document frequencies");
     v.idf = r.read_vector<double>("idf");
     v.sublinear_tf = r.read_pod<int32_t>("tf weighting") != 0;
+    auto pipeline = r.read_vector<char>("vectorize settings");
+    v.pipeline.assign(pipeline.begin(), pipeline.end());
+    StringColumn stop;
+    stop.offsets = r.read_vector<uint64_t>("stop word offsets");
+    auto stop_arena = r.read_vector<char>("stop words");
+    stop.arena.assign(stop_arena.begin(), stop_arena.end());
+    if (stop.offsets.empty() || stop.offsets[0] != 0 || stop.offsets.back() != stop.arena.size() ||
+        !std::is_sorted(stop.offsets.begin(), stop.offsets.end()))
+        throw InputError(path + ": corrupt matrix file (stop words)");
+    for (size_t i = 0; i < stop.size(); ++i) v.stop_words.emplace_back(stop[i]);
     // Validate the structure so later stages can index without checks.
     const auto& X = v.X;
     bool ok = X.rows >= 0 && X.cols >= 0 && X.indptr.size() == size_t(X.rows) + 1 &&

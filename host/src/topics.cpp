@@ -63,7 +63,7 @@ TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
 
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'M', '1'};
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 
 std::string model_path(const std::string& dir_or_file) {
     if (std::filesystem::is_directory(dir_or_file))
@@ -116,7 +116,20 @@ void write_model(const TopicModel& model, const std::string& dir) {
     f.write_pod<double>(model.options.l1_ratio);
     f.write_vector(model.idf);
     f.write_pod<int32_t>(model.sublinear_tf ? 1 : 0);
+    write_string(f, model.pipeline);
+    StringColumn stop;
+    for (auto& w : model.stop_words) stop.push_back(w);
+    f.write_vector(stop.offsets);
+    write_string(f, stop.arena);
     f.commit();
+}
+
+VectorizeOptions training_vectorize_options(const TopicModel& model) {
+    VectorizeOptions o;
+    apply_pipeline_string(model.pipeline, o);
+    o.sublinear_tf = model.sublinear_tf;
+    o.stop_words = model.stop_words;
+    return o;
 }
 
 TopicModel read_model(const std::string& dir_or_file) {
@@ -161,6 +174,14 @@ TopicModel read_model(const std::string& dir_or_file) {
     model.options.l1_ratio = r.read_pod<double>("l1_ratio");
     model.idf = r.read_vector<double>("idf");
     model.sublinear_tf = r.read_pod<int32_t>("sublinear tf") != 0;
+    model.pipeline = read_string(r, "vectorize settings");
+    StringColumn stop;
+    stop.offsets = r.read_vector<uint64_t>("stop word offsets");
+    stop.arena = read_string(r, "stop words");
+    if (stop.offsets.empty() || stop.offsets[0] != 0 || stop.offsets.back() != stop.arena.size() ||
+        !std::is_sorted(stop.offsets.begin(), stop.offsets.end()))
+        throw InputError(path + ": corrupt model file (stop words)");
+    for (size_t i = 0; i < stop.size(); ++i) model.stop_words.emplace_back(stop[i]);
     bool ok = m.n >= 0 && m.m >= 0 && m.k > 0 && m.W.size() == size_t(m.n * m.k) &&
               m.H.size() == size_t(m.m * m.k) && vocab.offsets.size() == size_t(m.m) + 1 &&
               vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size() &&

@@ -238,6 +238,8 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
     v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
                         : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf);
     v.sublinear_tf = opts.sublinear_tf;
+    v.pipeline = pipeline_string(opts);
+    v.stop_words = opts.stop_words;
     v.device = device_name(ctx.device());
     auto t2 = clock::now();
     if (opts.progress) {
@@ -281,10 +283,66 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
     v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
                         : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf);
     v.sublinear_tf = opts.sublinear_tf;
+    v.pipeline = pipeline_string(opts);
+    v.stop_words = opts.stop_words;
     v.df.assign(vocabulary.size(), 0);
     for (int32_t c : v.X.indices) v.df[c]++;
     v.device = device_name(ctx.device());
     return v;
+}
+
+std::string pipeline_string(const VectorizeOptions& o) {
+    const auto& t = o.tokenizer;
+    auto b = [](bool v) { return v ? "1" : "0"; };
+    const char* urls = t.urls == TokenizerOptions::Urls::Domain ? "domain"
+                       : t.urls == TokenizerOptions::Urls::Drop ? "drop"
+                                                                : "keep";
+    return std::string("sklearn=") + b(t.sklearn_compatible) + " strip_accents=" + b(t.strip_accents) +
+           " urls=" + urls + " mentions=" + b(t.mentions) + " hashtags=" + b(t.hashtags) +
+           " numbers=" + b(t.numbers) + " emoji=" + b(t.emoji) + " hyphens=" + b(t.hyphens) +
+           " elisions=" + b(t.elisions) + " ngram=" + std::to_string(o.ngram_min) + ":" +
+           std::to_string(o.ngram_max) + " stem=" + (o.stem.empty() ? "-" : o.stem) +
+           " sublinear=" + b(o.sublinear_tf);
+}
+
+void apply_pipeline_string(std::string_view line, VectorizeOptions& o) {
+    auto& t = o.tokenizer;
+    size_t p = 0;
+    while (p < line.size()) {
+        size_t e = line.find(' ', p);
+        std::string_view kv = line.substr(p, e == std::string_view::npos ? e : e - p);
+        p = e == std::string_view::npos ? line.size() : e + 1;
+        if (kv.empty()) continue;
+        size_t eq = kv.find('=');
+        if (eq == std::string_view::npos)
+            throw InputError("vectorize settings: '" + std::string(kv) + "' is not key=value");
+        std::string_view k = kv.substr(0, eq), v = kv.substr(eq + 1);
+        auto flag = [&](bool& dst) {
+            if (v != "0" && v != "1")
+                throw InputError("vectorize settings: " + std::string(k) + "=" + std::string(v));
+            dst = v == "1";
+        };
+        if (k == "sklearn") flag(t.sklearn_compatible);
+        else if (k == "strip_accents") flag(t.strip_accents);
+        else if (k == "urls") t.urls = TokenizerOptions::parse_urls(v);
+        else if (k == "mentions") flag(t.mentions);
+        else if (k == "hashtags") flag(t.hashtags);
+        else if (k == "numbers") flag(t.numbers);
+        else if (k == "emoji") flag(t.emoji);
+        else if (k == "hyphens") flag(t.hyphens);
+        else if (k == "elisions") flag(t.elisions);
+        else if (k == "sublinear") flag(o.sublinear_tf);
+        else if (k == "stem") o.stem = v == "-" ? "" : std::string(v);
+        else if (k == "ngram") {
+            int a = 0, b2 = 0;
+            if (std::sscanf(std::string(v).c_str(), "%d:%d", &a, &b2) != 2 || a < 1 || b2 < a)
+                throw InputError("vectorize settings: ngram=" + std::string(v));
+            o.ngram_min = a;
+            o.ngram_max = b2;
+        } else {
+            throw InputError("vectorize settings: unknown key '" + std::string(k) + "'");
+        }
+    }
 }
 
 void write_vocabulary_csv(const Vectorized& v, const std::string& path) {

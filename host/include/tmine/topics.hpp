@@ -35,6 +35,8 @@ struct TopicModel {
     std::vector<std::string> vocabulary;
     std::vector<double> idf;  ///< the training matrix's idf, to weight new documents alike
     bool sublinear_tf = false;
+    std::string pipeline;                 ///< the matrix's pipeline_string() (vectorize.hpp)
+    std::vector<std::string> stop_words;  ///< the matrix's stop words
     CorpusInfo corpus;
     NmfOptions options;
 };
@@ -54,6 +56,9 @@ TopicSummary summarize_topics(const TopicModel& model, int top_terms = 20);
 
 /// Writes DIR/model.tmm (binary factors + vocabulary + fit metadata), atomically.
 void write_model(const TopicModel& model, const std::string& dir);
+/// Options that vectorize new documents exactly as the model's training matrix was.
+VectorizeOptions training_vectorize_options(const TopicModel& model);
+
 /// Reads DIR/model.tmm (or a .tmm path). Throws InputError naming the file.
 TopicModel read_model(const std::string& dir_or_file);
 

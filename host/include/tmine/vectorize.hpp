@@ -100,8 +100,18 @@ struct Vectorized {
     std::vector<int32_t> df;
     std::vector<double> idf;
     bool sublinear_tf = false;  ///< how X was weighted (new documents are weighted alike)
+    std::string pipeline;       ///< pipeline_string() of the options that made X
+    std::vector<std::string> stop_words;  ///< the stop words removed (they shape n-grams)
     std::string device;
 };
+
+/// The settings that turn text into terms (tokenizer, n-grams, stemming, tf weighting) as one
+/// line of key=value pairs, kept with matrices and models so that new documents are vectorized
+/// exactly as the training ones (stop words are kept beside it as a list).
+std::string pipeline_string(const VectorizeOptions& o);
+/// Sets `o`'s tokenizer, n-grams, stemming and tf weighting from pipeline_string()'s line.
+/// Throws InputError on an unknown key or value.
+void apply_pipeline_string(std::string_view line, VectorizeOptions& o);
 
 /// The scikit-learn token rule on lower-cased text: maximal runs of at least two word
 /// characters (Unicode letters, numbers, '_'), i.e. the pattern (?u)\b\w\w+\b. Lower-casing
