@@ -69,7 +69,13 @@ TEST(SocialTokenizer, FrenchElisionsBothApostrophes) {
     TokenizerOptions keep;
     keep.elisions = false;
     EXPECT_EQ(toks("l'été", keep), (V{"été"})) << "without elision handling 'l' is one letter";
-    EXPECT_EQ(toks("don't stop"), (V{"don", "stop"})) << "other apostrophes split as scikit-learn";
+    EXPECT_EQ(toks("I'll say it's John's, you've seen, don't, didn't, isn't, can't, won't"),
+              (V{"say", "it", "john", "you", "seen", "do", "did", "is", "can", "will"}))
+        << "English contractions: the clitic goes, n't leaves the verb";
+    TokenizerOptions split;
+    split.contractions = false;
+    EXPECT_EQ(toks("don't stop", split), (V{"don", "stop"})) << "as scikit-learn without it";
+    EXPECT_EQ(toks("rock'n'roll"), (V{"rock", "roll"})) << "other apostrophes split";
 }
 
 TEST(SocialTokenizer, HyphensUrlsMentionsHashtags) {

@@ -94,7 +94,7 @@ struct VectorizeArgs {
     int64_t max_features = 0;
     bool sublinear = false, sklearn = false, strip_accents = false, no_mentions = false,
          no_hashtags = false, numbers = false, no_emoji = false, split_hyphens = false,
-         no_elisions = false;
+         no_elisions = false, no_contractions = false;
     VectorizeOptions options(bool quiet) const {
         VectorizeOptions o;
         auto& t = o.tokenizer;
@@ -107,6 +107,7 @@ struct VectorizeArgs {
         t.emoji = !no_emoji;
         t.hyphens = !split_hyphens;
         t.elisions = !no_elisions;
+        t.contractions = !no_contractions;
         int a = 0, b = 0;
         char tail = 0;
         if (std::sscanf(ngram.c_str(), "%d:%d%c", &a, &b, &tail) != 2 || a < 1 || b < a)
@@ -161,6 +162,7 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
     app->add_flag("--no-emoji", a.no_emoji, "drop emoji tokens");
     app->add_flag("--split-hyphens", a.split_hyphens, "split hyphenated words");
     app->add_flag("--no-elisions", a.no_elisions, "keep French elided articles (l', d', qu', ...)");
+    app->add_flag("--no-contractions", a.no_contractions, "split English contractions as scikit-learn does");
     app->add_option("--vocabulary", a.vocabulary, "fixed vocabulary CSV (term[,df,idf]; with idf: that weighting)");
     app->add_option("--export-vocabulary", a.export_vocabulary, "write the vocabulary as CSV: term,df,idf");
 }

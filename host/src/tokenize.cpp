@@ -156,6 +156,10 @@ inline bool is_elision(std::string_view w) {
     return false;
 }
 
+inline bool is_clitic(std::string_view w) {
+    return w == "t" || w == "s" || w == "ll" || w == "ve" || w == "re" || w == "d" || w == "m";
+}
+
 /// NFKC + case folding (+ accent stripping) of a whole text through utf8proc. ASCII text is
 /// only lower-cased (it is already in NFKC).
 void normalize_social(std::string_view text, bool strip_accents, std::string& out) {
@@ -299,11 +303,29 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
                 break;
             }
             parts.emplace_back(part_start, j);
-            size_t first = 0;
-            if (o.elisions && parts.size() > 1 && is_elision(t.substr(parts[0].first, parts[0].second - parts[0].first)))
+            size_t first = 0, last = parts.size();
+            auto part = [&](size_t p) {
+                return t.substr(parts[p].first, parts[p].second - parts[p].first);
+            };
+            std::string_view stem_of_nt;  // "didn't" -> "did"
+            if (o.elisions && parts.size() > 1 && is_elision(part(0))) {
                 first = 1;
-            for (size_t p = first; p < parts.size(); ++p) {
-                std::string_view w = t.substr(parts[p].first, parts[p].second - parts[p].first);
+            } else if (o.contractions && parts.size() == 2 && is_clitic(part(1))) {
+                // English contractions: the clitic goes ('ll, 've, 're, 'd, 'm, 's); n't leaves
+                // the verb ("don't" -> "do", "isn't" -> "is"; "can't" -> "can", "won't" -> "will").
+                last = 1;
+                std::string_view w0 = part(0);
+                if (part(1) == "t" && w0.size() > 1 && w0.back() == 'n') {
+                    if (w0 == "won") {
+                        emit(std::string_view("will"), Kind::Word);  // not a substring of t
+                        first = last;
+                    } else if (w0 != "can") {
+                        stem_of_nt = w0.substr(0, w0.size() - 1);  // a view into t
+                    }
+                }
+            }
+            for (size_t p = first; p < last; ++p) {
+                std::string_view w = (p == 0 && !stem_of_nt.empty()) ? stem_of_nt : part(p);
                 if (w.find('-') == std::string_view::npos) {
                     emit_word(w);
                 } else {

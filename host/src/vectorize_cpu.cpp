@@ -300,7 +300,7 @@ std::string pipeline_string(const VectorizeOptions& o) {
     return std::string("sklearn=") + b(t.sklearn_compatible) + " strip_accents=" + b(t.strip_accents) +
            " urls=" + urls + " mentions=" + b(t.mentions) + " hashtags=" + b(t.hashtags) +
            " numbers=" + b(t.numbers) + " emoji=" + b(t.emoji) + " hyphens=" + b(t.hyphens) +
-           " elisions=" + b(t.elisions) + " ngram=" + std::to_string(o.ngram_min) + ":" +
+           " elisions=" + b(t.elisions) + " contractions=" + b(t.contractions) + " ngram=" + std::to_string(o.ngram_min) + ":" +
            std::to_string(o.ngram_max) + " stem=" + (o.stem.empty() ? "-" : o.stem) +
            " sublinear=" + b(o.sublinear_tf);
 }
@@ -331,6 +331,7 @@ void apply_pipeline_string(std::string_view line, VectorizeOptions& o) {
         else if (k == "emoji") flag(t.emoji);
         else if (k == "hyphens") flag(t.hyphens);
         else if (k == "elisions") flag(t.elisions);
+        else if (k == "contractions") flag(t.contractions);
         else if (k == "sublinear") flag(o.sublinear_tf);
         else if (k == "stem") o.stem = v == "-" ? "" : std::string(v);
         else if (k == "ngram") {

@@ -49,6 +49,7 @@ struct TokenizerOptions {
     bool emoji = true;      ///< keep each emoji (a So symbol) as a token
     bool hyphens = true;    ///< keep "peut-être", "e-mail" as one token
     bool elisions = true;   ///< drop French elided articles/pronouns before ' or ’
+    bool contractions = true;  ///< English: drop 'll 've 're 'd 'm 's; n't leaves the verb
     /// Parses "domain|drop|keep".
     static Urls parse_urls(std::string_view s);
     /// scikit-learn's default token rule.
