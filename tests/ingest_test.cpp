@@ -614,3 +614,10 @@ TEST(Ingest20News, InvalidUtf8PostsAreSkippedOthersKeptVerbatim) {
 
 }  // namespace
 }  // namespace tmine
+
+TEST(Timestamps, FormatIsIsoUtcAndRoundTrips) {
+    EXPECT_EQ(tmine::format_timestamp(1509487847), "2017-10-31T22:10:47Z");
+    EXPECT_EQ(tmine::format_timestamp(tmine::kNoTime), "");
+    for (int64_t t : {int64_t(0), int64_t(951782400), int64_t(1596240000), int64_t(4102444799)})
+        EXPECT_EQ(tmine::parse_timestamp(tmine::format_timestamp(t)), t) << t;
+}

@@ -8,6 +8,7 @@
 
 #include "interpret_export.hpp"
 #include "tmine/error.hpp"
+#include "tmine/ingest.hpp"
 #include "tmine/io.hpp"
 
 namespace tmine {
@@ -110,18 +111,6 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary,
     return out;
 }
 
-namespace {
-std::string iso_time(int64_t t) {
-    if (t == kNoTime) return "";
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return b;
-}
-}  // namespace
-
 std::string topics_csv(const TopicSummary& summary) {
     std::string out = "topic,label,rank,term,weight\n";
     char num[64];
@@ -149,7 +138,7 @@ std::string documents_csv(const TopicSummary& summary, const Corpus* corpus) {
         if (corpus) {
             out.push_back(',');
             append_csv_field(out, corpus->ids[d]);
-            out += "," + iso_time(corpus->time[d]) + ",";
+            out += "," + format_timestamp(corpus->time[d]) + ",";
             append_csv_field(out, corpus->authors[d]);
             out.push_back(',');
             append_csv_field(out, corpus->sources[corpus->source[d]]);

@@ -8,19 +8,12 @@
 #include "tmine/error.hpp"
 #include "tmine/io.hpp"
 #include "tmine/export.hpp"
+#include "tmine/ingest.hpp"
 
 namespace tmine {
 
 namespace {
-std::string iso(int64_t t) {
-    if (t == kNoTime) return "";
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return b;
-}
+std::string iso(int64_t t) { return format_timestamp(t); }
 void str(detail::JsonWriter& w, const std::string& s) {
     w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
 }

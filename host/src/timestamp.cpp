@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -202,6 +203,16 @@ std::optional<int64_t> parse_timestamp(std::string_view s) {
     if (is_digit(c0) || c0 == '-' || c0 == '+') return parse_epoch(s);
     if (c0 >= 'A' && c0 <= 'Z') return parse_twitter(s);
     return {};
+}
+
+std::string format_timestamp(int64_t t) {
+    if (t == kNoTime) return "";
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
 }
 
 }  // namespace tmine

@@ -57,4 +57,7 @@ IngestReport ingest(const std::vector<std::string>& inputs, const IngestOptions&
 /// Returns UTC seconds, or nullopt if the text is none of these.
 std::optional<int64_t> parse_timestamp(std::string_view s);
 
+/// UTC seconds as ISO-8601 ("2021-03-04T05:06:07Z"); "" for kNoTime.
+std::string format_timestamp(int64_t t);
+
 }  // namespace tmine
