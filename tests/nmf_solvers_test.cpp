@@ -32,16 +32,6 @@ const Vectorized& newsgroups_matrix() {
     return v;
 }
 
-const Vectorized& small_matrix() {
-    static Vectorized v = [] {
-        Corpus c = reddit_head(600);
-        VectorizeOptions o;
-        o.stop_words = load_stop_words("english");
-        o.min_df = DfBound::parse("3", "--min-df");
-        return vectorize(Context::cpu(), c, o);
-    }();
-    return v;
-}
 
 rapidjson::Document fixture_json() {
     rapidjson::Document d;

@@ -14,18 +14,6 @@ using namespace tmine::test;
 
 namespace {
 
-/// TF-IDF of the first 600 real comments (english stop words, min_df 3): small enough for a
-/// dense float64 reference.
-const Vectorized& small_matrix() {
-    static Vectorized v = [] {
-        Corpus c = reddit_head(600);
-        VectorizeOptions o;
-        o.stop_words = load_stop_words("english");
-        o.min_df = DfBound::parse("3", "--min-df");
-        return vectorize(Context::cpu(), c, o);
-    }();
-    return v;
-}
 
 std::vector<double> dense(const CsrMatrix& X) {
     std::vector<double> D(X.rows * X.cols, 0.0);

@@ -52,6 +52,7 @@ struct TempDir {
 
 #include "tmine/corpus.hpp"
 #include "tmine/ingest.hpp"
+#include "tmine/vectorize.hpp"
 
 namespace tmine::test {
 
@@ -178,3 +179,18 @@ inline bool cuda_context(Context& ctx, std::string& why) {
         std::string why_;                                                           \
         if (!::tmine::test::cuda_context(ctx, why_)) GTEST_SKIP() << why_;          \
     } while (0)
+
+namespace tmine::test {
+/// TF-IDF of the first 600 real comments (English stop words, min_df 3): small enough for a
+/// dense float64 reference. Built once per test program.
+inline const Vectorized& small_matrix() {
+    static Vectorized v = [] {
+        Corpus c = reddit_head(600);
+        VectorizeOptions o;
+        o.stop_words = load_stop_words("english");
+        o.min_df = DfBound::parse("3", "--min-df");
+        return vectorize(Context::cpu(), c, o);
+    }();
+    return v;
+}
+}  // namespace tmine::test
