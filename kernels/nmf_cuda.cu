@@ -74,6 +74,23 @@ __global__ void permute(const float* __restrict__ in, const int32_t* __restrict_
     TMINE_GRID_STRIDE(q, n) out[q] = in[order[q]];
 }
 
+/// Guided topics (NmfProblem): add = true saves then raises num at the seed entries by `pull`
+/// and the guided diagonal of gram by `lambda`; add = false puts the saved values back.
+__global__ void seed_pull(float* __restrict__ num, float* __restrict__ gram,
+                          const int64_t* __restrict__ entries, int n_entries,
+                          const int32_t* __restrict__ topics, int n_topics, int k, float pull,
+                          float lambda, float* __restrict__ saved, bool add) {
+    TMINE_GRID_STRIDE(i, int64_t(n_entries) + n_topics) {
+        float* x = i < n_entries ? num + entries[i] : gram + int64_t(topics[i - n_entries]) * (k + 1);
+        if (add) {
+            saved[i] = *x;
+            *x += i < n_entries ? pull : lambda;
+        } else {
+            *x = saved[i];
+        }
+    }
+}
+
 __global__ void zero_to_one(float* v, int k) {
     for (int j = threadIdx.x; j < k; j += blockDim.x)
         if (v[j] == 0.0f) v[j] = 1.0f;
@@ -244,6 +261,11 @@ public:
             else
                 mX_->spmm(r_, *dHt_, *dNumN_);  // H is fixed: X H^T once
         }
+        if (p.guided()) {
+            seed_entries_ = DeviceBuffer<int64_t>(p.seed_entries.data(), p.seed_entries.size(), s_);
+            seed_topics_ = DeviceBuffer<int32_t>(p.seed_topics.data(), p.seed_topics.size(), s_);
+            seed_saved_ = DeviceBuffer<float>(p.seed_entries.size() + p.seed_topics.size(), s_);
+        }
         loss_into(0);
     }
 
@@ -340,13 +362,24 @@ private:
         gram(W_.data(), n_, WtW_.data());
         if (!p_.update_H) return;
         mXt_->spmm(r_, *dW_, *dNumM_);  // X^T W
+        if (p_.guided()) pull(true);
         if (hals()) {
             hals(Ht_.data(), WtW_.data(), num_.data(), m_, r.l1_H, r.l2_H);
         } else {
             times_gram(Ht_.data(), m_, WtW_.data(), den_.data());
             update(Ht_.data(), num_.data(), den_.data(), nullptr, m_, r.l1_H, r.l2_H);
         }
+        if (p_.guided()) pull(false);
         gram(Ht_.data(), m_, HHt_.data());
+    }
+
+    void pull(bool add) {
+        const int64_t count = int64_t(p_.seed_entries.size()) + int64_t(p_.seed_topics.size());
+        seed_pull<<<grid_for(count), kBlock, 0, s_>>>(
+            num_.data(), WtW_.data(), seed_entries_.data(), int(p_.seed_entries.size()),
+            seed_topics_.data(), int(p_.seed_topics.size()), k_, p_.seed_pull, p_.seed_lambda,
+            seed_saved_.data(), add);
+        TMINE_CUDA_LAUNCH_CHECK();
     }
 
     void step_kl() {
@@ -408,7 +441,9 @@ private:
     std::unique_ptr<DevicePattern> X_, Xt_;
     DeviceBuffer<float> x_, xt_, W_, Ht_, num_, den_, WtW_, HHt_;
     DeviceBuffer<float> wh_, ratio_, ratio_t_, ones_, sums_, wsum_, hsum_;
-    DeviceBuffer<int32_t> row_, order_;
+    DeviceBuffer<int32_t> row_, order_, seed_topics_;
+    DeviceBuffer<int64_t> seed_entries_;
+    DeviceBuffer<float> seed_saved_;
     DeviceBuffer<double> dots_, losses_;
     std::unique_ptr<SpMat> mX_, mXt_, mR_, mRt_;
     std::unique_ptr<DnMat> dW_, dHt_, dNumN_, dNumM_;

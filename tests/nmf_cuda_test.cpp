@@ -123,3 +123,30 @@ TEST(NmfCuda, CheckpointFromTheGpuResumesOnTheCpu) {
     EXPECT_LE(r.losses.back(), g.losses.back() * (1 + 1e-6));
 }
 
+
+TEST(NmfCuda, GuidedTopicsAgreeWithCpu) {
+    TMINE_REQUIRE_CUDA(gpu);
+    const Vectorized& v = small_matrix();
+    for (auto solver : {NmfSolver::Mu, NmfSolver::Hals}) {
+        NmfOptions o;
+        o.k = 6;
+        o.max_iter = 40;
+        o.tol = 0;
+        o.solver = solver;
+        o.seed_terms = {{0, 1, 2}, {5, 7}};
+        o.seed_strength = 2.0;
+        NmfModel cpu = nmf(Context::cpu(), v.X, o);
+        NmfModel cuda = nmf(gpu, v.X, o);
+        EXPECT_EQ(cuda.seed_lambda, cpu.seed_lambda);  // fixed on the host at the initialisation
+        ASSERT_EQ(cpu.losses.size(), cuda.losses.size());
+        for (size_t i = 0; i < cpu.losses.size(); ++i)
+            EXPECT_NEAR(cuda.losses[i], cpu.losses[i], 1e-4 * cpu.losses[i])
+                << nmf_solver_name(solver) << " iteration " << i + 1;
+        double diff = 0, norm = 0;
+        for (size_t i = 0; i < cpu.H.size(); ++i) {
+            diff += double(cpu.H[i] - cuda.H[i]) * (cpu.H[i] - cuda.H[i]);
+            norm += double(cpu.H[i]) * cpu.H[i];
+        }
+        EXPECT_LT(std::sqrt(diff / norm), 1e-2) << nmf_solver_name(solver);
+    }
+}

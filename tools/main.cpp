@@ -168,13 +168,17 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
 }
 
 struct TopicArgs {
-    int k = 10, iters = 200, top_terms = 20, checkpoint_every = 0, restarts = 1;
-    double tol = 1e-4, alpha_W = 0, alpha_H = -1, l1_ratio = 0, time_limit = 0;
+    int iters = 200, top_terms = 20, checkpoint_every = 0, restarts = 1, coherence_top = 10;
+    double tol = 1e-4, alpha_W = 0, alpha_H = -1, l1_ratio = 0, time_limit = 0, seed_strength = 1.0;
     uint64_t seed = 0;
-    std::string init = "nndsvda", solver = "mu", loss = "frobenius", checkpoint, resume;
+    std::string k = "10", init = "nndsvda", solver = "mu", loss = "frobenius", checkpoint, resume,
+                seed_terms;
+    /// The ks of -k ("K" or "FROM:TO[:STEP]").
+    std::vector<int> ks() const { return parse_k_list(k); }
     NmfOptions options(bool quiet) const {
         NmfOptions o;
-        o.k = k;
+        o.k = ks().back();
+        o.seed_strength = seed_strength;
         o.max_iter = iters;
         o.tol = tol;
         o.seed = seed;
@@ -195,7 +199,9 @@ struct TopicArgs {
     }
 };
 void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
-    auto* k = app->add_option("-k,--topics", a.k, "number of topics");
+    auto* k = app->add_option("-k,--topics", a.k,
+                              "number of topics, or FROM:TO[:STEP] to fit each k and keep the "
+                              "one with the best coherence");
     if (k_required) k->required();
     app->add_option("--iters", a.iters, "maximum iterations")->capture_default_str();
     app->add_option("--tol", a.tol, "stop when the loss improves less than this (relative to the start) over 10 iterations; 0 = never")
@@ -217,6 +223,14 @@ void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
     app->add_option("--checkpoint", a.checkpoint, "checkpoint file (default: OUTPUT/checkpoint.tmk)");
     app->add_option("--resume", a.resume, "continue from this checkpoint (same matrix and settings)");
     app->add_option("--top-terms", a.top_terms, "terms listed per topic")->capture_default_str();
+    app->add_option("--seed-terms", a.seed_terms,
+                    "guided topics: one line of comma-separated terms per topic to anchor");
+    app->add_option("--seed-strength", a.seed_strength,
+                    "pull of the guided topics towards their terms (0 = start only)")
+        ->capture_default_str();
+    app->add_option("--k-coherence-top", a.coherence_top,
+                    "with -k FROM:TO: top terms per topic in the coherence that picks k")
+        ->capture_default_str();
 }
 
 // ---- subcommands ----
@@ -253,8 +267,32 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
     if (a.checkpoint_every > 0) make_dirs(outdir);
     TopicModel model;
     model.options = a.options(quiet);
-    model.nmf = a.resume.empty() ? nmf(ctx, v.X, model.options)
-                                 : nmf_resume(ctx, v.X, model.options, a.resume);
+    if (!a.seed_terms.empty()) {
+        SeedTerms st = read_seed_terms(a.seed_terms, v);
+        for (const auto& w : st.warnings) std::fprintf(stderr, "topics: warning: %s\n", w.c_str());
+        if (!quiet)
+            for (size_t j = 0; j < st.terms.size(); ++j) {
+                std::string list;
+                for (const auto& t : st.terms[j]) list += (list.empty() ? "" : ", ") + t;
+                std::fprintf(stderr, "topics: guided topic %zu: %s\n", j, list.c_str());
+            }
+        model.options.seed_terms = std::move(st.ids);
+    }
+    const std::vector<int> ks = a.ks();
+    if (ks.size() > 1) {
+        if (!a.resume.empty()) throw InputError("--resume continues one fit: give one k");
+        KSelectionOptions ko;
+        ko.coherence.top_n = a.coherence_top;
+        ko.progress = !quiet;
+        NmfOptions o = model.options;
+        o.progress = false;  // one line per k instead of one per iteration
+        model.k_selection = select_k(ctx, v.X, ks, o, model.nmf, ko);
+        model.options.k = model.nmf.k;
+        if (!quiet) std::fprintf(stderr, "topics: %s\n", model.k_selection.reason.c_str());
+    } else {
+        model.nmf = a.resume.empty() ? nmf(ctx, v.X, model.options)
+                                     : nmf_resume(ctx, v.X, model.options, a.resume);
+    }
     model.vocabulary = v.vocabulary;
     model.idf = v.idf;
     model.sublinear_tf = v.sublinear_tf;
@@ -272,6 +310,8 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
     info.source = in;
     TopicModel model = fit(ctx, v, a, out, c.quiet, info);
     write_model(model, out);
+    if (!model.k_selection.empty())
+        write_file_atomic((fs::path(out) / "k_selection.csv").string(), k_selection_csv(model.k_selection));
     write_file_atomic((fs::path(out) / "topics.json").string(),
                       topics_json(model, summarize_topics(model, a.top_terms)));
     if (!c.quiet)
@@ -537,6 +577,8 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     info.source = path("corpus.tmc");
     TopicModel model = fit(ctx, v, ta, path("model"), c.quiet, info);
     write_model(model, path("model"));
+    if (!model.k_selection.empty())
+        write_file_atomic(path("k_selection.csv"), k_selection_csv(model.k_selection));
     double t_nmf = seconds_since(t0);
     t0 = Clock::now();
     TopicSummary s = summarize_topics(model, ta.top_terms);

@@ -95,7 +95,66 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary,
     for (double l : m.losses) w.Double(l);
     w.EndArray();
     w.SetFormatOptions(rapidjson::kFormatDefault);
+    if (!o.seed_terms.empty()) {  // guided topics: topic j is anchored on seed_terms[j]
+        w.Key("guided_topics");
+        w.StartArray();
+        for (size_t j = 0; j < o.seed_terms.size(); ++j) {
+            w.StartObject();
+            w.Key("topic");
+            w.Int(int(j));
+            w.Key("seed_terms");
+            w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+            w.StartArray();
+            for (int32_t c : o.seed_terms[j])
+                if (c >= 0 && size_t(c) < model.vocabulary.size()) w.String(model.vocabulary[c].c_str());
+            w.EndArray();
+            w.SetFormatOptions(rapidjson::kFormatDefault);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.Key("seed_strength");
+        w.Double(o.seed_strength);
+        w.Key("seed_lambda");
+        w.Double(m.seed_lambda);
+        w.Key("seed_weight");
+        w.Double(m.seed_weight);
+    }
     w.EndObject();
+    if (!model.k_selection.empty()) {
+        const auto& ks = model.k_selection;
+        w.Key("k_selection");
+        w.StartObject();
+        w.Key("rule");
+        w.String("highest mean NPMI coherence; ties: smaller k");
+        w.Key("recommended");
+        w.Int(ks.recommended);
+        w.Key("reason");
+        w.String(ks.reason.c_str());
+        w.Key("coherence_top");
+        w.Int(ks.coherence_top);
+        w.Key("candidates");
+        w.StartArray();
+        for (const auto& c : ks.candidates) {
+            w.StartObject();
+            w.Key("k");
+            w.Int(c.k);
+            w.Key("iterations");
+            w.Int(c.iterations);
+            w.Key("stop_reason");
+            w.String(c.stop_reason.c_str());
+            w.Key("relative_error");
+            w.Double(c.relative_error);
+            w.Key("npmi");
+            w.Double(c.npmi);
+            w.Key("umass");
+            w.Double(c.umass);
+            w.Key("seconds");
+            w.Double(c.seconds);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+    }
     w.Key("corpus");
     w.StartObject();
     w.Key("documents");
@@ -108,6 +167,18 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary,
     w.EndObject();
     std::string out(buf.GetString(), buf.GetSize());
     out.push_back('\n');
+    return out;
+}
+
+std::string k_selection_csv(const KSelection& ks) {
+    std::string out = "k,iterations,stop_reason,relative_error,npmi,umass,seconds,recommended\n";
+    char num[256];
+    for (const auto& c : ks.candidates) {
+        std::snprintf(num, sizeof num, "%d,%d,%s,%.9g,%.9g,%.9g,%.3f,%d\n", c.k, c.iterations,
+                      c.stop_reason.c_str(), c.relative_error, c.npmi, c.umass, c.seconds,
+                      c.k == ks.recommended ? 1 : 0);
+        out += num;
+    }
     return out;
 }
 

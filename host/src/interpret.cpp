@@ -146,12 +146,17 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X,
 }
 
 std::vector<std::vector<int32_t>> top_term_ids(const TopicModel& model, int top_n) {
-    const auto& f = model.nmf;
-    std::vector<std::vector<int32_t>> out(f.k);
-    std::vector<int32_t> order(f.m);
-    const int64_t top = std::min<int64_t>(top_n, f.m);
-    for (int j = 0; j < f.k; ++j) {
-        const float* h = f.H.data() + int64_t(j) * f.m;
+    return top_term_ids(model.nmf.H, model.nmf.k, model.nmf.m, top_n);
+}
+
+std::vector<std::vector<int32_t>> top_term_ids(const std::vector<float>& H, int k, int64_t m,
+                                               int top_n) {
+    TMINE_ASSERT(H.size() == size_t(k) * size_t(m), "top_term_ids: H is not k x m");
+    std::vector<std::vector<int32_t>> out(k);
+    std::vector<int32_t> order(m);
+    const int64_t top = std::min<int64_t>(top_n, m);
+    for (int j = 0; j < k; ++j) {
+        const float* h = H.data() + int64_t(j) * m;
         std::iota(order.begin(), order.end(), 0);
         std::partial_sort(order.begin(), order.begin() + top, order.end(),
                           [&](int32_t a, int32_t b) { return h[a] != h[b] ? h[a] > h[b] : a < b; });

@@ -30,6 +30,20 @@ void validate(const NmfOptions& o) {
         throw InputError("--checkpoint-every needs a checkpoint path");
     if (o.solver == NmfSolver::Hals && o.loss != NmfLoss::Frobenius)
         throw InputError("--solver hals minimises the Frobenius loss only; use --solver mu with --loss kl");
+    if (!(o.seed_strength >= 0)) throw InputError("--seed-strength must be >= 0");
+    if (!o.seed_terms.empty()) {
+        if (o.loss != NmfLoss::Frobenius)
+            throw InputError("--seed-terms guides the Frobenius loss only (not --loss kl)");
+        if (int(o.seed_terms.size()) > o.k)
+            throw InputError("--seed-terms: " + std::to_string(o.seed_terms.size()) +
+                             " guided topics but -k " + std::to_string(o.k));
+        for (size_t j = 0; j < o.seed_terms.size(); ++j) {
+            if (o.seed_terms[j].empty())
+                throw InputError("--seed-terms: guided topic " + std::to_string(j) + " has no term");
+            for (int32_t c : o.seed_terms[j])
+                if (c < 0) throw InputError("--seed-terms: negative term id");
+        }
+    }
 }
 
 NmfRegularization regularization(const NmfOptions& o, int64_t n, int64_t m) {
@@ -109,7 +123,8 @@ struct Fingerprint {
     int64_t n, m, nnz;
     int32_t k, solver, loss, init;
     uint64_t seed;
-    double alpha_W, alpha_H, l1_ratio;
+    double alpha_W, alpha_H, l1_ratio, seed_strength;
+    uint64_t seeds_hash;
     bool operator==(const Fingerprint& o) const { return std::memcmp(this, &o, sizeof o) == 0; }
 };
 Fingerprint fingerprint(const CsrMatrix& X, const NmfOptions& o) {
@@ -126,17 +141,31 @@ Fingerprint fingerprint(const CsrMatrix& X, const NmfOptions& o) {
     f.alpha_W = o.alpha_W;
     f.alpha_H = o.alpha_H;
     f.l1_ratio = o.l1_ratio;
+    f.seed_strength = o.seed_strength;
+    uint64_t h = 1469598103934665603ULL;  // FNV-1a over the guided topics' term ids
+    for (const auto& terms : o.seed_terms) {
+        for (int32_t c : terms) h = (h ^ uint64_t(uint32_t(c))) * 1099511628211ULL;
+        h = (h ^ 0xffffffffULL) * 1099511628211ULL;
+    }
+    f.seeds_hash = h;
     return f;
 }
 
-void write_checkpoint(const std::string& path, const Fingerprint& f, int iteration,
+/// The constants of guided topics, fixed at the initialisation.
+struct Guide {
+    double lambda = 0, weight = 0;
+};
+
+void write_checkpoint(const std::string& path, const Fingerprint& f, int iteration, const Guide& guide,
                       const std::vector<double>& losses, const std::vector<float>& W,
                       const std::vector<float>& H) {
     AtomicFile out(path);
     out.write(kCheckpointMagic, 4);
-    out.write_pod<uint32_t>(1);
+    out.write_pod<uint32_t>(2);
     out.write_pod(f);
     out.write_pod<int32_t>(iteration);
+    out.write_pod<double>(guide.lambda);
+    out.write_pod<double>(guide.weight);
     out.write_vector(losses);
     out.write_vector(W);
     out.write_vector(H);
@@ -145,6 +174,7 @@ void write_checkpoint(const std::string& path, const Fingerprint& f, int iterati
 
 struct Checkpoint {
     int iteration = 0;
+    Guide guide;
     std::vector<double> losses;
     std::vector<float> W, H;
 };
@@ -153,7 +183,7 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
     BinaryReader r(path);
     char magic[4];
     r.read(magic, 4, "magic");
-    if (std::memcmp(magic, kCheckpointMagic, 4) != 0 || r.read_pod<uint32_t>("version") != 1)
+    if (std::memcmp(magic, kCheckpointMagic, 4) != 0 || r.read_pod<uint32_t>("version") != 2)
         throw InputError(path + ": not a tmine NMF checkpoint");
     auto f = r.read_pod<Fingerprint>("settings");
     if (!(f == want))
@@ -161,6 +191,8 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
                          "settings (k, solver, loss, init, seed, regularisation must match)");
     Checkpoint c;
     c.iteration = r.read_pod<int32_t>("iteration");
+    c.guide.lambda = r.read_pod<double>("seed lambda");
+    c.guide.weight = r.read_pod<double>("seed weight");
     c.losses = r.read_vector<double>("losses");
     c.W = r.read_vector<float>("W");
     c.H = r.read_vector<float>("H");
@@ -173,12 +205,21 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
 /// The iteration loop: from factors (W, H) at iteration `start` whose losses so far are
 /// `losses` (slot i = after iteration i; empty when starting fresh).
 NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, bool update_H,
-               std::vector<float> W, std::vector<float> H, int start, std::vector<double> losses) {
+               std::vector<float> W, std::vector<float> H, int start, std::vector<double> losses,
+               const Guide& guide = {}) {
     const int k = opts.k;
     auto t0 = Clock::now();
     std::vector<int64_t> order;
     CsrMatrix Xt = transpose(ctx, X, &order);
-    detail::NmfProblem p{X, Xt, order, k, regularization(opts, X.rows, X.cols), update_H};
+    detail::NmfProblem p{X, Xt, order, k, regularization(opts, X.rows, X.cols), update_H, {}, {}, 0.0f, 0.0f};
+    if (update_H && !opts.seed_terms.empty() && guide.lambda > 0) {
+        p.seed_lambda = float(guide.lambda);
+        p.seed_pull = float(guide.lambda * guide.weight);
+        for (size_t j = 0; j < opts.seed_terms.size(); ++j) {
+            p.seed_topics.push_back(int32_t(j));
+            for (int32_t c : opts.seed_terms[j]) p.seed_entries.push_back(int64_t(c) * k + int64_t(j));
+        }
+    }
     auto iters = ctx.is_cuda() ? cuda_impl::nmf_iterations(ctx, p, opts, W, H)
                                : cpu_impl::nmf_iterations(ctx, p, opts, W, H);
     std::vector<double> local;
@@ -208,7 +249,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         if (save) {
             std::vector<float> w, h;
             iters->factors(w, h);
-            write_checkpoint(opts.checkpoint_path, fp, it, losses, w, h);
+            write_checkpoint(opts.checkpoint_path, fp, it, guide, losses, w, h);
         }
         if (check && (losses[it - 10] - losses[it]) / loss0 < opts.tol) {
             model.stop_reason = "tol";
@@ -232,15 +273,64 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     model.loss_at_init = losses[0];
     model.losses.assign(losses.begin() + 1, losses.end());
     model.device = device_name(ctx.device());
+    model.seed_lambda = guide.lambda;
+    model.seed_weight = guide.weight;
     model.relative_error = opts.loss == NmfLoss::Frobenius && update_H && done > start
                                ? model.losses.back()
                                : nmf_relative_error(ctx, X, model.W, model.H, k);
     return model;
 }
 
+/// Guided topics (docs/nmf.md): the constants of the pull and the guided topics' start.
+///  - r (weight): the mean over topics of each row's largest entry of the initial H, the
+///    typical weight of a topic's best term;
+///  - lambda: seed_strength times the mean of diag(W^T W) at the initialisation, so that
+///    strength 1 weighs the pull like the data weighs a typical topic;
+///  - guided topic j starts at H_j = r on its seed terms and mean(X) elsewhere (non-zero, so
+///    multiplicative updates can still move them), W_j = X H_j^T / (H_j H_j^T).
+Guide guide_init(const CsrMatrix& X, const NmfOptions& o, std::vector<float>& W,
+                 std::vector<float>& H) {
+    Guide g;
+    if (o.seed_terms.empty()) return g;
+    const int64_t n = X.rows, m = X.cols;
+    const int k = o.k;
+    for (const auto& terms : o.seed_terms)
+        for (int32_t c : terms)
+            if (c >= m)
+                throw InputError("--seed-terms: term id " + std::to_string(c) + " is not a column (" +
+                                 std::to_string(m) + " terms)");
+    double top = 0, norms = 0, total = 0;
+    for (int j = 0; j < k; ++j) {
+        const float* h = H.data() + int64_t(j) * m;
+        top += *std::max_element(h, h + m);
+    }
+    for (int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < k; ++j) norms += double(W[i * k + j]) * W[i * k + j];
+    for (float v : X.data) total += v;
+    g.weight = top / k;
+    g.lambda = o.seed_strength * norms / k;
+    const float fill = float(total / (double(n) * double(m)));
+    std::vector<float> h(m);
+    for (size_t j = 0; j < o.seed_terms.size(); ++j) {
+        std::fill(h.begin(), h.end(), fill);
+        for (int32_t c : o.seed_terms[j]) h[c] = float(g.weight);
+        double hh = 0;
+        for (float v : h) hh += double(v) * v;
+        std::copy(h.begin(), h.end(), H.begin() + int64_t(j) * m);
+        for (int64_t i = 0; i < n; ++i) {
+            double s = 0;
+            for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p) s += double(X.data[p]) * h[X.indices[p]];
+            W[i * k + j] = float(s / hh);
+        }
+    }
+    if (g.weight <= 0 || !(g.lambda >= 0)) g = Guide{};  // a degenerate start: nothing to pull to
+    return g;
+}
+
 }  // namespace
 
-NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts) {
+NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
+             const TruncatedSvd* svd) {
     check_shape(X, opts.k);
     validate(opts);
     NmfModel best;
@@ -250,7 +340,8 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts) {
         o.seed = opts.seed + uint64_t(r);
         auto t0 = Clock::now();
         std::vector<float> W, H;
-        nmf_init(ctx, X, o, W, H);
+        nmf_init(ctx, X, o, W, H, svd && svd->seed == o.seed ? svd : nullptr);
+        const Guide guide = guide_init(X, o, W, H);
         if (o.progress)
             std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s; solver %s, loss %s%s\n",
                          nmf_init_name(o.init), o.k,
@@ -260,7 +351,7 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts) {
                                               std::to_string(opts.restarts) + ", seed " +
                                               std::to_string(o.seed)).c_str()
                                            : "");
-        NmfModel m = drive(ctx, X, o, true, std::move(W), std::move(H), 0, {});
+        NmfModel m = drive(ctx, X, o, true, std::move(W), std::move(H), 0, {}, guide);
         m.seed = o.seed;
         finals.push_back(m.losses.back());
         if (r == 0 || m.losses.back() < best.losses.back()) best = std::move(m);
@@ -278,7 +369,7 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
         std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),
                      c.iteration);
     NmfModel m = drive(ctx, X, opts, true, std::move(c.W), std::move(c.H), c.iteration,
-                       std::move(c.losses));
+                       std::move(c.losses), c.guide);
     m.seed = opts.seed;
     return m;
 }

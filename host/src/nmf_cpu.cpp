@@ -189,6 +189,7 @@ private:
             return;
         }
         // H given W: X^T W (from the fused step) and W^T W.
+        if (p_.guided()) pull(true);
         if (hals()) {
             hals_update(Ht_.data(), WtW_.data(), XtW_.data(), m_, k_, r.l1_H, r.l2_H, T_);
         } else {
@@ -196,7 +197,31 @@ private:
             times_small(Ht_.data(), m_, k_, WtW_.data(), den_.data());
             mu_update(Ht_.data(), XtW_.data(), den_.data(), nullptr, m_, k_, r.l1_H, r.l2_H, T_);
         }
+        if (p_.guided()) pull(false);
         gram(Ht_.data(), m_, k_, HHt_.data());
+    }
+
+    /// Guided topics (NmfProblem): before the H update, lambda * r joins X^T W at the seed
+    /// entries and lambda the guided diagonal of W^T W; after it both get back their exact
+    /// values, which the loss reads.
+    void pull(bool add) {
+        if (add) {
+            saved_num_.resize(p_.seed_entries.size());
+            saved_gram_.resize(p_.seed_topics.size());
+            for (size_t e = 0; e < p_.seed_entries.size(); ++e) {
+                saved_num_[e] = XtW_[p_.seed_entries[e]];
+                XtW_[p_.seed_entries[e]] += p_.seed_pull;
+            }
+            for (size_t t = 0; t < p_.seed_topics.size(); ++t) {
+                const int64_t d = int64_t(p_.seed_topics[t]) * (k_ + 1);
+                saved_gram_[t] = WtW_[d];
+                WtW_[d] += p_.seed_lambda;
+            }
+        } else {
+            for (size_t e = 0; e < p_.seed_entries.size(); ++e) XtW_[p_.seed_entries[e]] = saved_num_[e];
+            for (size_t t = 0; t < p_.seed_topics.size(); ++t)
+                WtW_[int64_t(p_.seed_topics[t]) * (k_ + 1)] = saved_gram_[t];
+        }
     }
 
     /// W given a fixed H (transform): X H^T and H H^T were computed once.
@@ -279,7 +304,7 @@ private:
     int64_t n_, m_;
     int k_;
     std::vector<float> W_, Ht_, XHt_, XtW_, den_, num_, WtW_, HHt_, sums_, acc_, gram_acc_;
-    std::vector<float> wh_, ratio_, ratio_t_;
+    std::vector<float> wh_, ratio_, ratio_t_, saved_num_, saved_gram_;
     double xx_ = 0, x_sum_ = 0;
     std::vector<double> losses_;
 };

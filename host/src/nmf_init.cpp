@@ -179,8 +179,22 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
 
 }  // namespace
 
+TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed) {
+    if (k < 1 || k > std::min(X.rows, X.cols))
+        throw InputError("truncated SVD: " + std::to_string(k) + " components of a " +
+                         std::to_string(X.rows) + " x " + std::to_string(X.cols) + " matrix");
+    TruncatedSvd svd;
+    svd.n = X.rows;
+    svd.m = X.cols;
+    svd.k = k;
+    svd.seed = seed;
+    CsrMatrix Xt = transpose(ctx, X);
+    randomized_svd(ctx, X, Xt, k, seed, svd.U, svd.S, svd.V);
+    return svd;
+}
+
 void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
-              std::vector<float>& H) {
+              std::vector<float>& H, const TruncatedSvd* svd) {
     const int64_t n = X.rows, m = X.cols;
     const int k = opts.k;
     double total = 0;
@@ -196,9 +210,16 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
         for (auto& w : W) w = static_cast<float>(avg * std::abs(normal(rng)));
         return;
     }
-    CsrMatrix Xt = transpose(ctx, X);
-    std::vector<double> U, S, V;
-    randomized_svd(ctx, X, Xt, k, opts.seed, U, S, V);
+    TruncatedSvd own;
+    if (!svd) {
+        own = truncated_svd(ctx, X, k, opts.seed);
+        svd = &own;
+    }
+    TMINE_ASSERT(svd->n == n && svd->m == m && svd->k >= k, "nmf_init: SVD of another matrix");
+    // U is column-major (its first k columns are its first n*k values), V row-major.
+    const std::vector<double>& U = svd->U;
+    const std::vector<double>& S = svd->S;
+    const std::vector<double>& V = svd->V;
     auto norm = [](auto&& get, int64_t len, bool positive) {
         double s = 0;
         for (int64_t i = 0; i < len; ++i) {

@@ -94,6 +94,14 @@ void settings(std::string& o, const TopicModel& model, const Interpretation& it)
         fmt("%g", opt.alpha_W) + " / " + fmt("%g", opt.alpha_H < 0 ? opt.alpha_W : opt.alpha_H) +
             " / " + fmt("%g", opt.l1_ratio));
     row(o, "device", m.device);
+    for (size_t j = 0; j < opt.seed_terms.size(); ++j) {
+        std::string list;
+        for (int32_t c : opt.seed_terms[j])
+            if (c >= 0 && size_t(c) < model.vocabulary.size())
+                list += (list.empty() ? "" : ", ") + model.vocabulary[c];
+        row(o, "guided topic " + std::to_string(j) + " (strength " + fmt("%g", opt.seed_strength) + ")",
+            list);
+    }
     if (!it.coherence.npmi.empty()) {
         row(o, "coherence NPMI (mean, top " + std::to_string(it.coherence.top_n) + ")",
             fmt("%.4f", it.coherence.npmi_mean));
@@ -262,6 +270,67 @@ void time_section(std::string& o, const TopicSummary& s, const Interpretation& i
     o += "</table></section>\n";
 }
 
+// ---- section: how k was chosen (only when it was: -k FROM:TO:STEP)
+void k_section(std::string& o, const TopicModel& model) {
+    const auto& ks = model.k_selection;
+    if (ks.empty()) return;
+    o += "<section id=\"k-selection\"><h2>Choosing the number of topics</h2>\n<p>" + esc(ks.reason) +
+         ".</p>\n";
+    // Two lines over k: mean NPMI (left axis) and relative error (right axis).
+    const size_t C = ks.candidates.size();
+    const double L = 60, R = 60, T = 14, Bm = 40, PW = 700, PH = 200;
+    double nlo = 1e300, nhi = -1e300, elo = 1e300, ehi = -1e300;
+    for (const auto& c : ks.candidates) {
+        nlo = std::min(nlo, c.npmi), nhi = std::max(nhi, c.npmi);
+        elo = std::min(elo, c.relative_error), ehi = std::max(ehi, c.relative_error);
+    }
+    if (nhi - nlo < 1e-9) nhi = nlo + 1e-9;
+    if (ehi - elo < 1e-9) ehi = elo + 1e-9;
+    auto xat = [&](size_t i) { return L + (C > 1 ? PW * double(i) / double(C - 1) : PW / 2); };
+    auto yn = [&](double v) { return T + PH - PH * (v - nlo) / (nhi - nlo); };
+    auto ye = [&](double v) { return T + PH - PH * (v - elo) / (ehi - elo); };
+    const double W = L + PW + R, H = T + PH + Bm;
+    o += "<svg id=\"k-chart\" width=\"" + fmt("%.0f", W) + "\" height=\"" + fmt("%.0f", H) +
+         "\" viewBox=\"0 0 " + fmt("%.0f", W) + " " + fmt("%.0f", H) +
+         "\" role=\"img\"><title>coherence and relative error per k</title>\n";
+    std::string pn, pe;
+    for (size_t i = 0; i < C; ++i) {
+        const auto& c = ks.candidates[i];
+        pn += fmt("%.1f", xat(i)) + "," + fmt("%.1f", yn(c.npmi)) + " ";
+        pe += fmt("%.1f", xat(i)) + "," + fmt("%.1f", ye(c.relative_error)) + " ";
+        o += "<text x=\"" + fmt("%.1f", xat(i)) + "\" y=\"" + fmt("%.0f", T + PH + 16) +
+             "\" text-anchor=\"middle\" class=\"ax\">" + std::to_string(c.k) + "</text>";
+        if (c.k == ks.recommended)
+            o += "<circle cx=\"" + fmt("%.1f", xat(i)) + "\" cy=\"" + fmt("%.1f", yn(c.npmi)) +
+                 "\" r=\"5\" fill=\"#1f77b4\"><title>recommended k=" + std::to_string(c.k) +
+                 "</title></circle>";
+    }
+    o += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"" + pn +
+         "\"><title>mean NPMI</title></polyline>\n<polyline fill=\"none\" stroke=\"#ff7f0e\" "
+         "stroke-width=\"2\" stroke-dasharray=\"5,3\" points=\"" +
+         pe + "\"><title>relative error</title></polyline>\n";
+    o += "<text x=\"" + fmt("%.0f", L - 6) + "\" y=\"" + fmt("%.0f", T + 8) +
+         "\" text-anchor=\"end\" class=\"ax\">" + fmt("%.3f", nhi) + "</text><text x=\"" +
+         fmt("%.0f", L - 6) + "\" y=\"" + fmt("%.0f", T + PH) + "\" text-anchor=\"end\" class=\"ax\">" +
+         fmt("%.3f", nlo) + "</text><text x=\"" + fmt("%.0f", L + PW + 6) + "\" y=\"" +
+         fmt("%.0f", T + 8) + "\" class=\"ax\">" + fmt("%.4f", ehi) + "</text><text x=\"" +
+         fmt("%.0f", L + PW + 6) + "\" y=\"" + fmt("%.0f", T + PH) + "\" class=\"ax\">" +
+         fmt("%.4f", elo) + "</text><text x=\"" + fmt("%.0f", L + PW / 2) + "\" y=\"" +
+         fmt("%.0f", T + PH + 34) + "\" text-anchor=\"middle\" class=\"ax\">k</text></svg>\n";
+    o += "<ul class=\"legend\"><li><span class=\"sw\" style=\"background:#1f77b4\"></span>mean NPMI "
+         "(left axis, higher is more coherent)</li><li><span class=\"sw\" "
+         "style=\"background:#ff7f0e\"></span>relative error (right axis)</li></ul>\n";
+    o += "<table class=\"list\"><tr><th>k</th><th>NPMI</th><th>UMass</th><th>relative error</th>"
+         "<th>iterations</th><th>seconds</th></tr>\n";
+    for (const auto& c : ks.candidates)
+        o += std::string(c.k == ks.recommended ? "<tr class=\"pick\">" : "<tr>") + "<td>" +
+             std::to_string(c.k) + (c.k == ks.recommended ? " (recommended)" : "") + "</td><td>" +
+             fmt("%.4f", c.npmi) + "</td><td>" + fmt("%.3f", c.umass) + "</td><td>" +
+             fmt("%.5f", c.relative_error) + "</td><td>" + std::to_string(c.iterations) + " (" +
+             esc(c.stop_reason) + ")</td><td>" + fmt("%.1f", c.seconds) + "</td></tr>\n";
+    o += "</table></section>\n";
+}
+
 // ---- section: the cluster tree
 void clusters(std::string& o, const TopicSummary& s, const Interpretation& it) {
     const auto& c = it.clusters;
@@ -388,7 +457,7 @@ h1{font-size:24px;margin:8px 0}h2{font-size:19px;border-bottom:2px solid #ccc;pa
 h3{font-size:15px;margin:10px 0 4px}nav a{margin-right:14px}
 table.kv{border-collapse:collapse;margin:0 24px 12px 0}table.kv th,table.kv td{text-align:left;padding:2px 10px 2px 0;vertical-align:top}
 table.kv caption{text-align:left;font-weight:bold;padding-bottom:4px}.cols{display:flex;flex-wrap:wrap}
-table.list{border-collapse:collapse}table.list td,table.list th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}
+table.list{border-collapse:collapse}tr.pick td{font-weight:bold}table.list td,table.list th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}
 .grid{display:flex;flex-wrap:wrap}.topic{width:340px;margin:0 12px 14px 0;border:1px solid #ddd;border-radius:4px;padding:6px 8px}
 .meta{color:#666;font-size:12px;margin:2px 0}svg text{font-size:11px;fill:#222}svg text.ax{fill:#555;font-size:10px}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap}.legend li{margin-right:16px}
@@ -411,8 +480,11 @@ std::string html_report(const TopicModel& model, const TopicSummary& summary,
          "<a href=\"#time\">Over time</a><a href=\"#emerging\">Emerging</a><a "
          "href=\"#clusters\">Clusters</a>"
          "<a href=\"#audiences\">Audiences</a>"
-         "<a href=\"#posts\">Posts</a></nav>\n";
+         "<a href=\"#posts\">Posts</a>" +
+         std::string(model.k_selection.empty() ? "" : "<a href=\"#k-selection\">Choosing k</a>") +
+         "</nav>\n";
     settings(o, model, it);
+    k_section(o, model);
     topics(o, summary, it, opts);
     time_section(o, summary, it, opts);
     if (!it.has_series)

@@ -63,7 +63,7 @@ TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
 
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'M', '1'};
-constexpr uint32_t kVersion = 3;
+constexpr uint32_t kVersion = 4;  // 4: guided topics and the k selection; 3 is still read
 
 std::string model_path(const std::string& dir_or_file) {
     if (std::filesystem::is_directory(dir_or_file))
@@ -121,6 +121,26 @@ void write_model(const TopicModel& model, const std::string& dir) {
     for (auto& w : model.stop_words) stop.push_back(w);
     f.write_vector(stop.offsets);
     write_string(f, stop.arena);
+    // version 4
+    f.write_pod<double>(model.options.seed_strength);
+    f.write_pod<double>(m.seed_lambda);
+    f.write_pod<double>(m.seed_weight);
+    f.write_pod<int32_t>(int32_t(model.options.seed_terms.size()));
+    for (const auto& terms : model.options.seed_terms) f.write_vector(terms);
+    const auto& ks = model.k_selection;
+    f.write_pod<int32_t>(int32_t(ks.candidates.size()));
+    for (const auto& c : ks.candidates) {
+        f.write_pod<int32_t>(c.k);
+        f.write_pod<int32_t>(c.iterations);
+        write_string(f, c.stop_reason);
+        f.write_pod<double>(c.relative_error);
+        f.write_pod<double>(c.npmi);
+        f.write_pod<double>(c.umass);
+        f.write_pod<double>(c.seconds);
+    }
+    f.write_pod<int32_t>(ks.recommended);
+    f.write_pod<int32_t>(ks.coherence_top);
+    write_string(f, ks.reason);
     f.commit();
 }
 
@@ -139,8 +159,9 @@ TopicModel read_model(const std::string& dir_or_file) {
     r.read(magic, 4, "magic");
     if (std::memcmp(magic, kMagic, 4) != 0)
         throw InputError(path + ": not a tmine model (expected model.tmm from tmine topics)");
-    if (auto v = r.read_pod<uint32_t>("version"); v != kVersion)
-        throw InputError(path + ": model format version " + std::to_string(v) + " is not supported (refit with this tmine)");
+    const auto version = r.read_pod<uint32_t>("version");
+    if (version != kVersion && version != 3)
+        throw InputError(path + ": model format version " + std::to_string(version) + " is not supported (refit with this tmine)");
     TopicModel model;
     auto& m = model.nmf;
     m.n = r.read_pod<int64_t>("n");
@@ -182,6 +203,38 @@ TopicModel read_model(const std::string& dir_or_file) {
         !std::is_sorted(stop.offsets.begin(), stop.offsets.end()))
         throw InputError(path + ": corrupt model file (stop words)");
     for (size_t i = 0; i < stop.size(); ++i) model.stop_words.emplace_back(stop[i]);
+    bool seeds_ok = true;
+    if (version >= 4) {
+        model.options.seed_strength = r.read_pod<double>("seed strength");
+        m.seed_lambda = r.read_pod<double>("seed lambda");
+        m.seed_weight = r.read_pod<double>("seed weight");
+        const int32_t guided = r.read_pod<int32_t>("guided topics");
+        seeds_ok = guided >= 0 && guided <= m.k;
+        for (int32_t j = 0; seeds_ok && j < guided; ++j) {
+            model.options.seed_terms.push_back(r.read_vector<int32_t>("seed terms"));
+            for (int32_t c : model.options.seed_terms.back()) seeds_ok = seeds_ok && c >= 0 && c < m.m;
+        }
+        const int32_t tried = r.read_pod<int32_t>("k candidates");
+        seeds_ok = seeds_ok && tried >= 0 && tried <= 100000;
+        auto& ks = model.k_selection;
+        for (int32_t i = 0; seeds_ok && i < tried; ++i) {
+            KCandidate c;
+            c.k = r.read_pod<int32_t>("k");
+            c.iterations = r.read_pod<int32_t>("iterations");
+            c.stop_reason = read_string(r, "stop reason");
+            c.relative_error = r.read_pod<double>("relative error");
+            c.npmi = r.read_pod<double>("npmi");
+            c.umass = r.read_pod<double>("umass");
+            c.seconds = r.read_pod<double>("seconds");
+            ks.candidates.push_back(std::move(c));
+        }
+        if (seeds_ok) {
+            ks.recommended = r.read_pod<int32_t>("recommended k");
+            ks.coherence_top = r.read_pod<int32_t>("coherence top");
+            ks.reason = read_string(r, "k reason");
+        }
+    }
+    if (!seeds_ok) throw InputError(path + ": corrupt model file (guided topics or k selection)");
     bool ok = m.n >= 0 && m.m >= 0 && m.k > 0 && m.W.size() == size_t(m.n * m.k) &&
               m.H.size() == size_t(m.m * m.k) && vocab.offsets.size() == size_t(m.m) + 1 &&
               vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size() &&

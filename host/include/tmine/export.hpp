@@ -16,6 +16,9 @@ namespace tmine {
 std::string topics_json(const TopicModel& model, const TopicSummary& summary,
                         const Interpretation* it = nullptr);
 
+/// k_selection.csv: k,iterations,stop_reason,relative_error,npmi,umass,seconds,recommended
+/// (one row per k tried; recommended is 1 on the chosen k).
+std::string k_selection_csv(const KSelection& ks);
 /// topics.csv: topic,label,rank,term,weight (one row per topic term).
 std::string topics_csv(const TopicSummary& summary);
 

@@ -67,6 +67,9 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X, const TopicModel& mo
 
 /// The `top_n` column ids of each topic's row of H, best first (ties: lower id first).
 std::vector<std::vector<int32_t>> top_term_ids(const TopicModel& model, int top_n);
+/// The same for a k x m row-major H.
+std::vector<std::vector<int32_t>> top_term_ids(const std::vector<float>& H, int k, int64_t m,
+                                               int top_n);
 
 // ---------------------------------------------------------------- representative posts
 
@@ -196,6 +199,25 @@ struct AudienceOptions {
 /// Euclidean distance). Authors with an empty name are left out.
 Audiences audiences(const TopicModel& model, const Corpus& corpus,
                     const AudienceOptions& opts = {});
+
+// ---------------------------------------------------------------- choosing k
+
+/// "K" or "FROM:TO[:STEP]" (STEP 1 when left out): the ks to fit, ascending. Throws
+/// InputError naming `flag` when the spelling or a value is wrong.
+std::vector<int> parse_k_list(std::string_view s, const char* flag = "-k");
+
+struct KSelectionOptions {
+    CoherenceOptions coherence;
+    bool progress = false;  ///< one line per k on stderr
+};
+
+/// Fits `opts` once per k of `ks` (ascending) on X and scores each fit by its relative error
+/// and mean coherence over X. The nndsvd* initialisations share one truncated SVD computed for
+/// the largest k (its leading triplets are each k's); every fit is otherwise `nmf(ctx, X, o)`.
+/// The recommended k has the highest mean NPMI (ties: the smaller k); `best` receives its
+/// model. Throws InputError when a k is out of range (before fitting anything).
+KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<int>& ks,
+                    const NmfOptions& opts, NmfModel& best, const KSelectionOptions& ko = {});
 
 // ---------------------------------------------------------------- agreement
 

@@ -50,6 +50,12 @@ struct NmfOptions {
     int checkpoint_every = 0;     ///< iterations between checkpoints; 0 = none
     std::string checkpoint_path;  ///< where checkpoints are written (atomically)
     bool progress = false;
+    /// Guided topics: topic j (j < seed_terms.size()) is anchored on the column ids
+    /// seed_terms[j] (docs/nmf.md, "Guided topics"). Frobenius loss only.
+    std::vector<std::vector<int32_t>> seed_terms;
+    /// Weight of the pull towards the seed terms, relative to the data's own weight on a
+    /// topic at the start (0 = initialisation only).
+    double seed_strength = 1.0;
 };
 
 /// Throws InputError when an option is out of range or a combination is not supported.
@@ -70,6 +76,9 @@ struct NmfModel {
     std::string stop_reason;  ///< "max_iter", "tol", "time_limit"
     uint64_t seed = 0;        ///< the seed of the kept fit (with restarts)
     std::vector<double> restart_losses;  ///< final loss of each restart, in seed order
+    /// Guided topics: the penalty's weight lambda and the reference weight r of a seed term
+    /// (both fixed at the initialisation; 0 without seed terms).
+    double seed_lambda = 0, seed_weight = 0;
 };
 
 /// The regularisation terms scikit-learn derives from alpha_W, alpha_H and l1_ratio.
@@ -78,13 +87,28 @@ struct NmfRegularization {
 };
 NmfRegularization regularization(const NmfOptions& opts, int64_t n, int64_t m);
 
-/// Initial factors (shared by CPU and CUDA so both start from the same point).
-/// nndsvd* use a randomized truncated SVD (LAPACK) seeded with opts.seed.
-void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
-              std::vector<float>& H);
+/// A seeded randomized truncated SVD of X (Halko et al., scikit-learn's randomized_svd with
+/// 10 oversamples and its power iterations): X ~ U diag(S) V, U n x k column-major, V k x m
+/// row-major. The nndsvd* inits need one; computed once for the largest k, its leading
+/// triplets serve every smaller k (k selection).
+struct TruncatedSvd {
+    int64_t n = 0, m = 0;
+    int k = 0;
+    uint64_t seed = 0;
+    std::vector<double> U, S, V;
+};
+TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed);
 
-/// Fits the model. Throws InputError when k is not in [1, min(n, m)] or X is empty.
-NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts);
+/// Initial factors (shared by CPU and CUDA so both start from the same point).
+/// nndsvd* use a randomized truncated SVD (LAPACK) seeded with opts.seed, or the first opts.k
+/// triplets of `svd` when given (it must be of X, with at least opts.k triplets).
+void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
+              std::vector<float>& H, const TruncatedSvd* svd = nullptr);
+
+/// Fits the model. Throws InputError when k is not in [1, min(n, m)] or X is empty. `svd`, when
+/// given, initialises the fit whose seed is svd->seed (see nmf_init).
+NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
+             const TruncatedSvd* svd = nullptr);
 
 /// Continues a fit from a checkpoint written by nmf() with the same X and options: the
 /// result equals an uninterrupted run (bit for bit on the CPU).
@@ -120,6 +144,14 @@ struct NmfProblem {
     int k;
     NmfRegularization reg;
     bool update_H = true;  ///< false for transform
+    /// Guided topics, in the H^T layout (m x k, row-major): the H step minimises
+    /// loss + lambda/2 sum_{guided j} ||H_j - R_j||^2, i.e. adds lambda * R at `seed_entries`
+    /// (indices c * k + j, value seed_pull = lambda * r) to X^T W and lambda to the diagonal of
+    /// W^T W at `seed_topics`, for that step only.
+    std::vector<int64_t> seed_entries;
+    std::vector<int32_t> seed_topics;
+    float seed_pull = 0, seed_lambda = 0;
+    bool guided() const { return !seed_topics.empty() && seed_lambda > 0; }
 };
 
 /// One device's iterations. The driver in host/src/nmf.cpp owns the loop, the stopping

@@ -29,6 +29,25 @@ struct CorpusInfo {
     std::string source;     ///< corpus file the model came from ("" when unknown)
 };
 
+/// One k tried by a k selection (`-k FROM:TO:STEP`).
+struct KCandidate {
+    int k = 0;
+    int iterations = 0;
+    std::string stop_reason;
+    double relative_error = 0;  ///< ||X - WH||_F / ||X||_F at the end of the fit
+    double npmi = 0, umass = 0;  ///< mean coherence of its topics (interpret.hpp)
+    double seconds = 0;          ///< fit and coherence time
+};
+
+/// How a model's k was chosen: every k tried, the rule's pick and why.
+struct KSelection {
+    std::vector<KCandidate> candidates;  ///< ascending k
+    int recommended = 0;
+    int coherence_top = 10;  ///< top terms per topic in the coherence
+    std::string reason;
+    bool empty() const { return candidates.empty(); }
+};
+
 /// A model directory: the factors, the vocabulary, and how the fit went.
 struct TopicModel {
     NmfModel nmf;
@@ -39,6 +58,7 @@ struct TopicModel {
     std::vector<std::string> stop_words;  ///< the matrix's stop words
     CorpusInfo corpus;
     NmfOptions options;
+    KSelection k_selection;  ///< empty unless k was chosen from a range
 };
 
 struct TopicSummary {
@@ -53,6 +73,19 @@ void dominant_topics(const std::vector<float>& W, int64_t n, int k, std::vector<
 
 /// Top `top_terms` terms per topic from H, sizes and shares from W.
 TopicSummary summarize_topics(const TopicModel& model, int top_terms = 20);
+
+/// Guided topics read from a file for a matrix (`--seed-terms FILE`, docs/nmf.md): one line
+/// per guided topic (blank lines and '#' comments skipped), entries separated by commas. Each
+/// entry is tokenised as the matrix's documents were (case, accents, elisions, stop words,
+/// stemming); it stands for its n-gram when the matrix has that term, else for each of its
+/// words the vocabulary holds. Unknown entries are reported in `warnings` ("FILE:LINE: ...");
+/// a line with no known term, or no line at all, throws InputError naming the file and line.
+struct SeedTerms {
+    std::vector<std::vector<int32_t>> ids;    ///< per guided topic, distinct column ids
+    std::vector<std::vector<std::string>> terms;  ///< the same as vocabulary terms
+    std::vector<std::string> warnings;
+};
+SeedTerms read_seed_terms(const std::string& path, const Vectorized& v);
 
 /// Writes DIR/model.tmm (binary factors + vocabulary + fit metadata), atomically.
 void write_model(const TopicModel& model, const std::string& dir);
