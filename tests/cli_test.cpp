@@ -232,3 +232,50 @@ TEST(Cli, RunWithCleaningWritesTheCleaningReportAndTheHtmlReport) {
     EXPECT_NE(bad.code, 0);
     EXPECT_NE(bad.err.find("tmine: error:"), std::string::npos) << bad.err;
 }
+
+// -k FROM:TO:STEP and --seed-terms through the command line.
+TEST(Cli, ChoosesKAndGuidesTopics) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -o " + d.file("c.tmc"), d).code, 0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 --stop-words english -o " +
+                          d.file("m.tmx"),
+                      d)
+                  .code,
+              0);
+    Result a = run_cli("topics " + d.file("m.tmx") + " -k 3:9:3 --iters 40 --device cpu -o " + d.file("k"), d);
+    ASSERT_EQ(a.code, 0) << a.err;
+    EXPECT_NE(a.err.find("has the highest mean NPMI coherence"), std::string::npos) << a.err;
+    const std::string csv = read_bytes(d.file("k/k_selection.csv"));
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;  // header + k = 3, 6, 9
+    rapidjson::Document j;
+    j.Parse(read_bytes(d.file("k/topics.json")).c_str());
+    ASSERT_TRUE(j.HasMember("k_selection"));
+    EXPECT_EQ(j["model"]["k"].GetInt(), j["k_selection"]["recommended"].GetInt());
+    EXPECT_EQ(int(j["topics"].Size()), j["model"]["k"].GetInt());
+
+    write_bytes(d.file("seeds.txt"), "# brand terms\nGame, games, play\nmoney, stock, market\n");
+    Result g = run_cli("topics " + d.file("m.tmx") + " -k 8 --iters 40 --device cpu --seed-terms " +
+                           d.file("seeds.txt") + " --seed-strength 3 -o " + d.file("g"),
+                       d);
+    ASSERT_EQ(g.code, 0) << g.err;
+    EXPECT_NE(g.err.find("guided topic 1: money, stock, market"), std::string::npos) << g.err;
+    j.Parse(read_bytes(d.file("g/topics.json")).c_str());
+    ASSERT_TRUE(j["model"].HasMember("guided_topics"));
+    EXPECT_STREQ(j["model"]["guided_topics"][0]["seed_terms"][0].GetString(), "game");
+    std::string top;  // topic 1's three best terms include a seed
+    for (int r = 0; r < 3; ++r) top += std::string(j["topics"][1]["terms"][r]["term"].GetString()) + " ";
+    EXPECT_TRUE(top.find("money") != std::string::npos || top.find("stock") != std::string::npos ||
+                top.find("market") != std::string::npos)
+        << top;
+
+    // Errors name the file and line, or the flag.
+    write_bytes(d.file("bad.txt"), "zzqqyx, qqzzyx\n");
+    Result b = run_cli("topics " + d.file("m.tmx") + " -k 4 --seed-terms " + d.file("bad.txt") +
+                           " -o " + d.file("b"),
+                       d);
+    EXPECT_EQ(b.code, 1);
+    EXPECT_NE(b.err.find("bad.txt:1: none of this line's terms"), std::string::npos) << b.err;
+    Result r = run_cli("topics " + d.file("m.tmx") + " -k 9:3 -o " + d.file("r"), d);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("-k '9:3'"), std::string::npos) << r.err;
+}

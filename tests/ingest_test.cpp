@@ -612,6 +612,58 @@ TEST(Ingest20News, InvalidUtf8PostsAreSkippedOthersKeptVerbatim) {
     std::printf("20news sample: %zu posts, %zu with invalid UTF-8\n", posts.size(), invalid);
 }
 
+// --source-field: each post's source is the field's value (interned), the file when absent.
+TEST(IngestReddit, SourceFieldInternsTheSubreddits) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TempDir dir;
+    const std::string head = dir.file("head.jsonl");
+    test::gz_head(test::data_file(kReddit), 3000, head);
+    // A line without the field keeps the file as its source.
+    { std::ofstream(head, std::ios::app) << "{\"body\": \"no subreddit here\", \"created_utc\": 1600000000}\n"; }
+    IngestOptions o;
+    o.text_field = "body";
+    o.source_field = "subreddit";
+    Corpus c;
+    const IngestReport r = ingest({head}, o, c);
+    ASSERT_EQ(r.kept, 3001u);
+    // Independent reading of the same lines: the "subreddit" value of each.
+    std::ifstream in(head);
+    std::string line;
+    std::map<std::string, int> distinct;
+    for (size_t d = 0; d < 3000 && std::getline(in, line); ++d) {
+        const size_t k = line.find("\"subreddit\":");
+        ASSERT_NE(k, std::string::npos);
+        const size_t a = line.find('"', k + 12) + 1, b = line.find('"', a);
+        const std::string sub = line.substr(a, b - a);
+        distinct[sub]++;
+        ASSERT_EQ(c.sources[c.source[d]], sub) << "line " << d + 1;
+    }
+    EXPECT_EQ(c.sources[c.source[3000]], head);
+    EXPECT_EQ(c.sources.size(), distinct.size() + 1);  // the file, then each subreddit once
+    EXPECT_EQ(c.sources[0], head);
+
+    // CSV: the twcs "inbound" column as source.
+    TMINE_REQUIRE_DATA(kTwcs);
+    IngestOptions csv;
+    csv.source_field = "inbound";
+    Corpus t;
+    ingest({test::data_file(kTwcs)}, csv, t);
+    std::map<std::string, size_t> per;
+    for (size_t d = 0; d < t.size(); ++d) per[t.sources[t.source[d]]]++;
+    EXPECT_EQ(per.size(), 2u);
+    EXPECT_GT(per["True"], 0u);
+    EXPECT_GT(per["False"], 0u);
+    // A source field that is an object is a skipped record, named.
+    const std::string bad = dir.file("bad.jsonl");
+    { std::ofstream(bad) << "{\"body\": \"x\", \"subreddit\": {\"a\": 1}}\n"; }
+    Corpus b;
+    const IngestReport rb = ingest({bad}, o, b);
+    EXPECT_EQ(rb.skipped, 1u);
+    ASSERT_EQ(rb.examples.size(), 1u);
+    EXPECT_NE(rb.examples[0].reason.find("source field 'subreddit'"), std::string::npos)
+        << rb.examples[0].reason;
+}
+
 }  // namespace
 }  // namespace tmine
 

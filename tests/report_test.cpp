@@ -297,3 +297,104 @@ TEST(Report, MatrixAndCorpusGiveTheSameCoherenceAndErrorsAreClear) {
         EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
     }
 }
+
+// A run that cleans, chooses k and splits the time series: the report gains the cleaning funnel,
+// the k selection and the per-language series, still well formed; the JSON agrees with
+// clean.json and its groups add up to the full series.
+TEST(Report, CleaningFunnelKSelectionAndSplitSeries) {
+    TempDir d;
+    const std::string bin = TMINE_BINARY, out = d.file("out");
+    const std::string run = bin + " run " + kDemo +
+                            " --text-field body --time-field created_utc --author-field subreddit"
+                            " --source-field subreddit --clean all -k 4:8:4 --iters 40 --min-df 5"
+                            " --max-df 0.5 --device cpu -q --split language --split-groups 3 -o " +
+                            out + " >/dev/null 2>" + d.file("err.txt");
+    ASSERT_EQ(sh(run), 0) << read_bytes(d.file("err.txt"));
+    const std::string html = read_bytes(out + "/report.html");
+    EXPECT_EQ(well_formed(html), "");
+    for (const char* id : {"id=\"cleaning\"", "id=\"funnel-chart\"", "id=\"k-selection\"",
+                           "id=\"k-chart\"", "id=\"split\"", "id=\"split-chart\""})
+        EXPECT_EQ(count(html, id), 1u) << id;
+    rapidjson::Document j, c;
+    j.Parse(read_bytes(out + "/topics.json").c_str());
+    c.Parse(read_bytes(out + "/clean.json").c_str());
+    ASSERT_FALSE(j.HasParseError());
+    ASSERT_FALSE(c.HasParseError());
+    // The funnel is clean.json's steps.
+    ASSERT_TRUE(j.HasMember("cleaning"));
+    ASSERT_EQ(j["cleaning"].Size(), c["steps"].Size());
+    for (rapidjson::SizeType i = 0; i < c["steps"].Size(); ++i) {
+        EXPECT_STREQ(j["cleaning"][i]["step"].GetString(), c["steps"][i]["step"].GetString());
+        EXPECT_EQ(j["cleaning"][i]["kept"].GetUint64(), c["steps"][i]["kept"].GetUint64());
+        EXPECT_NE(html.find("<td>" + std::to_string(c["steps"][i]["kept"].GetUint64()) + "</td>"),
+                  std::string::npos);
+    }
+    EXPECT_EQ(j["cleaning"][c["steps"].Size() - 1]["kept"].GetUint64(), c["rows_out"].GetUint64());
+    // The k selection: the kept k is the recommended one.
+    ASSERT_TRUE(j.HasMember("k_selection"));
+    EXPECT_EQ(j["k_selection"]["recommended"].GetInt(), j["model"]["k"].GetInt());
+    EXPECT_EQ(j["k_selection"]["candidates"].Size(), 2u);
+    EXPECT_TRUE(std::filesystem::exists(out + "/k_selection.csv"));
+    // Per language: at most 3 groups, their posts add up to every bin's posts and volumes.
+    const auto& tot = j["topics_over_time"];
+    const auto& groups = tot["split"]["groups"];
+    EXPECT_STREQ(tot["split"]["by"].GetString(), "language");
+    ASSERT_GE(groups.Size(), 2u);
+    ASSERT_LE(groups.Size(), 3u);
+    EXPECT_STREQ(groups[0]["name"].GetString(), "en");
+    int64_t posts = 0;
+    for (const auto& g : groups.GetArray()) posts += g["posts"].GetInt64();
+    EXPECT_EQ(posts, j["corpus"]["documents"].GetInt64());
+    for (rapidjson::SizeType b = 0; b < tot["bins"].Size(); ++b) {
+        int64_t p = 0;
+        std::vector<int64_t> vol(tot["bins"][b]["volume"].Size(), 0);
+        for (const auto& g : groups.GetArray()) {
+            p += g["bin_posts"][b].GetInt64();
+            for (rapidjson::SizeType t = 0; t < vol.size(); ++t) vol[t] += g["volume"][b][t].GetInt64();
+        }
+        EXPECT_EQ(p, tot["bins"][b]["posts"].GetInt64()) << "bin " << b;
+        for (rapidjson::SizeType t = 0; t < vol.size(); ++t)
+            EXPECT_EQ(vol[t], tot["bins"][b]["volume"][t].GetInt64());
+    }
+    // export: the same funnel from --clean-report, a split by source, the tables.
+    const std::string exp = bin + " export " + out + "/model --corpus " + out +
+                            "/corpus.tmc --clean-report " + out +
+                            "/clean.json --split source --format html -q --tables " +
+                            d.file("tables") + " -o " + d.file("r.html") + " 2>>" + d.file("err.txt");
+    ASSERT_EQ(sh(exp), 0) << read_bytes(d.file("err.txt"));
+    const std::string html2 = read_bytes(d.file("r.html"));
+    EXPECT_EQ(well_formed(html2), "");
+    EXPECT_EQ(count(html2, "id=\"funnel-chart\""), 1u);
+    EXPECT_EQ(count(html2, "id=\"split-chart\""), 1u);
+    ASSERT_EQ(sh(bin + " export " + out + "/model --corpus " + out + "/corpus.tmc --split source -q -o " +
+                 d.file("s.json") + " 2>>" + d.file("err.txt")),
+              0);
+    rapidjson::Document s;
+    s.Parse(read_bytes(d.file("s.json")).c_str());
+    const auto& sg = s["topics_over_time"]["split"]["groups"];
+    ASSERT_EQ(sg.Size(), 8u);  // the 7 largest subreddits and "(other)"
+    EXPECT_STREQ(sg[7]["name"].GetString(), "(other)");
+    for (rapidjson::SizeType i = 0; i + 1 < sg.Size(); ++i) {
+        EXPECT_EQ(std::string(sg[i]["name"].GetString()).find(".jsonl"), std::string::npos)
+            << "sources are the subreddits, not the file";
+        EXPECT_NE(html2.find(std::string(">") + sg[i]["name"].GetString() + "<"), std::string::npos);
+        if (i > 0) EXPECT_LE(sg[i]["posts"].GetInt64(), sg[i - 1]["posts"].GetInt64());
+    }
+    EXPECT_TRUE(std::filesystem::exists(d.file("tables/time_series_by_source.csv")));
+    // Errors: a split without a corpus, a language split of an uncleaned corpus, a bad report.
+    EXPECT_NE(sh(bin + " export " + out + "/model --split source -q -o " + d.file("x.json") +
+                 " 2>" + d.file("e1.txt")),
+              0);
+    EXPECT_NE(read_bytes(d.file("e1.txt")).find("--split needs --corpus"), std::string::npos);
+    EXPECT_NE(sh(bin + " run " + kDemo + " --text-field body -k 3 --split language -q -o " +
+                 d.file("o2") + " 2>" + d.file("e2.txt")),
+              0);
+    EXPECT_NE(read_bytes(d.file("e2.txt")).find("--split language"), std::string::npos);
+    write_bytes(d.file("bad.json"), "{\"rows_in\": 3}");
+    EXPECT_NE(sh(bin + " export " + out + "/model --clean-report " + d.file("bad.json") + " -q -o " +
+                 d.file("y.json") + " 2>" + d.file("e3.txt")),
+              0);
+    EXPECT_NE(read_bytes(d.file("e3.txt")).find("bad.json: not a tmine clean report"),
+              std::string::npos)
+        << read_bytes(d.file("e3.txt"));
+}

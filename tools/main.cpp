@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 
 #include "tmine/classify.hpp"
@@ -49,7 +51,7 @@ void add_common(CLI::App* app, CommonArgs& a) {
 
 struct IngestArgs {
     std::vector<std::string> inputs;
-    std::string format = "auto", text_field = "text", time_field, id_field, author_field;
+    std::string format = "auto", text_field = "text", time_field, id_field, author_field, source_field;
     std::string since, until;
     IngestOptions options(bool quiet) const {
         IngestOptions o;
@@ -58,6 +60,7 @@ struct IngestArgs {
         o.time_field = time_field;
         o.id_field = id_field;
         o.author_field = author_field;
+        o.source_field = source_field;
         auto when = [](const std::string& s, const char* flag) -> std::optional<int64_t> {
             if (s.empty()) return std::nullopt;
             auto t = parse_timestamp(s);
@@ -84,6 +87,8 @@ void add_ingest_flags(CLI::App* app, IngestArgs& a) {
     app->add_option("--time-field", a.time_field, "timestamp field (epoch s/ms, ISO-8601, Twitter)");
     app->add_option("--id-field", a.id_field, "post id field");
     app->add_option("--author-field", a.author_field, "author field");
+    app->add_option("--source-field", a.source_field,
+                    "source field (site, platform, forum; default: the input file)");
     app->add_option("--since", a.since, "keep posts at or after this time (UTC)");
     app->add_option("--until", a.until, "keep posts before this time (UTC)");
 }
@@ -323,13 +328,14 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
 
 /// Interpretation flags of `tmine export` (docs/report.md).
 struct ExportArgs {
-    std::string by = "month", tables, title = "Topics", matrix;
+    std::string by = "month", tables, title = "Topics", matrix, split = "none", clean_report;
+    int split_groups = 8;
     int groups = 0, posts = 5, coherence_top = 10, segments = 5, min_author_posts = 2;
 };
 
-int cmd_export(const std::string& model_dir, const std::string& format, const std::string& out,
-               const std::string& documents, const std::string& corpus_path, int top_terms,
-               const ExportArgs& ea) {
+int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::string& format,
+               const std::string& out, const std::string& documents,
+               const std::string& corpus_path, int top_terms, const ExportArgs& ea) {
     if (format != "json" && format != "csv" && format != "html")
         throw InputError("--format: expected json, csv or html, got '" + format + "'");
     TopicModel model = read_model(model_dir);
@@ -346,6 +352,11 @@ int cmd_export(const std::string& model_dir, const std::string& format, const st
     io.coherence.top_n = ea.coherence_top;
     io.audiences.segments = ea.segments;
     io.audiences.min_posts = ea.min_author_posts;
+    io.split = parse_series_split(ea.split);
+    io.split_groups = ea.split_groups;
+    if (io.split != SeriesSplit::None && !cp) throw InputError("--split needs --corpus");
+    // Coherence counts run on the chosen device; the rest of the export is CPU work.
+    Context ctx = c.context();
     Vectorized v;
     if (!ea.matrix.empty()) {
         v = read_matrix(ea.matrix);  // the training matrix: coherence over exactly its pattern
@@ -355,7 +366,13 @@ int cmd_export(const std::string& model_dir, const std::string& format, const st
         v = vectorize_fixed(Context::cpu(), corpus, model.vocabulary, idf, vo);
     }
     const bool have_matrix = cp || !ea.matrix.empty();
-    Interpretation it = interpret(Context::cpu(), model, s, cp, have_matrix ? &v.X : nullptr, io);
+    Interpretation it = interpret(ctx, model, s, cp, have_matrix ? &v.X : nullptr, io);
+    if (!ea.clean_report.empty()) {
+        std::ifstream f(ea.clean_report, std::ios::binary);
+        if (!f) throw InputError(ea.clean_report + ": cannot open the clean report");
+        std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        it.funnel = cleaning_funnel(json, ea.clean_report);
+    }
     // Without a corpus, a matrix or --groups the JSON is exactly what `tmine topics` wrote.
     const bool sections = have_matrix || ea.groups > 0;
     if (format == "json")
@@ -375,6 +392,9 @@ int cmd_export(const std::string& model_dir, const std::string& format, const st
         write_file_atomic(at("weights.csv"), document_weights_csv(model));
         write_file_atomic(at("clusters.csv"), clusters_csv(s, it.clusters));
         if (it.has_series) write_file_atomic(at("time_series.csv"), time_series_csv(it.series));
+        if (!it.grouped.empty())
+            write_file_atomic(at((std::string("time_series_by_") + series_split_name(it.grouped.by) + ".csv").c_str()),
+                              grouped_series_csv(it.grouped));
         if (!it.audiences.authors.empty())
             write_file_atomic(at("authors.csv"), authors_csv(it.audiences, model.nmf.k));
     }
@@ -515,7 +535,8 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
 
 /// What `tmine run` adds to the stages' own flags: cleaning and the report.
 struct RunArgs {
-    std::string clean, lang, keep_mask, by = "month", title = "Topics";
+    std::string clean, lang, keep_mask, by = "month", title = "Topics", split = "none";
+    int split_groups = 8;
     double near_dup = 0.8;
 };
 void add_run_flags(CLI::App* app, RunArgs& a) {
@@ -528,6 +549,10 @@ void add_run_flags(CLI::App* app, RunArgs& a) {
     app->add_option("--keep-mask", a.keep_mask, "with --clean relevance: one 0/1 per ingested post");
     app->add_option("--by", a.by, "time bins of the report: day, week or month")->capture_default_str();
     app->add_option("--title", a.title, "title of report.html")->capture_default_str();
+    app->add_option("--split", a.split, "also split the time series by source or language")
+        ->capture_default_str();
+    app->add_option("--split-groups", a.split_groups, "largest groups shown with --split (the rest merged)")
+        ->capture_default_str();
 }
 
 int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, const TopicArgs& ta,
@@ -542,6 +567,12 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     if (corpus.size() == 0) throw InputError("run: no record kept from the inputs");
     InterpretOptions io;
     io.by = parse_time_bin(ra.by);  // checked before the long stages
+    io.split = parse_series_split(ra.split);
+    io.split_groups = ra.split_groups;
+    if (io.split == SeriesSplit::Language && ra.clean.find("language") == std::string::npos &&
+        ra.clean != "all")
+        throw InputError("--split language needs the language step: --clean all or --clean language");
+    std::string clean_json;
     double t_clean = 0;
     if (!ra.clean.empty()) {
         auto t_c = Clock::now();
@@ -558,7 +589,8 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
         co.relevance.keep_mask = ra.keep_mask;
         co.progress = !c.quiet;
         CleanReport cr = clean(ctx, corpus, co);
-        write_file_atomic(path("clean.json"), cr.to_json());
+        clean_json = cr.to_json();
+        write_file_atomic(path("clean.json"), clean_json);
         if (corpus.size() == 0) throw InputError("run: cleaning removed every post (see clean.json)");
         if (!c.quiet)
             std::fprintf(stderr, "run: cleaning kept %llu of %llu posts (clean.json)\n",
@@ -583,6 +615,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     t0 = Clock::now();
     TopicSummary s = summarize_topics(model, ta.top_terms);
     Interpretation it = interpret(ctx, model, s, &corpus, &v.X, io);
+    if (!clean_json.empty()) it.funnel = cleaning_funnel(clean_json, path("clean.json"));
     write_file_atomic(path("topics.json"), topics_json(model, s, &it));
     write_file_atomic(path("topics.csv"), topics_csv(s));
     write_file_atomic(path("documents.csv"), documents_csv(s, &corpus));
@@ -961,7 +994,12 @@ int main(int argc, char** argv) {
     export_cmd->add_option("--documents", documents, "also write each document's dominant topic (CSV)");
     export_cmd->add_option("--corpus", corpus_path, "corpus file of the model: ids and times, posts, time series, coherence");
     export_cmd->add_option("--top-terms", ta.top_terms, "terms listed per topic")->capture_default_str();
-    add_common(export_cmd, common);  // export runs on the CPU whatever --device says
+    export_cmd->add_option("--split", ea.split, "also split the time series by source or language")
+        ->capture_default_str();
+    export_cmd->add_option("--split-groups", ea.split_groups, "largest groups shown with --split (the rest merged)")
+        ->capture_default_str();
+    export_cmd->add_option("--clean-report", ea.clean_report, "clean.json of the corpus: the report shows the cleaning funnel");
+    add_common(export_cmd, common);  // --device: where the coherence counts run
 
     std::string corpus_in;
     auto* transform_cmd = app.add_subcommand(
@@ -994,11 +1032,11 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     try {
-        if (*ingest_cmd || *export_cmd) parse_device(common.device);  // validated, CPU stages
+        if (*ingest_cmd) parse_device(common.device);  // validated; ingest is a CPU stage
         if (*ingest_cmd) return cmd_ingest(ia, out, common.quiet);
         if (*vec_cmd) return cmd_vectorize(common, va, input, out);
         if (*topics_cmd) return cmd_topics(common, ta, input, out);
-        if (*export_cmd) return cmd_export(input, format, out, documents, corpus_path, ta.top_terms, ea);
+        if (*export_cmd) return cmd_export(common, input, format, out, documents, corpus_path, ta.top_terms, ea);
         if (*transform_cmd) return cmd_transform(common, ta, input, corpus_in, out);
         if (*run_cmd) return cmd_run(common, ia, va, ta, ra, out);
         if (*classify_args.cmd) return cmd_classify(common, classify_args);

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -224,8 +225,8 @@ class GzInput {
 // ---------------------------------------------------------------------------------------------
 // Records: the mapped fields of one record and what becomes of it.
 
-enum Field { kText, kTime, kId, kAuthor, kFields };
-const char* const kFieldRole[kFields] = {"text", "time", "id", "author"};
+enum Field { kText, kTime, kId, kAuthor, kSource, kFields };
+const char* const kFieldRole[kFields] = {"text", "time", "id", "author", "source"};
 
 enum class Kind { Missing, Null, Bool, Number, String, Object, Array };
 
@@ -273,6 +274,7 @@ class Sink {
         names_[kTime] = &opts.time_field;
         names_[kId] = &opts.id_field;
         names_[kAuthor] = &opts.author_field;
+        names_[kSource] = &opts.source_field;
     }
 
     void start_file(const std::string& file, uint32_t source, const GzInput* in) {
@@ -308,7 +310,7 @@ class Sink {
         if (text.kind != Kind::String)
             return skip(line, "text field '" + name(kText) + "' is " + kind_name(text.kind) +
                                   ", not a string");
-        for (Field k : {kId, kAuthor}) {
+        for (Field k : {kId, kAuthor, kSource}) {
             const Kind kind = f.v[k].kind;
             if (kind == Kind::Object || kind == Kind::Array)
                 return skip(line, std::string(kFieldRole[k]) + " field '" + name(k) + "' is " +
@@ -337,7 +339,19 @@ class Sink {
                 return counted();
             }
         }
-        out_.add(text.text, t, f.v[kId].text, f.v[kAuthor].text, source_);
+        uint32_t source = source_;
+        const std::string& sv = f.v[kSource].text;
+        if (!sv.empty() && (f.v[kSource].kind == Kind::String || f.v[kSource].kind == Kind::Number)) {
+            // A mapped source (site, platform, forum): interned into the corpus's sources.
+            auto it = source_ids_.find(sv);
+            if (it == source_ids_.end()) {
+                if (out_.sources.size() >= UINT32_MAX) throw InputError("ingest: too many sources");
+                it = source_ids_.emplace(sv, uint32_t(out_.sources.size())).first;
+                out_.sources.push_back(sv);
+            }
+            source = it->second;
+        }
+        out_.add(text.text, t, f.v[kId].text, f.v[kAuthor].text, source);
         ++rep_.kept;
         counted();
     }
@@ -359,6 +373,7 @@ class Sink {
     const GzInput* in_ = nullptr;
     uint32_t source_ = 0;
     uint64_t file_records_ = 0;
+    std::unordered_map<std::string, uint32_t> source_ids_;  ///< values of the source field
 };
 
 // ---------------------------------------------------------------------------------------------

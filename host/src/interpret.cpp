@@ -409,41 +409,28 @@ std::string bin_label(int64_t b, TimeBin by) {
 }
 }  // namespace
 
-TimeSeries topics_over_time(const TopicSummary& summary, const Corpus& corpus, TimeBin by) {
-    const size_t n = summary.dominant.size();
-    if (corpus.size() != n)
-        throw InputError("topics over time: the corpus has " + std::to_string(corpus.size()) +
-                         " documents but the model " + std::to_string(n));
+namespace {
+/// The series of the posts `in(d)` on the bins [lo, hi] (all bins when lo > hi is passed as
+/// the full range of the corpus's dates).
+TimeSeries series_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
+                     const std::vector<int64_t>& bins, int64_t lo, int64_t hi,
+                     const std::function<bool(size_t)>& in) {
     TimeSeries ts;
     ts.by = by;
     ts.k = int(summary.topics.size());
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    std::vector<int64_t> bins(n, INT64_MIN);
-    for (size_t d = 0; d < n; ++d) {
-        if (corpus.time[d] == kNoTime) {
-            ++ts.untimed;
-            continue;
-        }
-        bins[d] = bin_of(corpus.time[d], by);
-        lo = std::min(lo, bins[d]);
-        hi = std::max(hi, bins[d]);
-    }
+    const size_t n = summary.dominant.size();
+    for (size_t d = 0; d < n; ++d)
+        if (bins[d] == INT64_MIN && in(d)) ++ts.untimed;
     if (lo > hi) return ts;
-    std::map<int64_t, size_t> index;
     for (int64_t b = lo; b <= hi; b = next_bin(b, by)) {
-        index[b] = ts.start.size();
         ts.start.push_back(bin_start(b, by));
         ts.label.push_back(bin_label(b, by));
     }
-    if (ts.start.size() > 100000)
-        throw InputError("topics over time: " + std::to_string(ts.start.size()) + " " +
-                         time_bin_name(by) +
-                         "s between the first and last post; use a coarser --by");
     ts.posts.assign(ts.start.size(), 0);
     ts.unassigned.assign(ts.start.size(), 0);
     ts.volume.assign(ts.start.size() * ts.k, 0);
     for (size_t d = 0; d < n; ++d) {
-        if (bins[d] == INT64_MIN) continue;
+        if (bins[d] == INT64_MIN || !in(d)) continue;
         // bins are contiguous and equally spaced in their own index (day, Monday, month)
         const size_t i = size_t((bins[d] - lo) / (by == TimeBin::Week ? 7 : 1));
         ++ts.posts[i];
@@ -452,7 +439,103 @@ TimeSeries topics_over_time(const TopicSummary& summary, const Corpus& corpus, T
         else
             ++ts.unassigned[i];
     }
+    (void)corpus;
     return ts;
+}
+
+/// Each post's bin (INT64_MIN without a date) and the range of bins.
+void bins_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
+             std::vector<int64_t>& bins, int64_t& lo, int64_t& hi) {
+    const size_t n = summary.dominant.size();
+    if (corpus.size() != n)
+        throw InputError("topics over time: the corpus has " + std::to_string(corpus.size()) +
+                         " documents but the model " + std::to_string(n));
+    lo = INT64_MAX;
+    hi = INT64_MIN;
+    bins.assign(n, INT64_MIN);
+    for (size_t d = 0; d < n; ++d) {
+        if (corpus.time[d] == kNoTime) continue;
+        bins[d] = bin_of(corpus.time[d], by);
+        lo = std::min(lo, bins[d]);
+        hi = std::max(hi, bins[d]);
+    }
+    if (lo <= hi) {
+        const int64_t count = (hi - lo) / (by == TimeBin::Week ? 7 : 1) + 1;
+        if (count > 100000)
+            throw InputError("topics over time: " + std::to_string(count) + " " +
+                             time_bin_name(by) +
+                             "s between the first and last post; use a coarser --by");
+    }
+}
+}  // namespace
+
+TimeSeries topics_over_time(const TopicSummary& summary, const Corpus& corpus, TimeBin by) {
+    std::vector<int64_t> bins;
+    int64_t lo, hi;
+    bins_of(summary, corpus, by, bins, lo, hi);
+    return series_of(summary, corpus, by, bins, lo, hi, [](size_t) { return true; });
+}
+
+SeriesSplit parse_series_split(std::string_view s, const char* flag) {
+    if (s == "none" || s.empty()) return SeriesSplit::None;
+    if (s == "source") return SeriesSplit::Source;
+    if (s == "language") return SeriesSplit::Language;
+    throw InputError(std::string(flag) + ": expected none, source or language, got '" +
+                     std::string(s) + "'");
+}
+const char* series_split_name(SeriesSplit s) {
+    return s == SeriesSplit::Source ? "source" : s == SeriesSplit::Language ? "language" : "none";
+}
+
+GroupedSeries topics_over_time_by(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
+                                  SeriesSplit split, int max_groups) {
+    GroupedSeries g;
+    g.by = split;
+    if (split == SeriesSplit::None) return g;
+    if (max_groups < 1) throw InputError("--split-groups must be at least 1");
+    if (split == SeriesSplit::Language && !corpus.has_language())
+        throw InputError("--split language: the corpus has no language column (clean it with "
+                         "the language step: tmine clean --steps language, or tmine run --clean language)");
+    std::vector<int64_t> bins;
+    int64_t lo, hi;
+    bins_of(summary, corpus, by, bins, lo, hi);
+    // Each post's group key, then groups ranked by posts (ties: name).
+    const size_t n = summary.dominant.size();
+    std::vector<std::string> names;
+    std::map<std::string, int> index;
+    std::vector<int> key(n);
+    for (size_t d = 0; d < n; ++d) {
+        std::string name = split == SeriesSplit::Source ? corpus.sources[corpus.source[d]]
+                                                        : std::string(corpus.language[d]);
+        auto it = index.emplace(name, int(names.size())).first;
+        if (it->second == int(names.size())) names.push_back(name);
+        key[d] = it->second;
+    }
+    std::vector<int64_t> count(names.size(), 0);
+    for (int k : key) ++count[k];
+    std::vector<int> order(names.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+        return count[a] != count[b] ? count[a] > count[b] : names[a] < names[b];
+    });
+    const bool merge = int(order.size()) > max_groups;
+    const int kept = merge ? max_groups - 1 : int(order.size());
+    std::vector<int> slot(names.size(), kept);  // merged groups share the last slot
+    for (int r = 0; r < kept; ++r) {
+        slot[order[r]] = r;
+        g.names.push_back(names[order[r]]);
+        g.total.push_back(count[order[r]]);
+    }
+    if (merge) {
+        g.names.push_back("(other)");
+        int64_t rest = 0;
+        for (size_t r = kept; r < order.size(); ++r) rest += count[order[r]];
+        g.total.push_back(rest);
+    }
+    for (int s = 0; s < int(g.names.size()); ++s)
+        g.series.push_back(series_of(summary, corpus, by, bins, lo, hi,
+                                     [&](size_t d) { return slot[key[d]] == s; }));
+    return g;
 }
 
 std::vector<EmergingTopic> emerging_topics(const TimeSeries& ts, const EmergingOptions& opts) {
@@ -687,6 +770,7 @@ Interpretation interpret(const Context& ctx, const TopicModel& model, const Topi
         it.corpus_posts = int64_t(corpus->size());
         it.posts = representative_posts(model, summary, *corpus, opts.posts);
         it.series = topics_over_time(summary, *corpus, opts.by);
+        it.grouped = topics_over_time_by(summary, *corpus, opts.by, opts.split, opts.split_groups);
         it.has_series = !it.series.start.empty();
         if (it.has_series) it.emerging = emerging_topics(it.series, opts.emerging);
         it.audiences = audiences(model, *corpus, opts.audiences);

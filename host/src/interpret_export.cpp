@@ -2,6 +2,10 @@
 // document-topic weights, time series, clusters). Schema in docs/formats.md.
 #include "interpret_export.hpp"
 
+#include <rapidjson/document.h>
+
+#include <algorithm>
+
 #include <cstdio>
 #include <ctime>
 
@@ -67,6 +71,28 @@ void write_topic_interpretation(JsonWriter& w, const Interpretation& it, int top
 }
 
 void write_interpretation_sections(JsonWriter& w, const Interpretation& it) {
+    if (!it.funnel.empty()) {
+        w.Key("cleaning");
+        w.StartArray();
+        for (const auto& f : it.funnel) {
+            w.StartObject();
+            w.Key("step");
+            str(w, f.step);
+            w.Key("posts_in");
+            w.Uint64(f.rows_in);
+            w.Key("kept");
+            w.Uint64(f.kept);
+            w.Key("removed");
+            w.StartObject();
+            for (const auto& r : f.reasons) {
+                w.Key(r.first.c_str(), rapidjson::SizeType(r.first.size()));
+                w.Uint64(r.second);
+            }
+            w.EndObject();
+            w.EndObject();
+        }
+        w.EndArray();
+    }
     if (!it.coherence.npmi.empty()) {
         w.Key("coherence");
         w.StartObject();
@@ -185,6 +211,43 @@ void write_interpretation_sections(JsonWriter& w, const Interpretation& it) {
         w.EndObject();
     }
     w.EndArray();
+    if (!it.grouped.empty()) {
+        // The same bins per group of posts (--split): posts and volume per bin.
+        const auto& g = it.grouped;
+        w.Key("split");
+        w.StartObject();
+        w.Key("by");
+        w.String(series_split_name(g.by));
+        w.Key("groups");
+        w.StartArray();
+        for (size_t i = 0; i < g.names.size(); ++i) {
+            const TimeSeries& gs = g.series[i];
+            w.StartObject();
+            w.Key("name");
+            str(w, g.names[i]);
+            w.Key("posts");
+            w.Int64(g.total[i]);
+            w.Key("untimed");
+            w.Int64(gs.untimed);
+            w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
+            w.Key("bin_posts");
+            w.StartArray();
+            for (int64_t p : gs.posts) w.Int64(p);
+            w.EndArray();
+            w.Key("volume");  // bins x k, row per bin
+            w.StartArray();
+            for (size_t b = 0; b < gs.start.size(); ++b) {
+                w.StartArray();
+                for (int j = 0; j < gs.k; ++j) w.Int64(gs.volume_at(b, j));
+                w.EndArray();
+            }
+            w.EndArray();
+            w.SetFormatOptions(rapidjson::kFormatDefault);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+    }
     w.EndObject();
     w.Key("emerging");
     w.StartArray();
@@ -254,6 +317,53 @@ std::string time_series_csv(const TimeSeries& ts) {
                           ts.share(b, j), (long long)ts.posts[b]);
             out += buf;
         }
+    return out;
+}
+
+std::vector<Interpretation::FunnelStep> cleaning_funnel(std::string_view clean_json,
+                                                        const std::string& origin) {
+    rapidjson::Document d;
+    d.Parse(clean_json.data(), clean_json.size());
+    auto bad = [&](const std::string& why) {
+        return InputError(origin + ": not a tmine clean report (" + why + ")");
+    };
+    if (d.HasParseError() || !d.IsObject()) throw bad("not a JSON object");
+    if (!d.HasMember("steps") || !d["steps"].IsArray()) throw bad("no \"steps\" array");
+    std::vector<Interpretation::FunnelStep> out;
+    for (const auto& st : d["steps"].GetArray()) {
+        if (!st.IsObject() || !st.HasMember("step") || !st["step"].IsString() ||
+            !st.HasMember("rows_in") || !st["rows_in"].IsUint64() || !st.HasMember("kept") ||
+            !st["kept"].IsUint64())
+            throw bad("a step lacks step, rows_in or kept");
+        Interpretation::FunnelStep f;
+        f.step = st["step"].GetString();
+        f.rows_in = st["rows_in"].GetUint64();
+        f.kept = st["kept"].GetUint64();
+        if (st.HasMember("reasons") && st["reasons"].IsObject())
+            for (const auto& r : st["reasons"].GetObject())
+                if (r.value.IsObject() && r.value.HasMember("count") && r.value["count"].IsUint64())
+                    f.reasons.emplace_back(r.name.GetString(), r.value["count"].GetUint64());
+        std::stable_sort(f.reasons.begin(), f.reasons.end(),
+                         [](const auto& a, const auto& b) { return a.second > b.second; });
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+std::string grouped_series_csv(const GroupedSeries& g) {
+    std::string out = std::string(series_split_name(g.by)) + ",bin,start,topic,volume,share,posts\n";
+    char buf[160];
+    for (size_t i = 0; i < g.names.size(); ++i) {
+        const TimeSeries& ts = g.series[i];
+        for (size_t b = 0; b < ts.start.size(); ++b)
+            for (int j = 0; j < ts.k; ++j) {
+                append_csv_field(out, g.names[i]);
+                std::snprintf(buf, sizeof buf, ",%s,%s,%d,%lld,%.9g,%lld\n", ts.label[b].c_str(),
+                              iso(ts.start[b]).c_str(), j, (long long)ts.volume_at(b, j),
+                              ts.share(b, j), (long long)ts.posts[b]);
+                out += buf;
+            }
+    }
     return out;
 }
 

@@ -166,6 +166,8 @@ void topics(std::string& o, const TopicSummary& s, const Interpretation& it,
 }
 
 // ---- section: volume and share over time
+void grouped_section(std::string& o, const TopicSummary& s, const Interpretation& it);
+
 void time_section(std::string& o, const TopicSummary& s, const Interpretation& it,
                   const ReportOptions& opts) {
     o += "<section id=\"time\"><h2>Topic volume over time</h2>\n";
@@ -248,6 +250,7 @@ void time_section(std::string& o, const TopicSummary& s, const Interpretation& i
     o += "</ul>\n";
     if (ts.untimed)
         o += "<p>" + std::to_string(ts.untimed) + " posts carry no date and are not drawn.</p>\n";
+    grouped_section(o, s, it);
     o += "</section>\n";
 
     o += "<section id=\"emerging\"><h2>Emerging topics</h2>\n";
@@ -268,6 +271,102 @@ void time_section(std::string& o, const TopicSummary& s, const Interpretation& i
              "</td><td>" + fmt("%.1f", e.score) + "</td></tr>\n";
     }
     o += "</table></section>\n";
+}
+
+// ---- section: the cleaning funnel (only when the corpus was cleaned and the report given)
+void funnel_section(std::string& o, const Interpretation& it) {
+    if (it.funnel.empty()) return;
+    o += "<section id=\"cleaning\"><h2>Cleaning funnel</h2>\n<p>Posts kept after each cleaning "
+         "step (docs/cleaning.md); the removal reasons beside each bar.</p>\n";
+    const double L = 150, PW = 560, bh = 22, gap = 8, R = 10;
+    const size_t S = it.funnel.size() + 1;
+    const double W = L + PW + R, H = S * (bh + gap) + gap;
+    const double top = double(std::max<uint64_t>(1, it.funnel.front().rows_in));
+    o += "<svg id=\"funnel-chart\" width=\"" + fmt("%.0f", W) + "\" height=\"" + fmt("%.0f", H) +
+         "\" viewBox=\"0 0 " + fmt("%.0f", W) + " " + fmt("%.0f", H) +
+         "\" role=\"img\"><title>posts kept after each cleaning step</title>\n";
+    auto bar = [&](size_t i, const std::string& name, uint64_t v) {
+        const double y = gap + double(i) * (bh + gap), w = std::max(1.0, PW * double(v) / top);
+        o += "<text x=\"" + fmt("%.0f", L - 6) + "\" y=\"" + fmt("%.1f", y + bh * 0.7) +
+             "\" text-anchor=\"end\">" + esc(name) + "</text><rect x=\"" + fmt("%.0f", L) +
+             "\" y=\"" + fmt("%.1f", y) + "\" width=\"" + fmt("%.1f", w) + "\" height=\"" +
+             fmt("%.0f", bh) + "\" fill=\"#9ecae1\"><title>" + esc(name) + ": " +
+             std::to_string(v) + " posts</title></rect><text x=\"" + fmt("%.1f", L + 4) +
+             "\" y=\"" + fmt("%.1f", y + bh * 0.7) + "\">" + std::to_string(v) + "</text>";
+    };
+    bar(0, "ingested", it.funnel.front().rows_in);
+    for (size_t i = 0; i < it.funnel.size(); ++i) bar(i + 1, "after " + it.funnel[i].step, it.funnel[i].kept);
+    o += "</svg>\n<table class=\"list\"><tr><th>step</th><th>in</th><th>kept</th><th>removed</th>"
+         "<th>reasons</th></tr>\n";
+    for (const auto& f : it.funnel) {
+        std::string reasons;
+        for (const auto& r : f.reasons)
+            reasons += (reasons.empty() ? "" : ", ") + r.first + " " + std::to_string(r.second);
+        o += "<tr><td>" + esc(f.step) + "</td><td>" + std::to_string(f.rows_in) + "</td><td>" +
+             std::to_string(f.kept) + "</td><td>" + std::to_string(f.rows_in - f.kept) +
+             "</td><td>" + esc(reasons) + "</td></tr>\n";
+    }
+    o += "</table></section>\n";
+}
+
+// ---- the time series per source or language (--split)
+void grouped_section(std::string& o, const TopicSummary& s, const Interpretation& it) {
+    const auto& g = it.grouped;
+    if (g.empty() || !it.has_series) return;
+    const auto& ts = it.series;
+    const size_t B = ts.start.size();
+    const std::string by = series_split_name(g.by);
+    o += "<h3 id=\"split\">Posts per " + std::string(time_bin_name(ts.by)) + " by " + by + "</h3>\n";
+    const double L = 60, R = 20, T = 14, Bm = 40, PW = 900, PH = 180;
+    auto xat = [&](size_t b) { return L + PW * (double(b) + 0.5) / double(B); };
+    int64_t mx = 1;
+    for (const auto& gs : g.series)
+        for (int64_t p : gs.posts) mx = std::max(mx, p);
+    const double W = L + PW + R, H = T + PH + Bm;
+    o += "<svg id=\"split-chart\" width=\"" + fmt("%.0f", W) + "\" height=\"" + fmt("%.0f", H) +
+         "\" viewBox=\"0 0 " + fmt("%.0f", W) + " " + fmt("%.0f", H) + "\" role=\"img\"><title>posts per period by " +
+         by + "</title>\n";
+    for (size_t i = 0; i < g.names.size(); ++i) {
+        std::string pts;
+        for (size_t b = 0; b < B; ++b)
+            pts += fmt("%.1f", xat(b)) + "," +
+                   fmt("%.1f", T + PH - PH * double(g.series[i].posts[b]) / double(mx)) + " ";
+        o += "<polyline fill=\"none\" stroke=\"" + std::string(colour(int(i))) +
+             "\" stroke-width=\"2\" points=\"" + pts + "\"><title>" + esc(g.names[i]) +
+             "</title></polyline>\n";
+    }
+    o += "<line x1=\"" + fmt("%.0f", L) + "\" y1=\"" + fmt("%.0f", T + PH) + "\" x2=\"" +
+         fmt("%.0f", L + PW) + "\" y2=\"" + fmt("%.0f", T + PH) + "\" stroke=\"#333\"/><text x=\"" +
+         fmt("%.0f", L - 6) + "\" y=\"" + fmt("%.0f", T + 8) + "\" text-anchor=\"end\" class=\"ax\">" +
+         std::to_string(mx) + "</text>";
+    const size_t step = std::max<size_t>(1, (B + 11) / 12);
+    for (size_t b = 0; b < B; b += step)
+        o += "<text x=\"" + fmt("%.1f", xat(b)) + "\" y=\"" + fmt("%.1f", T + PH + 16) +
+             "\" text-anchor=\"middle\" class=\"ax\">" + esc(ts.label[b]) + "</text>";
+    o += "</svg>\n<table class=\"list\"><tr><th>" + esc(by) +
+         "</th><th>posts</th><th>its largest topics (share of its posts)</th></tr>\n";
+    for (size_t i = 0; i < g.names.size(); ++i) {
+        const TimeSeries& gs = g.series[i];
+        std::vector<int64_t> vol(gs.k, 0);
+        int64_t dated = 0;
+        for (size_t b = 0; b < gs.start.size(); ++b) {
+            dated += gs.posts[b];
+            for (int j = 0; j < gs.k; ++j) vol[j] += gs.volume_at(b, j);
+        }
+        std::vector<int> order(gs.k);
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return vol[a] > vol[b]; });
+        std::string tops;
+        for (int r = 0; r < std::min(3, gs.k); ++r)
+            if (vol[order[r]] > 0 && dated > 0)
+                tops += (tops.empty() ? "" : "; ") + std::to_string(order[r]) + ". " +
+                        s.topics[order[r]].label + " (" +
+                        fmt("%.0f%%", 100.0 * double(vol[order[r]]) / double(dated)) + ")";
+        o += "<tr><td><span class=\"sw\" style=\"background:" + std::string(colour(int(i))) +
+             "\"></span>" + esc(g.names[i]) + "</td><td>" + std::to_string(g.total[i]) + "</td><td>" +
+             esc(tops) + "</td></tr>\n";
+    }
+    o += "</table>\n";
 }
 
 // ---- section: how k was chosen (only when it was: -k FROM:TO:STEP)
@@ -481,9 +580,11 @@ std::string html_report(const TopicModel& model, const TopicSummary& summary,
          "href=\"#clusters\">Clusters</a>"
          "<a href=\"#audiences\">Audiences</a>"
          "<a href=\"#posts\">Posts</a>" +
+         std::string(it.funnel.empty() ? "" : "<a href=\"#cleaning\">Cleaning</a>") +
          std::string(model.k_selection.empty() ? "" : "<a href=\"#k-selection\">Choosing k</a>") +
          "</nav>\n";
     settings(o, model, it);
+    funnel_section(o, it);
     k_section(o, model);
     topics(o, summary, it, opts);
     time_section(o, summary, it, opts);

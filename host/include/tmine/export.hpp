@@ -33,6 +33,9 @@ std::string topic_table_csv(const TopicSummary& summary, const Interpretation& i
 std::string document_weights_csv(const TopicModel& model);
 /// time_series.csv: bin,start,topic,volume,share,posts (one row per bin and topic).
 std::string time_series_csv(const TimeSeries& ts);
+/// time_series_by_source.csv / time_series_by_language.csv (--split): source|language,bin,
+/// start,topic,volume,share,posts (one row per group, bin and topic).
+std::string grouped_series_csv(const GroupedSeries& g);
 /// authors.csv: author,posts,segment,topic_0..topic_{k-1} (each author's mean topic mixture).
 std::string authors_csv(const Audiences& audiences, int k);
 /// clusters.csv: group,group_label,topic,topic_label.

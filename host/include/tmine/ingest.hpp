@@ -22,6 +22,9 @@ struct IngestOptions {
     std::string time_field;           ///< optional: empty = not mapped
     std::string id_field;
     std::string author_field;
+    /// optional: the post's source (site, platform, forum), interned into Corpus::sources;
+    /// posts without it (and every post when not mapped) have their input file as source
+    std::string source_field;
     std::optional<int64_t> since;  ///< keep posts with time >= since (UTC seconds)
     std::optional<int64_t> until;  ///< keep posts with time <  until
     size_t max_examples = 20;      ///< how many skipped lines are kept with their reason

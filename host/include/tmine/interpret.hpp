@@ -147,6 +147,28 @@ struct TimeSeries {
 /// Volume and share of each topic per bin. sum(posts) + untimed = the number of documents.
 TimeSeries topics_over_time(const TopicSummary& summary, const Corpus& corpus, TimeBin by);
 
+/// What `--split` groups posts by in the time series.
+enum class SeriesSplit { None, Source, Language };
+/// "none|source|language"; throws InputError naming `flag` otherwise.
+SeriesSplit parse_series_split(std::string_view s, const char* flag = "--split");
+const char* series_split_name(SeriesSplit s);
+
+/// Topics over time per group of posts: one series per group (sources: the `--source-field`
+/// values or input files; languages: the clean step's codes), all on the full series' bins.
+struct GroupedSeries {
+    SeriesSplit by = SeriesSplit::None;
+    std::vector<std::string> names;   ///< groups by decreasing posts; "(other)" last when merged
+    std::vector<int64_t> total;       ///< posts of each group (dated or not)
+    std::vector<TimeSeries> series;   ///< one per group, the same bins as the full series
+    bool empty() const { return names.empty(); }
+};
+
+/// Splits the time series by source or language, keeping the `max_groups` largest groups and
+/// merging the rest into "(other)". The groups' volumes sum to the full series' (tested).
+/// Throws InputError for Language when the corpus has no language column (run tmine clean).
+GroupedSeries topics_over_time_by(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
+                                  SeriesSplit split, int max_groups = 8);
+
 struct EmergingTopic {
     int topic = 0;
     double recent_share = 0, trailing_share = 0;
@@ -234,13 +256,30 @@ struct Interpretation {
     TopicClusters clusters;
     TimeSeries series;
     bool has_series = false;
+    GroupedSeries grouped;  ///< with InterpretOptions::split
+    /// The cleaning funnel (`tmine run --clean`, or `tmine export --clean-report`): posts in,
+    /// then kept after each step.
+    struct FunnelStep {
+        std::string step;
+        uint64_t rows_in = 0, kept = 0;
+        std::vector<std::pair<std::string, uint64_t>> reasons;  ///< removal reasons, largest first
+    };
+    std::vector<FunnelStep> funnel;
     std::vector<EmergingTopic> emerging;
     Audiences audiences;       ///< empty without a corpus or without authors
     int64_t corpus_posts = 0;  ///< rows of the corpus given (0: none)
 };
 
+/// The cleaning funnel from a clean report's JSON (`tmine clean --report`, `clean.json` of
+/// `tmine run --clean`; docs/cleaning.md). Throws InputError naming `origin` when it is not
+/// one.
+std::vector<Interpretation::FunnelStep> cleaning_funnel(std::string_view clean_json,
+                                                        const std::string& origin);
+
 struct InterpretOptions {
     TimeBin by = TimeBin::Month;
+    SeriesSplit split = SeriesSplit::None;
+    int split_groups = 8;
     int groups = 0;
     CoherenceOptions coherence;
     RepresentativeOptions posts;
