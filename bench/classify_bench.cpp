@@ -29,10 +29,9 @@
 #include "tmine/query.hpp"
 #include "tmine/vectorize.hpp"
 
-namespace tmine_bench {  // bench_data.cpp
-const tmine::Corpus& corpus();
-const tmine::Vectorized& matrix();
-}  // namespace tmine_bench
+#include "bench_common.hpp"
+
+using tmine_bench::make_context;
 
 namespace {
 
@@ -116,20 +115,6 @@ const News& news() {
         return n;
     }();
     return n;
-}
-
-bool make_context(benchmark::State& state, Device device, Context& ctx) {
-    if (device == Device::Cpu) {
-        ctx = Context::cpu();
-        return true;
-    }
-    try {
-        ctx = Context::create(device, 0, /*quiet=*/true);
-        return true;
-    } catch (const DeviceError& e) {
-        state.SkipWithError((std::string("no CUDA device: ") + e.what()).c_str());
-        return false;
-    }
 }
 
 void BM_Train20News(benchmark::State& state, Device device, ClassifierKind kind) {

@@ -23,36 +23,15 @@
 #include "tmine/nmf.hpp"
 #include "tmine/vectorize.hpp"
 
-namespace tmine_bench {  // bench_data.cpp
-const tmine::Vectorized& matrix();
-}  // namespace tmine_bench
+#include "bench_common.hpp"
+
+using tmine_bench::corpus_or_skip;
+using tmine_bench::make_context;
+using tmine_bench::matrix_or_skip;
 
 namespace {
 
 constexpr int kIters = 10;
-
-const tmine::CsrMatrix* matrix_or_skip(benchmark::State& state) {
-    try {
-        return &tmine_bench::matrix().X;
-    } catch (const tmine::Error& e) {
-        state.SkipWithError(e.what());
-        return nullptr;
-    }
-}
-
-bool make_context(benchmark::State& state, tmine::Device device, tmine::Context& ctx) {
-    if (device == tmine::Device::Cpu) {
-        ctx = tmine::Context::cpu();
-        return true;
-    }
-    try {
-        ctx = tmine::Context::create(device, 0, /*quiet=*/true);
-        return true;
-    } catch (const tmine::DeviceError& e) {
-        state.SkipWithError((std::string("no CUDA device: ") + e.what()).c_str());
-        return false;
-    }
-}
 
 tmine::NmfOptions options(int k, tmine::NmfInit init) {
     tmine::NmfOptions o;

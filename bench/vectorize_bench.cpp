@@ -16,37 +16,13 @@
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"
 
-namespace tmine_bench {  // bench_data.cpp
-const tmine::Corpus& corpus();
-tmine::VectorizeOptions vectorize_options();
-}  // namespace tmine_bench
+#include "bench_common.hpp"
+
+using tmine_bench::corpus_or_skip;
+using tmine_bench::make_context;
+using tmine_bench::matrix_or_skip;
 
 namespace {
-
-/// The corpus, or nullptr after SkipWithError when it cannot be loaded.
-const tmine::Corpus* corpus_or_skip(benchmark::State& state) {
-    try {
-        return &tmine_bench::corpus();
-    } catch (const tmine::Error& e) {
-        state.SkipWithError(e.what());
-        return nullptr;
-    }
-}
-
-/// A context for `device`, or false after SkipWithError when the device cannot be used.
-bool make_context(benchmark::State& state, tmine::Device device, tmine::Context& ctx) {
-    if (device == tmine::Device::Cpu) {
-        ctx = tmine::Context::cpu();
-        return true;
-    }
-    try {
-        ctx = tmine::Context::create(device, 0, /*quiet=*/true);
-        return true;
-    } catch (const tmine::DeviceError& e) {
-        state.SkipWithError((std::string("no CUDA device: ") + e.what()).c_str());
-        return false;
-    }
-}
 
 void set_text_counters(benchmark::State& state, const tmine::Corpus& c) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *

@@ -72,7 +72,14 @@ TMINE_HOT_CLONES void scatter_rows_f32(const int64_t* indptr, const int32_t* ind
                                        int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
         const float* w = W + i * k;
-        for (int64_t p = indptr[i]; p < indptr[i + 1]; ++p) {
+        const int64_t end = indptr[i + 1];
+        for (int64_t p = indptr[i]; p < end; ++p) {
+            // The rows updated are at random in acc (m x k, larger than L2): fetch them for
+            // writing a few non-zeros ahead, as spmm_rows does for the rows it reads.
+            if (p + 8 < end) {
+                float* ahead = acc + int64_t(indices[p + 8]) * k;
+                for (int o = 0; o < k; o += 16) __builtin_prefetch(ahead + o, 1);
+            }
             const float a = values[p];
             float* y = acc + int64_t(indices[p]) * k;
 #pragma omp simd
