@@ -7,6 +7,7 @@ Both systems read the same Reddit comments (JSON Lines, field "body") and do the
              vs  tmine vectorize --min-df 5 --max-df 0.5 --stop-words english
   topics     NMF(n_components=K, solver='mu', init='nndsvda', max_iter=N, tol=0, random_state=0)
              vs  tmine topics -k K --iters N --tol 0 --init nndsvda
+             (--solver cd: scikit-learn's coordinate descent vs tmine --solver hals, its twin)
 
 Speedups are printed only after the outputs are checked equivalent: the same number of
 documents and vocabulary size, and a final NMF relative error ||X - WH||_F / ||X||_F within 1%
@@ -104,7 +105,7 @@ def relative_error(X, W, H):
     return float(np.sqrt(max(xx - 2 * cross + gram, 0.0) / xx))
 
 
-def run_sklearn(bodies, text_bytes, k, iters, dtype, repeat):
+def run_sklearn(bodies, text_bytes, k, iters, dtype, repeat, solver="mu"):
     out = {"version": sklearn.__version__}
     runs = []
     for r in range(repeat):
@@ -130,7 +131,7 @@ def run_sklearn(bodies, text_bytes, k, iters, dtype, repeat):
     out["_X"] = X
 
     def nmf(max_iter, init, W0=None, H0=None):
-        model = NMF(n_components=k, solver="mu", init=init, max_iter=max_iter, tol=0,
+        model = NMF(n_components=k, solver=solver, init=init, max_iter=max_iter, tol=0,
                     random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -142,7 +143,7 @@ def run_sklearn(bodies, text_bytes, k, iters, dtype, repeat):
             t = time.perf_counter() - t0
         return t, W, model.components_, model.n_iter_
 
-    log(f"sklearn: NMF k={k}, {iters} iterations (mu, nndsvda) ...")
+    log(f"sklearn: NMF k={k}, {iters} iterations ({solver}, nndsvda) ...")
     inits, pers, totals = [], [], []
     for r in range(repeat):
         if _initialize_nmf is not None:
@@ -168,6 +169,7 @@ def run_sklearn(bodies, text_bytes, k, iters, dtype, repeat):
     t_init, per_iter, t_total = min(inits), min(pers), min(totals)
     err = relative_error(X, W, H)
     out["nmf"] = {
+        "solver": solver,
         "k": k,
         "iterations": int(n_iter),
         "init_seconds": t_init,
@@ -239,10 +241,11 @@ def tmine_vectorize(tmine, corpus, workdir, device):
     }
 
 
-def tmine_topics(tmine, matrix, workdir, device, k, iters):
+def tmine_topics(tmine, matrix, workdir, device, k, iters, solver="mu"):
     model = os.path.join(workdir, f"model-{device}")
     err, wall = run_cli([tmine, "topics", matrix, "-o", model, "--device", device, "-k", str(k),
-                         "--iters", str(iters), "--tol", "0", "--init", "nndsvda"],
+                         "--iters", str(iters), "--tol", "0", "--init", "nndsvda",
+                         "--solver", "hals" if solver == "cd" else "mu"],
                         f"tmine topics --device {device}")
     init = must(RE_INIT, err, "topics: initialised")
     its = [(int(m.group(1)), float(m.group(3)), float(m.group(4))) for m in RE_ITER.finditer(err)]
@@ -407,6 +410,8 @@ def main():
                     help="use only the first D documents (0 = all; the corpus has 480,000)")
     ap.add_argument("-k", type=int, default=50, help="NMF components (default 50)")
     ap.add_argument("--iters", type=int, default=20, help="NMF iterations (default 20)")
+    ap.add_argument("--solver", choices=["mu", "cd"], default="mu",
+                    help="scikit-learn's NMF solver; tmine runs its twin (mu, or hals for cd)")
     ap.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                     help="scikit-learn's TF-IDF dtype (its default float64; tmine uses float32)")
     ap.add_argument("--repeat", type=int, default=1,
@@ -469,7 +474,8 @@ def main():
         vecs = [tmine_vectorize(tmine, corpus, workdir, dev) for _ in range(a.repeat)]
         matrix, vec = min(vecs, key=lambda mv: mv[1]["seconds"])
         vec["runs_seconds"] = [v["seconds"] for _, v in vecs]
-        runs = [tmine_topics(tmine, matrix, workdir, dev, a.k, a.iters) for _ in range(a.repeat)]
+        runs = [tmine_topics(tmine, matrix, workdir, dev, a.k, a.iters, a.solver)
+                for _ in range(a.repeat)]
         topics = dict(min(runs, key=lambda t: t["seconds_per_iter"]))
         topics["init_seconds"] = min(t["init_seconds"] for t in runs)
         topics["runs_seconds_per_iter"] = [t["seconds_per_iter"] for t in runs]
@@ -482,7 +488,7 @@ def main():
 
     # ---- scikit-learn
     res["sklearn"], sk_vocab = run_sklearn(bodies, text_bytes, a.k, a.iters, getattr(np, a.dtype),
-                                         a.repeat)
+                                           a.repeat, solver=a.solver)
     del bodies
 
     # ---- equivalence before speedups

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "sparse_cpu.hpp"
 #include "tmine/error.hpp"
@@ -16,6 +17,14 @@ namespace tmine::cpu_impl {
 namespace {
 
 constexpr float kEps = std::numeric_limits<float>::epsilon();  // scikit-learn's EPSILON
+
+// The HALS sweep is compiled for x86-64-v3 (AVX2 + FMA) and the baseline ISA; the loader picks
+// (as sparse_cpu.cpp).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TMINE_HALS_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TMINE_HALS_CLONES
+#endif
 
 /// F = (F * num) / den', den' = den + l1 + l2 * F, a zero den' replaced by kEps (scikit-learn's
 /// rule). (F * num) / den' rather than F * (num / den'): den' >= F * diag(Gram), so the
@@ -47,19 +56,69 @@ void mu_update(float* F, const float* num, const float* den, const float* den_ro
 
 /// One HALS sweep over the rows of F (rows x k): coordinate t of row i moves to the minimum
 /// of the regularised quadratic, clipped at 0 (scikit-learn's _update_cdnmf_fast, in order
-/// t = 0..k-1; rows are independent, so they run in parallel).
-inline void hals_update_rows(float* F, const float* G, const float* N, int64_t rows, int k,
-                             float l1, float l2) {
-    for (int64_t i = 0; i < rows; ++i) {
-        float* f = F + i * k;
-        for (int t = 0; t < k; ++t) {
-            const float* g = G + int64_t(t) * k;
-            float grad = -(N[i * k + t] - l1);
-            for (int r = 0; r < k; ++r) grad += g[r] * f[r];
-            grad += l2 * f[t];
-            const float hess = g[t] + l2;
-            if (hess != 0.0f) f[t] = std::max(f[t] - grad / hess, 0.0f);
+/// t = 0..k-1; rows are independent). The row's gradient v = G f is formed once and updated by
+/// the column of G of each coordinate that moves (G is a symmetric Gram matrix), and 8 rows go
+/// through the sweep together, one per vector lane: every step is an 8-wide vector operation,
+/// with no dot product whose additions wait on each other and no branch per coordinate.
+TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N, int64_t rows,
+                                        int k, float l1, float l2) {
+    constexpr int L = 8;
+    std::vector<float> inv(k), fb(size_t(k) * L), nb(size_t(k) * L), vb(size_t(k) * L);
+    std::vector<int> nz;
+    nz.reserve(k);
+    for (int t = 0; t < k; ++t) {  // 1 / Hessian of each coordinate; 0 freezes it
+        const float hess = G[int64_t(t) * k + t] + l2;
+        inv[t] = hess != 0.0f ? 1.0f / hess : 0.0f;
+    }
+    for (int64_t i0 = 0; i0 < rows; i0 += L) {
+        const int n = int(std::min<int64_t>(L, rows - i0));
+        // The rows as k x L columns (lanes past the last row are zeros and stay zeros).
+        for (int t = 0; t < k; ++t)
+            for (int l = 0; l < L; ++l) {
+                fb[t * L + l] = l < n ? F[(i0 + l) * k + t] : 0.0f;
+                nb[t * L + l] = l < n ? N[(i0 + l) * k + t] - l1 : 0.0f;
+            }
+        // v = G f over the coordinates that are non-zero in some lane (HALS factors are
+        // sparse), each lane's sum in register, r ascending.
+        nz.clear();
+        for (int r = 0; r < k; ++r) {
+            bool any = false;
+            for (int l = 0; l < L; ++l) any |= fb[r * L + l] != 0.0f;
+            if (any) nz.push_back(r);
         }
+        for (int t = 0; t < k; ++t) {
+            const float* g = G + int64_t(t) * k;  // row t = column t (symmetric)
+            float acc[L] = {};
+            for (int r : nz) {
+                const float* fr = fb.data() + r * L;
+#pragma omp simd
+                for (int l = 0; l < L; ++l) acc[l] += fr[l] * g[r];
+            }
+            for (int l = 0; l < L; ++l) vb[t * L + l] = acc[l];
+        }
+        for (int t = 0; t < k; ++t) {
+            float* f = fb.data() + t * L;
+            const float* v = vb.data() + t * L;
+            const float* nt = nb.data() + t * L;
+            float moved[L];
+            bool any = false;
+#pragma omp simd reduction(| : any)
+            for (int l = 0; l < L; ++l) {
+                const float grad = v[l] - nt[l] + l2 * f[l];
+                moved[l] = std::max(f[l] - grad * inv[t], 0.0f) - f[l];
+                f[l] += moved[l];
+                any |= moved[l] != 0.0f;
+            }
+            if (!any) continue;  // most coordinates of a sparse factor stay at 0
+            const float* g = G + int64_t(t) * k;
+            for (int r = 0; r < k; ++r) {
+                float* vr = vb.data() + r * L;
+#pragma omp simd
+                for (int l = 0; l < L; ++l) vr[l] += moved[l] * g[r];
+            }
+        }
+        for (int l = 0; l < n; ++l)
+            for (int t = 0; t < k; ++t) F[(i0 + l) * k + t] = fb[t * L + l];
     }
 }
 void hals_update(float* F, const float* G, const float* N, int64_t rows, int k, double l1,
