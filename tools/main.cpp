@@ -175,6 +175,7 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
 struct TopicArgs {
     int iters = 200, top_terms = 20, checkpoint_every = 0, restarts = 1, coherence_top = 10;
     double tol = 1e-4, alpha_W = 0, alpha_H = -1, l1_ratio = 0, time_limit = 0, seed_strength = 1.0;
+    bool tf32 = false;
     uint64_t seed = 0;
     std::string k = "10", init = "nndsvda", solver = "mu", loss = "frobenius", checkpoint, resume,
                 seed_terms;
@@ -184,6 +185,7 @@ struct TopicArgs {
         NmfOptions o;
         o.k = ks().back();
         o.seed_strength = seed_strength;
+        o.tf32 = tf32;
         o.max_iter = iters;
         o.tol = tol;
         o.seed = seed;
@@ -233,6 +235,8 @@ void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
     app->add_option("--seed-strength", a.seed_strength,
                     "pull of the guided topics towards their terms (0 = start only)")
         ->capture_default_str();
+    app->add_flag("--tf32", a.tf32,
+                  "GPU: Gram products and denominators on TF32 tensor cores (the CPU ignores it)");
     app->add_option("--k-coherence-top", a.coherence_top,
                     "with -k FROM:TO: top terms per topic in the coherence that picks k")
         ->capture_default_str();

@@ -56,6 +56,10 @@ struct NmfOptions {
     /// Weight of the pull towards the seed terms, relative to the data's own weight on a
     /// topic at the start (0 = initialisation only).
     double seed_strength = 1.0;
+    /// GPU only: the k x k Gram products and denominators (cuBLAS SGEMM) on TF32 tensor cores
+    /// (10-bit mantissa inputs, float32 accumulation). The sparse products and the updates stay
+    /// float32; the CPU path is float32 throughout and ignores it.
+    bool tf32 = false;
 };
 
 /// Throws InputError when an option is out of range or a combination is not supported.
