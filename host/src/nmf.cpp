@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <numeric>
 
 #include "sparse_cpu.hpp"
 #include "tmine/error.hpp"
@@ -202,6 +203,62 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
     return c;
 }
 
+/// The CPU iterates on X with its columns in order of decreasing non-zeros (most frequent term
+/// first). The sparse products gather rows of H^T and scatter into rows of X^T W at random, one
+/// per non-zero; with the frequent terms' rows side by side, the ~2,500 rows that take 70% of
+/// the non-zeros of the Reddit matrix share cache lines and stay in L2, instead of being spread
+/// over the whole alphabetical vocabulary (-20 to -30% per iteration there, docs/benchmarks.md).
+/// Exact in exact arithmetic: only float summation orders change. The GPU keeps X as it is (its
+/// L2 holds H^T whole).
+struct ColumnOrder {
+    std::vector<int32_t> to_new;  ///< new column of each original column
+    CsrMatrix X;                  ///< X with the new columns (each row's columns ascending)
+};
+ColumnOrder frequent_columns_first(const CsrMatrix& X) {
+    ColumnOrder o;
+    const int64_t m = X.cols;
+    std::vector<int64_t> count(m, 0);
+    for (int32_t c : X.indices) ++count[c];
+    std::vector<int32_t> by(m);
+    std::iota(by.begin(), by.end(), 0);
+    std::stable_sort(by.begin(), by.end(), [&](int32_t a, int32_t b) { return count[a] > count[b]; });
+    o.to_new.resize(m);
+    for (int64_t i = 0; i < m; ++i) o.to_new[by[i]] = int32_t(i);
+    o.X.rows = X.rows;
+    o.X.cols = X.cols;
+    o.X.indptr = X.indptr;
+    o.X.indices.resize(X.indices.size());
+    o.X.data.resize(X.data.size());
+    std::vector<std::pair<int32_t, float>> row;
+    for (int64_t i = 0; i < X.rows; ++i) {
+        row.clear();
+        for (int64_t q = X.indptr[i]; q < X.indptr[i + 1]; ++q)
+            row.emplace_back(o.to_new[X.indices[q]], X.data[q]);
+        std::sort(row.begin(), row.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (size_t e = 0; e < row.size(); ++e) {
+            o.X.indices[X.indptr[i] + int64_t(e)] = row[e].first;
+            o.X.data[X.indptr[i] + int64_t(e)] = row[e].second;
+        }
+    }
+    return o;
+}
+/// H (k x m) with its columns moved: `to_new` maps original to new (forward) or back.
+std::vector<float> move_columns(const std::vector<float>& H, int k, const std::vector<int32_t>& to_new,
+                                bool forward) {
+    const int64_t m = int64_t(to_new.size());
+    std::vector<float> out(H.size());
+    for (int j = 0; j < k; ++j)
+        for (int64_t c = 0; c < m; ++c) {
+            const int64_t a = int64_t(j) * m + c, b = int64_t(j) * m + to_new[c];
+            if (forward)
+                out[b] = H[a];
+            else
+                out[a] = H[b];
+        }
+    return out;
+}
+
 /// The iteration loop: from factors (W, H) at iteration `start` whose losses so far are
 /// `losses` (slot i = after iteration i; empty when starting fresh).
 NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, bool update_H,
@@ -209,15 +266,28 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
                const Guide& guide = {}) {
     const int k = opts.k;
     auto t0 = Clock::now();
+    ColumnOrder reordered;
+    const bool reorder = !ctx.is_cuda();
+    if (reorder) {
+        reordered = frequent_columns_first(X);
+        H = move_columns(H, k, reordered.to_new, true);
+    }
+    const CsrMatrix& Xi = reorder ? reordered.X : X;  // what the device iterates on
+    auto original_H = [&](std::vector<float>& h) {
+        if (reorder) h = move_columns(h, k, reordered.to_new, false);
+    };
     std::vector<int64_t> order;
-    CsrMatrix Xt = transpose(ctx, X, &order);
-    detail::NmfProblem p{X, Xt, order, k, regularization(opts, X.rows, X.cols), update_H, {}, {}, 0.0f, 0.0f};
+    CsrMatrix Xt = transpose(ctx, Xi, &order);
+    detail::NmfProblem p{Xi, Xt, order, k, regularization(opts, X.rows, X.cols), update_H, {}, {}, 0.0f, 0.0f};
     if (update_H && !opts.seed_terms.empty() && guide.lambda > 0) {
         p.seed_lambda = float(guide.lambda);
         p.seed_pull = float(guide.lambda * guide.weight);
         for (size_t j = 0; j < opts.seed_terms.size(); ++j) {
             p.seed_topics.push_back(int32_t(j));
-            for (int32_t c : opts.seed_terms[j]) p.seed_entries.push_back(int64_t(c) * k + int64_t(j));
+            for (int32_t c : opts.seed_terms[j]) {
+                const int64_t col = reorder ? reordered.to_new[c] : c;
+                p.seed_entries.push_back(col * k + int64_t(j));
+            }
         }
     }
     auto iters = ctx.is_cuda() ? cuda_impl::nmf_iterations(ctx, p, opts, W, H)
@@ -249,6 +319,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         if (save) {
             std::vector<float> w, h;
             iters->factors(w, h);
+            original_H(h);
             write_checkpoint(opts.checkpoint_path, fp, it, guide, losses, w, h);
         }
         if (check && (losses[it - 10] - losses[it]) / loss0 < opts.tol) {
@@ -264,6 +335,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     losses.resize(start + 1);
     losses.insert(losses.end(), local.begin() + 1, local.end());
     iters->factors(W, H);
+    original_H(H);
     model.n = X.rows;
     model.m = X.cols;
     model.k = k;
