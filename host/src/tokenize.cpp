@@ -4,15 +4,25 @@
 #include <libstemmer.h>
 #include <omp.h>
 #include <utf8proc.h>
+// xxHash header-only: XXH3 inlines into the token loop (short keys, called per token).
+#define XXH_INLINE_ALL
 #include <xxhash.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <memory>
-#include <queue>
 #include <unordered_set>
+#include <ctime>
+#include <ctime>
+#include <ctime>
+#include <ctime>
+#include <ctime>
 
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"
@@ -20,19 +30,52 @@
 namespace tmine {
 namespace {
 
-/// ASCII word characters, per Python's \w: [A-Za-z0-9_].
+/// ASCII word characters, per Python's \w: [A-Za-z0-9_], and ASCII lower-casing. Indexed by any
+/// byte: bytes >= 0x80 (parts of multi-byte UTF-8 sequences) are not ASCII word characters and
+/// lower-case to themselves, so a scan can run over them and stop.
 struct AsciiTable {
-    bool word[128];
-    char lower[128];
+    bool word[256];
+    bool letter[256];
+    char lower[256];
     AsciiTable() {
-        for (int c = 0; c < 128; ++c) {
-            word[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_';
+        for (int c = 0; c < 256; ++c) {
+            letter[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            word[c] = letter[c] || (c >= '0' && c <= '9') || c == '_';
             lower[c] = (c >= 'A' && c <= 'Z') ? char(c + 32) : char(c);
         }
     }
 };
 const AsciiTable kAscii;
+
+/// Classifies the 16 bytes at p: bit i of the result is set when byte i is an ASCII word
+/// character, of `capitals` when it is in [A-Z], of `high` when it is >= 0x80 (part of a
+/// multi-byte character). SSE2 (every x86-64) where available, the tables otherwise; both give
+/// the same bits. Lets the ASCII fast path find where a run ends without a branch per byte.
+inline uint32_t classify16(const unsigned char* p, uint32_t& capitals, uint32_t& high) {
+#if defined(__SSE2__)
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed byte compares: bytes >= 0x80 are negative, so they fall in none of the ranges.
+    auto in = [](__m128i x, char lo, char hi) {
+        return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(char(lo - 1))),
+                             _mm_cmplt_epi8(x, _mm_set1_epi8(char(hi + 1))));
+    };
+    const __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));  // A-Z -> a-z
+    const __m128i word = _mm_or_si128(_mm_or_si128(in(folded, 'a', 'z'), in(v, '0', '9')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    capitals = static_cast<uint32_t>(_mm_movemask_epi8(in(v, 'A', 'Z')));
+    high = static_cast<uint32_t>(_mm_movemask_epi8(v));
+    return static_cast<uint32_t>(_mm_movemask_epi8(word));
+#else
+    uint32_t word = 0;
+    capitals = high = 0;
+    for (int i = 0; i < 16; ++i) {
+        word |= uint32_t(kAscii.word[p[i]]) << i;
+        capitals |= uint32_t(p[i] - 'A' < 26u) << i;
+        high |= uint32_t(p[i] >= 0x80) << i;
+    }
+    return word;
+#endif
+}
 
 /// Python's str.isalnum() for one code point (letters and numbers); '_' handled by callers.
 inline bool unicode_word(utf8proc_int32_t cp) {
@@ -76,6 +119,68 @@ inline void for_each_token(std::string_view text, std::string& buf, Emit&& emit)
     };
     while (p < end) {
         unsigned char b = *p;
+        if (b < 0x80 && buf.empty()) {
+            // Fast path, taken when no token is pending: ASCII separators are skipped, and a
+            // run of ASCII word bytes is a whole token when an ASCII byte (or the end) follows
+            // it. ASCII lower-casing maps each byte to one byte and one code point, so the
+            // token is the run itself when it has no capital, with no copy. A run followed by
+            // a non-ASCII byte may continue with a Unicode letter: it goes to `buf` and the
+            // general path below carries on from there, exactly as if it had read the run.
+            // Skip ASCII separators up to a word byte or a non-ASCII one.
+            if (!kAscii.word[b]) {
+                prev_cased = false;
+                ++p;
+                while (end - p >= 16) {
+                    uint32_t capitals, high;
+                    const uint32_t next = classify16(p, capitals, high) | high;
+                    if (next) {
+                        p += __builtin_ctz(next);
+                        break;
+                    }
+                    p += 16;
+                }
+                continue;
+            }
+            // The run of ASCII word bytes [p, q).
+            const unsigned char* q = p;
+            bool capital = false;
+            for (;;) {
+                if (end - q < 16) {
+                    while (q < end && kAscii.word[*q]) {
+                        capital |= static_cast<unsigned char>(*q - 'A') < 26;
+                        ++q;
+                    }
+                    break;
+                }
+                uint32_t capitals, high;
+                const uint32_t stop = ~classify16(q, capitals, high) & 0xFFFFu;
+                if (stop) {
+                    const int k = __builtin_ctz(stop);
+                    capital |= (capitals & ((1u << k) - 1)) != 0;
+                    q += k;
+                    break;
+                }
+                capital |= capitals != 0;
+                q += 16;
+            }
+            prev_cased = kAscii.letter[q[-1]];
+            if (q == end || *q < 0x80) {
+                if (q - p >= 2) {
+                    if (!capital) {
+                        emit(std::string_view(reinterpret_cast<const char*>(p), size_t(q - p)));
+                    } else {
+                        for (const auto* r = p; r < q; ++r) buf.push_back(kAscii.lower[*r]);
+                        emit(std::string_view(buf));
+                        buf.clear();
+                    }
+                }
+            } else {
+                for (const auto* r = p; r < q; ++r) buf.push_back(kAscii.lower[*r]);
+                cps = size_t(q - p);
+            }
+            p = q;
+            continue;
+        }
         if (b < 0x80) {
             if (kAscii.word[b]) {
                 buf.push_back(kAscii.lower[b]);
@@ -359,47 +464,117 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
     }
 }
 
-/// Open-addressing string -> id table; keys live in one arena.
+/// True when the n bytes at a and b are equal. Tokens are short, so an inline loop over 8-byte
+/// words beats a call to memcmp.
+inline bool same_bytes(const char* a, const char* b, size_t n) {
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        std::memcpy(&x, a, 8);
+        std::memcpy(&y, b, 8);
+        if (x != y) return false;
+    }
+    for (; n; ++a, ++b, --n)
+        if (*a != *b) return false;
+    return true;
+}
+
+/// The first 8 bytes of s as a big-endian number, zero-padded: comparing two of these orders
+/// strings bytewise up to their first 8 bytes (a shorter string pads with zeros, which sort
+/// before every byte), so only equal keys need the full comparison.
+inline uint64_t prefix_key(std::string_view s) {
+    uint64_t k = 0;
+    const size_t n = std::min<size_t>(s.size(), 8);
+    for (size_t i = 0; i < n; ++i) k |= uint64_t(static_cast<unsigned char>(s[i])) << (56 - 8 * i);
+    return k;
+}
+
+/// Open-addressing map from strings to int32 values; keys live in one arena, numbered 0, 1,
+/// 2... in order of first sight. A lookup per token is the tokenizer's hot path and its cost
+/// is cache misses, so a slot holds the key's length, its first 8 bytes (prefix_key()) and the
+/// value: looking up a key of up to 8 bytes (most words) reads one slot and nothing else, and
+/// the frequent ones hit a small direct-mapped cache of such slots first. A longer key also
+/// compares its tail in the arena, at an offset kept in a second array indexed like the slots.
 class TermTable {
 public:
     TermTable() { rehash(1 << 14); }
-    int32_t intern(std::string_view s) {
-        uint64_t h = XXH3_64bits(s.data(), s.size());
-        size_t mask = slots_.size() - 1;
+    static uint64_t hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+    /// The number of s, added when new (a set of terms: each one's value is its number).
+    int32_t intern(std::string_view s) { return intern(s, hash(s)); }
+    int32_t intern(std::string_view s, uint64_t h) {
+        return find_or_add(s, h, [](int32_t id) { return id; });
+    }
+    /// The value of s (whose hash() is h). A new s is added with value make(its number);
+    /// make may use other tables, not this one.
+    template <class Make>
+    int32_t find_or_add(std::string_view s, uint64_t h, Make&& make) {
+        const uint64_t head = prefix_key(s);
+        const auto len = static_cast<uint32_t>(s.size());
+        // Keys of up to 8 bytes are equal when their heads and lengths are: those go through
+        // a small direct-mapped cache first, which keeps the frequent words in a few cache
+        // lines (in the table they would be spread over all of it).
+        Slot* cached = nullptr;
+        if (len <= 8) {
+            cached = &cache_[(h >> 40) & (kCacheSize - 1)];
+            if (cached->head == head && cached->len == len) return cached->value;
+        }
+        const size_t mask = slots_.size() - 1;
         for (size_t i = h & mask;; i = (i + 1) & mask) {
-            int32_t id = slots_[i];
-            if (id < 0) {
-                id = static_cast<int32_t>(off_.size());
-                off_.push_back(arena_.size());
-                len_.push_back(static_cast<uint32_t>(s.size()));
-                hash_.push_back(h);
+            const Slot& sl = slots_[i];
+            if (sl.len == kEmpty) {
+                const int32_t value = make(static_cast<int32_t>(entries_.size()));
+                if (cached) *cached = {head, len, value};
+                entries_.push_back({arena_.size(), h, head, value});
+                slots_[i] = {head, len, value};
+                offs_[i] = arena_.size();
                 arena_.append(s.data(), s.size());
-                slots_[i] = id;
-                if (off_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
-                return id;
+                if (entries_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
+                return value;
             }
-            if (hash_[id] == h && len_[id] == s.size() &&
-                std::memcmp(arena_.data() + off_[id], s.data(), s.size()) == 0)
-                return id;
+            if (sl.head == head && sl.len == len &&
+                (len <= 8 || same_bytes(arena_.data() + offs_[i] + 8, s.data() + 8, len - 8))) {
+                if (cached) *cached = sl;
+                return sl.value;
+            }
         }
     }
-    size_t size() const { return off_.size(); }
+    size_t size() const { return entries_.size(); }
     std::string_view term(int32_t id) const {
-        return std::string_view(arena_).substr(off_[id], len_[id]);
+        const uint64_t end = size_t(id) + 1 < entries_.size() ? entries_[id + 1].off : arena_.size();
+        return std::string_view(arena_.data() + entries_[id].off, end - entries_[id].off);
     }
+    uint64_t term_hash(int32_t id) const { return entries_[id].hash; }
+    /// prefix_key() of term(id): its sort key up to the first 8 bytes.
+    uint64_t term_key(int32_t id) const { return entries_[id].head; }
 
 private:
+    static constexpr uint32_t kEmpty = 0xFFFFFFFFu;  // the length of an empty slot
+    struct Slot {
+        uint64_t head;
+        uint32_t len;
+        int32_t value;
+    };
+    struct Entry {
+        uint64_t off;  // in arena_; the term ends where the next one starts
+        uint64_t hash;
+        uint64_t head;
+        int32_t value;
+    };
     void rehash(size_t n) {
-        slots_.assign(n, -1);
-        for (size_t id = 0; id < off_.size(); ++id) {
-            size_t i = hash_[id] & (n - 1);
-            while (slots_[i] >= 0) i = (i + 1) & (n - 1);
-            slots_[i] = static_cast<int32_t>(id);
+        slots_.assign(n, Slot{0, kEmpty, 0});
+        offs_.assign(n, 0);
+        for (size_t id = 0; id < entries_.size(); ++id) {
+            const Entry& e = entries_[id];
+            size_t i = e.hash & (n - 1);
+            while (slots_[i].len != kEmpty) i = (i + 1) & (n - 1);
+            slots_[i] = {e.head, static_cast<uint32_t>(term(int32_t(id)).size()), e.value};
+            offs_[i] = e.off;
         }
     }
-    std::vector<int32_t> slots_;
-    std::vector<uint64_t> off_, hash_;
-    std::vector<uint32_t> len_;
+    static constexpr size_t kCacheSize = 16384;
+    std::vector<Slot> cache_ = std::vector<Slot>(kCacheSize, Slot{0, kEmpty, 0});
+    std::vector<Slot> slots_;
+    std::vector<uint64_t> offs_;  // arena offset of the key in the slot of the same index
+    std::vector<Entry> entries_;
     std::string arena_;
 };
 
@@ -491,16 +666,15 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
     }
     const std::unordered_set<std::string_view> stop(opts.stop_words.begin(), opts.stop_words.end());
 
-    // Per part: raw tokens are interned once; each distinct raw token is mapped once to its
-    // term (stop word -> dropped, word -> stemmed) in the part's term table, which also
-    // holds the n-grams.
+    // Per part: each distinct raw token is mapped once, at first sight, to its term (stop
+    // word -> dropped, word -> stemmed) in the part's term table, which also holds the
+    // n-grams; the raw table keeps that term as the token's value.
     std::vector<TermTable> terms(parts);
     std::vector<std::vector<int32_t>> local_tokens(parts);
     std::vector<std::vector<int64_t>> local_len(parts);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int p = 0; p < parts; ++p) {
-        TermTable raw;
-        std::vector<int32_t> raw_to_term;
+        TermTable raw;  // raw token -> term
         Stemmer stemmer(opts.stem);
         std::string buf, norm, gram;
         std::vector<int32_t> uni;       // the document's unigram terms
@@ -516,17 +690,14 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
             for_each_token_of(
                 corpus.text[d], opts.tokenizer, buf, norm,
                 [&](std::string_view tok, Kind kind) {
-                    int32_t r = raw.intern(tok);
-                    if (r == static_cast<int32_t>(raw_to_term.size())) {  // first sight
-                        int32_t term = -1;
-                        if (!stop.count(tok))
-                            term = table.intern(kind == Kind::Word && stemmer.active()
-                                                    ? stemmer.stem(tok)
-                                                    : tok);
-                        raw_to_term.push_back(term);
-                    }
-                    if (raw_to_term[r] >= 0) {
-                        uni.push_back(raw_to_term[r]);
+                    // first sight: the term (-1 for a stop word), in the part's term table
+                    const int32_t term = raw.find_or_add(tok, TermTable::hash(tok), [&](int32_t) {
+                        if (stop.count(tok)) return -1;
+                        return table.intern(kind == Kind::Word && stemmer.active() ? stemmer.stem(tok)
+                                                                                   : tok);
+                    });
+                    if (term >= 0) {
+                        uni.push_back(term);
                         segment.push_back(seg);
                     }
                 },
@@ -547,32 +718,103 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
         }
     }
 
-    // Global vocabulary: each part's distinct terms sorted (in parallel), then one k-way merge
-    // that also yields every part's local -> global id map (no searches).
-    std::vector<std::vector<int32_t>> order(parts), remap(parts);
+    // Global vocabulary, sorted bytewise, and every part's local -> global id map (remap).
+    // The terms of all parts are split into key ranges (shards) at splitters sampled from the
+    // terms, so each shard is deduplicated and sorted on its own, in parallel, and the sorted
+    // shards concatenate into the vocabulary. Terms compare by prefix_key() first, then whole.
+    struct Key {
+        uint64_t head;
+        std::string_view term;
+        bool operator<(const Key& o) const { return head != o.head ? head < o.head : term < o.term; }
+    };
+    auto key = [&](int p, int32_t id) { return Key{terms[p].term_key(id), terms[p].term(id)}; };
+    std::vector<Key> splitters;
+    {
+        std::vector<Key> sample;
+        for (int p = 0; p < parts; ++p) {
+            const size_t m = terms[p].size(), step = std::max<size_t>(1, m / 256);
+            for (size_t i = 0; i < m; i += step) sample.push_back(key(p, static_cast<int32_t>(i)));
+        }
+        std::sort(sample.begin(), sample.end());
+        const int wanted = T * 4;
+        for (int k = 1; k < wanted && !sample.empty(); ++k) {
+            const Key& sp = sample[sample.size() * k / wanted];
+            if (splitters.empty() || splitters.back() < sp) splitters.push_back(sp);
+        }
+    }
+    const int shards = static_cast<int>(splitters.size()) + 1;
+    // members[p][s]: part p's term ids that fall in shard s (a term t is in shard s when
+    // exactly s splitters are <= t).
+    std::vector<std::vector<std::vector<int32_t>>> members(parts);
+    std::vector<std::vector<int32_t>> remap(parts);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int p = 0; p < parts; ++p) {
-        auto& o = order[p];
-        o.resize(terms[p].size());
-        for (size_t i = 0; i < o.size(); ++i) o[i] = static_cast<int32_t>(i);
-        const TermTable& t = terms[p];
-        std::sort(o.begin(), o.end(), [&](int32_t a, int32_t b) { return t.term(a) < t.term(b); });
-        remap[p].resize(o.size());
-    }
-    {
-        using Head = std::pair<std::string_view, int>;  // (term, part)
-        auto later = [](const Head& a, const Head& b) { return a.first > b.first || (a.first == b.first && a.second > b.second); };
-        std::priority_queue<Head, std::vector<Head>, decltype(later)> heap(later);
-        std::vector<size_t> pos(parts, 0);
-        for (int p = 0; p < parts; ++p)
-            if (!order[p].empty()) heap.emplace(terms[p].term(order[p][0]), p);
-        while (!heap.empty()) {
-            auto [term, p] = heap.top();
-            heap.pop();
-            if (out.vocab.empty() || out.vocab.back() != term) out.vocab.emplace_back(term);
-            remap[p][order[p][pos[p]]] = static_cast<int32_t>(out.vocab.size() - 1);
-            if (++pos[p] < order[p].size()) heap.emplace(terms[p].term(order[p][pos[p]]), p);
+        members[p].resize(shards);
+        remap[p].resize(terms[p].size());
+        for (int32_t i = 0; i < static_cast<int32_t>(terms[p].size()); ++i) {
+            const Key k = key(p, i);
+            const auto s = std::upper_bound(splitters.begin(), splitters.end(), k) - splitters.begin();
+            members[p][s].push_back(i);
         }
+    }
+    struct Ref {
+        int32_t part, id;
+    };
+    std::vector<std::vector<Ref>> shard_terms(shards);  // each shard's distinct terms, sorted
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int s = 0; s < shards; ++s) {
+        // Deduplicate: an open-addressing set of the shard's distinct terms (by their hash);
+        // remap temporarily holds each part term's index in `distinct`.
+        size_t count = 0;
+        for (int p = 0; p < parts; ++p) count += members[p][s].size();
+        size_t cap = 16;
+        while (cap < 2 * count) cap *= 2;
+        std::vector<int32_t> set(cap, -1);
+        std::vector<Ref> distinct;
+        std::vector<uint64_t> distinct_hash;
+        for (int p = 0; p < parts; ++p)
+            for (int32_t i : members[p][s]) {
+                const uint64_t h = terms[p].term_hash(i);
+                const std::string_view t = terms[p].term(i);
+                size_t j = h & (cap - 1);
+                for (; set[j] >= 0; j = (j + 1) & (cap - 1)) {
+                    const Ref& u = distinct[set[j]];
+                    if (distinct_hash[set[j]] == h && terms[u.part].term(u.id) == t) break;
+                }
+                if (set[j] < 0) {
+                    set[j] = static_cast<int32_t>(distinct.size());
+                    distinct.push_back({p, i});
+                    distinct_hash.push_back(h);
+                }
+                remap[p][i] = set[j];
+            }
+        // Sort, then turn indices in `distinct` into ranks within the shard.
+        std::vector<int32_t> order(distinct.size()), rank(distinct.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+        std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+            return key(distinct[a].part, distinct[a].id) < key(distinct[b].part, distinct[b].id);
+        });
+        auto& sorted = shard_terms[s];
+        sorted.resize(order.size());
+        for (size_t r = 0; r < order.size(); ++r) {
+            rank[order[r]] = static_cast<int32_t>(r);
+            sorted[r] = distinct[order[r]];
+        }
+        for (int p = 0; p < parts; ++p)
+            for (int32_t i : members[p][s]) remap[p][i] = rank[remap[p][i]];
+    }
+    std::vector<int32_t> shard_start(shards + 1, 0);
+    for (int s = 0; s < shards; ++s)
+        shard_start[s + 1] = shard_start[s] + static_cast<int32_t>(shard_terms[s].size());
+    out.vocab.resize(shard_start[shards]);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int s = 0; s < shards; ++s) {
+        for (size_t r = 0; r < shard_terms[s].size(); ++r) {
+            const Ref& u = shard_terms[s][r];
+            out.vocab[shard_start[s] + r] = std::string(terms[u.part].term(u.id));
+        }
+        for (int p = 0; p < parts; ++p)
+            for (int32_t i : members[p][s]) remap[p][i] += shard_start[s];
     }
 
     // Concatenate in document order.
