@@ -8,10 +8,16 @@ Both systems read the same Reddit comments (JSON Lines, field "body") and do the
   topics     NMF(n_components=K, solver='mu', init='nndsvda', max_iter=N, tol=0, random_state=0)
              vs  tmine topics -k K --iters N --tol 0 --init nndsvda
              (--solver cd: scikit-learn's coordinate descent vs tmine --solver hals, its twin)
+  classify   20 Newsgroups bydate (../shared/data/20news-bydate.tar.gz, --news):
+             TfidfVectorizer(sublinear_tf=True, min_df=2) fitted on train, LogisticRegression(C=10,
+             max_iter=1000) fit time and test accuracy
+             vs  tmine vectorize --sklearn-compatible --stop-words none --min-df 2 --sublinear-tf (test: --vocabulary
+             of train, its idf), tmine classify train --C 10, tmine classify predict
 
 Speedups are printed only after the outputs are checked equivalent: the same number of
-documents and vocabulary size, and a final NMF relative error ||X - WH||_F / ||X||_F within 1%
-of scikit-learn's (the initialisations use different random streams, so the factors differ).
+documents and vocabulary size, a final NMF relative error ||X - WH||_F / ||X||_F within 1%
+of scikit-learn's (the initialisations use different random streams, so the factors differ),
+and a test accuracy within 0.5 points of scikit-learn's.
 
 Timing (time.perf_counter):
   scikit-learn vectorize: fit_transform on the in-memory list of bodies.
@@ -59,6 +65,8 @@ except ImportError:  # pragma: no cover
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data", "reddit-comments-2020-08_2022-07.jsonl.gz")
 ERR_TOLERANCE = 0.01  # NMF relative errors must agree within 1% (relative)
+ACC_TOLERANCE = 0.005  # test accuracies must agree within 0.5 points
+DEFAULT_NEWS = os.path.join(REPO, "..", "shared", "data", "20news-bydate.tar.gz")
 
 
 def log(msg):
@@ -327,6 +335,102 @@ def cuda_available(tmine):
     return ("--device cuda" not in msg), msg
 
 
+# ---------------------------------------------------------------- classification
+
+
+def read_news(path):
+    """20 Newsgroups bydate from the tar.gz: {split: (ids, texts, labels)}, in archive order.
+    Latin-1 bytes, as scikit-learn's fetch_20newsgroups reads them."""
+    import tarfile
+    out = {"train": ([], [], []), "test": ([], [], [])}
+    with tarfile.open(path) as tf:
+        for m in tf:
+            if not m.isfile():
+                continue
+            parts = m.name.split("/")
+            if len(parts) < 3 or not parts[-3].startswith("20news-bydate-"):
+                continue
+            split = parts[-3][len("20news-bydate-"):]
+            ids, texts, labels = out[split]
+            ids.append(f"{split}/{parts[-2]}/{parts[-1]}")
+            texts.append(tf.extractfile(m).read().decode("latin-1"))
+            labels.append(parts[-2])
+    return out
+
+
+def sklearn_classify(news, C):
+    from sklearn.linear_model import LogisticRegression
+    _, tr_x, tr_y = news["train"]
+    _, te_x, te_y = news["test"]
+    vec = TfidfVectorizer(sublinear_tf=True, min_df=2)
+    t0 = time.perf_counter()
+    Xtr = vec.fit_transform(tr_x)
+    Xte = vec.transform(te_x)
+    t_vec = time.perf_counter() - t0
+    clf = LogisticRegression(C=C, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t0 = time.perf_counter()
+        clf.fit(Xtr, tr_y)
+        t_fit = time.perf_counter() - t0
+    acc = float((clf.predict(Xte) == np.asarray(te_y)).mean())
+    log(f"sklearn: 20 Newsgroups LogisticRegression(C={C}) fit {t_fit:.2f} s "
+        f"({int(clf.n_iter_[0])} iterations), test accuracy {acc:.5f}")
+    return {"vectorize_seconds": t_vec, "fit_seconds": t_fit, "accuracy": acc,
+            "terms": int(Xtr.shape[1]), "iterations": int(clf.n_iter_[0]),
+            "train": int(Xtr.shape[0]), "test": int(Xte.shape[0])}
+
+
+RE_TRAIN = re.compile(r"classify: logreg on (\d+) labelled rows, (\d+) classes, (\d+) features: "
+                      r"(\d+) iterations \(([^)]*)\) in ([0-9.]+) s")
+
+
+def tmine_classify(tmine, news, workdir, device, C):
+    files = {}
+    for split, (ids, texts, labels) in news.items():
+        data = os.path.join(workdir, f"news-{split}.jsonl")
+        with open(data, "w", encoding="utf-8") as f:
+            for i, t in zip(ids, texts):
+                f.write(json.dumps({"id": i, "text": t}) + "\n")
+        lab = os.path.join(workdir, f"news-{split}-labels.csv")
+        with open(lab, "w", encoding="utf-8") as f:
+            f.write("id,label\n")
+            for i, l in zip(ids, labels):
+                f.write(f"{i},{l}\n")
+        corpus = os.path.join(workdir, f"news-{split}.tmc")
+        run_cli([tmine, "ingest", data, "--text-field", "text", "--id-field", "id", "-o", corpus],
+                f"tmine ingest ({split})")
+        files[split] = (corpus, lab)
+    vocab = os.path.join(workdir, "news-vocabulary.csv")
+    common = ["--sklearn-compatible", "--stop-words", "none", "--sublinear-tf", "--device", device]
+    mtr, mte = (os.path.join(workdir, f"news-{s}.tmx") for s in ("train", "test"))
+    run_cli([tmine, "vectorize", files["train"][0], "-o", mtr, "--min-df", "2",
+             "--export-vocabulary", vocab] + common, "tmine vectorize (20 Newsgroups train)")
+    run_cli([tmine, "vectorize", files["test"][0], "-o", mte, "--vocabulary", vocab] + common,
+            "tmine vectorize (20 Newsgroups test)")
+    model = os.path.join(workdir, f"news-classifier-{device}")
+    err, wall = run_cli([tmine, "classify", "train", mtr, "--corpus", files["train"][0], "--labels",
+                         files["train"][1], "--C", str(C), "--device", device, "-o", model],
+                        f"tmine classify train --device {device}")
+    m = must(RE_TRAIN, err, "classify: logreg ... in ... s")
+    scores = os.path.join(workdir, f"news-scores-{device}.csv")
+    run_cli([tmine, "classify", "predict", mte, "--corpus", files["test"][0], "--model", model,
+             "--device", device, "-o", scores], f"tmine classify predict --device {device}")
+    truth = dict(zip(news["test"][0], news["test"][2]))
+    import csv
+    right = total = 0
+    with open(scores, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            total += 1
+            right += row["label"] == truth.get(row["id"])
+    acc = right / max(total, 1)
+    log(f"tmine {device}: 20 Newsgroups logistic regression fit {float(m.group(6)):.2f} s "
+        f"({m.group(4)} iterations), test accuracy {acc:.5f}")
+    return {"fit_seconds": float(m.group(6)), "fit_wall_seconds": wall, "accuracy": acc,
+            "terms": int(m.group(3)), "iterations": int(m.group(4)), "stop": m.group(5),
+            "test": total}
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -391,6 +495,16 @@ def table(res):
     rows.append(("NMF relative error", "scikit-learn", f"{sk['nmf']['relative_error']:.6f}", "", ""))
     for dev, r in tm.items():
         rows.append(("", f"tmine {dev}", f"{r['topics']['relative_error']:.6f}", "", ""))
+    if "classify" in sk:
+        sc = sk["classify"]
+        rows.append(("logistic regression fit (20news)", "scikit-learn", f"{sc['fit_seconds']:.2f} s",
+                     f"accuracy {sc['accuracy']:.4f}", "1.00x"))
+        for dev, r in tm.items():
+            c = r.get("classify")
+            if c:
+                rows.append(("", f"tmine {dev}", f"{c['fit_seconds']:.2f} s",
+                             f"accuracy {c['accuracy']:.4f}",
+                             speed(sc["fit_seconds"], c["fit_seconds"], eq.get(f"classify_{dev}", False))))
 
     head = ("stage", "system", "time / value", "throughput", "speedup")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(5)]
@@ -417,6 +531,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=1,
                     help="run every measurement R times and keep the fastest (a shared machine)")
     ap.add_argument("--no-cuda", action="store_true", help="do not try tmine --device cuda")
+    ap.add_argument("--news", default=DEFAULT_NEWS, help="20news-bydate.tar.gz for the classifier stage")
+    ap.add_argument("--no-classify", action="store_true", help="skip the classifier stage")
     ap.add_argument("--workdir", help="keep tmine's files here (default: a temporary folder)")
     ap.add_argument("--json", help="write the results as JSON to this path")
     a = ap.parse_args()
@@ -485,11 +601,21 @@ def main():
             f"NMF {topics['seconds_per_iter']:.3f} s/iter, relative error "
             f"{topics['relative_error']:.6f}")
     res["tmine"]["cpu"]["ingest"] = ingest
+    news = None
+    if not a.no_classify:
+        if os.path.exists(a.news):
+            news = read_news(a.news)
+            for dev in devices:
+                res["tmine"][dev]["classify"] = tmine_classify(tmine, news, workdir, dev, 10)
+        else:
+            log(f"no classifier stage: {a.news} not found (pass --news)")
 
     # ---- scikit-learn
     res["sklearn"], sk_vocab = run_sklearn(bodies, text_bytes, a.k, a.iters, getattr(np, a.dtype),
                                            a.repeat, solver=a.solver)
     del bodies
+    if news is not None:
+        res["sklearn"]["classify"] = sklearn_classify(news, 10)
 
     # ---- equivalence before speedups
     eq = {}
@@ -525,6 +651,18 @@ def main():
         if rel > ERR_TOLERANCE:
             notes.append(f"tmine {dev}: relative error {te:.6f} vs scikit-learn {se:.6f} "
                          f"({100 * rel:.2f}% apart > 1%): no NMF speedup")
+    if "classify" in res["sklearn"]:
+        sc = res["sklearn"]["classify"]
+        for dev, r in res["tmine"].items():
+            c = r.get("classify")
+            if not c:
+                continue
+            diff = abs(c["accuracy"] - sc["accuracy"])
+            eq[f"classify_{dev}"] = diff <= ACC_TOLERANCE and c["terms"] == sc["terms"]
+            if not eq[f"classify_{dev}"]:
+                notes.append(f"tmine {dev}: 20 Newsgroups accuracy {c['accuracy']:.4f} vs "
+                             f"scikit-learn {sc['accuracy']:.4f}, {c['terms']} vs {sc['terms']} "
+                             "terms: no classifier speedup")
     res["equivalence"] = eq
     res["notes"] = notes
 
