@@ -193,3 +193,36 @@ TEST(Vectorize, MatrixFileRoundTripAndCorruption) {
     std::filesystem::resize_file(d.file("m.tmx"), std::filesystem::file_size(d.file("m.tmx")) / 2);
     EXPECT_THROW(read_matrix(d.file("m.tmx")), InputError);
 }
+
+// The CPU's path (tokens sorted in place, weighted straight from them) equals the reference
+// term-count matrix route that the CUDA twin is compared with, bit for bit, on real comments.
+TEST(Vectorize, SortedTokenPathEqualsTheCountMatrixRoute) {
+    TMINE_REQUIRE_DATA(kReddit);
+    Corpus c = reddit_head(20000);
+    for (bool sublinear : {false, true}) {
+        VectorizeOptions o;
+        o.stop_words = load_stop_words("english");
+        o.ngram_max = 2;
+        Context ctx = Context::cpu();
+        Tokenized tok = tokenize_corpus(ctx, c, o);
+        TermCounts ref = cpu_impl::count_terms(ctx, tok);
+        std::vector<int32_t> df;
+        std::vector<int64_t> total;
+        cpu_impl::count_sorted(ctx, tok, df, total);
+        EXPECT_EQ(df, ref.df);
+        EXPECT_EQ(total, ref.total);
+        // keep every other term with df >= 2, so the renumbering is exercised
+        std::vector<int32_t> keep(df.size(), -1);
+        int32_t kept = 0;
+        for (size_t t = 0; t < df.size(); ++t)
+            if (df[t] >= 2 && t % 2 == 0) keep[t] = kept++;
+        std::vector<double> idf = smooth_idf(std::vector<int32_t>(kept, 3), int64_t(c.size()));
+        for (int32_t i = 0; i < kept; ++i) idf[i] += 0.01 * i;
+        CsrMatrix a = cpu_impl::tfidf(ctx, ref.counts, keep, kept, idf, sublinear);
+        CsrMatrix b = cpu_impl::tfidf_sorted(ctx, tok, keep, kept, idf, sublinear);
+        EXPECT_EQ(a.indptr, b.indptr);
+        EXPECT_EQ(a.indices, b.indices);
+        EXPECT_EQ(a.data, b.data) << "sublinear " << sublinear;
+        EXPECT_GT(b.nnz(), 100000);
+    }
+}

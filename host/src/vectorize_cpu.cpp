@@ -214,6 +214,95 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
     return X;
 }
 
+void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
+                  std::vector<int64_t>& total) {
+    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
+    const int64_t V = static_cast<int64_t>(tok.vocab.size());
+    const int T = std::max(1, ctx.cpu_threads());
+    std::vector<std::vector<int32_t>> df_t(T);
+    std::vector<std::vector<int64_t>> tot_t(T);
+#pragma omp parallel num_threads(T)
+    {
+        const int t = omp_get_thread_num();
+        df_t[t].assign(V, 0);
+        tot_t[t].assign(V, 0);
+        int32_t* dft = df_t[t].data();
+        int64_t* tot = tot_t[t].data();
+#pragma omp for schedule(dynamic, 1024)
+        for (int64_t d = 0; d < n; ++d) {
+            int32_t* b = tok.tokens.data() + tok.doc_ptr[d];
+            const int64_t len = tok.doc_ptr[d + 1] - tok.doc_ptr[d];
+            std::sort(b, b + len);
+            for (int64_t i = 0; i < len;) {
+                int64_t j = i + 1;
+                while (j < len && b[j] == b[i]) ++j;
+                dft[b[i]] += 1;
+                tot[b[i]] += j - i;
+                i = j;
+            }
+        }
+    }
+    df.assign(V, 0);
+    total.assign(V, 0);
+    for (int t = 0; t < T; ++t)
+        for (int64_t c = 0; c < V; ++c) {
+            df[c] += df_t[t][c];
+            total[c] += tot_t[t][c];
+        }
+}
+
+CsrMatrix tfidf_sorted(const Context& ctx, const Tokenized& tok, const std::vector<int32_t>& keep,
+                       int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
+    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
+    const int T = std::max(1, ctx.cpu_threads());
+    const int32_t* tokens = tok.tokens.data();
+    CsrMatrix X;
+    X.rows = n;
+    X.cols = n_kept;
+    std::vector<int64_t> row_nnz(n);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
+    for (int64_t d = 0; d < n; ++d) {
+        int64_t c = 0;
+        for (int64_t i = tok.doc_ptr[d]; i < tok.doc_ptr[d + 1]; ++i)
+            c += keep[tokens[i]] >= 0 && (i == tok.doc_ptr[d] || tokens[i] != tokens[i - 1]);
+        row_nnz[d] = c;
+    }
+    X.indptr.assign(n + 1, 0);
+    for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
+    X.indices.resize(X.indptr[n]);
+    X.data.resize(X.indptr[n]);
+#pragma omp parallel num_threads(T)
+    {
+        std::vector<double> w;
+#pragma omp for schedule(dynamic, 1024)
+        for (int64_t d = 0; d < n; ++d) {
+            // As tfidf() on count_terms() output: the same values in the same order.
+            w.clear();
+            const int64_t o = X.indptr[d];
+            double sumsq = 0.0;
+            const int64_t end = tok.doc_ptr[d + 1];
+            for (int64_t i = tok.doc_ptr[d]; i < end;) {
+                int64_t j = i + 1;
+                while (j < end && tokens[j] == tokens[i]) ++j;
+                const int32_t c = keep[tokens[i]];
+                if (c >= 0) {
+                    double tf = static_cast<float>(j - i);
+                    if (sublinear_tf) tf = 1.0 + std::log(tf);
+                    const double v = tf * idf[c];
+                    sumsq += v * v;
+                    X.indices[o + static_cast<int64_t>(w.size())] = c;
+                    w.push_back(v);
+                }
+                i = j;
+            }
+            const double norm = std::sqrt(sumsq);
+            for (size_t i = 0; i < w.size(); ++i)
+                X.data[o + i] = static_cast<float>(norm > 0 ? w[i] / norm : w[i]);
+        }
+    }
+    return X;
+}
+
 }  // namespace cpu_impl
 
 Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
@@ -222,8 +311,14 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
     if (corpus.size() == 0) throw InputError("vectorize: the corpus is empty (0 documents)");
     Tokenized tok = tokenize_corpus(ctx, corpus, opts);
     auto t1 = clock::now();
-    TermCounts tc = ctx.is_cuda() ? cuda_impl::count_terms(ctx, tok) : cpu_impl::count_terms(ctx, tok);
-    const int64_t n = tc.counts.rows;
+    // The GPU counts into a term-count matrix; the CPU sorts each document's tokens in place
+    // and weights straight from them (the same matrix, without the intermediate one).
+    TermCounts tc;
+    if (ctx.is_cuda())
+        tc = cuda_impl::count_terms(ctx, tok);
+    else
+        cpu_impl::count_sorted(ctx, tok, tc.df, tc.total);
+    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
     int32_t n_kept = 0;
     std::vector<int32_t> keep = prune_terms(tc.df, tc.total, n, opts, n_kept);
     Vectorized v;
@@ -236,7 +331,7 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
         }
     v.idf = smooth_idf(v.df, n);
     v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
-                        : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf);
+                        : cpu_impl::tfidf_sorted(ctx, tok, keep, n_kept, v.idf, opts.sublinear_tf);
     v.sublinear_tf = opts.sublinear_tf;
     v.pipeline = pipeline_string(opts);
     v.stop_words = opts.stop_words;

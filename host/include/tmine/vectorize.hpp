@@ -146,6 +146,14 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
 
 namespace cpu_impl {
 TermCounts count_terms(const Context& ctx, const Tokenized& tok);
+/// The CPU path of vectorize(): sorts each document's tokens in place and counts document
+/// frequencies and totals, without the term-count matrix count_terms() materialises.
+void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
+                  std::vector<int64_t>& total);
+/// TF-IDF straight from the sorted tokens of count_sorted(): bit for bit
+/// tfidf(count_terms(tok), keep, n_kept, idf, sublinear_tf) (tested).
+CsrMatrix tfidf_sorted(const Context& ctx, const Tokenized& tok, const std::vector<int32_t>& keep,
+                       int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf);
 /// Keeps columns with keep[c] >= 0 (renumbered), weights tf * idf[new col], l2-normalises rows.
 CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
                 int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf);
