@@ -205,9 +205,6 @@ public:
         if (nnz_ > std::numeric_limits<int32_t>::max())
             throw DeviceError("topics: more than 2^31 non-zeros is not supported on the GPU yet");
         check_memory();
-        // TF32 for this fit's GEMMs only: the handle's mode is put back when the fit ends.
-        TMINE_CUDA_CHECK(cublasGetMathMode(r_.cublas, &math_mode_));
-        if (opts.tf32) TMINE_CUDA_CHECK(cublasSetMathMode(r_.cublas, CUBLAS_TF32_TENSOR_OP_MATH));
         std::vector<float> Ht(m_ * k_);
         for (int j = 0; j < k_; ++j)
             for (int64_t c = 0; c < m_; ++c) Ht[c * k_ + j] = H[j * m_ + c];
@@ -270,6 +267,10 @@ public:
             seed_saved_ = DeviceBuffer<float>(p.seed_entries.size() + p.seed_topics.size(), s_);
         }
         loss_into(0);
+        // TF32 for this fit's GEMMs only, switched on last (nothing after it can throw, so the
+        // destructor always puts the handle's mode back).
+        TMINE_CUDA_CHECK(cublasGetMathMode(r_.cublas, &math_mode_));
+        if (opts.tf32) TMINE_CUDA_CHECK(cublasSetMathMode(r_.cublas, CUBLAS_TF32_TENSOR_OP_MATH));
     }
 
     ~CudaIterations() override {

@@ -159,15 +159,17 @@ TEST(NmfCuda, Tf32StaysCloseToFloat32) {
     o.max_iter = 50;
     o.tol = 0;
     NmfModel cpu = nmf(Context::cpu(), v.X, o);
+    NmfModel before = nmf(gpu, v.X, o);  // float32 on the GPU, before any TF32 fit
     o.tf32 = true;
     NmfModel tf = nmf(gpu, v.X, o);
     // TF32 rounds the GEMM inputs to 10 mantissa bits: the fit stays within 0.5% of float32's.
     EXPECT_NEAR(tf.relative_error, cpu.relative_error, 5e-3 * cpu.relative_error);
     for (size_t i = 1; i < tf.losses.size(); ++i)
         EXPECT_LE(tf.losses[i], tf.losses[i - 1] * (1 + 1e-3)) << "iteration " << i + 1;
-    // The handle's math mode is restored: a float32 fit after it equals a fresh one.
+    // The handle's math mode is restored: a float32 fit after it equals the one before it.
     o.tf32 = false;
-    NmfModel a = nmf(gpu, v.X, o), b = nmf(gpu, v.X, o);
-    EXPECT_EQ(a.losses, b.losses);
-    EXPECT_NEAR(a.relative_error, cpu.relative_error, 1e-4 * cpu.relative_error);
+    NmfModel after = nmf(gpu, v.X, o);
+    EXPECT_EQ(after.losses, before.losses);
+    EXPECT_EQ(after.H, before.H);
+    EXPECT_NEAR(after.relative_error, cpu.relative_error, 1e-4 * cpu.relative_error);
 }

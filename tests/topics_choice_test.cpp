@@ -78,7 +78,7 @@ TEST(KSelection, ParsesRanges) {
     EXPECT_EQ(parse_k_list("10:30:10"), std::vector<int>({10, 20, 30}));
     EXPECT_EQ(parse_k_list("3:5"), std::vector<int>({3, 4, 5}));
     EXPECT_EQ(parse_k_list("10:60:5").size(), 11u);
-    for (const char* bad : {"", "0", "5:3", "a:b", "10:20:0", "1:2:3:4", "-3", "10:"})
+    for (const char* bad : {"", "0", "5:3", "a:b", "10:20:0", "1:2:3:4", "-3", "10:", "1:999999999"})
         EXPECT_THROW(parse_k_list(bad), InputError) << bad;
     try {
         parse_k_list("5:3", "--topics");
@@ -267,6 +267,8 @@ TEST(Guided, BadSeedFilesAndSettingsAreRefused) {
     EXPECT_THROW(nmf(Context::cpu(), v.X, o), InputError);
     o.seed_terms = {{}};
     EXPECT_THROW(nmf(Context::cpu(), v.X, o), InputError);
+    o.seed_terms = {{4, 2, 4}};  // a term twice
+    EXPECT_THROW(nmf(Context::cpu(), v.X, o), InputError);
 }
 
 TEST(Guided, SeedTermsAreTokenisedLikeTheDocuments) {
@@ -301,4 +303,10 @@ TEST(Guided, SeedTermsAreTokenisedLikeTheDocuments) {
     write_bytes(d.file("b.txt"), bigram + "\n");
     st = read_seed_terms(d.file("b.txt"), v);
     EXPECT_EQ(st.terms[0], std::vector<std::string>({bigram})) << bigram;
+    // A matrix of bigrams only (--ngram 2:2): the entry still finds its bigram.
+    o.ngram_min = 2;
+    Vectorized bi = vectorize(Context::cpu(), c, o);
+    ASSERT_GE(column(bi, bigram), 0) << bigram;
+    st = read_seed_terms(d.file("b.txt"), bi);
+    EXPECT_EQ(st.terms[0], std::vector<std::string>({bigram}));
 }

@@ -378,7 +378,7 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
         it.funnel = cleaning_funnel(json, ea.clean_report);
     }
     // Without a corpus, a matrix or --groups the JSON is exactly what `tmine topics` wrote.
-    const bool sections = have_matrix || ea.groups > 0;
+    const bool sections = have_matrix || ea.groups > 0 || !it.funnel.empty();
     if (format == "json")
         write_file_atomic(out, topics_json(model, s, sections ? &it : nullptr));
     else if (format == "csv")
@@ -573,6 +573,12 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     io.by = parse_time_bin(ra.by);  // checked before the long stages
     io.split = parse_series_split(ra.split);
     io.split_groups = ra.split_groups;
+    // Flags that are only read after the long stages, checked now.
+    (void)ta.ks();
+    if (ra.split_groups < 1) throw InputError("--split-groups must be at least 1");
+    if (ta.coherence_top < 2) throw InputError("--k-coherence-top must be at least 2");
+    if (!ta.seed_terms.empty() && !fs::is_regular_file(ta.seed_terms))
+        throw InputError(ta.seed_terms + ": cannot open the seed-terms file");
     if (io.split == SeriesSplit::Language && ra.clean.find("language") == std::string::npos &&
         ra.clean != "all")
         throw InputError("--split language needs the language step: --clean all or --clean language");

@@ -132,6 +132,8 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary,
         w.String(ks.reason.c_str());
         w.Key("coherence_top");
         w.Int(ks.coherence_top);
+        w.Key("svd_components");  // the shared SVD of the nndsvd* inits (0: random init)
+        w.Int(ks.svd_k);
         w.Key("candidates");
         w.StartArray();
         for (const auto& c : ks.candidates) {

@@ -1,5 +1,5 @@
 // Guided topics: reading a seed-terms file against a matrix's vocabulary
-// (host/include/tmine/topics.hpp, docs/nmf.md "Guided topics").
+// (host/include/tmine/topics.hpp, docs/architecture.md "Guided topics").
 #include <fstream>
 #include <unordered_map>
 
@@ -14,6 +14,9 @@ SeedTerms read_seed_terms(const std::string& path, const Vectorized& v) {
     VectorizeOptions vo;
     apply_pipeline_string(v.pipeline, vo);
     vo.stop_words = v.stop_words;
+    // The entries' words one by one (their n-gram is formed below), whatever n-gram range the
+    // matrix has: with --ngram 2:3 the tokenizer would give no single words at all.
+    vo.ngram_min = vo.ngram_max = 1;
     std::unordered_map<std::string, int32_t> column;
     for (size_t c = 0; c < v.vocabulary.size(); ++c) column.emplace(v.vocabulary[c], int32_t(c));
 

@@ -410,11 +410,10 @@ std::string bin_label(int64_t b, TimeBin by) {
 }  // namespace
 
 namespace {
-/// The series of the posts `in(d)` on the bins [lo, hi] (all bins when lo > hi is passed as
-/// the full range of the corpus's dates).
-TimeSeries series_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
-                     const std::vector<int64_t>& bins, int64_t lo, int64_t hi,
-                     const std::function<bool(size_t)>& in) {
+/// The series of the posts `in(d)` on the bins [lo, hi] of the corpus's dates (no bins when
+/// lo > hi: no post has a date).
+TimeSeries series_of(const TopicSummary& summary, TimeBin by, const std::vector<int64_t>& bins,
+                     int64_t lo, int64_t hi, const std::function<bool(size_t)>& in) {
     TimeSeries ts;
     ts.by = by;
     ts.k = int(summary.topics.size());
@@ -439,7 +438,6 @@ TimeSeries series_of(const TopicSummary& summary, const Corpus& corpus, TimeBin 
         else
             ++ts.unassigned[i];
     }
-    (void)corpus;
     return ts;
 }
 
@@ -473,7 +471,7 @@ TimeSeries topics_over_time(const TopicSummary& summary, const Corpus& corpus, T
     std::vector<int64_t> bins;
     int64_t lo, hi;
     bins_of(summary, corpus, by, bins, lo, hi);
-    return series_of(summary, corpus, by, bins, lo, hi, [](size_t) { return true; });
+    return series_of(summary, by, bins, lo, hi, [](size_t) { return true; });
 }
 
 SeriesSplit parse_series_split(std::string_view s, const char* flag) {
@@ -505,6 +503,9 @@ GroupedSeries topics_over_time_by(const TopicSummary& summary, const Corpus& cor
     std::map<std::string, int> index;
     std::vector<int> key(n);
     for (size_t d = 0; d < n; ++d) {
+        if (split == SeriesSplit::Source && corpus.source[d] >= corpus.sources.size())
+            throw InputError("--split source: post " + std::to_string(d) +
+                             " names a source the corpus does not list");
         std::string name = split == SeriesSplit::Source ? corpus.sources[corpus.source[d]]
                                                         : std::string(corpus.language[d]);
         auto it = index.emplace(name, int(names.size())).first;
@@ -533,8 +534,8 @@ GroupedSeries topics_over_time_by(const TopicSummary& summary, const Corpus& cor
         g.total.push_back(rest);
     }
     for (int s = 0; s < int(g.names.size()); ++s)
-        g.series.push_back(series_of(summary, corpus, by, bins, lo, hi,
-                                     [&](size_t d) { return slot[key[d]] == s; }));
+        g.series.push_back(
+            series_of(summary, by, bins, lo, hi, [&](size_t d) { return slot[key[d]] == s; }));
     return g;
 }
 

@@ -41,8 +41,12 @@ void validate(const NmfOptions& o) {
         for (size_t j = 0; j < o.seed_terms.size(); ++j) {
             if (o.seed_terms[j].empty())
                 throw InputError("--seed-terms: guided topic " + std::to_string(j) + " has no term");
-            for (int32_t c : o.seed_terms[j])
-                if (c < 0) throw InputError("--seed-terms: negative term id");
+            std::vector<int32_t> sorted = o.seed_terms[j];
+            std::sort(sorted.begin(), sorted.end());
+            if (sorted.front() < 0) throw InputError("--seed-terms: negative term id");
+            if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+                throw InputError("--seed-terms: guided topic " + std::to_string(j) +
+                                 " lists a term twice");
         }
     }
 }
@@ -184,12 +188,16 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
     BinaryReader r(path);
     char magic[4];
     r.read(magic, 4, "magic");
-    if (std::memcmp(magic, kCheckpointMagic, 4) != 0 || r.read_pod<uint32_t>("version") != 2)
+    if (std::memcmp(magic, kCheckpointMagic, 4) != 0)
         throw InputError(path + ": not a tmine NMF checkpoint");
+    if (const auto v = r.read_pod<uint32_t>("version"); v != 2)
+        throw InputError(path + ": NMF checkpoint version " + std::to_string(v) +
+                         " (this tmine reads version 2; start the fit again)");
     auto f = r.read_pod<Fingerprint>("settings");
     if (!(f == want))
         throw InputError(path + ": the checkpoint was written for another matrix or other "
-                         "settings (k, solver, loss, init, seed, regularisation must match)");
+                         "settings (k, solver, loss, init, seed, regularisation, seed terms "
+                         "must match)");
     Checkpoint c;
     c.iteration = r.read_pod<int32_t>("iteration");
     c.guide.lambda = r.read_pod<double>("seed lambda");
@@ -347,13 +355,16 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     model.device = device_name(ctx.device());
     model.seed_lambda = guide.lambda;
     model.seed_weight = guide.weight;
-    model.relative_error = opts.loss == NmfLoss::Frobenius && update_H && done > start
+    // With --tf32 the per-iteration losses use TF32 Gram matrices: the final error is
+    // recomputed in float64 on the host.
+    model.relative_error = opts.loss == NmfLoss::Frobenius && update_H && done > start &&
+                                   !(opts.tf32 && ctx.is_cuda())
                                ? model.losses.back()
                                : nmf_relative_error(ctx, X, model.W, model.H, k);
     return model;
 }
 
-/// Guided topics (docs/nmf.md): the constants of the pull and the guided topics' start.
+/// Guided topics (docs/architecture.md, "Guided topics"): the constants of the pull and the guided topics' start.
 ///  - r (weight): the mean over topics of each row's largest entry of the initial H, the
 ///    typical weight of a topic's best term;
 ///  - lambda: seed_strength times the mean of diag(W^T W) at the initialisation, so that

@@ -45,11 +45,12 @@ std::vector<int> parse_k_list(std::string_view s, const char* flag) {
     if (to < from)
         throw InputError(std::string(flag) + " '" + std::string(s) + "': TO must be >= FROM");
     if (step < 1) throw InputError(std::string(flag) + " '" + std::string(s) + "': STEP must be >= 1");
+    const int64_t count = (int64_t(to) - from) / step + 1;
+    if (count > 200)
+        throw InputError(std::string(flag) + " '" + std::string(s) + "': " + std::to_string(count) +
+                         " values of k (at most 200; use a larger STEP)");
     std::vector<int> ks;
     for (int k = from; k <= to; k += step) ks.push_back(k);
-    if (ks.size() > 200)
-        throw InputError(std::string(flag) + " '" + std::string(s) + "': " +
-                         std::to_string(ks.size()) + " values of k (at most 200; use a larger STEP)");
     return ks;
 }
 
@@ -59,7 +60,7 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
     if (ks.empty()) throw InputError("-k: no value of k to fit");
     if (!std::is_sorted(ks.begin(), ks.end()) || std::adjacent_find(ks.begin(), ks.end()) != ks.end())
         throw InputError("-k: the values of k must be ascending and distinct");
-    if (ko.coherence.top_n < 2) throw InputError("coherence: top terms must be >= 2");
+    if (ko.coherence.top_n < 2) throw InputError("--k-coherence-top must be at least 2");
     const int64_t limit = std::min(X.rows, X.cols);
     if (ks.back() > limit)
         throw InputError("-k " + std::to_string(ks.back()) + ": must be between 1 and " +
@@ -77,6 +78,7 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
 
     KSelection sel;
     sel.coherence_top = ko.coherence.top_n;
+    sel.svd_k = opts.init != NmfInit::Random ? ks.back() : 0;
     TruncatedSvd svd;
     const bool share_svd = opts.init != NmfInit::Random;
     if (share_svd) {

@@ -18,11 +18,6 @@
 #include <cstdlib>
 #include <memory>
 #include <unordered_set>
-#include <ctime>
-#include <ctime>
-#include <ctime>
-#include <ctime>
-#include <ctime>
 
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"

@@ -140,6 +140,7 @@ void write_model(const TopicModel& model, const std::string& dir) {
     }
     f.write_pod<int32_t>(ks.recommended);
     f.write_pod<int32_t>(ks.coherence_top);
+    f.write_pod<int32_t>(ks.svd_k);
     write_string(f, ks.reason);
     f.commit();
 }
@@ -231,6 +232,7 @@ TopicModel read_model(const std::string& dir_or_file) {
         if (seeds_ok) {
             ks.recommended = r.read_pod<int32_t>("recommended k");
             ks.coherence_top = r.read_pod<int32_t>("coherence top");
+            ks.svd_k = r.read_pod<int32_t>("k selection SVD components");
             ks.reason = read_string(r, "k reason");
         }
     }

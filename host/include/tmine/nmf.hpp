@@ -51,7 +51,7 @@ struct NmfOptions {
     std::string checkpoint_path;  ///< where checkpoints are written (atomically)
     bool progress = false;
     /// Guided topics: topic j (j < seed_terms.size()) is anchored on the column ids
-    /// seed_terms[j] (docs/nmf.md, "Guided topics"). Frobenius loss only.
+    /// seed_terms[j] (docs/architecture.md, "Guided topics"). Frobenius loss only.
     std::vector<std::vector<int32_t>> seed_terms;
     /// Weight of the pull towards the seed terms, relative to the data's own weight on a
     /// topic at the start (0 = initialisation only).

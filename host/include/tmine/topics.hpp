@@ -44,6 +44,10 @@ struct KSelection {
     std::vector<KCandidate> candidates;  ///< ascending k
     int recommended = 0;
     int coherence_top = 10;  ///< top terms per topic in the coherence
+    /// The nndsvd* fits started from one truncated SVD with this many components (the largest
+    /// k; 0 for a random init). A later `-k K` fit draws its own SVD for K components, so it can
+    /// differ slightly from the kept fit.
+    int svd_k = 0;
     std::string reason;
     bool empty() const { return candidates.empty(); }
 };
@@ -74,7 +78,7 @@ void dominant_topics(const std::vector<float>& W, int64_t n, int k, std::vector<
 /// Top `top_terms` terms per topic from H, sizes and shares from W.
 TopicSummary summarize_topics(const TopicModel& model, int top_terms = 20);
 
-/// Guided topics read from a file for a matrix (`--seed-terms FILE`, docs/nmf.md): one line
+/// Guided topics read from a file for a matrix (`--seed-terms FILE`, docs/architecture.md): one line
 /// per guided topic (blank lines and '#' comments skipped), entries separated by commas. Each
 /// entry is tokenised as the matrix's documents were (case, accents, elisions, stop words,
 /// stemming); it stands for its n-gram when the matrix has that term, else for each of its
