@@ -100,13 +100,28 @@ __global__ void weight_rows(const int64_t* __restrict__ indptr, const int32_t* _
 
 }  // namespace
 
+// Device bytes per counted token: the token, its 64-bit key and the sorted unique keys, the
+// counts, and Thrust's sort and reduce buffers (about as much again).
+constexpr int64_t kCountBytesPerToken = 64;
+
+int64_t count_chunk_tokens(const Context& ctx) {
+    (void)ctx.cuda();
+    size_t free_b = 0, total_b = 0;
+    TMINE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    return std::max<int64_t>(1 << 20, static_cast<int64_t>(free_b / 2) / kCountBytesPerToken);
+}
+
 TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
+    return count_terms(ctx, TokenSpan::of(tok, 0, static_cast<int64_t>(tok.doc_ptr.size()) - 1));
+}
+
+TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
     Resources& r = ctx.cuda();
     cudaStream_t s = r.stream;
     auto policy = thrust::cuda::par.on(s);
-    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
-    const int64_t V = static_cast<int64_t>(tok.vocab.size());
-    const int64_t T = static_cast<int64_t>(tok.tokens.size());
+    const int64_t n = tok.documents();
+    const int64_t V = tok.vocab_size;
+    const int64_t T = tok.size();
     TermCounts out;
     auto& X = out.counts;
     X.rows = n;
@@ -117,7 +132,7 @@ TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
     if (T == 0) return out;
 
     DeviceBuffer<int64_t> doc_ptr(tok.doc_ptr.data(), n + 1, s);
-    DeviceBuffer<int32_t> tokens(tok.tokens.data(), T, s);
+    DeviceBuffer<int32_t> tokens(tok.tokens, T, s);
     DeviceBuffer<uint64_t> keys(T, s);
     make_keys<<<grid_for(T), kBlock, 0, s>>>(doc_ptr.data(), n, tokens.data(), T, keys.data());
     TMINE_CUDA_LAUNCH_CHECK();

@@ -53,3 +53,19 @@ TEST(VectorizeCuda, CountsIdenticalIncludingEmptyDocuments) {
     EXPECT_EQ(a.df, b.df);
     EXPECT_EQ(a.total, b.total);
 }
+
+TEST(VectorizeCuda, ChunkedCountingEqualsTheCpu) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(20000);
+    VectorizeOptions o;
+    o.stop_words = load_stop_words("english");
+    o.min_df = DfBound::parse("2", "--min-df");
+    Vectorized cpu = vectorize(Context::cpu(), c, o);
+    o.chunk_tokens = 5000;  // many chunks: device memory bounded by the chunk
+    Vectorized g = vectorize(gpu, c, o);
+    EXPECT_EQ(g.vocabulary, cpu.vocabulary);
+    EXPECT_EQ(g.X.indptr, cpu.X.indptr);
+    EXPECT_EQ(g.X.indices, cpu.X.indices);
+    EXPECT_EQ(g.X.data, cpu.X.data);
+}

@@ -226,3 +226,33 @@ TEST(Vectorize, SortedTokenPathEqualsTheCountMatrixRoute) {
         EXPECT_GT(b.nnz(), 100000);
     }
 }
+
+// --chunk-tokens: counting in chunks of whole documents (how the GPU bounds its memory) gives
+// the matrix of one pass, on fresh vocabulary and on a fixed one; a document longer than the
+// chunk is a chunk of its own.
+TEST(Vectorize, ChunkedCountingEqualsOnePass) {
+    TMINE_REQUIRE_DATA(kReddit);
+    Corpus c = reddit_head(20000);
+    VectorizeOptions o;
+    o.stop_words = load_stop_words("english");
+    o.min_df = DfBound::parse("2", "--min-df");
+    o.sublinear_tf = true;
+    Context ctx = Context::cpu();
+    Vectorized one = vectorize(ctx, c, o);
+    for (int64_t chunk : {int64_t(1), int64_t(977), int64_t(50000)}) {
+        VectorizeOptions oc = o;
+        oc.chunk_tokens = chunk;
+        Vectorized v = vectorize(ctx, c, oc);
+        EXPECT_EQ(v.vocabulary, one.vocabulary) << chunk;
+        EXPECT_EQ(v.df, one.df);
+        EXPECT_EQ(v.X.indptr, one.X.indptr);
+        EXPECT_EQ(v.X.indices, one.X.indices);
+        EXPECT_EQ(v.X.data, one.X.data) << "chunks of " << chunk << " tokens";
+        Vectorized f = vectorize_fixed(ctx, c, one.vocabulary, one.idf, oc);
+        EXPECT_EQ(f.X.indices, one.X.indices);
+        EXPECT_EQ(f.X.data, one.X.data);
+    }
+    VectorizeOptions bad = o;
+    bad.chunk_tokens = -1;
+    EXPECT_THROW(vectorize(ctx, c, bad), InputError);
+}

@@ -96,7 +96,7 @@ void add_ingest_flags(CLI::App* app, IngestArgs& a) {
 struct VectorizeArgs {
     std::string min_df = "1", max_df = "1.0", stop_words = "english", urls = "domain", ngram = "1:1";
     std::string stem, vocabulary, export_vocabulary;
-    int64_t max_features = 0;
+    int64_t max_features = 0, chunk_tokens = 0;
     bool sublinear = false, sklearn = false, strip_accents = false, no_mentions = false,
          no_hashtags = false, numbers = false, no_emoji = false, split_hyphens = false,
          no_elisions = false, no_contractions = false;
@@ -124,6 +124,8 @@ struct VectorizeArgs {
         o.max_df = DfBound::parse(max_df, "--max-df");
         if (max_features < 0) throw InputError("--max-features must be >= 0");
         o.max_features = max_features;
+        if (chunk_tokens < 0) throw InputError("--chunk-tokens must be >= 0");
+        o.chunk_tokens = chunk_tokens;
         o.stop_words = load_stop_words(stop_words, t);
         o.sublinear_tf = sublinear;
         o.progress = !quiet;
@@ -170,6 +172,9 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
     app->add_flag("--no-contractions", a.no_contractions, "split English contractions as scikit-learn does");
     app->add_option("--vocabulary", a.vocabulary, "fixed vocabulary CSV (term[,df,idf]; with idf: that weighting)");
     app->add_option("--export-vocabulary", a.export_vocabulary, "write the vocabulary as CSV: term,df,idf");
+    app->add_option("--chunk-tokens", a.chunk_tokens,
+                    "count at most N tokens at a time (0: the GPU's free memory decides; the CPU: one pass)")
+        ->capture_default_str();
 }
 
 struct TopicArgs {

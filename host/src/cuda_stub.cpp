@@ -26,6 +26,8 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
 }
 
 TermCounts count_terms(const Context&, const Tokenized&) { no_cuda(); }
+TermCounts count_terms(const Context&, const TokenSpan&) { no_cuda(); }
+int64_t count_chunk_tokens(const Context&) { no_cuda(); }
 CsrMatrix tfidf(const Context&, const CsrMatrix&, const std::vector<int32_t>&, int32_t,
                 const std::vector<double>&, bool) {
     no_cuda();

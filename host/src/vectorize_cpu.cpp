@@ -113,18 +113,103 @@ std::vector<double> smooth_idf(const std::vector<int32_t>& df, int64_t n_docs) {
     return idf;
 }
 
+TokenSpan TokenSpan::of(const Tokenized& t, int64_t first, int64_t last) {
+    TMINE_ASSERT(first >= 0 && first <= last && last + 1 <= int64_t(t.doc_ptr.size()),
+                 "TokenSpan: documents out of range");
+    TokenSpan s;
+    s.doc_ptr.resize(last - first + 1);
+    for (int64_t d = first; d <= last; ++d) s.doc_ptr[d - first] = t.doc_ptr[d] - t.doc_ptr[first];
+    s.tokens = t.tokens.data() + t.doc_ptr[first];
+    s.vocab_size = static_cast<int64_t>(t.vocab.size());
+    return s;
+}
+
+namespace {
+
+/// Counting in chunks of whole documents of at most `budget` tokens (a longer document is a
+/// chunk of its own): df and totals summed over the chunks, each chunk's term-count rows kept.
+/// Integer counts, so the sums equal one pass's.
+struct ChunkedCounts {
+    std::vector<int64_t> first;        ///< first document of each chunk (+ the end)
+    std::vector<CsrMatrix> counts;     ///< each chunk's term-count rows
+    std::vector<int32_t> df;
+    std::vector<int64_t> total;
+};
+ChunkedCounts count_in_chunks(const Context& ctx, const Tokenized& tok, int64_t budget,
+                              bool progress) {
+    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
+    ChunkedCounts out;
+    out.first.push_back(0);
+    while (out.first.back() < n) {
+        const int64_t a = out.first.back();
+        int64_t b = a + 1;
+        while (b < n && tok.doc_ptr[b + 1] - tok.doc_ptr[a] <= budget) ++b;
+        out.first.push_back(b);
+    }
+    const size_t chunks = out.first.size() - 1;
+    if (progress && chunks > 1)
+        std::fprintf(stderr, "vectorize: counting in %zu chunks of at most %lld tokens\n", chunks,
+                     static_cast<long long>(budget));
+    out.df.assign(tok.vocab.size(), 0);
+    out.total.assign(tok.vocab.size(), 0);
+    for (size_t c = 0; c < chunks; ++c) {
+        const TokenSpan span = TokenSpan::of(tok, out.first[c], out.first[c + 1]);
+        TermCounts tc = ctx.is_cuda() ? cuda_impl::count_terms(ctx, span)
+                                      : cpu_impl::count_terms(ctx, span);
+        for (size_t t = 0; t < out.df.size(); ++t) {
+            out.df[t] += tc.df[t];
+            out.total[t] += tc.total[t];
+        }
+        out.counts.push_back(std::move(tc.counts));
+    }
+    return out;
+}
+
+/// Each chunk's rows weighted on the context's device, stacked into one matrix.
+CsrMatrix weigh_chunks(const Context& ctx, const ChunkedCounts& cc, const std::vector<int32_t>& keep,
+                       int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
+    CsrMatrix X;
+    X.cols = n_kept;
+    X.indptr.assign(1, 0);
+    for (const CsrMatrix& counts : cc.counts) {
+        CsrMatrix part = ctx.is_cuda() ? cuda_impl::tfidf(ctx, counts, keep, n_kept, idf, sublinear_tf)
+                                       : cpu_impl::tfidf(ctx, counts, keep, n_kept, idf, sublinear_tf);
+        const int64_t base = X.indptr.back();
+        for (int64_t r = 1; r <= part.rows; ++r) X.indptr.push_back(base + part.indptr[r]);
+        X.indices.insert(X.indices.end(), part.indices.begin(), part.indices.end());
+        X.data.insert(X.data.end(), part.data.begin(), part.data.end());
+        X.rows += part.rows;
+    }
+    return X;
+}
+
+/// Tokens per counting chunk for this context (0: one pass).
+int64_t chunk_budget(const Context& ctx, const VectorizeOptions& opts, const Tokenized& tok) {
+    if (opts.chunk_tokens < 0) throw InputError("--chunk-tokens must be >= 0");
+    int64_t budget = opts.chunk_tokens;
+    if (budget == 0 && ctx.is_cuda()) budget = cuda_impl::count_chunk_tokens(ctx);
+    const int64_t total = static_cast<int64_t>(tok.tokens.size());
+    return budget > 0 && budget < total ? budget : 0;
+}
+
+}  // namespace
+
 namespace cpu_impl {
 
 TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
-    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
-    const int64_t V = static_cast<int64_t>(tok.vocab.size());
+    return count_terms(ctx, TokenSpan::of(tok, 0, static_cast<int64_t>(tok.doc_ptr.size()) - 1));
+}
+
+TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
+    const int64_t n = tok.documents();
+    const int64_t V = tok.vocab_size;
     const int T = std::max(1, ctx.cpu_threads());
     TermCounts out;
     auto& X = out.counts;
     X.rows = n;
     X.cols = V;
     // Pass 1: each document's tokens sorted (in a copy), and its distinct terms counted.
-    std::vector<int32_t> sorted(tok.tokens);
+    std::vector<int32_t> sorted(tok.tokens, tok.tokens + tok.size());
     std::vector<int64_t> row_nnz(n, 0);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
     for (int64_t d = 0; d < n; ++d) {
@@ -311,27 +396,30 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
     if (corpus.size() == 0) throw InputError("vectorize: the corpus is empty (0 documents)");
     Tokenized tok = tokenize_corpus(ctx, corpus, opts);
     auto t1 = clock::now();
-    // The GPU counts into a term-count matrix; the CPU sorts each document's tokens in place
-    // and weights straight from them (the same matrix, without the intermediate one).
-    TermCounts tc;
-    if (ctx.is_cuda())
-        tc = cuda_impl::count_terms(ctx, tok);
+    // The GPU counts into term-count matrices, in chunks that fit its memory; the CPU sorts
+    // each document's tokens in place and weights straight from them (the same matrix, without
+    // the intermediate one), unless chunks are asked for.
+    const int64_t budget = chunk_budget(ctx, opts, tok);
+    const bool direct = !ctx.is_cuda() && budget == 0;
+    ChunkedCounts cc;
+    if (direct)
+        cpu_impl::count_sorted(ctx, tok, cc.df, cc.total);
     else
-        cpu_impl::count_sorted(ctx, tok, tc.df, tc.total);
+        cc = count_in_chunks(ctx, tok, budget > 0 ? budget : INT64_MAX, opts.progress);
     const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
     int32_t n_kept = 0;
-    std::vector<int32_t> keep = prune_terms(tc.df, tc.total, n, opts, n_kept);
+    std::vector<int32_t> keep = prune_terms(cc.df, cc.total, n, opts, n_kept);
     Vectorized v;
     v.vocabulary.reserve(n_kept);
     v.df.reserve(n_kept);
     for (size_t c = 0; c < keep.size(); ++c)
         if (keep[c] >= 0) {
             v.vocabulary.push_back(std::move(tok.vocab[c]));
-            v.df.push_back(tc.df[c]);
+            v.df.push_back(cc.df[c]);
         }
     v.idf = smooth_idf(v.df, n);
-    v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
-                        : cpu_impl::tfidf_sorted(ctx, tok, keep, n_kept, v.idf, opts.sublinear_tf);
+    v.X = direct ? cpu_impl::tfidf_sorted(ctx, tok, keep, n_kept, v.idf, opts.sublinear_tf)
+                 : weigh_chunks(ctx, cc, keep, n_kept, v.idf, opts.sublinear_tf);
     v.sublinear_tf = opts.sublinear_tf;
     v.pipeline = pipeline_string(opts);
     v.stop_words = opts.stop_words;
@@ -358,7 +446,8 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
     if (!std::is_sorted(vocabulary.begin(), vocabulary.end()))
         throw InputError("vectorize: a fixed vocabulary must be sorted bytewise");
     Tokenized tok = tokenize_corpus(ctx, corpus, opts);
-    TermCounts tc = ctx.is_cuda() ? cuda_impl::count_terms(ctx, tok) : cpu_impl::count_terms(ctx, tok);
+    const int64_t budget = chunk_budget(ctx, opts, tok);
+    const ChunkedCounts cc = count_in_chunks(ctx, tok, budget > 0 ? budget : INT64_MAX, opts.progress);
     // Both vocabularies are sorted, so the mapping keeps columns ascending within rows.
     std::vector<int32_t> keep(tok.vocab.size(), -1);
     for (size_t c = 0; c < tok.vocab.size(); ++c) {
@@ -372,11 +461,10 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
     if (v.idf.empty()) {  // no idf given: this corpus's own, as scikit-learn's vocabulary=
         std::vector<int32_t> df(vocabulary.size(), 0);
         for (size_t c = 0; c < keep.size(); ++c)
-            if (keep[c] >= 0) df[keep[c]] = tc.df[c];
-        v.idf = smooth_idf(df, tc.counts.rows);
+            if (keep[c] >= 0) df[keep[c]] = cc.df[c];
+        v.idf = smooth_idf(df, static_cast<int64_t>(tok.doc_ptr.size()) - 1);
     }
-    v.X = ctx.is_cuda() ? cuda_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf)
-                        : cpu_impl::tfidf(ctx, tc.counts, keep, n_kept, v.idf, opts.sublinear_tf);
+    v.X = weigh_chunks(ctx, cc, keep, n_kept, v.idf, opts.sublinear_tf);
     v.sublinear_tf = opts.sublinear_tf;
     v.pipeline = pipeline_string(opts);
     v.stop_words = opts.stop_words;

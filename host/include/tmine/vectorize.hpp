@@ -67,6 +67,9 @@ struct VectorizeOptions {
     DfBound min_df{false, 1.0};
     DfBound max_df{true, 1.0};
     int64_t max_features = 0;  ///< 0 = no limit; else keep the most frequent terms
+    /// Tokens counted at a time (bounded device memory for corpora larger than the GPU's):
+    /// 0 = automatic (the GPU: from its free memory; the CPU: one pass). The result is the same.
+    int64_t chunk_tokens = 0;
     std::vector<std::string> stop_words;  ///< lower-cased terms dropped at tokenisation
     bool sublinear_tf = false;            ///< tf = 1 + ln(count)
     bool progress = false;
@@ -85,6 +88,18 @@ struct Tokenized {
     std::vector<int32_t> tokens;      ///< ids into vocab
     std::vector<std::string> vocab;   ///< every distinct token, sorted bytewise
     uint64_t text_bytes = 0;
+};
+
+/// Documents to count: `doc_ptr` (documents + 1 offsets, from 0) into `tokens`, whose ids are
+/// below `vocab_size`. A chunk of a corpus is a span over part of its Tokenized.
+struct TokenSpan {
+    std::vector<int64_t> doc_ptr{0};
+    const int32_t* tokens = nullptr;
+    int64_t vocab_size = 0;
+    int64_t documents() const { return static_cast<int64_t>(doc_ptr.size()) - 1; }
+    int64_t size() const { return doc_ptr.back(); }  ///< tokens
+    /// Documents [first, last) of `t`.
+    static TokenSpan of(const Tokenized& t, int64_t first, int64_t last);
 };
 
 /// Raw term counts, columns = Tokenized::vocab ids.
@@ -146,6 +161,7 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
 
 namespace cpu_impl {
 TermCounts count_terms(const Context& ctx, const Tokenized& tok);
+TermCounts count_terms(const Context& ctx, const TokenSpan& span);
 /// The CPU path of vectorize(): sorts each document's tokens in place and counts document
 /// frequencies and totals, without the term-count matrix count_terms() materialises.
 void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
@@ -161,6 +177,10 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
 
 namespace cuda_impl {
 TermCounts count_terms(const Context& ctx, const Tokenized& tok);
+TermCounts count_terms(const Context& ctx, const TokenSpan& span);
+/// Tokens the GPU counts in one chunk: what half of its free memory holds at the counting's
+/// bytes per token.
+int64_t count_chunk_tokens(const Context& ctx);
 CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
                 int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf);
 }  // namespace cuda_impl
