@@ -109,6 +109,8 @@ TEST(KSelection, RecommendsAboutTheNumberOfNewsgroups) {
     EXPECT_EQ(sel.recommended, top->k) << "the rule: highest mean NPMI";
     EXPECT_EQ(best.k, sel.recommended);
     EXPECT_NE(sel.reason.find("k=" + std::to_string(sel.recommended)), std::string::npos);
+    // An interior pick: the reason does not warn about the edge of the range.
+    EXPECT_EQ(sel.reason.find("k tried"), std::string::npos) << sel.reason;
     // The corpus has 20 newsgroups; coherence finds a k near that.
     EXPECT_GE(sel.recommended, 15);
     EXPECT_LE(sel.recommended, 25);
@@ -143,6 +145,12 @@ TEST(KSelection, TravelsWithTheModelAndItsExports) {
     o.max_iter = 30;
     TopicModel model;
     model.k_selection = select_k(Context::cpu(), v.X, {2, 4, 6}, o, model.nmf);
+    {  // at an edge of the range the reason says so
+        const auto& ks = model.k_selection;
+        const bool edge = ks.recommended == 2 || ks.recommended == 6;
+        EXPECT_EQ(ks.reason.find(" k tried, so coherence may keep") != std::string::npos, edge)
+            << ks.reason;
+    }
     model.vocabulary = v.vocabulary;
     model.options = o;
     model.options.k = model.nmf.k;

@@ -126,6 +126,12 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
         sel.reason += "; next best k=" + std::to_string(sel.candidates[second].k) + " (" +
                       fmt("%.4f", sel.candidates[second].npmi) + ")";
     sel.reason += "; its relative error is " + fmt("%.4f", b.relative_error);
+    if (sel.candidates.size() > 2 && (b.k == ks.front() || b.k == ks.back()))
+        sel.reason += std::string("; it is the ") + (b.k == ks.front() ? "smallest" : "largest") +
+                      " k tried, so coherence may keep " +
+                      (b.k == ks.front() ? "rising below it: on short, generic posts the broadest "
+                                           "topics score best, so also read the curve"
+                                         : "rising above it: try a larger range");
     if (sel.candidates.size() > 1)
         sel.reason += " (k=" + std::to_string(sel.candidates.front().k) + ": " +
                       fmt("%.4f", sel.candidates.front().relative_error) + ", k=" +
