@@ -333,6 +333,7 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
     };
     size_t i = 0;
     bool prev_word = false;
+    std::vector<std::pair<size_t, size_t>> parts;  // a word's apostrophe-separated parts
     while (i < len) {
         utf8proc_int32_t cp;
         size_t n = cp_at(i, cp);
@@ -381,7 +382,7 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
             // A word: word characters joined by an apostrophe or (when kept) a hyphen that is
             // followed by another word character.
             size_t start = i, j = i;
-            std::vector<std::pair<size_t, size_t>> parts;  // apostrophe-separated parts
+            parts.clear();  // reused: no allocation per word
             size_t part_start = i;
             while (j < len) {
                 utf8proc_int32_t c2;
