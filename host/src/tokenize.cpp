@@ -313,7 +313,6 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
         }
         return static_cast<size_t>(n);
     };
-    std::string piece;
     auto emit_word = [&](std::string_view w) {
         // w: word characters only (no connectors). Classify and length-check.
         size_t cps = 0;
