@@ -10,6 +10,10 @@
 namespace tmine::cpu_impl {
 namespace {
 
+/// How many non-zeros ahead the sparse kernels fetch the rows they will gather or update
+/// (16 measured best of 8, 12, 16, 24 on the Reddit matrix; docs/benchmarks.md).
+constexpr int64_t kPrefetch = 16;
+
 // The sparse-times-dense kernels are the hot loops of every iteration. They are compiled
 // twice, for x86-64-v3 (AVX2 + FMA) and for the baseline ISA, and the loader picks the clone
 // the CPU supports, so one binary is fast on current servers and still runs on older ones.
@@ -24,15 +28,16 @@ namespace {
 template <class T>
 inline void spmm_rows(const int64_t* indptr, const int32_t* indices, const float* values,
                       const T* B, int l, T* Y, int64_t lo, int64_t hi) {
+    const int64_t last = indptr[hi];
     for (int64_t i = lo; i < hi; ++i) {
         T* y = Y + (i - lo) * l;
         for (int j = 0; j < l; ++j) y[j] = 0;
         const int64_t end = indptr[i + 1];
         for (int64_t p = indptr[i]; p < end; ++p) {
-            // The rows of B are gathered at random: fetch a few ahead (B can be far larger
-            // than the caches, e.g. W with one row per document).
-            if (p + 8 < end) {
-                const T* ahead = B + int64_t(indices[p + 8]) * l;
+            // The rows of B are gathered at random: fetch a few non-zeros ahead, across row
+            // ends (comments hold ~10 non-zeros, so most rows are shorter than the distance).
+            if (p + kPrefetch < last) {
+                const T* ahead = B + int64_t(indices[p + kPrefetch]) * l;
                 for (int o = 0; o < l; o += 64 / int(sizeof(T))) __builtin_prefetch(ahead + o);
             }
             const T a = values[p];
@@ -70,14 +75,15 @@ TMINE_HOT_CLONES void sddmm_rows(const int64_t* indptr, const int32_t* indices, 
 TMINE_HOT_CLONES void scatter_rows_f32(const int64_t* indptr, const int32_t* indices,
                                        const float* values, const float* W, int k, float* acc,
                                        int64_t lo, int64_t hi) {
+    const int64_t last = indptr[hi];
     for (int64_t i = lo; i < hi; ++i) {
         const float* w = W + i * k;
         const int64_t end = indptr[i + 1];
         for (int64_t p = indptr[i]; p < end; ++p) {
             // The rows updated are at random in acc (m x k, larger than L2): fetch them for
-            // writing a few non-zeros ahead, as spmm_rows does for the rows it reads.
-            if (p + 8 < end) {
-                float* ahead = acc + int64_t(indices[p + 8]) * k;
+            // writing a few non-zeros ahead (across row ends), as spmm_rows does for reads.
+            if (p + kPrefetch < last) {
+                float* ahead = acc + int64_t(indices[p + kPrefetch]) * k;
                 for (int o = 0; o < k; o += 16) __builtin_prefetch(ahead + o, 1);
             }
             const float a = values[p];
