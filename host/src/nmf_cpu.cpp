@@ -86,8 +86,32 @@ TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N
             for (int l = 0; l < L; ++l) any |= fb[r * L + l] != 0.0f;
             if (any) nz.push_back(r);
         }
-        for (int t = 0; t < k; ++t) {
-            const float* g = G + int64_t(t) * k;  // row t = column t (symmetric)
+        // Four coordinates at a time: four independent sums (each still in r order), so the
+        // additions overlap instead of waiting on each other.
+        int t = 0;
+        for (; t + 4 <= k; t += 4) {
+            const float* g = G + int64_t(t) * k;  // rows t..t+3 = columns (symmetric)
+            float a0[L] = {}, a1[L] = {}, a2[L] = {}, a3[L] = {};
+            for (int r : nz) {
+                const float* fr = fb.data() + r * L;
+                const float g0 = g[r], g1 = g[k + r], g2 = g[2 * k + r], g3 = g[3 * k + r];
+#pragma omp simd
+                for (int l = 0; l < L; ++l) {
+                    a0[l] += fr[l] * g0;
+                    a1[l] += fr[l] * g1;
+                    a2[l] += fr[l] * g2;
+                    a3[l] += fr[l] * g3;
+                }
+            }
+            for (int l = 0; l < L; ++l) {
+                vb[t * L + l] = a0[l];
+                vb[(t + 1) * L + l] = a1[l];
+                vb[(t + 2) * L + l] = a2[l];
+                vb[(t + 3) * L + l] = a3[l];
+            }
+        }
+        for (; t < k; ++t) {
+            const float* g = G + int64_t(t) * k;
             float acc[L] = {};
             for (int r : nz) {
                 const float* fr = fb.data() + r * L;
@@ -110,8 +134,9 @@ TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N
                 any |= moved[l] != 0.0f;
             }
             if (!any) continue;  // most coordinates of a sparse factor stay at 0
+            // Only the coordinates still to come read their gradient in this sweep.
             const float* g = G + int64_t(t) * k;
-            for (int r = 0; r < k; ++r) {
+            for (int r = t + 1; r < k; ++r) {
                 float* vr = vb.data() + r * L;
 #pragma omp simd
                 for (int l = 0; l < L; ++l) vr[l] += moved[l] * g[r];
