@@ -125,14 +125,17 @@ TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N
             const float* v = vb.data() + t * L;
             const float* nt = nb.data() + t * L;
             float moved[L];
-            bool any = false;
-#pragma omp simd reduction(| : any)
-            for (int l = 0; l < L; ++l) {
+            const float it = inv[t];
+#pragma omp simd
+            for (int l = 0; l < L; ++l) {  // branch-free, so it compiles to vector operations
                 const float grad = v[l] - nt[l] + l2 * f[l];
-                moved[l] = std::max(f[l] - grad * inv[t], 0.0f) - f[l];
+                const float next = f[l] - grad * it;
+                moved[l] = (next > 0.0f ? next : 0.0f) - f[l];
                 f[l] += moved[l];
-                any |= moved[l] != 0.0f;
             }
+            int any = 0;
+#pragma omp simd reduction(| : any)
+            for (int l = 0; l < L; ++l) any |= moved[l] != 0.0f;
             if (!any) continue;  // most coordinates of a sparse factor stay at 0
             // Only the coordinates still to come read their gradient in this sweep.
             const float* g = G + int64_t(t) * k;
