@@ -109,11 +109,13 @@ void orthonormalize(std::vector<double>& Q, int rows, int l) {
 }
 
 /// Orthonormalises the columns of a row-major rows x l matrix by Cholesky QR (BLAS-3: a Gram
-/// matrix, its Cholesky factor, a triangular solve), twice for accuracy (CholQR2). Falls back
+/// matrix, its Cholesky factor, a triangular solve), `passes` times: twice (CholQR2) where the
+/// basis must be orthonormal to working precision, once between power iterations, where it
+/// only has to keep the columns apart (scikit-learn normalises those by LU, not QR). Falls back
 /// to Householder QR when the Gram matrix is not positive definite (rank-deficient input).
-void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l) {
+void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l, int passes = 2) {
     std::vector<double> G(size_t(l) * l);
-    for (int pass = 0; pass < 2; ++pass) {
+    for (int pass = 0; pass < passes; ++pass) {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, l, int(rows), 1.0, Y.data(), l, 0.0,
                     G.data(), l);
         int info = 0;
@@ -147,9 +149,9 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     std::vector<double> Yr(int64_t(n) * l), Zr(int64_t(m) * l), Qc, Zc;
     spmm(X, omega.data(), l, Yr.data(), T);
     for (int it = 0; it < power_iters; ++it) {
-        orthonormalize_rows(Yr, n, l);
+        orthonormalize_rows(Yr, n, l, 1);
         spmm(Xt, Yr.data(), l, Zr.data(), T);
-        orthonormalize_rows(Zr, m, l);
+        orthonormalize_rows(Zr, m, l, 1);
         spmm(X, Zr.data(), l, Yr.data(), T);
     }
     orthonormalize_rows(Yr, n, l);
