@@ -192,6 +192,68 @@ int64_t chunk_budget(const Context& ctx, const VectorizeOptions& opts, const Tok
     return budget > 0 && budget < total ? budget : 0;
 }
 
+/// Per-thread document frequencies and totals summed in thread order (integers: exact).
+void sum_per_thread(const std::vector<std::vector<int32_t>>& df_t,
+                    const std::vector<std::vector<int64_t>>& tot_t, int64_t V,
+                    std::vector<int32_t>& df, std::vector<int64_t>& total) {
+    df.assign(V, 0);
+    total.assign(V, 0);
+    for (size_t t = 0; t < df_t.size(); ++t)
+        for (int64_t c = 0; c < V; ++c) {
+            df[c] += df_t[t][c];
+            total[c] += tot_t[t][c];
+        }
+}
+
+/// TF-IDF rows, the one definition both CPU routes use: `terms(d, f)` calls f(term, count)
+/// for each distinct term of document d, terms ascending. Columns with keep[term] >= 0 are
+/// kept (renumbered; keep is monotone, so they stay ascending), weighted tf * idf in double
+/// and l2-normalised.
+template <class Terms>
+CsrMatrix weigh_rows(const Context& ctx, int64_t n, const std::vector<int32_t>& keep,
+                     int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf,
+                     Terms&& terms) {
+    const int T = std::max(1, ctx.cpu_threads());
+    CsrMatrix X;
+    X.rows = n;
+    X.cols = n_kept;
+    std::vector<int64_t> row_nnz(n);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
+    for (int64_t d = 0; d < n; ++d) {
+        int64_t c = 0;
+        terms(d, [&](int32_t term, int64_t) { c += keep[term] >= 0; });
+        row_nnz[d] = c;
+    }
+    X.indptr.assign(n + 1, 0);
+    for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
+    X.indices.resize(X.indptr[n]);
+    X.data.resize(X.indptr[n]);
+#pragma omp parallel num_threads(T)
+    {
+        std::vector<double> w;
+#pragma omp for schedule(dynamic, 1024)
+        for (int64_t d = 0; d < n; ++d) {
+            w.clear();
+            const int64_t o = X.indptr[d];
+            double sumsq = 0.0;
+            terms(d, [&](int32_t term, int64_t count) {
+                const int32_t c = keep[term];
+                if (c < 0) return;
+                double tf = static_cast<float>(count);
+                if (sublinear_tf) tf = 1.0 + std::log(tf);
+                const double v = tf * idf[c];
+                sumsq += v * v;
+                X.indices[o + static_cast<int64_t>(w.size())] = c;
+                w.push_back(v);
+            });
+            const double norm = std::sqrt(sumsq);
+            for (size_t i = 0; i < w.size(); ++i)
+                X.data[o + i] = static_cast<float>(norm > 0 ? w[i] / norm : w[i]);
+        }
+    }
+    return X;
+}
+
 }  // namespace
 
 namespace cpu_impl {
@@ -243,60 +305,16 @@ TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
             i = j;
         }
     }
-    out.df.assign(V, 0);
-    out.total.assign(V, 0);
-    for (int t = 0; t < T; ++t)
-        for (int64_t c = 0; c < V; ++c) {
-            out.df[c] += df_t[t][c];
-            out.total[c] += tot_t[t][c];
-        }
+    sum_per_thread(df_t, tot_t, V, out.df, out.total);
     return out;
 }
 
 CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
                 int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
-    const int64_t n = counts.rows;
-    const int T = std::max(1, ctx.cpu_threads());
-    CsrMatrix X;
-    X.rows = n;
-    X.cols = n_kept;
-    std::vector<int64_t> row_nnz(n);
-#pragma omp parallel for num_threads(T) schedule(static)
-    for (int64_t d = 0; d < n; ++d) {
-        int64_t c = 0;
+    return weigh_rows(ctx, counts.rows, keep, n_kept, idf, sublinear_tf, [&](int64_t d, auto&& f) {
         for (int64_t p = counts.indptr[d]; p < counts.indptr[d + 1]; ++p)
-            c += keep[counts.indices[p]] >= 0;
-        row_nnz[d] = c;
-    }
-    X.indptr.assign(n + 1, 0);
-    for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
-    X.indices.resize(X.indptr[n]);
-    X.data.resize(X.indptr[n]);
-#pragma omp parallel num_threads(T)
-    {
-        std::vector<double> w;
-#pragma omp for schedule(dynamic, 1024)
-        for (int64_t d = 0; d < n; ++d) {
-            w.clear();
-            int64_t o = X.indptr[d];
-            double sumsq = 0.0;
-            // Columns stay ascending: keep[] is monotone on kept columns.
-            for (int64_t p = counts.indptr[d]; p < counts.indptr[d + 1]; ++p) {
-                int32_t c = keep[counts.indices[p]];
-                if (c < 0) continue;
-                double tf = counts.data[p];
-                if (sublinear_tf) tf = 1.0 + std::log(tf);
-                double v = tf * idf[c];
-                sumsq += v * v;
-                X.indices[o + static_cast<int64_t>(w.size())] = c;
-                w.push_back(v);
-            }
-            double norm = std::sqrt(sumsq);
-            for (size_t i = 0; i < w.size(); ++i)
-                X.data[o + i] = static_cast<float>(norm > 0 ? w[i] / norm : w[i]);
-        }
-    }
-    return X;
+            f(counts.indices[p], static_cast<int64_t>(counts.data[p]));
+    });
 }
 
 void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
@@ -327,65 +345,22 @@ void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
             }
         }
     }
-    df.assign(V, 0);
-    total.assign(V, 0);
-    for (int t = 0; t < T; ++t)
-        for (int64_t c = 0; c < V; ++c) {
-            df[c] += df_t[t][c];
-            total[c] += tot_t[t][c];
-        }
+    sum_per_thread(df_t, tot_t, V, df, total);
 }
 
 CsrMatrix tfidf_sorted(const Context& ctx, const Tokenized& tok, const std::vector<int32_t>& keep,
                        int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
-    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
-    const int T = std::max(1, ctx.cpu_threads());
     const int32_t* tokens = tok.tokens.data();
-    CsrMatrix X;
-    X.rows = n;
-    X.cols = n_kept;
-    std::vector<int64_t> row_nnz(n);
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
-    for (int64_t d = 0; d < n; ++d) {
-        int64_t c = 0;
-        for (int64_t i = tok.doc_ptr[d]; i < tok.doc_ptr[d + 1]; ++i)
-            c += keep[tokens[i]] >= 0 && (i == tok.doc_ptr[d] || tokens[i] != tokens[i - 1]);
-        row_nnz[d] = c;
-    }
-    X.indptr.assign(n + 1, 0);
-    for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
-    X.indices.resize(X.indptr[n]);
-    X.data.resize(X.indptr[n]);
-#pragma omp parallel num_threads(T)
-    {
-        std::vector<double> w;
-#pragma omp for schedule(dynamic, 1024)
-        for (int64_t d = 0; d < n; ++d) {
-            // As tfidf() on count_terms() output: the same values in the same order.
-            w.clear();
-            const int64_t o = X.indptr[d];
-            double sumsq = 0.0;
-            const int64_t end = tok.doc_ptr[d + 1];
-            for (int64_t i = tok.doc_ptr[d]; i < end;) {
-                int64_t j = i + 1;
-                while (j < end && tokens[j] == tokens[i]) ++j;
-                const int32_t c = keep[tokens[i]];
-                if (c >= 0) {
-                    double tf = static_cast<float>(j - i);
-                    if (sublinear_tf) tf = 1.0 + std::log(tf);
-                    const double v = tf * idf[c];
-                    sumsq += v * v;
-                    X.indices[o + static_cast<int64_t>(w.size())] = c;
-                    w.push_back(v);
-                }
-                i = j;
-            }
-            const double norm = std::sqrt(sumsq);
-            for (size_t i = 0; i < w.size(); ++i)
-                X.data[o + i] = static_cast<float>(norm > 0 ? w[i] / norm : w[i]);
+    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
+    return weigh_rows(ctx, n, keep, n_kept, idf, sublinear_tf, [&](int64_t d, auto&& f) {
+        const int64_t end = tok.doc_ptr[d + 1];
+        for (int64_t i = tok.doc_ptr[d]; i < end;) {  // runs of equal (sorted) tokens
+            int64_t j = i + 1;
+            while (j < end && tokens[j] == tokens[i]) ++j;
+            f(tokens[i], j - i);
+            i = j;
         }
-    }
-    return X;
+    });
 }
 
 }  // namespace cpu_impl
