@@ -307,16 +307,28 @@ std::string document_weights_csv(const TopicModel& model) {
     return out;
 }
 
-std::string time_series_csv(const TimeSeries& ts) {
-    std::string out = "bin,start,topic,volume,share,posts\n";
+namespace {
+/// The rows bin,start,topic,volume,share,posts of a series, each after `group` (a quoted CSV
+/// field and a comma) when given.
+void append_series_rows(std::string& out, const TimeSeries& ts, const std::string* group) {
     char buf[160];
     for (size_t b = 0; b < ts.start.size(); ++b)
         for (int j = 0; j < ts.k; ++j) {
+            if (group) {
+                append_csv_field(out, *group);
+                out.push_back(',');
+            }
             std::snprintf(buf, sizeof buf, "%s,%s,%d,%lld,%.9g,%lld\n", ts.label[b].c_str(),
                           iso(ts.start[b]).c_str(), j, (long long)ts.volume_at(b, j),
                           ts.share(b, j), (long long)ts.posts[b]);
             out += buf;
         }
+}
+}  // namespace
+
+std::string time_series_csv(const TimeSeries& ts) {
+    std::string out = "bin,start,topic,volume,share,posts\n";
+    append_series_rows(out, ts, nullptr);
     return out;
 }
 
@@ -352,18 +364,7 @@ std::vector<Interpretation::FunnelStep> cleaning_funnel(std::string_view clean_j
 
 std::string grouped_series_csv(const GroupedSeries& g) {
     std::string out = std::string(series_split_name(g.by)) + ",bin,start,topic,volume,share,posts\n";
-    char buf[160];
-    for (size_t i = 0; i < g.names.size(); ++i) {
-        const TimeSeries& ts = g.series[i];
-        for (size_t b = 0; b < ts.start.size(); ++b)
-            for (int j = 0; j < ts.k; ++j) {
-                append_csv_field(out, g.names[i]);
-                std::snprintf(buf, sizeof buf, ",%s,%s,%d,%lld,%.9g,%lld\n", ts.label[b].c_str(),
-                              iso(ts.start[b]).c_str(), j, (long long)ts.volume_at(b, j),
-                              ts.share(b, j), (long long)ts.posts[b]);
-                out += buf;
-            }
-    }
+    for (size_t i = 0; i < g.names.size(); ++i) append_series_rows(out, g.series[i], &g.names[i]);
     return out;
 }
 
