@@ -244,3 +244,74 @@ TEST(Vocabulary, SettingsTravelWithTheMatrixAndReproduceIt) {
     EXPECT_THROW(apply_pipeline_string("ngram=3:1", again), InputError);
     EXPECT_THROW(apply_pipeline_string("colour=blue", again), InputError);
 }
+
+namespace {
+
+void expect_same_tokens(const Tokenized& a, const Tokenized& b, const std::string& what) {
+    EXPECT_EQ(a.vocab, b.vocab) << what;
+    EXPECT_EQ(a.doc_ptr, b.doc_ptr) << what;
+    EXPECT_TRUE(a.tokens == b.tokens) << what;
+    EXPECT_EQ(a.text_bytes, b.text_bytes) << what;
+}
+
+}  // namespace
+
+// The GPU tokenizer's split (chunks tokenised once each, then expanded) run on the CPU equals
+// the direct tokenizer: on texts made to test the separators' edges, and on the real corpora.
+TEST(ChunkedTokenizer, EqualsDirectOnEdgeCases) {
+    Corpus c = corpus_of({
+        "", "   ", "\n\n", "a", "Hello, World! (see https://www.example.com/x?y=1) [ok] \"quoted\"",
+        "ΟΔΟΣ ΟΔΟΣ, \u0130stanbul K\u0130L\u0130M", "l\u2019\u00e9t\u00e9 qu'il didn't won't\nnew line\r\nx",
+        "e\u0301t\u00e9 ( \u0301 ) <\u0338ab a\u0338 \uff2e\uff25\uff34 \ufb01n", "@user_1 #tag1 (#tag2) [@x]",
+        "peut-\u00eatre e-mail covid-19 2021 \U0001F525\U0001F525 caf\u00e9s", "bad \xff\xfe utf8 \xc3",
+        "Stop the words, the stop words.\tTab\tseparated", "x_y __init__ snake_case CamelCase",
+    });
+    c.add(std::string("nul\0byte here", 13), kNoTime, "", "", 0);
+    for (bool sk : {false, true})
+        for (int ng : {1, 2}) {
+            VectorizeOptions o;
+            o.tokenizer.sklearn_compatible = sk;
+            o.tokenizer.numbers = ng == 2;
+            o.ngram_max = ng;
+            o.stop_words = load_stop_words("english", o.tokenizer);
+            if (ng == 2) o.stem = "english";
+            const std::string what = std::string(sk ? "sklearn" : "social") + " ngram 1:" + std::to_string(ng);
+            expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(), c, o),
+                               tokenize_corpus(Context::cpu(), c, o), what);
+        }
+    // Invalid UTF-8 makes its document tokenised whole (the chunk cannot be normalised alone).
+    std::vector<std::string> t;
+    tokenize("bad \xff\xfe utf8", t, TokenizerOptions{});
+    EXPECT_FALSE(t.empty());
+}
+
+TEST(ChunkedTokenizer, EqualsDirectOnRedditAndNewsgroups) {
+    if (!have_data(kReddit) || !have_data("20news-bydate.tar.gz")) GTEST_SKIP() << "shared data not present";
+    const Corpus reddit = reddit_head(480000);
+    ASSERT_EQ(reddit.size(), 480000u);
+    for (bool sk : {false, true}) {
+        VectorizeOptions o;
+        o.tokenizer.sklearn_compatible = sk;
+        o.stop_words = load_stop_words("english", o.tokenizer);
+        const Context cpu = Context::cpu();
+        Tokenized direct = tokenize_corpus(cpu, reddit, o);
+        Tokenized chunked = cpu_impl::tokenize_chunked(cpu, reddit, o);
+        EXPECT_GT(direct.vocab.size(), 100000u);
+        expect_same_tokens(chunked, direct, sk ? "reddit sklearn" : "reddit social");
+    }
+    const Corpus news = newsgroups_train_head(3000);
+    VectorizeOptions o;
+    o.ngram_max = 3;
+    o.stem = "english";
+    o.stop_words = load_stop_words("english,french", o.tokenizer);
+    const Tokenized news_direct = tokenize_corpus(Context::cpu(), news, o);
+    expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(), news, o), news_direct,
+                       "20news social 1:3 stemmed");
+    // In batches of about 64 KiB of text, as the GPU cuts a corpus larger than its memory.
+    expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(), news, o, 64 << 10), news_direct,
+                       "20news social 1:3 stemmed, 64 KiB batches");
+    o.tokenizer.strip_accents = true;
+    o.tokenizer.urls = TokenizerOptions::Urls::Keep;
+    expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(), news, o),
+                       tokenize_corpus(Context::cpu(), news, o), "20news social strip-accents urls=keep");
+}

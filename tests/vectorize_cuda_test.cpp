@@ -69,3 +69,56 @@ TEST(VectorizeCuda, ChunkedCountingEqualsTheCpu) {
     EXPECT_EQ(g.X.indices, cpu.X.indices);
     EXPECT_EQ(g.X.data, cpu.X.data);
 }
+
+// The GPU tokenizer (kernels/tokenize_cuda.cu) equals the CPU one: first its chunk level, with
+// a mapper whose items depend only on each chunk's bytes, on batches of real comments and on
+// texts that test the separators' edges; then whole corpora through tokenize_corpus().
+TEST(TokenizeCuda, ChunksEqualTheCpuTwin) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(20000);
+    for (const char* t : {"", "  \n\n ", "x", "a\nb\r\nc ( [d] ) \"e\"", "end with space "})
+        c.add(t, kNoTime, "", "", 0);
+    const chunking::Mapper map = [](const std::string& bytes, const std::vector<int64_t>& off,
+                                    chunking::Items& out) {
+        for (size_t i = 0; i + 1 < off.size(); ++i) {
+            out.items.push_back(static_cast<int32_t>(off[i + 1] - off[i]));
+            out.items.push_back(static_cast<unsigned char>(bytes[off[i]]));
+            out.ptr.push_back(static_cast<int64_t>(out.items.size()));
+        }
+    };
+    const int64_t n = static_cast<int64_t>(c.size());
+    for (bool sk : {false, true}) {
+        TokenizerOptions o;
+        o.sklearn_compatible = sk;
+        const chunking::Plan plan = chunking::plan(o);
+        for (auto [first, last] : {std::pair<int64_t, int64_t>{0, n}, {1000, 5000}, {n - 5, n}, {7, 7}}) {
+            std::vector<int64_t> cpu_ptr, gpu_ptr;
+            std::vector<int32_t> cpu_items, gpu_items;
+            ASSERT_TRUE(cpu_impl::tokenize_chunks(Context::cpu(), c, first, last, plan, map, cpu_ptr, cpu_items));
+            ASSERT_TRUE(cuda_impl::tokenize_chunks(gpu, c, first, last, plan, map, gpu_ptr, gpu_items));
+            EXPECT_EQ(cpu_ptr, gpu_ptr) << first << ".." << last;
+            EXPECT_TRUE(cpu_items == gpu_items) << first << ".." << last;
+        }
+    }
+}
+
+TEST(TokenizeCuda, TokenizeCorpusIdenticalToCpu) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(100000);
+    for (int variant = 0; variant < 3; ++variant) {
+        VectorizeOptions o;
+        o.tokenizer.sklearn_compatible = variant == 1;
+        if (variant == 2) {
+            o.ngram_max = 2;
+            o.stem = "english";
+        }
+        o.stop_words = load_stop_words("english", o.tokenizer);
+        Tokenized a = tokenize_corpus(Context::cpu(), c, o);
+        Tokenized b = tokenize_corpus(gpu, c, o);
+        EXPECT_EQ(a.vocab, b.vocab) << variant;
+        EXPECT_EQ(a.doc_ptr, b.doc_ptr) << variant;
+        EXPECT_TRUE(a.tokens == b.tokens) << variant;
+    }
+}

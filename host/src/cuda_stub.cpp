@@ -28,6 +28,11 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
 TermCounts count_terms(const Context&, const Tokenized&) { no_cuda(); }
 TermCounts count_terms(const Context&, const TokenSpan&) { no_cuda(); }
 int64_t count_chunk_tokens(const Context&) { no_cuda(); }
+bool tokenize_chunks(const Context&, const Corpus&, int64_t, int64_t, const chunking::Plan&,
+                     const chunking::Mapper&, std::vector<int64_t>&, std::vector<int32_t>&) {
+    no_cuda();
+}
+int64_t tokenize_batch_bytes(const Context&) { no_cuda(); }
 CsrMatrix tfidf(const Context&, const CsrMatrix&, const std::vector<int32_t>&, int32_t,
                 const std::vector<double>&, bool) {
     no_cuda();

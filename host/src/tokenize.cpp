@@ -17,6 +17,8 @@
 #include <cstring>
 #include <cstdlib>
 #include <memory>
+#include <limits>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "tmine/error.hpp"
@@ -637,82 +639,73 @@ void tokenize(std::string_view text, std::vector<std::string>& out, const Tokeni
         text, opts, buf, norm, [&](std::string_view t, Kind) { out.emplace_back(t); }, [] {});
 }
 
-Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
-    const int64_t n = static_cast<int64_t>(corpus.size());
-    const int T = std::max(1, ctx.cpu_threads());
+namespace {
+
+/// Maps text to term ids the way tokenize_corpus does, for one thread: each distinct raw
+/// token is mapped once, at first sight, to its term (stop word -> dropped, word -> stemmed)
+/// in `table`, which also holds the n-grams; the raw table keeps that term as the token's value.
+class TermMapper {
+public:
+    TermMapper(const VectorizeOptions& opts, const std::unordered_set<std::string_view>& stop,
+               TermTable& table)
+        : opts_(opts), stop_(stop), table_(table), stemmer_(opts.stem) {}
+    /// term(id) for each kept token of `text`, boundary() at each sentence end.
+    template <class Term, class Boundary>
+    void run(std::string_view text, Term&& term, Boundary&& boundary) {
+        for_each_token_of(
+            text, opts_.tokenizer, buf_, norm_,
+            [&](std::string_view tok, Kind kind) {
+                const int32_t t = raw_.find_or_add(tok, TermTable::hash(tok), [&](int32_t) {
+                    if (stop_.count(tok)) return -1;
+                    return table_.intern(kind == Kind::Word && stemmer_.active() ? stemmer_.stem(tok)
+                                                                                 : tok);
+                });
+                if (t >= 0) term(t);
+            },
+            boundary);
+    }
+
+private:
+    const VectorizeOptions& opts_;
+    const std::unordered_set<std::string_view>& stop_;
+    TermTable& table_;
+    TermTable raw_;
+    Stemmer stemmer_;
+    std::string buf_, norm_;
+};
+
+/// Appends a document's terms to `toks`: its unigrams (when ngram_min is 1) and its n-grams,
+/// which never join terms of different sentences (segment[i] is term i's sentence).
+void append_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& segment,
+                  const VectorizeOptions& opts, TermTable& table, std::string& gram,
+                  std::vector<int32_t>& toks) {
+    if (opts.ngram_min <= 1) toks.insert(toks.end(), uni.begin(), uni.end());
+    for (int g = std::max(2, opts.ngram_min); g <= opts.ngram_max; ++g)
+        for (size_t i = 0; i + g <= uni.size(); ++i) {
+            if (segment[i] != segment[i + g - 1]) continue;  // crosses punctuation
+            gram.clear();
+            for (int j = 0; j < g; ++j) {
+                if (j) gram.push_back(' ');
+                gram.append(table.term(uni[i + j]));
+            }
+            toks.push_back(table.intern(gram));
+        }
+}
+
+void check_options(const VectorizeOptions& opts) {
     if (opts.ngram_min < 1 || opts.ngram_max < opts.ngram_min)
         throw InputError("--ngram: expected MIN:MAX with 1 <= MIN <= MAX, got " +
                          std::to_string(opts.ngram_min) + ":" + std::to_string(opts.ngram_max));
-    { Stemmer check(opts.stem); }  // an unknown language fails here, on the calling thread
-    Tokenized out;
-    out.text_bytes = corpus.text.arena.size();
+    Stemmer check(opts.stem);  // an unknown language fails here, on the calling thread
+}
 
-    // Contiguous document ranges of roughly equal text bytes, a few per thread.
-    const int parts = static_cast<int>(std::min<int64_t>(std::max<int64_t>(n, 1), T * 4));
-    std::vector<int64_t> bounds(parts + 1, n);
-    bounds[0] = 0;
-    {
-        const auto& off = corpus.text.offsets;
-        for (int p = 1; p < parts; ++p) {
-            uint64_t target = off.back() / parts * p;
-            bounds[p] = std::lower_bound(off.begin(), off.end() - 1, target) - off.begin();
-        }
-        for (int p = 1; p <= parts; ++p) bounds[p] = std::max(bounds[p], bounds[p - 1]);
-    }
-    const std::unordered_set<std::string_view> stop(opts.stop_words.begin(), opts.stop_words.end());
-
-    // Per part: each distinct raw token is mapped once, at first sight, to its term (stop
-    // word -> dropped, word -> stemmed) in the part's term table, which also holds the
-    // n-grams; the raw table keeps that term as the token's value.
-    std::vector<TermTable> terms(parts);
-    std::vector<std::vector<int32_t>> local_tokens(parts);
-    std::vector<std::vector<int64_t>> local_len(parts);
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
-    for (int p = 0; p < parts; ++p) {
-        TermTable raw;  // raw token -> term
-        Stemmer stemmer(opts.stem);
-        std::string buf, norm, gram;
-        std::vector<int32_t> uni;       // the document's unigram terms
-        std::vector<uint32_t> segment;  // their sentence index
-        auto& table = terms[p];
-        auto& toks = local_tokens[p];
-        auto& lens = local_len[p];
-        lens.reserve(bounds[p + 1] - bounds[p]);
-        for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
-            uni.clear();
-            segment.clear();
-            uint32_t seg = 0;
-            for_each_token_of(
-                corpus.text[d], opts.tokenizer, buf, norm,
-                [&](std::string_view tok, Kind kind) {
-                    // first sight: the term (-1 for a stop word), in the part's term table
-                    const int32_t term = raw.find_or_add(tok, TermTable::hash(tok), [&](int32_t) {
-                        if (stop.count(tok)) return -1;
-                        return table.intern(kind == Kind::Word && stemmer.active() ? stemmer.stem(tok)
-                                                                                   : tok);
-                    });
-                    if (term >= 0) {
-                        uni.push_back(term);
-                        segment.push_back(seg);
-                    }
-                },
-                [&] { ++seg; });
-            const size_t before = toks.size();
-            if (opts.ngram_min <= 1) toks.insert(toks.end(), uni.begin(), uni.end());
-            for (int g = std::max(2, opts.ngram_min); g <= opts.ngram_max; ++g)
-                for (size_t i = 0; i + g <= uni.size(); ++i) {
-                    if (segment[i] != segment[i + g - 1]) continue;  // crosses punctuation
-                    gram.clear();
-                    for (int j = 0; j < g; ++j) {
-                        if (j) gram.push_back(' ');
-                        gram.append(table.term(uni[i + j]));
-                    }
-                    toks.push_back(table.intern(gram));
-                }
-            lens.push_back(static_cast<int64_t>(toks.size() - before));
-        }
-    }
-
+/// The sorted vocabulary of every part's terms and the documents' tokens renumbered into it.
+/// Part p holds documents [bounds[p], bounds[p + 1]): local_len[p] tokens each, ids into terms[p].
+void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector<int32_t>>& local_tokens,
+              const std::vector<std::vector<int64_t>>& local_len, const std::vector<int64_t>& bounds,
+              int T, Tokenized& out) {
+    const int parts = static_cast<int>(terms.size());
+    const int64_t n = bounds.back();
     // Global vocabulary, sorted bytewise, and every part's local -> global id map (remap).
     // The terms of all parts are split into key ranges (shards) at splitters sampled from the
     // terms, so each shard is deduplicated and sorted on its own, in parallel, and the sorted
@@ -827,6 +820,260 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
             out.doc_ptr[d + 1] = w;
         }
     }
+}
+
+}  // namespace
+
+namespace chunking {
+
+// Why these bytes separate chunks: at each of them the tokenizer keeps no state from the text
+// before (no token is pending, and what comes next starts as after white space), and for the
+// social tokenizer the NFKC + case folding of the whole text equals that of the pieces joined
+// (the separators are starters that no character composes with; '<', '>' and '=' are not
+// separators because they compose with U+0338).
+// - scikit-learn's rule: every ASCII byte but [A-Za-z0-9_] ends a token and resets the case
+//   context of a final sigma (no ASCII separator is cased).
+// - the social tokenizer: white space, '"', '(', ')', '[', ']' end URLs, words, mentions and
+//   hashtags alike and leave "no word before"; a line break also ends a sentence, so it is a
+//   chunk of its own (the host maps it to a boundary).
+Plan plan(const TokenizerOptions& o) {
+    Plan p{};
+    for (int b = 0; b < 256; ++b) p.cls[b] = kInside;
+    if (o.sklearn_compatible) {
+        for (int b = 0; b < 0x80; ++b)
+            if (!kAscii.word[b]) p.cls[b] = kSeparator;
+        return p;
+    }
+    for (unsigned char b : {' ', '\t', '"', '(', ')', '[', ']'}) p.cls[b] = kSeparator;
+    p.cls[static_cast<unsigned char>('\n')] = kAlone;
+    p.cls[static_cast<unsigned char>('\r')] = kAlone;
+    return p;
+}
+
+}  // namespace chunking
+
+namespace {
+
+bool valid_utf8(std::string_view s) {
+    const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+        if (*p < 0x80) {
+            ++p;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        const utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
+        if (n <= 0) return false;
+        p += n;
+    }
+    return true;
+}
+
+/// tokenize_corpus through chunks: the chunking and expansion on the GPU (`device`) or its CPU
+/// twin, the distinct chunks tokenised here by one TermMapper, documents with a chunk that
+/// cannot be tokenised alone tokenised whole, then n-grams and the sorted vocabulary.
+Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
+                           bool device, int64_t batch_bytes) {
+    const int64_t n = static_cast<int64_t>(corpus.size());
+    const int T = std::max(1, ctx.cpu_threads());
+    check_options(opts);
+    const std::unordered_set<std::string_view> stop(opts.stop_words.begin(), opts.stop_words.end());
+    const chunking::Plan plan = chunking::plan(opts.tokenizer);
+    const bool ngrams = opts.ngram_max > 1;
+    const bool social = !opts.tokenizer.sklearn_compatible;
+
+    std::vector<TermTable> terms(1);
+    std::vector<std::vector<int32_t>> local_tokens(1);
+    std::vector<std::vector<int64_t>> local_len(1);
+    TermMapper mapper(opts, stop, terms[0]);
+    const chunking::Mapper map = [&](const std::string& bytes, const std::vector<int64_t>& offsets,
+                                     chunking::Items& out) {
+        for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+            const std::string_view c(bytes.data() + offsets[i], size_t(offsets[i + 1] - offsets[i]));
+            if (social && !valid_utf8(c)) {
+                out.items.push_back(chunking::kFallback);
+            } else {
+                mapper.run(
+                    c, [&](int32_t t) { out.items.push_back(t); },
+                    [&] {
+                        if (ngrams) out.items.push_back(chunking::kBoundary);
+                    });
+            }
+            out.ptr.push_back(static_cast<int64_t>(out.items.size()));
+        }
+    };
+
+    // Documents in batches of bounded text bytes (the device's memory), in order.
+    if (batch_bytes <= 0)
+        batch_bytes = device ? cuda_impl::tokenize_batch_bytes(ctx) : std::numeric_limits<int64_t>::max();
+    const auto& off = corpus.text.offsets;
+    std::string gram;
+    std::vector<int32_t> uni;
+    std::vector<uint32_t> segment;
+    std::vector<int64_t> doc_ptr;
+    std::vector<int32_t> items;
+    auto& toks = local_tokens[0];
+    auto& lens = local_len[0];
+    lens.reserve(n);
+    for (int64_t first = 0; first < n;) {
+        int64_t last = first + 1;  // at least one document, however long
+        while (last < n && int64_t(off[last + 1] - off[first]) <= batch_bytes) ++last;
+        if (!(device ? cuda_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items)
+                     : cpu_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items))) {
+            if (opts.progress)
+                std::fprintf(stderr, "vectorize: two chunks hashed alike; tokenising on the CPU\n");
+            return tokenize_corpus(Context::cpu(ctx.cpu_threads()), corpus, opts);
+        }
+        for (int64_t d = first; d < last; ++d) {
+            uni.clear();
+            segment.clear();
+            uint32_t seg = 0;
+            const int32_t* it = items.data() + doc_ptr[d - first];
+            const int32_t* end = items.data() + doc_ptr[d - first + 1];
+            if (std::find(it, end, chunking::kFallback) != end) {
+                mapper.run(
+                    corpus.text[d],
+                    [&](int32_t t) {
+                        uni.push_back(t);
+                        segment.push_back(seg);
+                    },
+                    [&] { ++seg; });
+            } else {
+                for (; it != end; ++it) {
+                    if (*it == chunking::kBoundary) {
+                        ++seg;
+                    } else {
+                        uni.push_back(*it);
+                        segment.push_back(seg);
+                    }
+                }
+            }
+            const size_t before = toks.size();
+            append_terms(uni, segment, opts, terms[0], gram, toks);
+            lens.push_back(static_cast<int64_t>(toks.size() - before));
+        }
+        first = last;
+    }
+    Tokenized out;
+    out.text_bytes = corpus.text.arena.size();
+    assemble(terms, local_tokens, local_len, {0, n}, T, out);
+    if (opts.progress)
+        std::fprintf(stderr, "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms\n",
+                     static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), out.vocab.size());
+    return out;
+}
+
+}  // namespace
+
+namespace cpu_impl {
+
+Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
+                           int64_t batch_bytes) {
+    return tmine::tokenize_chunked(ctx, corpus, opts, false, batch_bytes);
+}
+
+bool tokenize_chunks(const Context&, const Corpus& corpus, int64_t first, int64_t last,
+                     const chunking::Plan& plan, const chunking::Mapper& map,
+                     std::vector<int64_t>& doc_ptr, std::vector<int32_t>& items) {
+    // Chunks of each document, in order, as ids of distinct chunks (first sight numbers them).
+    const auto* text = reinterpret_cast<const unsigned char*>(corpus.text.arena.data());
+    const auto& off = corpus.text.offsets;
+    std::unordered_map<std::string_view, int32_t> ids;
+    std::string bytes;
+    std::vector<int64_t> offsets{0};
+    std::vector<int32_t> occurrences;
+    std::vector<int64_t> doc_chunks{0};
+    for (int64_t d = first; d < last; ++d) {
+        const uint64_t e = off[d + 1];
+        for (uint64_t i = off[d]; i < e;) {
+            const uint8_t c = plan.cls[text[i]];
+            if (c == chunking::kSeparator) {
+                ++i;
+                continue;
+            }
+            uint64_t j = i + 1;
+            if (c == chunking::kInside)
+                while (j < e && plan.cls[text[j]] == chunking::kInside) ++j;
+            const std::string_view chunk(corpus.text.arena.data() + i, j - i);
+            auto [pos, fresh] = ids.emplace(chunk, static_cast<int32_t>(ids.size()));
+            if (fresh) {
+                bytes.append(chunk);
+                offsets.push_back(static_cast<int64_t>(bytes.size()));
+            }
+            occurrences.push_back(pos->second);
+            i = j;
+        }
+        doc_chunks.push_back(static_cast<int64_t>(occurrences.size()));
+    }
+    chunking::Items mapped;
+    map(bytes, offsets, mapped);
+    doc_ptr.assign(1, 0);
+    items.clear();
+    for (int64_t d = 0; d < last - first; ++d) {
+        for (int64_t k = doc_chunks[d]; k < doc_chunks[d + 1]; ++k) {
+            const int32_t id = occurrences[k];
+            items.insert(items.end(), mapped.items.begin() + mapped.ptr[id],
+                         mapped.items.begin() + mapped.ptr[id + 1]);
+        }
+        doc_ptr.push_back(static_cast<int64_t>(items.size()));
+    }
+    return true;
+}
+
+}  // namespace cpu_impl
+
+Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
+    if (ctx.is_cuda()) return tokenize_chunked(ctx, corpus, opts, true, 0);
+    const int64_t n = static_cast<int64_t>(corpus.size());
+    const int T = std::max(1, ctx.cpu_threads());
+    check_options(opts);
+    Tokenized out;
+    out.text_bytes = corpus.text.arena.size();
+
+    // Contiguous document ranges of roughly equal text bytes, a few per thread.
+    const int parts = static_cast<int>(std::min<int64_t>(std::max<int64_t>(n, 1), T * 4));
+    std::vector<int64_t> bounds(parts + 1, n);
+    bounds[0] = 0;
+    {
+        const auto& off = corpus.text.offsets;
+        for (int p = 1; p < parts; ++p) {
+            uint64_t target = off.back() / parts * p;
+            bounds[p] = std::lower_bound(off.begin(), off.end() - 1, target) - off.begin();
+        }
+        for (int p = 1; p <= parts; ++p) bounds[p] = std::max(bounds[p], bounds[p - 1]);
+    }
+    const std::unordered_set<std::string_view> stop(opts.stop_words.begin(), opts.stop_words.end());
+
+    std::vector<TermTable> terms(parts);
+    std::vector<std::vector<int32_t>> local_tokens(parts);
+    std::vector<std::vector<int64_t>> local_len(parts);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int p = 0; p < parts; ++p) {
+        TermMapper mapper(opts, stop, terms[p]);
+        std::string gram;
+        std::vector<int32_t> uni;       // the document's unigram terms
+        std::vector<uint32_t> segment;  // their sentence index
+        auto& toks = local_tokens[p];
+        auto& lens = local_len[p];
+        lens.reserve(bounds[p + 1] - bounds[p]);
+        for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
+            uni.clear();
+            segment.clear();
+            uint32_t seg = 0;
+            mapper.run(
+                corpus.text[d],
+                [&](int32_t term) {
+                    uni.push_back(term);
+                    segment.push_back(seg);
+                },
+                [&] { ++seg; });
+            const size_t before = toks.size();
+            append_terms(uni, segment, opts, terms[p], gram, toks);
+            lens.push_back(static_cast<int64_t>(toks.size() - before));
+        }
+    }
+    assemble(terms, local_tokens, local_len, bounds, T, out);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents, %zu tokens, %zu distinct terms\n",
                      static_cast<long long>(n), out.tokens.size(), out.vocab.size());

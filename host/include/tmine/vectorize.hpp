@@ -4,6 +4,7 @@
 /// The CPU path is the reference; the CUDA twin (kernels/vectorize_cuda.cu) must produce the
 /// identical vocabulary and bit-identical values.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -159,7 +160,47 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
                            const std::vector<std::string>& vocabulary,
                            const std::vector<double>& idf, const VectorizeOptions& opts);
 
+/// The tokenizer split in two (docs/tokenizer.md, "GPU tokenizer"). Every tokenizer setting
+/// has separator bytes at which a text can be cut into chunks that tokenise independently: the
+/// tokens of a text are the concatenation of its chunks' tokens. So the device cuts the corpus
+/// into chunks and keeps one copy of each distinct chunk, the host tokenises each distinct
+/// chunk once (Unicode, stop words, stemming: the CPU tokenizer itself), and the device expands
+/// every occurrence into its terms.
+namespace chunking {
+/// What each byte is to the chunker: kInside a chunk, kSeparator (between chunks, dropped) or
+/// kAlone (a chunk of its own: a line break, which ends a sentence).
+enum : uint8_t { kInside = 0, kSeparator = 1, kAlone = 2 };
+struct Plan {
+    uint8_t cls[256];
+};
+/// The separators of the tokenizer `o` selects (tokenize.cpp says why each is one).
+Plan plan(const TokenizerOptions& o);
+/// A distinct chunk's items: term ids (of the mapper's table), kBoundary (a sentence ends:
+/// n-grams stop there) or kFallback (the chunk cannot be tokenised alone, e.g. invalid UTF-8:
+/// its document is tokenised whole on the host).
+constexpr int32_t kBoundary = -1, kFallback = -2;
+struct Items {
+    std::vector<int64_t> ptr{0};
+    std::vector<int32_t> items;
+};
+/// Tokenises distinct chunks: chunk i is bytes[offsets[i], offsets[i + 1]); appends one entry
+/// per chunk to `out`.
+using Mapper = std::function<void(const std::string& bytes, const std::vector<int64_t>& offsets,
+                                  Items& out)>;
+}  // namespace chunking
+
 namespace cpu_impl {
+/// The chunked tokenizer of the GPU path run on the CPU (a hash map where the device sorts):
+/// equal to tokenize_corpus() (tested on the real corpora), which is what makes the split exact.
+/// `batch_bytes` > 0 cuts the corpus into batches of about that much text, as the GPU does.
+Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
+                           int64_t batch_bytes = 0);
+/// The device half of tokenize_chunked on the CPU: documents [first, last) cut into chunks,
+/// the distinct ones mapped once, every occurrence expanded. doc_ptr (last - first + 1 offsets
+/// from 0) into items. Returns false when two different chunks hash alike (never on the CPU).
+bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, int64_t last,
+                     const chunking::Plan& plan, const chunking::Mapper& map,
+                     std::vector<int64_t>& doc_ptr, std::vector<int32_t>& items);
 TermCounts count_terms(const Context& ctx, const Tokenized& tok);
 TermCounts count_terms(const Context& ctx, const TokenSpan& span);
 /// The CPU path of vectorize(): sorts each document's tokens in place and counts document
@@ -176,6 +217,14 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
 }  // namespace cpu_impl
 
 namespace cuda_impl {
+/// kernels/tokenize_cuda.cu: cpu_impl::tokenize_chunks on the GPU (sort by chunk hash, the
+/// distinct chunks copied to the host for `map`, occurrences expanded by a kernel). Returns
+/// false when two different chunks hash alike; the caller then tokenises on the CPU.
+bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, int64_t last,
+                     const chunking::Plan& plan, const chunking::Mapper& map,
+                     std::vector<int64_t>& doc_ptr, std::vector<int32_t>& items);
+/// Text bytes tokenised at a time: what an eighth of the free device memory holds.
+int64_t tokenize_batch_bytes(const Context& ctx);
 TermCounts count_terms(const Context& ctx, const Tokenized& tok);
 TermCounts count_terms(const Context& ctx, const TokenSpan& span);
 /// Tokens the GPU counts in one chunk: what half of its free memory holds at the counting's
