@@ -664,6 +664,18 @@ public:
             },
             boundary);
     }
+    /// A whole document's terms and each one's sentence index (appended; the index counts on
+    /// from `seg`).
+    void run_document(std::string_view text, std::vector<int32_t>& uni, std::vector<uint32_t>& segment,
+                      uint32_t seg = 0) {
+        run(
+            text,
+            [&](int32_t t) {
+                uni.push_back(t);
+                segment.push_back(seg);
+            },
+            [&] { ++seg; });
+    }
 
 private:
     const VectorizeOptions& opts_;
@@ -932,13 +944,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
             const int32_t* it = items.data() + doc_ptr[d - first];
             const int32_t* end = items.data() + doc_ptr[d - first + 1];
             if (std::find(it, end, chunking::kFallback) != end) {
-                mapper.run(
-                    corpus.text[d],
-                    [&](int32_t t) {
-                        uni.push_back(t);
-                        segment.push_back(seg);
-                    },
-                    [&] { ++seg; });
+                mapper.run_document(corpus.text[d], uni, segment);
             } else {
                 for (; it != end; ++it) {
                     if (*it == chunking::kBoundary) {
@@ -1060,14 +1066,7 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
         for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
             uni.clear();
             segment.clear();
-            uint32_t seg = 0;
-            mapper.run(
-                corpus.text[d],
-                [&](int32_t term) {
-                    uni.push_back(term);
-                    segment.push_back(seg);
-                },
-                [&] { ++seg; });
+            mapper.run_document(corpus.text[d], uni, segment);
             const size_t before = toks.size();
             append_terms(uni, segment, opts, terms[p], gram, toks);
             lens.push_back(static_cast<int64_t>(toks.size() - before));
