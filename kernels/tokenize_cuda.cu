@@ -25,15 +25,11 @@
 #include <cstring>
 
 #include "cuda_resources.cuh"
+#include "launch.cuh"
 #include "tmine/vectorize.hpp"
 
 namespace tmine::cuda_impl {
 namespace {
-
-constexpr int kBlock = 256;
-inline unsigned grid_for(int64_t n) {
-    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kBlock - 1) / kBlock, 1 << 30)));
-}
 
 /// Byte classes of the plan, indexed by byte.
 struct Classes {
@@ -182,11 +178,9 @@ constexpr int64_t kTokenizeBytesPerTextByte = 16;
 
 int64_t tokenize_batch_bytes(const Context& ctx) {
     (void)ctx.cuda();
-    size_t free_b = 0, total_b = 0;
-    TMINE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     // int32 distinct ids and item counts: batches stay below 1 GiB of text.
     return std::max<int64_t>(1 << 20, std::min<int64_t>(int64_t(1) << 30,
-                                                        static_cast<int64_t>(free_b / 8) / kTokenizeBytesPerTextByte));
+                                                        free_device_bytes() / 8 / kTokenizeBytesPerTextByte));
 }
 
 bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, int64_t last,

@@ -16,15 +16,11 @@
 #include <cmath>
 
 #include "cuda_resources.cuh"
+#include "launch.cuh"
 #include "tmine/vectorize.hpp"
 
 namespace tmine::cuda_impl {
 namespace {
-
-constexpr int kBlock = 256;
-inline unsigned grid_for(int64_t n) {
-    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kBlock - 1) / kBlock, 1 << 30)));
-}
 
 /// key = doc << 32 | term for every token.
 __global__ void make_keys(const int64_t* __restrict__ doc_ptr, int64_t n_docs,
@@ -106,9 +102,7 @@ constexpr int64_t kCountBytesPerToken = 64;
 
 int64_t count_chunk_tokens(const Context& ctx) {
     (void)ctx.cuda();
-    size_t free_b = 0, total_b = 0;
-    TMINE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-    return std::max<int64_t>(1 << 20, static_cast<int64_t>(free_b / 2) / kCountBytesPerToken);
+    return std::max<int64_t>(1 << 20, free_device_bytes() / 2 / kCountBytesPerToken);
 }
 
 TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
