@@ -4,7 +4,10 @@
 // folding, accents), stop words, Snowball stemming, n-grams and vocabulary files.
 #include <gtest/gtest.h>
 
+#include <utf8proc.h>
+
 #include <filesystem>
+#include <random>
 #include <sstream>
 
 #include "test_util.hpp"
@@ -254,7 +257,76 @@ void expect_same_tokens(const Tokenized& a, const Tokenized& b, const std::strin
     EXPECT_EQ(a.text_bytes, b.text_bytes) << what;
 }
 
+/// What normalize_text() must equal: utf8proc_map() of the whole text at once.
+std::string whole_text_map(std::string_view text, bool strip_accents) {
+    int options = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
+                  UTF8PROC_IGNORE;
+    if (strip_accents) options |= UTF8PROC_STRIPMARK;
+    utf8proc_uint8_t* mapped = nullptr;
+    const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                            static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+                                            static_cast<utf8proc_option_t>(options));
+    std::string out;
+    if (n < 0) {
+        for (unsigned char c : text) out.push_back(c < 0x80 ? char(std::tolower(c)) : ' ');
+        return out;
+    }
+    out.assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+    std::free(mapped);
+    return out;
+}
+
 }  // namespace
+
+// The social tokenizer sends only the non-ASCII runs of a text through utf8proc (with the
+// ASCII character before each run); that must equal mapping the whole text. Random strings
+// over an alphabet chosen to break a wrong cut: combining marks of several classes (reordered
+// across each other), letters they compose with, ignorables between them, Hangul jamo that
+// compose into syllables, compatibility characters that decompose into ASCII, and case foldings
+// that change length. Then every Reddit comment, both ways.
+TEST(Normalize, RunByRunEqualsTheWholeText) {
+    const char* alphabet[] = {
+        "a", "e", "E", "K", "o", "n", " ", "'", "-", "\n", "1",
+        "\u0301", "\u0308", "\u0327", "\u0323", "\u0338", "\u0345", "\u3099", "\u00ad",
+        "\u200b", "\u200d", "\ufe0f", "\u1100", "\u1161", "\u11a8", "\uac00", "\ufb01",
+        "\uff21", "\u212b", "\u2126", "\u03a3", "\u0130", "\u1e9e", "\u00e9", "\u00c5",
+        "\u304b", "\u0f73", "\u2019", "\u00df", "\U0001F600", "\U0001D15E", "\u0627", "\u0653",
+    };
+    const int letters = int(sizeof(alphabet) / sizeof(alphabet[0]));
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> pick(0, letters - 1), length(0, 10), invalid(0, 99);
+    int checked = 0;
+    for (int r = 0; r < 200000; ++r) {
+        std::string s;
+        for (int k = length(rng); k > 0; --k) s += alphabet[pick(rng)];
+        if (invalid(rng) == 0) s.insert(s.size() / 2, "\xff");  // invalid UTF-8: the fallback
+        for (bool strip : {false, true}) {
+            const std::string want = whole_text_map(s, strip);
+            const std::string got = normalize_text(s, strip);
+            if (got != want) {
+                ADD_FAILURE() << "text '" << s << "' strip " << strip << ": got '" << got
+                              << "', whole-text utf8proc '" << want << "'";
+                return;
+            }
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 400000);
+    if (!have_data(kReddit)) GTEST_SKIP() << "shared data not present (random strings passed)";
+    const Corpus reddit = reddit_head(480000);
+    ASSERT_EQ(reddit.size(), 480000u);
+    size_t non_ascii = 0;
+    for (size_t d = 0; d < reddit.size(); ++d) {
+        const std::string_view t = reddit.text[d];
+        non_ascii += std::any_of(t.begin(), t.end(), [](char c) { return (unsigned char)c >= 0x80; });
+        for (bool strip : {false, true})
+            if (normalize_text(t, strip) != whole_text_map(t, strip)) {
+                ADD_FAILURE() << "Reddit comment " << d << " strip " << strip << ": '" << t << "'";
+                return;
+            }
+    }
+    EXPECT_GT(non_ascii, 90000u);  // about a fifth of the comments have non-ASCII characters
+}
 
 // The GPU tokenizer's split (chunks tokenised once each, then expanded) run on the CPU equals
 // the direct tokenizer: on texts made to test the separators' edges, and on the real corpora.

@@ -136,6 +136,10 @@ void apply_pipeline_string(std::string_view line, VectorizeOptions& o);
 void tokenize(std::string_view text, std::vector<std::string>& out);
 /// Tokens of one text under `opts` (no stop words, stemming or n-grams).
 void tokenize(std::string_view text, std::vector<std::string>& out, const TokenizerOptions& opts);
+/// The social tokenizer's normalisation of a text (utf8proc: NFKC, case folding, default
+/// ignorables removed, and accents with `strip_accents`), equal to utf8proc_map() of the whole
+/// text. Invalid UTF-8: ASCII lower-cased and every other byte a space.
+std::string normalize_text(std::string_view text, bool strip_accents = false);
 
 
 /// Tokenises every document (CPU, OpenMP) into vocabulary ids; stop words dropped.
