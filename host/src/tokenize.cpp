@@ -33,11 +33,13 @@ namespace {
 struct AsciiTable {
     bool word[256];
     bool letter[256];
+    uint8_t alnum[256];  // 1: a letter, 2: a digit, 0: anything else (bytes >= 0x80 too)
     char lower[256];
     AsciiTable() {
         for (int c = 0; c < 256; ++c) {
             letter[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
             word[c] = letter[c] || (c >= '0' && c <= '9') || c == '_';
+            alnum[c] = letter[c] ? 1 : (c >= '0' && c <= '9') ? 2 : 0;
             lower[c] = (c >= 'A' && c <= 'Z') ? char(c + 32) : char(c);
         }
     }
@@ -420,6 +422,25 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
                 continue;
             }
         }
+        if (cp < 0x80 && kAscii.alnum[cp]) {
+            // Fast path: an ASCII word that ends at an ASCII byte that joins nothing (not an
+            // apostrophe, not a hyphen) is one part with no elision or contraction; the
+            // general path below gives it the same token.
+            size_t j = i + 1;
+            uint8_t kinds = kAscii.alnum[cp];
+            while (j < len && kAscii.alnum[base[j]]) kinds |= kAscii.alnum[base[j++]];
+            if (j == len || (base[j] < 0x80 && base[j] != '\'' && base[j] != '-')) {
+                const std::string_view w = t.substr(i, j - i);
+                if (kinds == 2) {
+                    if (o.numbers) emit(w, Kind::Number);
+                } else if (w.size() >= 2) {
+                    emit(w, Kind::Word);
+                }
+                i = j;
+                prev_word = true;
+                continue;
+            }
+        }
         if (word_cp(cp)) {
             // A word: word characters joined by an apostrophe or (when kept) a hyphen that is
             // followed by another word character.
@@ -494,7 +515,7 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
         prev_word = false;
         if (sentence_end(cp)) {
             boundary();
-        } else if (o.emoji) {
+        } else if (o.emoji && cp >= 0x80) {  // no ASCII character is a symbol "So"
             auto cat = utf8proc_category(cp);
             if (cat == UTF8PROC_CATEGORY_SO) emit(t.substr(i, n), Kind::Emoji);
         }
