@@ -295,8 +295,22 @@ void normalize_social(std::string_view text, bool strip_accents, std::string& ou
     const size_t n = text.size();
     out.clear();
     out.reserve(n);
+    // ASCII only: A-Z -> a-z eight bytes at a time. With every byte below 0x80, adding 0x3F
+    // (0x25) sets a byte's high bit exactly when it is >= 'A' (> 'Z'), with no carry out.
     auto lower_ascii = [&](size_t from, size_t to) {
-        for (size_t k = from; k < to; ++k) out.push_back(kAscii.lower[p[k]]);
+        const size_t at = out.size();
+        out.resize(at + (to - from));
+        char* w = out.data() + at;
+        size_t k = from;
+        for (; k + 8 <= to; k += 8, w += 8) {
+            uint64_t x;
+            std::memcpy(&x, p + k, 8);
+            const uint64_t upper = (x + 0x3F3F3F3F3F3F3F3Full) & ~(x + 0x2525252525252525ull) &
+                                   0x8080808080808080ull;
+            x |= upper >> 2;
+            std::memcpy(w, &x, 8);
+        }
+        for (; k < to; ++k) *w++ = kAscii.lower[p[k]];
     };
     int options = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
                   UTF8PROC_IGNORE;
@@ -541,10 +555,22 @@ inline bool same_bytes(const char* a, const char* b, size_t n) {
 /// strings bytewise up to their first 8 bytes (a shorter string pads with zeros, which sort
 /// before every byte), so only equal keys need the full comparison.
 inline uint64_t prefix_key(std::string_view s) {
-    uint64_t k = 0;
-    const size_t n = std::min<size_t>(s.size(), 8);
-    for (size_t i = 0; i < n; ++i) k |= uint64_t(static_cast<unsigned char>(s[i])) << (56 - 8 * i);
-    return k;
+    // v: the first min(n, 8) bytes as a little-endian number, zero above, read without a loop
+    // and without reading outside s (two overlapping loads; equal bytes OR to themselves).
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    uint64_t v = 0;
+    if (n >= 8) {
+        std::memcpy(&v, p, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + n - 4, 4);
+        v = a | (uint64_t(b) << (8 * (n - 4)));
+    } else if (n > 0) {
+        v = p[0] | (uint64_t(p[n / 2]) << (8 * (n / 2))) | (uint64_t(p[n - 1]) << (8 * (n - 1)));
+    }
+    return __builtin_bswap64(v);
 }
 
 /// Open-addressing map from strings to int32 values; keys live in one arena, numbered 0, 1,
@@ -556,7 +582,15 @@ inline uint64_t prefix_key(std::string_view s) {
 class TermTable {
 public:
     TermTable() { rehash(1 << 14); }
-    static uint64_t hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+    /// A key of up to 8 bytes is its prefix_key() and length: those are mixed (splitmix64's
+    /// finaliser) instead of hashing the bytes again; longer keys go through XXH3.
+    static uint64_t hash(std::string_view s) {
+        if (s.size() > 8) return XXH3_64bits(s.data(), s.size());
+        uint64_t z = prefix_key(s) + (uint64_t(s.size()) + 1) * 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
     /// The number of s, added when new (a set of terms: each one's value is its number).
     int32_t intern(std::string_view s) { return intern(s, hash(s)); }
     int32_t intern(std::string_view s, uint64_t h) {
