@@ -813,12 +813,15 @@ void check_options(const VectorizeOptions& opts) {
     Stemmer check(opts.stem);  // an unknown language fails here, on the calling thread
 }
 
-/// The sorted vocabulary of every part's terms and the documents' tokens renumbered into it.
-/// Part p holds documents [bounds[p], bounds[p + 1]): local_len[p] tokens each, ids into terms[p].
-void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector<int32_t>>& local_tokens,
+/// The sorted vocabulary of every table's terms and the documents' tokens renumbered into it.
+/// Part p holds documents [bounds[p], bounds[p + 1]): local_len[p] tokens each, ids into
+/// terms[table_of[p]] (a table serves one thread, which may map several parts).
+void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table_of,
+              const std::vector<std::vector<int32_t>>& local_tokens,
               const std::vector<std::vector<int64_t>>& local_len, const std::vector<int64_t>& bounds,
               int T, Tokenized& out) {
-    const int parts = static_cast<int>(terms.size());
+    const int tables = static_cast<int>(terms.size());
+    const int parts = static_cast<int>(local_tokens.size());
     const int64_t n = bounds.back();
     // Global vocabulary, sorted bytewise, and every part's local -> global id map (remap).
     // The terms of all parts are split into key ranges (shards) at splitters sampled from the
@@ -833,7 +836,7 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector
     std::vector<Key> splitters;
     {
         std::vector<Key> sample;
-        for (int p = 0; p < parts; ++p) {
+        for (int p = 0; p < tables; ++p) {
             const size_t m = terms[p].size(), step = std::max<size_t>(1, m / 256);
             for (size_t i = 0; i < m; i += step) sample.push_back(key(p, static_cast<int32_t>(i)));
         }
@@ -845,12 +848,12 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector
         }
     }
     const int shards = static_cast<int>(splitters.size()) + 1;
-    // members[p][s]: part p's term ids that fall in shard s (a term t is in shard s when
+    // members[p][s]: table p's term ids that fall in shard s (a term t is in shard s when
     // exactly s splitters are <= t).
-    std::vector<std::vector<std::vector<int32_t>>> members(parts);
-    std::vector<std::vector<int32_t>> remap(parts);
+    std::vector<std::vector<std::vector<int32_t>>> members(tables);
+    std::vector<std::vector<int32_t>> remap(tables);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
-    for (int p = 0; p < parts; ++p) {
+    for (int p = 0; p < tables; ++p) {
         members[p].resize(shards);
         remap[p].resize(terms[p].size());
         for (int32_t i = 0; i < static_cast<int32_t>(terms[p].size()); ++i) {
@@ -866,15 +869,15 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int s = 0; s < shards; ++s) {
         // Deduplicate: an open-addressing set of the shard's distinct terms (by their hash);
-        // remap temporarily holds each part term's index in `distinct`.
+        // remap temporarily holds each table term's index in `distinct`.
         size_t count = 0;
-        for (int p = 0; p < parts; ++p) count += members[p][s].size();
+        for (int p = 0; p < tables; ++p) count += members[p][s].size();
         size_t cap = 16;
         while (cap < 2 * count) cap *= 2;
         std::vector<int32_t> set(cap, -1);
         std::vector<Ref> distinct;
         std::vector<uint64_t> distinct_hash;
-        for (int p = 0; p < parts; ++p)
+        for (int p = 0; p < tables; ++p)
             for (int32_t i : members[p][s]) {
                 const uint64_t h = terms[p].term_hash(i);
                 const std::string_view t = terms[p].term(i);
@@ -902,7 +905,7 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector
             rank[order[r]] = static_cast<int32_t>(r);
             sorted[r] = distinct[order[r]];
         }
-        for (int p = 0; p < parts; ++p)
+        for (int p = 0; p < tables; ++p)
             for (int32_t i : members[p][s]) remap[p][i] = rank[remap[p][i]];
     }
     std::vector<int32_t> shard_start(shards + 1, 0);
@@ -915,7 +918,7 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector
             const Ref& u = shard_terms[s][r];
             out.vocab[shard_start[s] + r] = std::string(terms[u.part].term(u.id));
         }
-        for (int p = 0; p < parts; ++p)
+        for (int p = 0; p < tables; ++p)
             for (int32_t i : members[p][s]) remap[p][i] += shard_start[s];
     }
 
@@ -927,9 +930,10 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<std::vector
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int p = 0; p < parts; ++p) {
         int64_t w = part_start[p], r = 0;
+        const std::vector<int32_t>& map = remap[table_of[p]];
         for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
             int64_t len = local_len[p][d - bounds[p]];
-            for (int64_t j = 0; j < len; ++j) out.tokens[w++] = remap[p][local_tokens[p][r + j]];
+            for (int64_t j = 0; j < len; ++j) out.tokens[w++] = map[local_tokens[p][r + j]];
             r += len;
             out.doc_ptr[d + 1] = w;
         }
@@ -1065,7 +1069,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     }
     Tokenized out;
     out.text_bytes = corpus.text.arena.size();
-    assemble(terms, local_tokens, local_len, {0, n}, T, out);
+    assemble(terms, {0}, local_tokens, local_len, {0, n}, T, out);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms\n",
                      static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), out.vocab.size());
@@ -1153,28 +1157,41 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
     }
     const std::unordered_set<std::string_view> stop(opts.stop_words.begin(), opts.stop_words.end());
 
-    std::vector<TermTable> terms(parts);
+    // One term table per thread, kept across the parts it maps (a thread learns its vocabulary
+    // once), and one token array per part, reserved from the part's text bytes (a token and
+    // its separator take about 12 bytes of a Reddit comment; 4 leaves room, and only the pages
+    // written are ever touched) so that it seldom grows by copying.
+    std::vector<TermTable> terms(T);
+    std::vector<int> table_of(parts, 0);
     std::vector<std::vector<int32_t>> local_tokens(parts);
     std::vector<std::vector<int64_t>> local_len(parts);
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
-    for (int p = 0; p < parts; ++p) {
-        TermMapper mapper(opts, stop, terms[p]);
+    const auto& off = corpus.text.offsets;
+    const int grams = opts.ngram_max - std::max(2, opts.ngram_min) + 1 + (opts.ngram_min <= 1);
+#pragma omp parallel num_threads(T)
+    {
+        const int th = omp_get_thread_num();
+        TermMapper mapper(opts, stop, terms[th]);
         std::string gram;
         std::vector<int32_t> uni;       // the document's unigram terms
         std::vector<uint32_t> segment;  // their sentence index
-        auto& toks = local_tokens[p];
-        auto& lens = local_len[p];
-        lens.reserve(bounds[p + 1] - bounds[p]);
-        for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
-            uni.clear();
-            segment.clear();
-            mapper.run_document(corpus.text[d], uni, segment);
-            const size_t before = toks.size();
-            append_terms(uni, segment, opts, terms[p], gram, toks);
-            lens.push_back(static_cast<int64_t>(toks.size() - before));
+#pragma omp for schedule(dynamic, 1)
+        for (int p = 0; p < parts; ++p) {
+            table_of[p] = th;
+            auto& toks = local_tokens[p];
+            auto& lens = local_len[p];
+            lens.reserve(bounds[p + 1] - bounds[p]);
+            toks.reserve((off[bounds[p + 1]] - off[bounds[p]]) / 4 * std::max(1, grams) + 16);
+            for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
+                uni.clear();
+                segment.clear();
+                mapper.run_document(corpus.text[d], uni, segment);
+                const size_t before = toks.size();
+                append_terms(uni, segment, opts, terms[th], gram, toks);
+                lens.push_back(static_cast<int64_t>(toks.size() - before));
+            }
         }
     }
-    assemble(terms, local_tokens, local_len, bounds, T, out);
+    assemble(terms, table_of, local_tokens, local_len, bounds, T, out);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents, %zu tokens, %zu distinct terms\n",
                      static_cast<long long>(n), out.tokens.size(), out.vocab.size());
