@@ -636,6 +636,8 @@ public:
         return std::string_view(arena_.data() + entries_[id].off, end - entries_[id].off);
     }
     uint64_t term_hash(int32_t id) const { return entries_[id].hash; }
+    /// False for a dead entry (value -1: a stop word in a TermMapper's table), which is no term.
+    bool live(int32_t id) const { return entries_[id].value >= 0; }
     /// prefix_key() of term(id): its sort key up to the first 8 bytes.
     uint64_t term_key(int32_t id) const { return entries_[id].head; }
 
@@ -745,23 +747,35 @@ namespace {
 
 /// Maps text to term ids the way tokenize_corpus does, for one thread: each distinct raw
 /// token is mapped once, at first sight, to its term (stop word -> dropped, word -> stemmed)
-/// in `table`, which also holds the n-grams; the raw table keeps that term as the token's value.
+/// in `table`, which also holds the n-grams. With a stemmer, a raw table keeps that term as
+/// the token's value. Without one a token is its own term, so `table` itself is the raw table:
+/// a stop word is an entry of it whose value is -1 (a dead entry, which is no term), every
+/// other entry's value is its own number. (A stop word is entered only when a token equals it,
+/// and no token holds a space, so no n-gram ever meets a dead entry.)
 class TermMapper {
 public:
     TermMapper(const VectorizeOptions& opts, const std::unordered_set<std::string_view>& stop,
                TermTable& table)
-        : opts_(opts), stop_(stop), table_(table), stemmer_(opts.stem) {}
+        : opts_(opts), stop_(stop), table_(table), stemmer_(opts.stem) {
+        if (stemmer_.active()) raw_ = std::make_unique<TermTable>();
+    }
     /// term(id) for each kept token of `text`, boundary() at each sentence end.
     template <class Term, class Boundary>
     void run(std::string_view text, Term&& term, Boundary&& boundary) {
         for_each_token_of(
             text, opts_.tokenizer, buf_, norm_,
             [&](std::string_view tok, Kind kind) {
-                const int32_t t = raw_.find_or_add(tok, TermTable::hash(tok), [&](int32_t) {
-                    if (stop_.count(tok)) return -1;
-                    return table_.intern(kind == Kind::Word && stemmer_.active() ? stemmer_.stem(tok)
-                                                                                 : tok);
-                });
+                int32_t t;
+                if (!raw_) {
+                    t = table_.find_or_add(tok, TermTable::hash(tok), [&](int32_t id) {
+                        return stop_.count(tok) ? -1 : id;
+                    });
+                } else {
+                    t = raw_->find_or_add(tok, TermTable::hash(tok), [&](int32_t) {
+                        if (stop_.count(tok)) return -1;
+                        return table_.intern(kind == Kind::Word ? stemmer_.stem(tok) : tok);
+                    });
+                }
                 if (t >= 0) term(t);
             },
             boundary);
@@ -783,7 +797,7 @@ private:
     const VectorizeOptions& opts_;
     const std::unordered_set<std::string_view>& stop_;
     TermTable& table_;
-    TermTable raw_;
+    std::unique_ptr<TermTable> raw_;  // with a stemmer only
     Stemmer stemmer_;
     std::string buf_, norm_;
 };
@@ -857,6 +871,7 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table
         members[p].resize(shards);
         remap[p].resize(terms[p].size());
         for (int32_t i = 0; i < static_cast<int32_t>(terms[p].size()); ++i) {
+            if (!terms[p].live(i)) continue;  // a stop word: no token refers to it
             const Key k = key(p, i);
             const auto s = std::upper_bound(splitters.begin(), splitters.end(), k) - splitters.begin();
             members[p][s].push_back(i);
