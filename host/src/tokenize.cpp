@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "huge_pages.hpp"
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"
 
@@ -619,7 +620,7 @@ public:
                 entries_.push_back({arena_.size(), h, head, value});
                 slots_[i] = {head, len, value};
                 offs_[i] = arena_.size();
-                arena_.append(s.data(), s.size());
+                arena_.insert(arena_.end(), s.begin(), s.end());
                 if (entries_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
                 return value;
             }
@@ -667,10 +668,11 @@ private:
     }
     static constexpr size_t kCacheSize = 16384;
     std::vector<Slot> cache_ = std::vector<Slot>(kCacheSize, Slot{0, kEmpty, 0});
-    std::vector<Slot> slots_;
-    std::vector<uint64_t> offs_;  // arena offset of the key in the slot of the same index
-    std::vector<Entry> entries_;
-    std::string arena_;
+    // Probed at random: on huge pages (huge_pages.hpp).
+    HugeVector<Slot> slots_;
+    HugeVector<uint64_t> offs_;  // arena offset of the key in the slot of the same index
+    HugeVector<Entry> entries_;
+    HugeVector<char> arena_;
 };
 
 }  // namespace
@@ -806,7 +808,7 @@ private:
 /// which never join terms of different sentences (segment[i] is term i's sentence).
 void append_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& segment,
                   const VectorizeOptions& opts, TermTable& table, std::string& gram,
-                  std::vector<int32_t>& toks) {
+                  HugeVector<int32_t>& toks) {
     if (opts.ngram_min <= 1) toks.insert(toks.end(), uni.begin(), uni.end());
     for (int g = std::max(2, opts.ngram_min); g <= opts.ngram_max; ++g)
         for (size_t i = 0; i + g <= uni.size(); ++i) {
@@ -831,7 +833,7 @@ void check_options(const VectorizeOptions& opts) {
 /// Part p holds documents [bounds[p], bounds[p + 1]): local_len[p] tokens each, ids into
 /// terms[table_of[p]] (a table serves one thread, which may map several parts).
 void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table_of,
-              const std::vector<std::vector<int32_t>>& local_tokens,
+              const std::vector<HugeVector<int32_t>>& local_tokens,
               const std::vector<std::vector<int64_t>>& local_len, const std::vector<int64_t>& bounds,
               int T, Tokenized& out) {
     const int tables = static_cast<int>(terms.size());
@@ -1017,7 +1019,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     const bool social = !opts.tokenizer.sklearn_compatible;
 
     std::vector<TermTable> terms(1);
-    std::vector<std::vector<int32_t>> local_tokens(1);
+    std::vector<HugeVector<int32_t>> local_tokens(1);
     std::vector<std::vector<int64_t>> local_len(1);
     TermMapper mapper(opts, stop, terms[0]);
     const chunking::Mapper map = [&](const std::string& bytes, const std::vector<int64_t>& offsets,
@@ -1178,7 +1180,7 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
     // written are ever touched) so that it seldom grows by copying.
     std::vector<TermTable> terms(T);
     std::vector<int> table_of(parts, 0);
-    std::vector<std::vector<int32_t>> local_tokens(parts);
+    std::vector<HugeVector<int32_t>> local_tokens(parts);
     std::vector<std::vector<int64_t>> local_len(parts);
     const auto& off = corpus.text.offsets;
     const int grams = opts.ngram_max - std::max(2, opts.ngram_min) + 1 + (opts.ngram_min <= 1);
