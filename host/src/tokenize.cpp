@@ -77,6 +77,31 @@ inline uint32_t classify16(const unsigned char* p, uint32_t& capitals, uint32_t&
 #endif
 }
 
+/// The ASCII letters and digits among the 16 bytes at p: bit i of the result is set when
+/// byte i is in [A-Za-z0-9], of `digits` when it is in [0-9]. SSE2 where available, the table
+/// otherwise (the same bits).
+inline uint32_t alnum16(const unsigned char* p, uint32_t& digits) {
+#if defined(__SSE2__)
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    auto in = [](__m128i x, char lo, char hi) {  // signed: bytes >= 0x80 are in no range
+        return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(char(lo - 1))),
+                             _mm_cmplt_epi8(x, _mm_set1_epi8(char(hi + 1))));
+    };
+    const __m128i d = in(v, '0', '9');
+    const __m128i a = _mm_or_si128(in(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'), d);
+    digits = static_cast<uint32_t>(_mm_movemask_epi8(d));
+    return static_cast<uint32_t>(_mm_movemask_epi8(a));
+#else
+    uint32_t a = 0;
+    digits = 0;
+    for (int i = 0; i < 16; ++i) {
+        a |= uint32_t(kAscii.alnum[p[i]] != 0) << i;
+        digits |= uint32_t(kAscii.alnum[p[i]] == 2) << i;
+    }
+    return a;
+#endif
+}
+
 /// Python's str.isalnum() for one code point (letters and numbers); '_' handled by callers.
 inline bool unicode_word(utf8proc_int32_t cp) {
     switch (utf8proc_category(cp)) {
@@ -349,8 +374,12 @@ void normalize_social(std::string_view text, bool strip_accents, std::string& ou
     }
 }
 
+/// The social tokenizer reads up to this many bytes past the end of its text, which must be
+/// there and hold no ASCII letter or digit (normalize_social() leaves them in its output).
+constexpr size_t kPad = 16;
+
 /// tmine's social tokenizer over normalised text: emit(token, kind) for each token and
-/// boundary() at sentence punctuation (n-grams do not cross it).
+/// boundary() at sentence punctuation (n-grams do not cross it). Needs kPad bytes after t.
 template <class Emit, class Boundary>
 void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&& emit,
                            Boundary&& boundary) {
@@ -441,12 +470,24 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
             // Fast path: an ASCII word that ends at an ASCII byte that joins nothing (not an
             // apostrophe, not a hyphen) is one part with no elision or contraction; the
             // general path below gives it the same token.
-            size_t j = i + 1;
-            uint8_t kinds = kAscii.alnum[cp];
-            while (j < len && kAscii.alnum[base[j]]) kinds |= kAscii.alnum[base[j++]];
+            // 16 bytes at a time: t is followed by kPad readable bytes that are no letters.
+            size_t j = i;
+            bool letters = false;
+            for (;;) {
+                uint32_t digits;
+                const uint32_t an = alnum16(base + j, digits);
+                const uint32_t stop = ~an & 0xFFFFu;
+                const uint32_t before = stop ? (1u << __builtin_ctz(stop)) - 1 : 0xFFFFu;
+                letters |= (an & ~digits & before) != 0;
+                if (stop) {
+                    j += __builtin_ctz(stop);
+                    break;
+                }
+                j += 16;
+            }
             if (j == len || (base[j] < 0x80 && base[j] != '\'' && base[j] != '-')) {
                 const std::string_view w = t.substr(i, j - i);
-                if (kinds == 2) {
+                if (!letters) {
                     if (o.numbers) emit(w, Kind::Number);
                 } else if (w.size() >= 2) {
                     emit(w, Kind::Word);
@@ -717,7 +758,9 @@ void for_each_token_of(std::string_view text, const TokenizerOptions& o, std::st
         return;
     }
     normalize_social(text, o.strip_accents, norm);
-    for_each_social_token(norm, o, emit, boundary);
+    const size_t n = norm.size();
+    norm.append(kPad, '\0');  // for the 16-byte scans
+    for_each_social_token(std::string_view(norm.data(), n), o, emit, boundary);
 }
 
 }  // namespace
