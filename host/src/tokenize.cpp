@@ -422,6 +422,11 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
     bool prev_word = false;
     std::vector<std::pair<size_t, size_t>> parts;  // a word's apostrophe-separated parts
     while (i < len) {
+        if (base[i] == ' ') {  // the most common byte that is no token: what the end does
+            prev_word = false;
+            ++i;
+            continue;
+        }
         utf8proc_int32_t cp;
         size_t n = cp_at(i, cp);
         // URLs
