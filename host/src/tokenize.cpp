@@ -631,23 +631,24 @@ public:
     TermTable() { rehash(1 << 14); }
     /// A key of up to 8 bytes is its prefix_key() and length: those are mixed (splitmix64's
     /// finaliser) instead of hashing the bytes again; longer keys go through XXH3.
-    static uint64_t hash(std::string_view s) {
+    static uint64_t hash(std::string_view s) { return hash(s, prefix_key(s)); }
+    static inline __attribute__((always_inline)) uint64_t hash(std::string_view s, uint64_t head) {
         if (s.size() > 8) return XXH3_64bits(s.data(), s.size());
-        uint64_t z = prefix_key(s) + (uint64_t(s.size()) + 1) * 0x9E3779B97F4A7C15ull;
+        uint64_t z = head + (uint64_t(s.size()) + 1) * 0x9E3779B97F4A7C15ull;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
         return z ^ (z >> 31);
     }
     /// The number of s, added when new (a set of terms: each one's value is its number).
-    int32_t intern(std::string_view s) { return intern(s, hash(s)); }
-    int32_t intern(std::string_view s, uint64_t h) {
-        return find_or_add(s, h, [](int32_t id) { return id; });
+    int32_t intern(std::string_view s) {
+        return find_or_add(s, [](int32_t id) { return id; });
     }
-    /// The value of s (whose hash() is h). A new s is added with value make(its number);
-    /// make may use other tables, not this one.
+    /// The value of s. A new s is added with value make(its number); make may use other
+    /// tables, not this one.
     template <class Make>
-    int32_t find_or_add(std::string_view s, uint64_t h, Make&& make) {
+    inline __attribute__((always_inline)) int32_t find_or_add(std::string_view s, Make&& make) {
         const uint64_t head = prefix_key(s);
+        const uint64_t h = hash(s, head);
         const auto len = static_cast<uint32_t>(s.size());
         // Keys of up to 8 bytes are equal when their heads and lengths are: those go through
         // a small direct-mapped cache first, which keeps the frequent words in a few cache
@@ -817,11 +818,11 @@ public:
             [&](std::string_view tok, Kind kind) {
                 int32_t t;
                 if (!raw_) {
-                    t = table_.find_or_add(tok, TermTable::hash(tok), [&](int32_t id) {
+                    t = table_.find_or_add(tok, [&](int32_t id) {
                         return stop_.count(tok) ? -1 : id;
                     });
                 } else {
-                    t = raw_->find_or_add(tok, TermTable::hash(tok), [&](int32_t) {
+                    t = raw_->find_or_add(tok, [&](int32_t) {
                         if (stop_.count(tok)) return -1;
                         return table_.intern(kind == Kind::Word ? stemmer_.stem(tok) : tok);
                     });
