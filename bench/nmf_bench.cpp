@@ -7,7 +7,8 @@
 // nmf/<device>/<k>     the whole public call nmf(): random init, X^T, 10 iterations.
 // nmf_iters/<device>/<k> only the iterations: time(nmf, 1 + 10 iterations) - time(nmf, 1
 //                      iteration), public API only, so s_per_iter is the per-iteration cost.
-// nmf_init_nndsvda/<k> the shared (CPU) NNDSVDA initialisation the CLI uses by default.
+// nmf_init_nndsvda/<device>/<k> the NNDSVDA initialisation the CLI uses by default (its
+//                      randomized SVD's range finder runs on the device; the rest on the host).
 // Every iteration also computes the relative error (cheap: it reuses X^T W).
 // Times are wall clock (UseRealTime / manual) of synchronous calls returning host memory; for CUDA
 // they include the host<->device copies. One warm-up call precedes each timed loop.
@@ -99,10 +100,11 @@ void BM_NmfIters(benchmark::State& state, tmine::Device device) {
     set_counters(state, *X, ctx, model.relative_error);
 }
 
-void BM_NmfInitNndsvda(benchmark::State& state) {
+void BM_NmfInitNndsvda(benchmark::State& state, tmine::Device device) {
     const tmine::CsrMatrix* X = matrix_or_skip(state);
     if (!X) return;
     tmine::Context ctx = tmine::Context::cpu();
+    if (!make_context(state, device, ctx)) return;
     const tmine::NmfOptions opts = options(static_cast<int>(state.range(0)), tmine::NmfInit::Nndsvda);
     std::vector<float> W, H;
     for (auto _ : state) {
@@ -124,7 +126,9 @@ BENCHMARK_CAPTURE(BM_NmfIters, cpu, tmine::Device::Cpu)
     ->Name("nmf_iters/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_NmfIters, cuda, tmine::Device::Cuda)
     ->Name("nmf_iters/cuda")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
-BENCHMARK(BM_NmfInitNndsvda)
+BENCHMARK_CAPTURE(BM_NmfInitNndsvda, cpu, tmine::Device::Cpu)
     ->Name("nmf_init_nndsvda/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_NmfInitNndsvda, cuda, tmine::Device::Cuda)
+    ->Name("nmf_init_nndsvda/cuda")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

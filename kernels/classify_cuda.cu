@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cuda_resources.cuh"
+#include "sparse_f64.cuh"
 #include "tmine/classify.hpp"
 
 namespace tmine::cuda_impl {
@@ -76,72 +77,12 @@ __global__ void fill(double* __restrict__ p, int64_t n, double v) {
         p[q] = v;
 }
 
-/// Dense row-major float64 matrix descriptor for cuSPARSE.
-struct DnMat {
-    cusparseDnMatDescr_t d = nullptr;
-    DnMat(int64_t rows, int64_t cols, double* p) {
-        TMINE_CUDA_CHECK(cusparseCreateDnMat(&d, rows, cols, cols, p, CUDA_R_64F, CUSPARSE_ORDER_ROW));
-    }
-    ~DnMat() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroyDnMat(d)); }
-    DnMat(const DnMat&) = delete;
-    DnMat& operator=(const DnMat&) = delete;
-};
-
-/// A CSR matrix on the device: 32-bit offsets and indices, float64 values.
-struct DevCsr {
-    int64_t rows, cols, nnz;
-    DeviceBuffer<int32_t> indptr, indices;
-    DeviceBuffer<double> values;
-    cusparseSpMatDescr_t d = nullptr;
-    DeviceBuffer<char> work;
-    cusparseSpMMAlg_t alg = CUSPARSE_SPMM_CSR_ALG2;
-    int work_cols = -1;
-
-    DevCsr(const CsrMatrix& A, cudaStream_t s) : rows(A.rows), cols(A.cols), nnz(A.nnz()) {
-        if (nnz > std::numeric_limits<int32_t>::max())
-            throw DeviceError("classify: more than 2^31 non-zeros is not supported on the GPU yet");
-        std::vector<int32_t> p32(A.indptr.begin(), A.indptr.end());
-        std::vector<double> v64(A.data.begin(), A.data.end());
-        indptr = DeviceBuffer<int32_t>(p32.data(), p32.size(), s);
-        indices = DeviceBuffer<int32_t>(A.indices.data(), A.indices.size(), s);
-        values = DeviceBuffer<double>(v64.data(), v64.size(), s);
-        TMINE_CUDA_CHECK(cudaStreamSynchronize(s));  // host staging vectors leave scope
-        TMINE_CUDA_CHECK(cusparseCreateCsr(&d, rows, cols, nnz, indptr.data(), indices.data(),
-                                           values.data(), CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I,
-                                           CUSPARSE_INDEX_BASE_ZERO, CUDA_R_64F));
-    }
-    ~DevCsr() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroySpMat(d)); }
-    DevCsr(const DevCsr&) = delete;
-    DevCsr& operator=(const DevCsr&) = delete;
-
-    /// Y = A * B (B: cols x k, Y: rows x k, row-major).
-    void spmm(Resources& r, double* B, double* Y, int k) {
-        DnMat b(cols, k, B), y(rows, k, Y);
-        const double one = 1.0, zero = 0.0;
-        const auto op = CUSPARSE_OPERATION_NON_TRANSPOSE;
-        if (work_cols != k) {
-            size_t bytes = 0;
-            alg = CUSPARSE_SPMM_CSR_ALG2;
-            if (cusparseSpMM_bufferSize(r.cusparse, op, op, &one, d, b.d, &zero, y.d, CUDA_R_64F,
-                                        alg, &bytes) != CUSPARSE_STATUS_SUCCESS) {
-                alg = CUSPARSE_SPMM_ALG_DEFAULT;
-                TMINE_CUDA_CHECK(cusparseSpMM_bufferSize(r.cusparse, op, op, &one, d, b.d, &zero,
-                                                         y.d, CUDA_R_64F, alg, &bytes));
-            }
-            work = DeviceBuffer<char>(std::max<size_t>(bytes, 1), r.stream);
-            work_cols = k;
-        }
-        TMINE_CUDA_CHECK(cusparseSpMM(r.cusparse, op, op, &one, d, b.d, &zero, y.d, CUDA_R_64F,
-                                      alg, work.data()));
-    }
-};
-
 class CudaLogReg final : public detail::LogRegObjective {
 public:
     CudaLogReg(const Context& ctx, const detail::LogRegProblem& p)
         : r_(ctx.cuda()), s_(r_.stream), n_(p.X->rows), m_(p.X->cols), K_(p.outputs), l2_(p.l2) {
-        X_ = std::make_unique<DevCsr>(*p.X, s_);
-        Xt_ = std::make_unique<DevCsr>(transpose(*p.X), s_);
+        X_ = std::make_unique<CsrF64>(*p.X, s_);
+        Xt_ = std::make_unique<CsrF64>(transpose(*p.X), s_);
         y_ = DeviceBuffer<int32_t>(p.y->data(), p.y->size(), s_);
         sw_ = DeviceBuffer<double>(p.sample_weight.data(), p.sample_weight.size(), s_);
         x_ = DeviceBuffer<double>(static_cast<size_t>((m_ + 1) * K_), s_);
@@ -187,7 +128,7 @@ private:
     int64_t n_, m_;
     int K_;
     double l2_;
-    std::unique_ptr<DevCsr> X_, Xt_;
+    std::unique_ptr<CsrF64> X_, Xt_;
     DeviceBuffer<int32_t> y_;
     DeviceBuffer<double> sw_, x_, g_, gb_, Z_, R_, L_, ones_;
 };
@@ -212,7 +153,7 @@ std::vector<double> class_feature_sums(const Context& ctx, const CsrMatrix& X,
     cudaStream_t s = r.stream;
     const int64_t n = X.rows, m = X.cols;
     check_int_sizes(n, m, K);
-    DevCsr Xt(transpose(X), s);
+    CsrF64 Xt(transpose(X), s);
     DeviceBuffer<int32_t> dy(y.data(), y.size(), s);
     DeviceBuffer<double> dw(sample_weight.data(), sample_weight.size(), s);
     DeviceBuffer<double> Y(static_cast<size_t>(n * K), s), F(static_cast<size_t>(m * K), s);
@@ -235,7 +176,7 @@ std::vector<double> linear_scores(const Context& ctx, const CsrMatrix& X, const 
     cudaStream_t s = r.stream;
     const int64_t n = X.rows, m = X.cols;
     check_int_sizes(n, m, outputs);
-    DevCsr dX(X, s);
+    CsrF64 dX(X, s);
     DeviceBuffer<double> dW(W, static_cast<size_t>(m * outputs), s), db(b, outputs, s),
         Z(static_cast<size_t>(n * outputs), s);
     dX.spmm(r, dW.data(), Z.data(), outputs);

@@ -3,6 +3,7 @@
 // devices, so errors and factors are compared with a relative tolerance.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "test_util.hpp"
@@ -172,4 +173,83 @@ TEST(NmfCuda, Tf32StaysCloseToFloat32) {
     EXPECT_EQ(after.losses, before.losses);
     EXPECT_EQ(after.H, before.H);
     EXPECT_NEAR(after.relative_error, cpu.relative_error, 1e-4 * cpu.relative_error);
+}
+
+// The randomized SVD of the NNDSVD initialisations: its range finder runs on the GPU (cuSPARSE
+// products, cuBLAS Cholesky QR) in float64, the same steps as the CPU's. The basis must be
+// orthonormal and Bᵀ = XᵀQ; singular values and the NNDSVDA factors (which do not depend on the
+// singular vectors' signs) must agree with the CPU's to rounding.
+TEST(NmfCuda, RandomizedSvdAgreesWithCpu) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(20000);
+    VectorizeOptions vo;
+    vo.stop_words = load_stop_words("english");
+    vo.min_df = DfBound::parse("5", "--min-df");
+    auto v = vectorize(Context::cpu(), c, vo);
+    const CsrMatrix& X = v.X;
+    const CsrMatrix Xt = transpose(Context::cpu(), X);
+
+    // The device range finder itself.
+    const int l = 16;
+    std::vector<double> omega(size_t(X.cols) * l);
+    for (size_t i = 0; i < omega.size(); ++i) omega[i] = std::sin(double(i) * 12.9898) * 2.0;
+    auto chol = [](std::vector<double>& G, int n) {  // column-major upper, unblocked
+        for (int j = 0; j < n; ++j) {
+            for (int i = 0; i <= j; ++i) {
+                double s = G[i + size_t(j) * n];
+                for (int p = 0; p < i; ++p) s -= G[p + size_t(i) * n] * G[p + size_t(j) * n];
+                if (i == j) {
+                    if (!(s > 0)) return false;
+                    G[j + size_t(j) * n] = std::sqrt(s);
+                } else {
+                    G[i + size_t(j) * n] = s / G[i + size_t(i) * n];
+                }
+            }
+        }
+        return true;
+    };
+    std::vector<double> Q, Bt;
+    ASSERT_TRUE(cuda_impl::randomized_range(gpu, X, Xt, omega, l, 4, chol, Q, Bt));
+    ASSERT_EQ(Q.size(), size_t(X.rows) * l);
+    ASSERT_EQ(Bt.size(), size_t(X.cols) * l);
+    double off = 0;
+    for (int a = 0; a < l; ++a)
+        for (int b = 0; b < l; ++b) {
+            double dot = 0;
+            for (int64_t i = 0; i < X.rows; ++i) dot += Q[i * l + a] * Q[i * l + b];
+            off = std::max(off, std::abs(dot - (a == b ? 1.0 : 0.0)));
+        }
+    EXPECT_LT(off, 1e-10) << "QᵀQ is not the identity";
+    std::vector<double> want(size_t(X.cols) * l, 0.0);  // XᵀQ on the host
+    for (int64_t i = 0; i < X.rows; ++i)
+        for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
+            for (int a = 0; a < l; ++a) want[size_t(X.indices[p]) * l + a] += double(X.data[p]) * Q[i * l + a];
+    double worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(want[i] - Bt[i]));
+    EXPECT_LT(worst, 1e-10) << "Bᵀ is not XᵀQ";
+
+    // The whole truncated SVD and the NNDSVDA start, GPU vs CPU.
+    const int k = 20;
+    const TruncatedSvd a = truncated_svd(Context::cpu(), X, k, 7);
+    const TruncatedSvd b = truncated_svd(gpu, X, k, 7);
+    ASSERT_EQ(b.S.size(), a.S.size());
+    for (int j = 0; j < k; ++j) EXPECT_NEAR(b.S[j], a.S[j], 1e-9 * a.S[0]) << "singular value " << j;
+    NmfOptions o;
+    o.k = k;
+    o.init = NmfInit::Nndsvda;
+    o.seed = 7;
+    std::vector<float> Wa, Ha, Wb, Hb;
+    nmf_init(Context::cpu(), X, o, Wa, Ha, &a);
+    nmf_init(gpu, X, o, Wb, Hb, &b);
+    auto rel = [](const std::vector<float>& x, const std::vector<float>& y) {
+        double d = 0, s = 0;
+        for (size_t i = 0; i < x.size(); ++i) {
+            d += double(x[i] - y[i]) * (x[i] - y[i]);
+            s += double(x[i]) * x[i];
+        }
+        return std::sqrt(d / s);
+    };
+    EXPECT_LT(rel(Wa, Wb), 1e-5);
+    EXPECT_LT(rel(Ha, Hb), 1e-5);
 }

@@ -42,6 +42,11 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context&, const deta
                                                        const std::vector<float>&) {
     no_cuda();
 }
+bool randomized_range(const Context&, const CsrMatrix&, const CsrMatrix&, const std::vector<double>&,
+                      int, int, const std::function<bool(std::vector<double>&, int)>&,
+                      std::vector<double>&, std::vector<double>&) {
+    no_cuda();
+}
 Cooccurrence cooccurrence(const Context&, const CsrMatrix&, const std::vector<int32_t>&) { no_cuda(); }
 
 std::unique_ptr<detail::LogRegObjective> logreg_objective(const Context&,

@@ -1,5 +1,6 @@
 // NMF initialisation (shared by every device): option parsing, the transpose, a randomized
-// truncated SVD (OpenBLAS + LAPACK) and NNDSVD / NNDSVDA / NNDSVDAR, or seeded random factors.
+// truncated SVD (OpenBLAS + LAPACK; its range finder on the GPU under a CUDA context,
+// kernels/svd_cuda.cu) and NNDSVD / NNDSVDA / NNDSVDAR, or seeded random factors.
 #include <cblas.h>
 
 #include <algorithm>
@@ -133,6 +134,15 @@ void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l, int passes
 }
 
 
+/// The l x l Cholesky factorisation G = RᵀR of the device's range finder (column-major, upper
+/// triangle in and out): LAPACK, as in orthonormalize_rows(). False when G is not positive
+/// definite.
+bool cholesky_upper(std::vector<double>& G, int l) {
+    int info = 0;
+    dpotrf_("U", &l, G.data(), &l, &info, 1);
+    return info == 0;
+}
+
 /// Randomized truncated SVD (Halko et al.): X ~ U diag(S) V, U n x k (col-major), V k x m
 /// (row-major).
 void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
@@ -146,16 +156,25 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     std::normal_distribution<double> normal;
     std::vector<double> omega(int64_t(m) * l);
     for (auto& v : omega) v = normal(rng);
-    std::vector<double> Yr(int64_t(n) * l), Zr(int64_t(m) * l), Qc, Zc;
-    spmm(X, omega.data(), l, Yr.data(), T);
-    for (int it = 0; it < power_iters; ++it) {
-        orthonormalize_rows(Yr, n, l, 1);
-        spmm(Xt, Yr.data(), l, Zr.data(), T);
-        orthonormalize_rows(Zr, m, l, 1);
-        spmm(X, Zr.data(), l, Yr.data(), T);
+    std::vector<double> Yr, Zr, Qc, Zc;
+    // The range finder: the heavy part (sparse products, tall orthonormalisations). On the
+    // GPU, the same steps with cuSPARSE/cuBLAS; should a Cholesky factorisation fail there
+    // (a rank-deficient basis), the CPU path below redoes it with its Householder fallback.
+    const bool on_device = ctx.is_cuda() &&
+                           cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper, Yr, Zr);
+    if (!on_device) {
+        Yr.assign(int64_t(n) * l, 0.0);
+        Zr.assign(int64_t(m) * l, 0.0);
+        spmm(X, omega.data(), l, Yr.data(), T);
+        for (int it = 0; it < power_iters; ++it) {
+            orthonormalize_rows(Yr, n, l, 1);
+            spmm(Xt, Yr.data(), l, Zr.data(), T);
+            orthonormalize_rows(Zr, m, l, 1);
+            spmm(X, Zr.data(), l, Yr.data(), T);
+        }
+        orthonormalize_rows(Yr, n, l);
+        spmm(Xt, Yr.data(), l, Zr.data(), T);  // B^T = X^T Q, m x l
     }
-    orthonormalize_rows(Yr, n, l);
-    spmm(Xt, Yr.data(), l, Zr.data(), T);  // B^T = X^T Q, m x l
     to_col_major(Yr, n, l, Qc);
     to_col_major(Zr, m, l, Zc);
     std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);

@@ -9,6 +9,7 @@
 /// CPU: OpenMP sparse products + OpenBLAS (host/src/nmf_cpu.cpp); CUDA: cuSPARSE SpMM + cuBLAS
 /// GEMM + fused kernels (kernels/nmf_cuda.cu). Both start from the same initial factors.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -190,6 +191,16 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const NmfOptions& opts,
                                                        const std::vector<float>& W,
                                                        const std::vector<float>& H);
+/// The range finder of truncated_svd() on the device: from the m x l Gaussian `omega`, the
+/// orthonormal basis Q (n x l, row-major) of X's range after `power_iters` power iterations,
+/// and Bᵀ = XᵀQ (m x l, row-major); Xt is X transposed. The same steps as the CPU path, each
+/// Cholesky QR's l x l factorisation done by `cholesky` on the host: it gets the column-major
+/// Gram matrix in its upper triangle and leaves R (G = RᵀR) there, or returns false when G is
+/// not positive definite, and then so does this (the caller redoes it on the CPU).
+bool randomized_range(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
+                      const std::vector<double>& omega, int l, int power_iters,
+                      const std::function<bool(std::vector<double>&, int)>& cholesky,
+                      std::vector<double>& Q, std::vector<double>& Bt);
 }
 
 }  // namespace tmine
