@@ -3,11 +3,12 @@
 # same 480,000 comments repeated: 0.48 M, 1.9 M, 7.7 M documents), then vectorized and fitted
 # (k = 50, 10 iterations, random init so the randomized SVD does not dominate), per stage:
 # wall time and peak memory (GNU time).
-# Usage: [FACTORS="1 4 16"] bench/growth.sh [TMINE] [DATA]
+# Usage: [FACTORS="1 4 16"] [DEVICE=cpu|cuda] bench/growth.sh [TMINE] [DATA]
 set -euo pipefail
 tmine=${1:-build/tmine}
 data=${2:-../shared/data/reddit-comments-2020-08_2022-07.jsonl.gz}
 read -r -a factors <<< "${FACTORS:-1 4 16}"
+device=${DEVICE:-cpu}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '| corpus | documents | stage | wall s | peak RSS MB |\n|---|---|---|---|---|\n'
@@ -24,8 +25,8 @@ for f in "${factors[@]}"; do
     docs=$((480000 * f))
     run ingest "$tmine" ingest "${inputs[@]}" --text-field body -q -o "$work/c.tmc"
     run vectorize "$tmine" vectorize "$work/c.tmc" --sklearn-compatible --min-df 5 --max-df 0.5 \
-        --stop-words english --device cpu -q -o "$work/m.tmx"
+        --stop-words english --device "$device" -q -o "$work/m.tmx"
     run "topics (k=50, 10 it.)" "$tmine" topics "$work/m.tmx" -k 50 --iters 10 --tol 0 \
-        --init random --device cpu -q -o "$work/model"
+        --init random --device "$device" -q -o "$work/model"
     rm -f "$work/c.tmc" "$work/m.tmx"
 done
