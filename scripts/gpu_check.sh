@@ -4,9 +4,10 @@
 # end-to-end comparison with scikit-learn, and growth with the corpus. Everything is written
 # under $OUT (the device tool brings back at most 8 files): summary.txt (device, commit, HBM
 # bandwidth, one line per test program and step), tests.log, bench-*.json, compare.log, growth.md.
-# Usage: bash scripts/gpu_check.sh reddit|news [steps...]
-#   steps (default: tests bench): tests, bench, compare, growth. Each is time-boxed; the
-#   device tool allows 10 minutes a call, so split the steps over calls when running them all.
+# Usage: [BUDGET=seconds] bash scripts/gpu_check.sh reddit|news [steps...]
+#   steps (default: tests bench): tests, bench, compare, growth. The device tool allows 10
+#   minutes a call: every program gets at most what is left of BUDGET (default 540 s), so a
+#   call ends in time however slow a step is; split the steps over calls to run them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 set_name=${1:?usage: scripts/gpu_check.sh reddit|news [tests] [bench] [compare] [growth]}
@@ -21,8 +22,13 @@ work=/tmp/tmine-gpu
 rm -rf "$work" && mkdir -p "$work"
 xz -dc .carry/bin.tar.xz | tar xf - -C "$work"
 xz -dc .carry/lib.tar.xz | tar xf - -C "$work"
-export LD_LIBRARY_PATH="$work/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+# Our programs get the packed libraries through a wrapper; Python (PyTorch, scikit-learn)
+# keeps the device's own.
+libs="$work/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s/tmine" "$@"\n' "$libs" "$work" > "$work/tmine-run"
+chmod +x "$work/tmine-run"
 export TMINE_DATA="$PWD/.carry/data"
+deadline=$((SECONDS + ${BUDGET:-540}))
 summary="$out/summary.txt"
 {
     echo "commit $(cat .carry/commit), set $set_name, steps ${steps[*]}, $(date -u +%FT%TZ)"
@@ -48,12 +54,17 @@ ms = s.elapsed_time(e) / 20
 print(f"hbm: {2 * n / ms / 1e6:.0f} GB/s (copy of 1 GiB: {ms:.3f} ms, read + write)")
 PY
 
-step() {  # name, seconds, command...: runs it time-boxed, one summary line
+step() {  # name, seconds, command...: runs it time-boxed (and within the budget), one summary line
     local name=$1 limit=$2; shift 2
-    local t0=$SECONDS
-    timeout "$limit" "$@"
+    local left=$((deadline - SECONDS)) t0=$SECONDS
+    [ "$limit" -le "$left" ] || limit=$left
+    if [ "$limit" -lt 5 ]; then
+        echo "$name: not run (budget spent)" | tee -a "$summary"
+        return
+    fi
+    timeout -k 10 "$limit" "$@"
     local rc=$?
-    echo "$name: rc=$rc in $((SECONDS - t0)) s" | tee -a "$summary"
+    echo "$name: rc=$rc in $((SECONDS - t0)) s$([ $rc -eq 124 ] && echo ' (time limit)')" | tee -a "$summary"
 }
 
 for s in "${steps[@]}"; do
@@ -63,7 +74,7 @@ for s in "${steps[@]}"; do
             name=$(basename "$t")
             [ "$set_name" = news ] && [ "$name" != classify_cuda_test ] && continue
             echo "=== $name" >> "$out/tests.log"
-            step "$name" 300 "$t" >> "$out/tests.log" 2>&1
+            step "$name" 300 env LD_LIBRARY_PATH="$libs" "$t" >> "$out/tests.log" 2>&1
         done
         grep -E '^=== |^\[  PASSED  \] [0-9]+ test|^\[  FAILED  \] [A-Za-z]|^\[  SKIPPED \] [0-9]+ test' \
             "$out/tests.log" | tee -a "$summary"
@@ -71,26 +82,26 @@ for s in "${steps[@]}"; do
     bench)
         if [ "$set_name" = reddit ]; then
             for b in vectorize nmf minhash; do
-                step "${b}_bench" 240 "$work/bench/${b}_bench" --benchmark_out="$out/bench-$b.json" \
+                step "${b}_bench" 240 env LD_LIBRARY_PATH="$libs" "$work/bench/${b}_bench" --benchmark_out="$out/bench-$b.json" \
                     --benchmark_out_format=json >> "$out/tests.log" 2>&1
             done
-            step "classify_bench (scoring)" 120 "$work/bench/classify_bench" --benchmark_filter=score \
+            step "classify_bench (scoring)" 120 env LD_LIBRARY_PATH="$libs" "$work/bench/classify_bench" --benchmark_filter=score \
                 --benchmark_out="$out/bench-score.json" --benchmark_out_format=json >> "$out/tests.log" 2>&1
         else
-            step "classify_bench (20 Newsgroups)" 300 "$work/bench/classify_bench" --benchmark_filter=20news \
+            step "classify_bench (20 Newsgroups)" 300 env LD_LIBRARY_PATH="$libs" "$work/bench/classify_bench" --benchmark_filter=20news \
                 --benchmark_out="$out/bench-classify.json" --benchmark_out_format=json >> "$out/tests.log" 2>&1
         fi
         ;;
     compare)
         [ "$set_name" = reddit ] || { echo "compare: needs the reddit pack" | tee -a "$summary"; continue; }
-        PYTHONUNBUFFERED=1 step compare 420 python3 bench/compare_sklearn.py --tmine "$work/tmine" \
+        PYTHONUNBUFFERED=1 step compare 420 python3 bench/compare_sklearn.py --tmine "$work/tmine-run" \
             --data ".carry/data/reddit-comments-2020-08_2022-07.jsonl.gz" --no-classify \
             --json "$out/compare.json" > "$out/compare.log" 2>&1
         tail -25 "$out/compare.log" >> "$summary"
         ;;
     growth)
         [ "$set_name" = reddit ] || { echo "growth: needs the reddit pack" | tee -a "$summary"; continue; }
-        DEVICE=cuda FACTORS="${FACTORS:-1 4 16}" step growth 540 bash bench/growth.sh "$work/tmine" \
+        DEVICE=cuda FACTORS="${FACTORS:-1 4 16}" step growth 540 bash bench/growth.sh "$work/tmine-run" \
             ".carry/data/reddit-comments-2020-08_2022-07.jsonl.gz" > "$out/growth.md" 2>> "$out/tests.log"
         cat "$out/growth.md" >> "$summary"
         ;;

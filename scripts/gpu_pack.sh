@@ -17,15 +17,19 @@ case "$set_name" in
 esac
 [ -f "$data_dir/$data_file" ] || { echo "gpu_pack.sh: $data_dir/$data_file not found" >&2; exit 1; }
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTMINE_BENCH=ON > /dev/null
-cmake --build build -j"$(nproc)" > /dev/null
+# Its own build folder (CUDA, Release, benchmarks), so that no other build is reconfigured.
+build=build-gpu
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTMINE_CUDA=ON -DTMINE_BENCH=ON > /dev/null
+cmake --build "$build" -j"$(nproc)" > /dev/null
 
+shopt -s nullglob
 programs=(tmine)
-for f in build/tests/*_cuda_test build/bench/*_bench; do programs+=("${f#build/}"); done
+for f in "$build"/tests/*_cuda_test "$build"/bench/*_bench; do programs+=("${f#"$build"/}"); done
+[ ${#programs[@]} -gt 5 ] || { echo "gpu_pack.sh: no CUDA test programs in $build" >&2; exit 1; }
 rm -rf .carry && mkdir -p .carry/data .carry/stage/lib
-tar cf - -C build "${programs[@]}" | xz -T0 -6 > .carry/bin.tar.xz
+tar cf - -C "$build" "${programs[@]}" | xz -T0 -6 > .carry/bin.tar.xz
 # Shared libraries that are not CUDA's and not the C/C++ runtime (the device has newer ones).
-ldd "${programs[@]/#/build/}" | awk '/=> \//{print $3}' | sort -u |
+ldd "${programs[@]/#/$build/}" | awk '/=> \//{print $3}' | sort -u |
     grep -Ev '/usr/local/cuda|/lib(c|m|dl|rt|pthread|stdc\+\+|gcc_s)\.so' |
     while read -r lib; do cp -L "$lib" .carry/stage/lib/; done
 tar cf - -C .carry/stage lib | xz -T0 -6 > .carry/lib.tar.xz

@@ -30,7 +30,7 @@ struct HugeAllocator {
     HugeAllocator(const HugeAllocator<U>&) {}
 
     T* allocate(size_t n) {
-        if (n > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
+        if (n > SIZE_MAX / 2 / sizeof(T)) throw std::bad_array_new_length();  // round_up, + kHuge
         const size_t bytes = n * sizeof(T);
         if (bytes < kMinBytes) return std::allocator<T>().allocate(n);
         const size_t len = round_up(bytes);

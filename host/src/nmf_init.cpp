@@ -159,9 +159,17 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     std::vector<double> Yr, Zr, Qc, Zc;
     // The range finder: the heavy part (sparse products, tall orthonormalisations). On the
     // GPU, the same steps with cuSPARSE/cuBLAS; should a Cholesky factorisation fail there
-    // (a rank-deficient basis), the CPU path below redoes it with its Householder fallback.
-    const bool on_device = ctx.is_cuda() &&
-                           cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper, Yr, Zr);
+    // (a rank-deficient basis), or the device not hold X and Xᵀ in float64 (12 bytes per
+    // non-zero each, offsets below 2^31), the CPU path below does it, as it did before the
+    // GPU had this step: the initialisation never fails for the device's sake.
+    bool on_device = false;
+    if (ctx.is_cuda()) {
+        try {
+            on_device = cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper, Yr, Zr);
+        } catch (const DeviceError&) {
+            on_device = false;
+        }
+    }
     if (!on_device) {
         Yr.assign(int64_t(n) * l, 0.0);
         Zr.assign(int64_t(m) * l, 0.0);
