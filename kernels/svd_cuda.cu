@@ -16,7 +16,7 @@ namespace tmine::cuda_impl {
 bool randomized_range(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
                       const std::vector<double>& omega, int l, int power_iters,
                       const std::function<bool(std::vector<double>&, int)>& cholesky,
-                      std::vector<double>& Q, std::vector<double>& Bt) {
+                      double* Q, double* Bt) {
     Resources& r = ctx.cuda();
     cudaStream_t s = r.stream;
     const int64_t n = X.rows, m = X.cols;
@@ -55,10 +55,8 @@ bool randomized_range(const Context& ctx, const CsrMatrix& X, const CsrMatrix& X
     }
     if (!orthonormalize(Y, n, 2)) return false;
     dXt.spmm(r, Y.data(), Z.data(), l);  // Bᵀ = Xᵀ Q
-    Q.resize(size_t(n) * l);
-    Bt.resize(size_t(m) * l);
-    Y.to_host(Q.data());
-    Z.to_host(Bt.data());
+    Y.to_host(Q);
+    Z.to_host(Bt);
     TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
     return true;
 }

@@ -209,10 +209,8 @@ TEST(NmfCuda, RandomizedSvdAgreesWithCpu) {
         }
         return true;
     };
-    std::vector<double> Q, Bt;
-    ASSERT_TRUE(cuda_impl::randomized_range(gpu, X, Xt, omega, l, 4, chol, Q, Bt));
-    ASSERT_EQ(Q.size(), size_t(X.rows) * l);
-    ASSERT_EQ(Bt.size(), size_t(X.cols) * l);
+    std::vector<double> Q(size_t(X.rows) * l, -7.0), Bt(size_t(X.cols) * l, -7.0);
+    ASSERT_TRUE(cuda_impl::randomized_range(gpu, X, Xt, omega, l, 4, chol, Q.data(), Bt.data()));
     double off = 0;
     for (int a = 0; a < l; ++a)
         for (int b = 0; b < l; ++b) {

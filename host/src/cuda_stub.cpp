@@ -44,7 +44,7 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context&, const deta
 }
 bool randomized_range(const Context&, const CsrMatrix&, const CsrMatrix&, const std::vector<double>&,
                       int, int, const std::function<bool(std::vector<double>&, int)>&,
-                      std::vector<double>&, std::vector<double>&) {
+                      double*, double*) {
     no_cuda();
 }
 Cooccurrence cooccurrence(const Context&, const CsrMatrix&, const std::vector<int32_t>&) { no_cuda(); }

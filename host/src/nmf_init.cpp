@@ -9,6 +9,7 @@
 
 #include "sparse_cpu.hpp"
 #include "tmine/error.hpp"
+#include "tmine/huge_vector.hpp"
 #include "tmine/nmf.hpp"
 
 extern "C" {
@@ -80,13 +81,12 @@ namespace {
 
 using cpu_impl::spmm;
 
-void to_col_major(const std::vector<double>& R, int64_t rows, int l, std::vector<double>& C) {
-    C.resize(R.size());
+void to_col_major(const double* R, int64_t rows, int l, std::vector<double>& C) {
+    C.resize(size_t(rows) * l);
     for (int64_t i = 0; i < rows; ++i)
         for (int j = 0; j < l; ++j) C[i + j * rows] = R[i * l + j];
 }
-void to_row_major(const std::vector<double>& C, int64_t rows, int l, std::vector<double>& R) {
-    R.resize(C.size());
+void to_row_major(const std::vector<double>& C, int64_t rows, int l, double* R) {
     for (int64_t i = 0; i < rows; ++i)
         for (int j = 0; j < l; ++j) R[i * l + j] = C[i + j * rows];
 }
@@ -114,10 +114,10 @@ void orthonormalize(std::vector<double>& Q, int rows, int l) {
 /// basis must be orthonormal to working precision, once between power iterations, where it
 /// only has to keep the columns apart (scikit-learn normalises those by LU, not QR). Falls back
 /// to Householder QR when the Gram matrix is not positive definite (rank-deficient input).
-void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l, int passes = 2) {
+void orthonormalize_rows(double* Y, int64_t rows, int l, int passes = 2) {
     std::vector<double> G(size_t(l) * l);
     for (int pass = 0; pass < passes; ++pass) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, l, int(rows), 1.0, Y.data(), l, 0.0,
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, l, int(rows), 1.0, Y, l, 0.0,
                     G.data(), l);
         int info = 0;
         dpotrf_("L", &l, G.data(), &l, &info, 1);  // row-major upper == column-major lower
@@ -129,7 +129,7 @@ void orthonormalize_rows(std::vector<double>& Y, int64_t rows, int l, int passes
             return;
         }
         cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, int(rows), l,
-                    1.0, G.data(), l, Y.data(), l);
+                    1.0, G.data(), l, Y, l);
     }
 }
 
@@ -146,7 +146,7 @@ bool cholesky_upper(std::vector<double>& G, int l) {
 /// Randomized truncated SVD (Halko et al.): X ~ U diag(S) V, U n x k (col-major), V k x m
 /// (row-major).
 void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
-                    uint64_t seed, std::vector<double>& U, std::vector<double>& S,
+                    uint64_t seed, HugeVector<double>& U, std::vector<double>& S,
                     std::vector<double>& V) {
     const int n = static_cast<int>(X.rows), m = static_cast<int>(X.cols);
     const int T = ctx.cpu_threads();
@@ -156,7 +156,10 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     std::normal_distribution<double> normal;
     std::vector<double> omega(int64_t(m) * l);
     for (auto& v : omega) v = normal(rng);
-    std::vector<double> Yr, Zr, Qc, Zc;
+    // The basis Q (n x l) and Bᵀ (m x l), row-major; not zeroed: the first product writes
+    // every entry (and touches the pages, on every thread).
+    HugeVector<double> Yr(size_t(n) * l), Zr(size_t(m) * l);
+    std::vector<double> Zc;
     // The range finder: the heavy part (sparse products, tall orthonormalisations). On the
     // GPU, the same steps with cuSPARSE/cuBLAS; should a Cholesky factorisation fail there
     // (a rank-deficient basis), or the device not hold X and Xᵀ in float64 (12 bytes per
@@ -165,26 +168,24 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     bool on_device = false;
     if (ctx.is_cuda()) {
         try {
-            on_device = cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper, Yr, Zr);
+            on_device = cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper,
+                                                    Yr.data(), Zr.data());
         } catch (const DeviceError&) {
             on_device = false;
         }
     }
     if (!on_device) {
-        Yr.assign(int64_t(n) * l, 0.0);
-        Zr.assign(int64_t(m) * l, 0.0);
         spmm(X, omega.data(), l, Yr.data(), T);
         for (int it = 0; it < power_iters; ++it) {
-            orthonormalize_rows(Yr, n, l, 1);
+            orthonormalize_rows(Yr.data(), n, l, 1);
             spmm(Xt, Yr.data(), l, Zr.data(), T);
-            orthonormalize_rows(Zr, m, l, 1);
+            orthonormalize_rows(Zr.data(), m, l, 1);
             spmm(X, Zr.data(), l, Yr.data(), T);
         }
-        orthonormalize_rows(Yr, n, l);
+        orthonormalize_rows(Yr.data(), n, l);
         spmm(Xt, Yr.data(), l, Zr.data(), T);  // B^T = X^T Q, m x l
     }
-    to_col_major(Yr, n, l, Qc);
-    to_col_major(Zr, m, l, Zc);
+    to_col_major(Zr.data(), m, l, Zc);
     std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);
     std::vector<int> iwork(8 * l);
     int info = 0, lwork = -1;
@@ -196,9 +197,10 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, work.data(),
             &lwork, iwork.data(), &info, 1);
     if (info != 0) throw Error("truncated SVD for the NMF initialisation did not converge");
-    // B = Vb S Ub^T with Vb = vt^T: U = Q Vb (n x k), V = Ub^T (k x m).
-    U.assign(int64_t(n) * k, 0.0);
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, n, k, l, 1.0, Qc.data(), n, vt.data(), l,
+    // B = Vb S Ub^T with Vb = vt^T: U = Q Vb (n x k), V = Ub^T (k x m). Q is row-major, i.e.
+    // the column-major l x n matrix Qᵀ: U = (Qᵀ)ᵀ vtᵀ, written column-major by the BLAS.
+    U.resize(size_t(n) * k);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasTrans, n, k, l, 1.0, Yr.data(), l, vt.data(), l,
                 0.0, U.data(), n);
     S.assign(s.begin(), s.begin() + k);
     V.assign(int64_t(k) * m, 0.0);
@@ -246,53 +248,90 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     }
     TMINE_ASSERT(svd->n == n && svd->m == m && svd->k >= k, "nmf_init: SVD of another matrix");
     // U is column-major (its first k columns are its first n*k values), V row-major.
-    const std::vector<double>& U = svd->U;
+    const double* U = svd->U.data();
     const std::vector<double>& S = svd->S;
     const std::vector<double>& V = svd->V;
-    auto norm = [](auto&& get, int64_t len, bool positive) {
-        double s = 0;
-        for (int64_t i = 0; i < len; ++i) {
-            double v = get(i);
-            v = positive ? std::max(v, 0.0) : std::max(-v, 0.0);
-            s += v * v;
+    const int T = std::max(1, ctx.cpu_threads());
+    // The norms of each column's positive and negative parts: sums over fixed blocks of rows
+    // (in parallel), then over the blocks in order, so they do not depend on the thread count.
+    constexpr int64_t kBlock = 8192;
+    auto part_norms = [&](auto&& get, int64_t len, double& pos, double& neg) {
+        const int64_t blocks = (len + kBlock - 1) / kBlock;
+        std::vector<double> p(blocks, 0.0), q(blocks, 0.0);
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t b = 0; b < blocks; ++b) {
+            double sp = 0, sn = 0;
+            for (int64_t i = b * kBlock; i < std::min(len, (b + 1) * kBlock); ++i) {
+                const double v = get(i);
+                sp += v > 0 ? v * v : 0.0;
+                sn += v < 0 ? v * v : 0.0;
+            }
+            p[b] = sp;
+            q[b] = sn;
         }
-        return std::sqrt(s);
+        pos = neg = 0;
+        for (int64_t b = 0; b < blocks; ++b) {
+            pos += p[b];
+            neg += q[b];
+        }
+        pos = std::sqrt(pos);
+        neg = std::sqrt(neg);
     };
+    // Per component j: which sign's part is kept, its scale lbd and the parts' norms.
+    struct Part {
+        bool pos;
+        double lbd, xnrm, ynrm;
+    };
+    std::vector<Part> part(k);
     for (int j = 0; j < k; ++j) {
-        auto u = [&](int64_t i) { return U[i + j * n]; };
-        auto v = [&](int64_t c) { return V[int64_t(j) * m + c]; };
         if (j == 0) {
-            double r = std::sqrt(S[0]);
-            for (int64_t i = 0; i < n; ++i) W[i * k] = float(r * std::abs(u(i)));
-            for (int64_t c = 0; c < m; ++c) H[c] = float(r * std::abs(v(c)));
+            part[0] = {true, std::sqrt(S[0]), 1.0, 1.0};  // |u| and |v|, scaled by sqrt(S[0])
             continue;
         }
-        double xp = norm(u, n, true), xn = norm(u, n, false);
-        double yp = norm(v, m, true), yn = norm(v, m, false);
-        double mp = xp * yp, mn = xn * yn;
-        bool pos = mp > mn;
-        double sigma = pos ? mp : mn, xnrm = pos ? xp : xn, ynrm = pos ? yp : yn;
-        double lbd = std::sqrt(S[j] * sigma);
-        for (int64_t i = 0; i < n; ++i) {
-            double x = pos ? std::max(u(i), 0.0) : std::max(-u(i), 0.0);
-            W[i * k + j] = xnrm > 0 ? float(lbd * x / xnrm) : 0.0f;
+        double xp, xn, yp, yn;
+        part_norms([&](int64_t i) { return U[i + int64_t(j) * n]; }, n, xp, xn);
+        part_norms([&](int64_t c) { return V[int64_t(j) * m + c]; }, m, yp, yn);
+        const double mp = xp * yp, mn = xn * yn;
+        const bool pos = mp > mn;
+        part[j] = {pos, std::sqrt(S[j] * (pos ? mp : mn)), pos ? xp : xn, pos ? yp : yn};
+    }
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t i = 0; i < n; ++i)
+        for (int j = 0; j < k; ++j) {
+            const double u = U[i + int64_t(j) * n];
+            const Part& pt = part[j];
+            if (j == 0) {
+                W[i * k] = float(pt.lbd * std::abs(u));
+                continue;
+            }
+            const double x = pt.pos ? std::max(u, 0.0) : std::max(-u, 0.0);
+            W[i * k + j] = pt.xnrm > 0 ? float(pt.lbd * x / pt.xnrm) : 0.0f;
         }
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int j = 0; j < k; ++j) {
+        const Part& pt = part[j];
         for (int64_t c = 0; c < m; ++c) {
-            double y = pos ? std::max(v(c), 0.0) : std::max(-v(c), 0.0);
-            H[int64_t(j) * m + c] = ynrm > 0 ? float(lbd * y / ynrm) : 0.0f;
+            const double v = V[int64_t(j) * m + c];
+            if (j == 0) {
+                H[c] = float(pt.lbd * std::abs(v));
+                continue;
+            }
+            const double y = pt.pos ? std::max(v, 0.0) : std::max(-v, 0.0);
+            H[int64_t(j) * m + c] = pt.ynrm > 0 ? float(pt.lbd * y / pt.ynrm) : 0.0f;
         }
     }
     // scikit-learn: entries below 1e-6 become 0; NNDSVDA fills zeros with the mean of X,
     // NNDSVDAR with |mean * N(0, 1) / 100| (seeded).
     const float eps = 1e-6f;
-    for (auto* F : {&W, &H})
-        for (auto& v : *F)
-            if (v < eps) v = 0.0f;
-    if (opts.init == NmfInit::Nndsvda) {
-        for (auto* F : {&W, &H})
-            for (auto& v : *F)
-                if (v == 0.0f) v = float(mean);
-    } else if (opts.init == NmfInit::Nndsvdar) {
+    const float fill = opts.init == NmfInit::Nndsvda ? float(mean) : 0.0f;  // elementwise
+    for (auto* F : {&W, &H}) {
+        float* f = F->data();
+        const int64_t len = static_cast<int64_t>(F->size());
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (int64_t i = 0; i < len; ++i)
+            if (f[i] < eps) f[i] = fill;
+    }
+    if (opts.init == NmfInit::Nndsvdar) {  // serial: one seeded stream over W, then H
         std::mt19937_64 rng(opts.seed ^ 0x9e3779b97f4a7c15ULL);
         std::normal_distribution<double> normal;
         for (auto* F : {&W, &H})

@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "huge_pages.hpp"
+#include "tmine/huge_vector.hpp"
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"
 
@@ -715,7 +715,7 @@ private:
     }
     static constexpr size_t kCacheSize = 16384;
     std::vector<Slot> cache_ = std::vector<Slot>(kCacheSize, Slot{0, kEmpty, 0});
-    // Probed at random: on huge pages (huge_pages.hpp).
+    // Probed at random: on huge pages (tmine/huge_vector.hpp).
     HugeVector<Slot> slots_;
     HugeVector<uint64_t> offs_;  // arena offset of the key in the slot of the same index
     HugeVector<Entry> entries_;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tmine/context.hpp"
+#include "tmine/huge_vector.hpp"
 #include "tmine/vectorize.hpp"
 
 namespace tmine {
@@ -100,7 +101,8 @@ struct TruncatedSvd {
     int64_t n = 0, m = 0;
     int k = 0;
     uint64_t seed = 0;
-    std::vector<double> U, S, V;
+    HugeVector<double> U;  ///< n x k, column-major
+    std::vector<double> S, V;  ///< k; k x m, row-major
 };
 TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed);
 
@@ -193,14 +195,14 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const std::vector<float>& H);
 /// The range finder of truncated_svd() on the device: from the m x l Gaussian `omega`, the
 /// orthonormal basis Q (n x l, row-major) of X's range after `power_iters` power iterations,
-/// and Bᵀ = XᵀQ (m x l, row-major); Xt is X transposed. The same steps as the CPU path, each
+/// and Bᵀ = XᵀQ (m x l, row-major), written to the caller's arrays; Xt is X transposed. The same steps as the CPU path, each
 /// Cholesky QR's l x l factorisation done by `cholesky` on the host: it gets the column-major
 /// Gram matrix in its upper triangle and leaves R (G = RᵀR) there, or returns false when G is
 /// not positive definite, and then so does this (the caller redoes it on the CPU).
 bool randomized_range(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
                       const std::vector<double>& omega, int l, int power_iters,
                       const std::function<bool(std::vector<double>&, int)>& cholesky,
-                      std::vector<double>& Q, std::vector<double>& Bt);
+                      double* Q, double* Bt);
 }
 
 }  // namespace tmine
