@@ -145,9 +145,8 @@ bool cholesky_upper(std::vector<double>& G, int l) {
 
 /// Randomized truncated SVD (Halko et al.): X ~ U diag(S) V, U n x k (col-major), V k x m
 /// (row-major).
-void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt, int k,
-                    uint64_t seed, HugeVector<double>& U, std::vector<double>& S,
-                    std::vector<double>& V) {
+void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed,
+                    HugeVector<double>& U, std::vector<double>& S, std::vector<double>& V) {
     const int n = static_cast<int>(X.rows), m = static_cast<int>(X.cols);
     const int T = ctx.cpu_threads();
     const int l = std::min(k + 10, std::min(n, m));
@@ -168,6 +167,7 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
     bool on_device = false;
     if (ctx.is_cuda()) {
         try {
+            const CsrMatrix Xt = transpose(ctx, X);
             on_device = cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper,
                                                     Yr.data(), Zr.data());
         } catch (const DeviceError&) {
@@ -175,15 +175,18 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, const CsrMatrix& Xt,
         }
     }
     if (!on_device) {
+        // XᵀY by streaming X's rows and Y once (scattered into per-thread copies of the small
+        // m x l result) rather than gathering rows of the n x l Y at random through Xᵀ.
+        HugeVector<double> acc;
         spmm(X, omega.data(), l, Yr.data(), T);
         for (int it = 0; it < power_iters; ++it) {
             orthonormalize_rows(Yr.data(), n, l, 1);
-            spmm(Xt, Yr.data(), l, Zr.data(), T);
+            cpu_impl::spmm_transposed(X, Yr.data(), l, Zr.data(), T, acc);
             orthonormalize_rows(Zr.data(), m, l, 1);
             spmm(X, Zr.data(), l, Yr.data(), T);
         }
         orthonormalize_rows(Yr.data(), n, l);
-        spmm(Xt, Yr.data(), l, Zr.data(), T);  // B^T = X^T Q, m x l
+        cpu_impl::spmm_transposed(X, Yr.data(), l, Zr.data(), T, acc);  // B^T = X^T Q, m x l
     }
     to_col_major(Zr.data(), m, l, Zc);
     std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);
@@ -219,8 +222,7 @@ TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64
     svd.m = X.cols;
     svd.k = k;
     svd.seed = seed;
-    CsrMatrix Xt = transpose(ctx, X);
-    randomized_svd(ctx, X, Xt, k, seed, svd.U, svd.S, svd.V);
+    randomized_svd(ctx, X, k, seed, svd.U, svd.S, svd.V);
     return svd;
 }
 

@@ -94,6 +94,27 @@ TMINE_HOT_CLONES void scatter_rows_f32(const int64_t* indptr, const int32_t* ind
     }
 }
 
+/// acc[col(p), :] += value(p) * Y[row(p), :] for the non-zeros of rows [lo, hi), in float64.
+TMINE_HOT_CLONES void scatter_rows_f64(const int64_t* indptr, const int32_t* indices,
+                                       const float* values, const double* Y, int l, double* acc,
+                                       int64_t lo, int64_t hi) {
+    const int64_t last = indptr[hi];
+    for (int64_t i = lo; i < hi; ++i) {
+        const double* y = Y + i * l;
+        const int64_t end = indptr[i + 1];
+        for (int64_t p = indptr[i]; p < end; ++p) {
+            if (p + kPrefetch < last) {
+                double* ahead = acc + int64_t(indices[p + kPrefetch]) * l;
+                for (int o = 0; o < l; o += 8) __builtin_prefetch(ahead + o, 1);
+            }
+            const double a = values[p];
+            double* z = acc + int64_t(indices[p]) * l;
+#pragma omp simd
+            for (int j = 0; j < l; ++j) z[j] += a * y[j];
+        }
+    }
+}
+
 constexpr int64_t kRowBlock = 256;
 
 template <class F>
@@ -116,6 +137,29 @@ void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads) {
     for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
         spmm_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), B, l, Y + lo * l, lo, hi);
     });
+}
+
+void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int threads,
+                     HugeVector<double>& acc) {
+    const int T = std::max(1, threads);
+    const int64_t m = A.cols, blocks = (A.rows + kRowBlock - 1) / kRowBlock;
+    acc.resize(size_t(T) * m * l);
+#pragma omp parallel num_threads(T)
+    {
+        const int t = omp_get_thread_num();
+        double* a = acc.data() + size_t(t) * m * l;
+        std::fill(a, a + m * l, 0.0);
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < blocks; ++b)
+            scatter_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), Y, l, a,
+                             b * kRowBlock, std::min(A.rows, (b + 1) * kRowBlock));
+    }
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t x = 0; x < m * l; ++x) {
+        double s = 0.0;
+        for (int t = 0; t < T; ++t) s += acc[size_t(t) * m * l + x];
+        Z[x] = s;
+    }
 }
 
 void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo, int64_t hi) {

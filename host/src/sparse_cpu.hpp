@@ -3,6 +3,7 @@
 // (internal header). Dense matrices are row-major.
 #include <cstdint>
 
+#include "tmine/huge_vector.hpp"
 #include "tmine/vectorize.hpp"
 
 namespace tmine::cpu_impl {
@@ -11,6 +12,11 @@ namespace tmine::cpu_impl {
 void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads,
           const float* values = nullptr);
 void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads);
+/// Z (A.cols x l) = Aᵀ * Y (A.rows x l) without Aᵀ: A's rows are streamed and scattered into
+/// per-thread accumulators (`acc`, kept by the caller between calls), reduced in thread order
+/// (static schedule: the result depends on the thread count only, not on timing).
+void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int threads,
+                     HugeVector<double>& acc);
 
 /// Rows [lo, hi) of A * B into Y (Y points at row lo), on the calling thread.
 void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo, int64_t hi);
