@@ -144,11 +144,14 @@ void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int 
     const int T = std::max(1, threads);
     const int64_t m = A.cols, blocks = (A.rows + kRowBlock - 1) / kRowBlock;
     acc.resize(size_t(T) * m * l);
+    int used = 1;  // the team OpenMP gives may be smaller than T: only its parts are summed
 #pragma omp parallel num_threads(T)
     {
         const int t = omp_get_thread_num();
         double* a = acc.data() + size_t(t) * m * l;
         std::fill(a, a + m * l, 0.0);
+#pragma omp single
+        used = omp_get_num_threads();
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b)
             scatter_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), Y, l, a,
@@ -157,7 +160,7 @@ void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int 
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t x = 0; x < m * l; ++x) {
         double s = 0.0;
-        for (int t = 0; t < T; ++t) s += acc[size_t(t) * m * l + x];
+        for (int t = 0; t < used; ++t) s += acc[size_t(t) * m * l + x];
         Z[x] = s;
     }
 }
