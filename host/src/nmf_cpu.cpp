@@ -265,6 +265,7 @@ private:
             for (int t = 0; t < T_; ++t) s += gram_acc_[size_t(t) * k_ * k_ + x];
             WtW_[x] = s;
         }
+        mirror_upper(WtW_.data(), k_);  // gram_add filled the upper triangles
     }
 
     void step_frobenius() {

@@ -193,13 +193,19 @@ double sum_squares(const CsrMatrix& X) {
 }
 
 void gram(const float* A, int64_t rows, int k, float* C) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, static_cast<int>(rows), 1.0f, A, k,
-                A, k, 0.0f, C, k);
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, static_cast<int>(rows), 1.0f, A, k, 0.0f,
+                C, k);
+    mirror_upper(C, k);
 }
 
 void gram_add(const float* A, int64_t rows, int k, float* C) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, k, static_cast<int>(rows), 1.0f, A, k,
-                A, k, 1.0f, C, k);
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, static_cast<int>(rows), 1.0f, A, k, 1.0f,
+                C, k);
+}
+
+void mirror_upper(float* C, int k) {
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < i; ++j) C[i * k + j] = C[j * k + i];
 }
 
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D) {

@@ -30,10 +30,13 @@ void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* ou
 double dot(const float* a, const float* b, int64_t n, int threads);
 /// sum of squares of X's values in float64.
 double sum_squares(const CsrMatrix& X);
-/// C (k x k) = A^T A for A (rows x k).
+/// C (k x k) = A^T A for A (rows x k) (a symmetric rank-k update: half of sgemm's flops).
 void gram(const float* A, int64_t rows, int k, float* C);
-/// C (k x k) += A^T A for A (rows x k), on the calling thread's BLAS.
+/// The upper triangle of C (k x k, row-major) += that of A^T A, on the calling thread's BLAS;
+/// the strict lower triangle is left as it was (mirror_upper() completes C).
 void gram_add(const float* A, int64_t rows, int k, float* C);
+/// Copies the upper triangle of C (k x k, row-major) into the lower one.
+void mirror_upper(float* C, int k);
 /// D (rows x k) = F (rows x k) * G (k x k).
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D);
 /// Column sums of A (rows x k) in float64, then rounded to float.
