@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "cuda_resources.cuh"
+#include "sparse_cuda.cuh"
 #include "tmine/nmf.hpp"
 
 namespace tmine::cuda_impl {
@@ -141,16 +142,7 @@ __global__ void finish_kl(const double* __restrict__ d, const float* __restrict_
     *loss = sqrt(2.0 * fmax(d[0] + sum_wh - x_sum, 0.0));
 }
 
-/// Dense row-major matrix descriptor for cuSPARSE.
-struct DnMat {
-    cusparseDnMatDescr_t d = nullptr;
-    DnMat(int64_t rows, int64_t cols, float* p) {
-        TMINE_CUDA_CHECK(cusparseCreateDnMat(&d, rows, cols, cols, p, CUDA_R_32F, CUSPARSE_ORDER_ROW));
-    }
-    ~DnMat() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroyDnMat(d)); }
-    DnMat(const DnMat&) = delete;
-    DnMat& operator=(const DnMat&) = delete;
-};
+using DnMat = DenseMat<float>;
 
 /// A CSR pattern on the device with 32-bit offsets (shared by every value array over it).
 struct DevicePattern {
@@ -178,22 +170,7 @@ struct SpMat {
     SpMat(const SpMat&) = delete;
     SpMat& operator=(const SpMat&) = delete;
     /// Y = A * B; falls back to the default algorithm when CSR_ALG2 is unavailable.
-    void spmm(Resources& r, const DnMat& B, const DnMat& Y) {
-        const float one = 1.0f, zero = 0.0f;
-        const auto op = CUSPARSE_OPERATION_NON_TRANSPOSE;
-        if (!work.data()) {
-            size_t bytes = 0;
-            if (cusparseSpMM_bufferSize(r.cusparse, op, op, &one, d, B.d, &zero, Y.d, CUDA_R_32F,
-                                        alg, &bytes) != CUSPARSE_STATUS_SUCCESS) {
-                alg = CUSPARSE_SPMM_ALG_DEFAULT;
-                TMINE_CUDA_CHECK(cusparseSpMM_bufferSize(r.cusparse, op, op, &one, d, B.d, &zero,
-                                                         Y.d, CUDA_R_32F, alg, &bytes));
-            }
-            work = DeviceBuffer<char>(std::max<size_t>(bytes, 1), r.stream);
-        }
-        TMINE_CUDA_CHECK(cusparseSpMM(r.cusparse, op, op, &one, d, B.d, &zero, Y.d, CUDA_R_32F,
-                                      alg, work.data()));
-    }
+    void spmm(Resources& r, const DnMat& B, const DnMat& Y) { spmm_csr(r, d, B, Y, alg, work, !work.data()); }
 };
 
 class CudaIterations final : public detail::NmfIterations {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cuda_resources.cuh"
-#include "sparse_f64.cuh"
+#include "sparse_cuda.cuh"
 #include "tmine/nmf.hpp"
 
 namespace tmine::cuda_impl {

@@ -13,15 +13,22 @@
 using namespace tmine;
 using namespace tmine::test;
 
+namespace {
+/// TF-IDF of the first `docs` Reddit comments (English stop words, min_df, optional max_df).
+Vectorized reddit_tfidf(size_t docs, const char* min_df, const char* max_df = nullptr) {
+    Corpus c = reddit_head(docs);
+    VectorizeOptions vo;
+    vo.stop_words = load_stop_words("english");
+    vo.min_df = DfBound::parse(min_df, "--min-df");
+    if (max_df) vo.max_df = DfBound::parse(max_df, "--max-df");
+    return vectorize(Context::cpu(), c, vo);
+}
+}  // namespace
+
 TEST(NmfCuda, AgreesWithCpuOnRealMatrix) {
     TMINE_REQUIRE_DATA(kReddit);
     TMINE_REQUIRE_CUDA(gpu);
-    Corpus c = reddit_head(20000);
-    VectorizeOptions vo;
-    vo.stop_words = load_stop_words("english");
-    vo.min_df = DfBound::parse("5", "--min-df");
-    vo.max_df = DfBound::parse("0.5", "--max-df");
-    auto v = vectorize(Context::cpu(), c, vo);
+    auto v = reddit_tfidf(20000, "5", "0.5");
     NmfOptions o;
     o.k = 20;
     o.max_iter = 40;
@@ -47,11 +54,7 @@ TEST(NmfCuda, AgreesWithCpuOnRealMatrix) {
 TEST(NmfCuda, ToleranceStopsAtTheSameCheckpoint) {
     TMINE_REQUIRE_DATA(kReddit);
     TMINE_REQUIRE_CUDA(gpu);
-    Corpus c = reddit_head(5000);
-    VectorizeOptions vo;
-    vo.stop_words = load_stop_words("english");
-    vo.min_df = DfBound::parse("3", "--min-df");
-    auto v = vectorize(Context::cpu(), c, vo);
+    auto v = reddit_tfidf(5000, "3");
     NmfOptions o;
     o.k = 10;
     o.max_iter = 500;
@@ -65,11 +68,7 @@ TEST(NmfCuda, ToleranceStopsAtTheSameCheckpoint) {
 TEST(NmfCuda, HalsKlRegularisationAndTransformAgreeWithCpu) {
     TMINE_REQUIRE_DATA(kReddit);
     TMINE_REQUIRE_CUDA(gpu);
-    Corpus c = reddit_head(8000);
-    VectorizeOptions vo;
-    vo.stop_words = load_stop_words("english");
-    vo.min_df = DfBound::parse("3", "--min-df");
-    auto v = vectorize(Context::cpu(), c, vo);
+    auto v = reddit_tfidf(8000, "3");
     struct Case {
         NmfSolver solver;
         NmfLoss loss;
@@ -104,11 +103,7 @@ TEST(NmfCuda, HalsKlRegularisationAndTransformAgreeWithCpu) {
 TEST(NmfCuda, CheckpointFromTheGpuResumesOnTheCpu) {
     TMINE_REQUIRE_DATA(kReddit);
     TMINE_REQUIRE_CUDA(gpu);
-    Corpus c = reddit_head(4000);
-    VectorizeOptions vo;
-    vo.stop_words = load_stop_words("english");
-    vo.min_df = DfBound::parse("3", "--min-df");
-    auto v = vectorize(Context::cpu(), c, vo);
+    auto v = reddit_tfidf(4000, "3");
     TempDir d;
     NmfOptions o;
     o.k = 8;
@@ -182,11 +177,7 @@ TEST(NmfCuda, Tf32StaysCloseToFloat32) {
 TEST(NmfCuda, RandomizedSvdAgreesWithCpu) {
     TMINE_REQUIRE_DATA(kReddit);
     TMINE_REQUIRE_CUDA(gpu);
-    Corpus c = reddit_head(20000);
-    VectorizeOptions vo;
-    vo.stop_words = load_stop_words("english");
-    vo.min_df = DfBound::parse("5", "--min-df");
-    auto v = vectorize(Context::cpu(), c, vo);
+    auto v = reddit_tfidf(20000, "5");
     const CsrMatrix& X = v.X;
     const CsrMatrix Xt = transpose(Context::cpu(), X);
 

@@ -72,47 +72,36 @@ TMINE_HOT_CLONES void sddmm_rows(const int64_t* indptr, const int32_t* indices, 
 }
 
 /// acc[col(p), :] += value(p) * W[row(p), :] for the non-zeros of rows [lo, hi).
-TMINE_HOT_CLONES void scatter_rows_f32(const int64_t* indptr, const int32_t* indices,
-                                       const float* values, const float* W, int k, float* acc,
-                                       int64_t lo, int64_t hi) {
+template <class T>
+inline void scatter_rows(const int64_t* indptr, const int32_t* indices, const float* values,
+                         const T* W, int k, T* acc, int64_t lo, int64_t hi) {
     const int64_t last = indptr[hi];
     for (int64_t i = lo; i < hi; ++i) {
-        const float* w = W + i * k;
+        const T* w = W + i * k;
         const int64_t end = indptr[i + 1];
         for (int64_t p = indptr[i]; p < end; ++p) {
             // The rows updated are at random in acc (m x k, larger than L2): fetch them for
             // writing a few non-zeros ahead (across row ends), as spmm_rows does for reads.
             if (p + kPrefetch < last) {
-                float* ahead = acc + int64_t(indices[p + kPrefetch]) * k;
-                for (int o = 0; o < k; o += 16) __builtin_prefetch(ahead + o, 1);
+                T* ahead = acc + int64_t(indices[p + kPrefetch]) * k;
+                for (int o = 0; o < k; o += 64 / int(sizeof(T))) __builtin_prefetch(ahead + o, 1);
             }
-            const float a = values[p];
-            float* y = acc + int64_t(indices[p]) * k;
+            const T a = values[p];
+            T* y = acc + int64_t(indices[p]) * k;
 #pragma omp simd
             for (int j = 0; j < k; ++j) y[j] += a * w[j];
         }
     }
 }
-
-/// acc[col(p), :] += value(p) * Y[row(p), :] for the non-zeros of rows [lo, hi), in float64.
-TMINE_HOT_CLONES void scatter_rows_f64(const int64_t* indptr, const int32_t* indices,
-                                       const float* values, const double* Y, int l, double* acc,
+TMINE_HOT_CLONES void scatter_rows_f32(const int64_t* indptr, const int32_t* indices,
+                                       const float* values, const float* W, int k, float* acc,
                                        int64_t lo, int64_t hi) {
-    const int64_t last = indptr[hi];
-    for (int64_t i = lo; i < hi; ++i) {
-        const double* y = Y + i * l;
-        const int64_t end = indptr[i + 1];
-        for (int64_t p = indptr[i]; p < end; ++p) {
-            if (p + kPrefetch < last) {
-                double* ahead = acc + int64_t(indices[p + kPrefetch]) * l;
-                for (int o = 0; o < l; o += 8) __builtin_prefetch(ahead + o, 1);
-            }
-            const double a = values[p];
-            double* z = acc + int64_t(indices[p]) * l;
-#pragma omp simd
-            for (int j = 0; j < l; ++j) z[j] += a * y[j];
-        }
-    }
+    scatter_rows(indptr, indices, values, W, k, acc, lo, hi);
+}
+TMINE_HOT_CLONES void scatter_rows_f64(const int64_t* indptr, const int32_t* indices,
+                                       const float* values, const double* W, int k, double* acc,
+                                       int64_t lo, int64_t hi) {
+    scatter_rows(indptr, indices, values, W, k, acc, lo, hi);
 }
 
 constexpr int64_t kRowBlock = 256;

@@ -1,0 +1,93 @@
+#pragma once
+// Sparse products on the device (cuSPARSE SpMM): the dense row-major matrix descriptor every
+// twin uses, and a float64 CSR matrix with 32-bit offsets (the classifiers and the randomized
+// SVD of the NMF initialisation).
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "cuda_resources.cuh"
+#include "tmine/vectorize.hpp"
+
+namespace tmine::cuda_impl {
+
+/// cuSPARSE's name for float and double.
+template <class T>
+constexpr cudaDataType_t cuda_type() {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8, "float or double");
+    return sizeof(T) == 4 ? CUDA_R_32F : CUDA_R_64F;
+}
+
+/// Dense row-major matrix descriptor for cuSPARSE (float for NMF, double here).
+template <class T>
+struct DenseMat {
+    cusparseDnMatDescr_t d = nullptr;
+    DenseMat(int64_t rows, int64_t cols, T* p) {
+        TMINE_CUDA_CHECK(cusparseCreateDnMat(&d, rows, cols, cols, p, cuda_type<T>(), CUSPARSE_ORDER_ROW));
+    }
+    ~DenseMat() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroyDnMat(d)); }
+    DenseMat(const DenseMat&) = delete;
+    DenseMat& operator=(const DenseMat&) = delete;
+};
+using DenseF64 = DenseMat<double>;
+
+/// Y = A * B by cuSPARSE SpMM in T. With `plan`, first sizes the workspace `work` and picks
+/// `alg`: CSR_ALG2 (deterministic, row-major operands), or the default algorithm where ALG2 is
+/// not available for these operands; later calls with the same shapes reuse both.
+template <class T>
+void spmm_csr(Resources& r, cusparseSpMatDescr_t A, const DenseMat<T>& B, const DenseMat<T>& Y,
+              cusparseSpMMAlg_t& alg, DeviceBuffer<char>& work, bool plan) {
+    const T one = 1, zero = 0;
+    const auto op = CUSPARSE_OPERATION_NON_TRANSPOSE;
+    if (plan) {
+        size_t bytes = 0;
+        alg = CUSPARSE_SPMM_CSR_ALG2;
+        if (cusparseSpMM_bufferSize(r.cusparse, op, op, &one, A, B.d, &zero, Y.d, cuda_type<T>(), alg,
+                                    &bytes) != CUSPARSE_STATUS_SUCCESS) {
+            alg = CUSPARSE_SPMM_ALG_DEFAULT;
+            TMINE_CUDA_CHECK(cusparseSpMM_bufferSize(r.cusparse, op, op, &one, A, B.d, &zero, Y.d,
+                                                     cuda_type<T>(), alg, &bytes));
+        }
+        work = DeviceBuffer<char>(std::max<size_t>(bytes, 1), r.stream);
+    }
+    TMINE_CUDA_CHECK(cusparseSpMM(r.cusparse, op, op, &one, A, B.d, &zero, Y.d, cuda_type<T>(), alg,
+                                  work.data()));
+}
+
+/// A CSR matrix on the device: 32-bit offsets and indices, float64 values.
+struct CsrF64 {
+    int64_t rows, cols, nnz;
+    DeviceBuffer<int32_t> indptr, indices;
+    DeviceBuffer<double> values;
+    cusparseSpMatDescr_t d = nullptr;
+    DeviceBuffer<char> work;
+    cusparseSpMMAlg_t alg = CUSPARSE_SPMM_CSR_ALG2;
+    int work_cols = -1;
+
+    CsrF64(const CsrMatrix& A, cudaStream_t s) : rows(A.rows), cols(A.cols), nnz(A.nnz()) {
+        if (nnz > std::numeric_limits<int32_t>::max())
+            throw DeviceError("more than 2^31 non-zeros is not supported on the GPU yet (a sparse "
+                              "product in float64)");
+        std::vector<int32_t> p32(A.indptr.begin(), A.indptr.end());
+        std::vector<double> v64(A.data.begin(), A.data.end());
+        indptr = DeviceBuffer<int32_t>(p32.data(), p32.size(), s);
+        indices = DeviceBuffer<int32_t>(A.indices.data(), A.indices.size(), s);
+        values = DeviceBuffer<double>(v64.data(), v64.size(), s);
+        TMINE_CUDA_CHECK(cudaStreamSynchronize(s));  // host staging vectors leave scope
+        TMINE_CUDA_CHECK(cusparseCreateCsr(&d, rows, cols, nnz, indptr.data(), indices.data(),
+                                           values.data(), CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I,
+                                           CUSPARSE_INDEX_BASE_ZERO, CUDA_R_64F));
+    }
+    ~CsrF64() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroySpMat(d)); }
+    CsrF64(const CsrF64&) = delete;
+    CsrF64& operator=(const CsrF64&) = delete;
+
+    /// Y = A * B (B: cols x k, Y: rows x k, row-major).
+    void spmm(Resources& r, double* B, double* Y, int k) {
+        DenseF64 b(cols, k, B), y(rows, k, Y);
+        spmm_csr(r, d, b, y, alg, work, work_cols != k);
+        work_cols = k;
+    }
+};
+
+}  // namespace tmine::cuda_impl
