@@ -370,6 +370,9 @@ TEST(ChunkedTokenizer, EqualsDirectOnRedditAndNewsgroups) {
         Tokenized chunked = cpu_impl::tokenize_chunked(cpu, reddit, o);
         EXPECT_GT(direct.vocab.size(), 100000u);
         expect_same_tokens(chunked, direct, sk ? "reddit sklearn" : "reddit social");
+        // Unigrams are copied per batch in parallel parts: in 4 MiB batches (18 of them).
+        expect_same_tokens(cpu_impl::tokenize_chunked(cpu, reddit, o, 4 << 20), direct,
+                           sk ? "reddit sklearn, 4 MiB batches" : "reddit social, 4 MiB batches");
     }
     const Corpus news = newsgroups_train_head(3000);
     VectorizeOptions o;

@@ -1067,16 +1067,20 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     const bool ngrams = opts.ngram_max > 1;
     const bool social = !opts.tokenizer.sklearn_compatible;
 
+    // Parts of documents in order (bounds), each with its tokens, all ids into one table.
     std::vector<TermTable> terms(1);
-    std::vector<HugeVector<int32_t>> local_tokens(1);
-    std::vector<std::vector<int64_t>> local_len(1);
+    std::vector<HugeVector<int32_t>> local_tokens;
+    std::vector<std::vector<int64_t>> local_len;
+    std::vector<int64_t> bounds{0};
     TermMapper mapper(opts, stop, terms[0]);
+    bool fallback = false;  // some distinct chunk of this batch cannot be tokenised alone
     const chunking::Mapper map = [&](const std::string& bytes, const std::vector<int64_t>& offsets,
                                      chunking::Items& out) {
         for (size_t i = 0; i + 1 < offsets.size(); ++i) {
             const std::string_view c(bytes.data() + offsets[i], size_t(offsets[i + 1] - offsets[i]));
             if (social && !valid_utf8(c)) {
                 out.items.push_back(chunking::kFallback);
+                fallback = true;
             } else {
                 mapper.run(
                     c, [&](int32_t t) { out.items.push_back(t); },
@@ -1097,18 +1101,49 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     std::vector<uint32_t> segment;
     std::vector<int64_t> doc_ptr;
     std::vector<int32_t> items;
-    auto& toks = local_tokens[0];
-    auto& lens = local_len[0];
-    lens.reserve(n);
     for (int64_t first = 0; first < n;) {
         int64_t last = first + 1;  // at least one document, however long
         while (last < n && int64_t(off[last + 1] - off[first]) <= batch_bytes) ++last;
+        fallback = false;
         if (!(device ? cuda_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items)
                      : cpu_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items))) {
             if (opts.progress)
                 std::fprintf(stderr, "vectorize: two chunks hashed alike; tokenising on the CPU\n");
             return tokenize_corpus(Context::cpu(ctx.cpu_threads()), corpus, opts);
         }
+        if (!ngrams && !fallback) {
+            // Unigrams and no document to tokenise whole: a document's terms are its items, as
+            // they are. The batch is cut into parts of about equal item counts, copied in
+            // parallel (nothing is interned, so the one table is only read).
+            const int64_t docs = last - first;
+            const int P = static_cast<int>(std::min<int64_t>(T, docs));
+            const size_t base = local_tokens.size();
+            local_tokens.resize(base + P);
+            local_len.resize(base + P);
+            std::vector<int64_t> cut(P + 1, last);
+            cut[0] = first;
+            for (int q = 1; q < P; ++q)
+                cut[q] = first + (std::lower_bound(doc_ptr.begin(), doc_ptr.end() - 1,
+                                                   doc_ptr.back() / P * q) - doc_ptr.begin());
+            for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
+#pragma omp parallel for num_threads(T) schedule(static)
+            for (int q = 0; q < P; ++q) {
+                const int64_t a = cut[q] - first, b = cut[q + 1] - first;
+                local_tokens[base + q].assign(items.begin() + doc_ptr[a], items.begin() + doc_ptr[b]);
+                auto& l = local_len[base + q];
+                l.resize(b - a);
+                for (int64_t d = a; d < b; ++d) l[d - a] = doc_ptr[d + 1] - doc_ptr[d];
+            }
+            bounds.insert(bounds.end(), cut.begin() + 1, cut.end());
+            first = last;
+            continue;
+        }
+        // n-grams (interned into the table) or a document to tokenise whole: on this thread.
+        local_tokens.emplace_back();
+        local_len.emplace_back();
+        auto& toks = local_tokens.back();
+        auto& lens = local_len.back();
+        lens.reserve(last - first);
         for (int64_t d = first; d < last; ++d) {
             uni.clear();
             segment.clear();
@@ -1131,11 +1166,17 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
             append_terms(uni, segment, opts, terms[0], gram, toks);
             lens.push_back(static_cast<int64_t>(toks.size() - before));
         }
+        bounds.push_back(last);
         first = last;
     }
     Tokenized out;
     out.text_bytes = corpus.text.arena.size();
-    assemble(terms, {0}, local_tokens, local_len, {0, n}, T, out);
+    if (local_tokens.empty()) {  // no documents
+        local_tokens.emplace_back();
+        local_len.emplace_back();
+        bounds.push_back(n);
+    }
+    assemble(terms, std::vector<int>(local_tokens.size(), 0), local_tokens, local_len, bounds, T, out);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms\n",
                      static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), out.vocab.size());
