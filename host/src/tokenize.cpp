@@ -871,6 +871,20 @@ void append_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& 
         }
 }
 
+/// A term id that names its table: table t's id i is (t << kTableShift) | i, so table 0's ids
+/// are themselves. For the chunked tokenizer's unigrams, whose distinct chunks are mapped by
+/// several threads, each into its own table.
+constexpr int kTableShift = 26;  // 32 tables of 2^26 (67 M) terms each
+constexpr int32_t kTermMask = (int32_t(1) << kTableShift) - 1;
+constexpr int kMaxTables = 32;
+constexpr int kMixedTables = -1;
+int32_t encode_term(int table, int32_t id) {
+    if (id > kTermMask)
+        throw InputError("vectorize: more than " + std::to_string(kTermMask + 1) +
+                         " distinct terms in one tokenizer thread's table");
+    return (int32_t(table) << kTableShift) | id;
+}
+
 void check_options(const VectorizeOptions& opts) {
     if (opts.ngram_min < 1 || opts.ngram_max < opts.ngram_min)
         throw InputError("--ngram: expected MIN:MAX with 1 <= MIN <= MAX, got " +
@@ -880,7 +894,8 @@ void check_options(const VectorizeOptions& opts) {
 
 /// The sorted vocabulary of every table's terms and the documents' tokens renumbered into it.
 /// Part p holds documents [bounds[p], bounds[p + 1]): local_len[p] tokens each, ids into
-/// terms[table_of[p]] (a table serves one thread, which may map several parts).
+/// terms[table_of[p]] (a table serves one thread, which may map several parts), or, where
+/// table_of[p] is kMixedTables, ids that name their table themselves (encode_term()).
 void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table_of,
               const std::vector<HugeVector<int32_t>>& local_tokens,
               const std::vector<std::vector<int64_t>>& local_len, const std::vector<int64_t>& bounds,
@@ -996,10 +1011,23 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int p = 0; p < parts; ++p) {
         int64_t w = part_start[p], r = 0;
+        const int32_t* in = local_tokens[p].data();
+        if (table_of[p] == kMixedTables) {
+            for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
+                const int64_t len = local_len[p][d - bounds[p]];
+                for (int64_t j = 0; j < len; ++j) {
+                    const int32_t t = in[r + j];
+                    out.tokens[w++] = remap[t >> kTableShift][t & kTermMask];
+                }
+                r += len;
+                out.doc_ptr[d + 1] = w;
+            }
+            continue;
+        }
         const std::vector<int32_t>& map = remap[table_of[p]];
         for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
             int64_t len = local_len[p][d - bounds[p]];
-            for (int64_t j = 0; j < len; ++j) out.tokens[w++] = map[local_tokens[p][r + j]];
+            for (int64_t j = 0; j < len; ++j) out.tokens[w++] = map[in[r + j]];
             r += len;
             out.doc_ptr[d + 1] = w;
         }
@@ -1067,28 +1095,66 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     const bool ngrams = opts.ngram_max > 1;
     const bool social = !opts.tokenizer.sklearn_compatible;
 
-    // Parts of documents in order (bounds), each with its tokens, all ids into one table.
-    std::vector<TermTable> terms(1);
+    // Parts of documents in order (bounds), each with its tokens. With n-grams every id is
+    // one table's (the grams are interned into it, on one thread). With unigrams the distinct
+    // chunks of a batch are mapped by up to M threads, each into its own table, and the items
+    // carry encode_term() ids; table 0's ids are themselves, so a document tokenised whole by
+    // mapper 0 fits in.
+    const int M = ngrams ? 1 : std::min(T, kMaxTables);
+    std::vector<TermTable> terms(M);
+    std::vector<std::unique_ptr<TermMapper>> mappers(M);
+    for (int t = 0; t < M; ++t) mappers[t] = std::make_unique<TermMapper>(opts, stop, terms[t]);
+    TermMapper& mapper = *mappers[0];
     std::vector<HugeVector<int32_t>> local_tokens;
     std::vector<std::vector<int64_t>> local_len;
     std::vector<int64_t> bounds{0};
-    TermMapper mapper(opts, stop, terms[0]);
     bool fallback = false;  // some distinct chunk of this batch cannot be tokenised alone
-    const chunking::Mapper map = [&](const std::string& bytes, const std::vector<int64_t>& offsets,
-                                     chunking::Items& out) {
-        for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+    auto map_range = [&](const std::string& bytes, const std::vector<int64_t>& offsets, size_t lo,
+                         size_t hi, int t, chunking::Items& out, bool& fell_back) {
+        for (size_t i = lo; i < hi; ++i) {
             const std::string_view c(bytes.data() + offsets[i], size_t(offsets[i + 1] - offsets[i]));
             if (social && !valid_utf8(c)) {
                 out.items.push_back(chunking::kFallback);
-                fallback = true;
+                fell_back = true;
             } else {
-                mapper.run(
-                    c, [&](int32_t t) { out.items.push_back(t); },
+                mappers[t]->run(
+                    c, [&](int32_t id) { out.items.push_back(M > 1 ? encode_term(t, id) : id); },
                     [&] {
                         if (ngrams) out.items.push_back(chunking::kBoundary);
                     });
             }
             out.ptr.push_back(static_cast<int64_t>(out.items.size()));
+        }
+    };
+    const chunking::Mapper map = [&](const std::string& bytes, const std::vector<int64_t>& offsets,
+                                     chunking::Items& out) {
+        const size_t chunks = offsets.size() - 1;
+        const int P = static_cast<int>(std::min<size_t>(M, chunks / 1024 + 1));
+        if (P == 1) {
+            map_range(bytes, offsets, 0, chunks, 0, out, fallback);
+            return;
+        }
+        // Contiguous ranges of about equal bytes, one per mapper, joined in order.
+        std::vector<size_t> cut(P + 1, chunks);
+        cut[0] = 0;
+        for (int q = 1; q < P; ++q)
+            cut[q] = std::lower_bound(offsets.begin(), offsets.end() - 1, offsets.back() / P * q) -
+                     offsets.begin();
+        for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
+        std::vector<chunking::Items> part(P);
+        std::vector<char> fell(P, 0);
+#pragma omp parallel for num_threads(P) schedule(static, 1)
+        for (int q = 0; q < P; ++q) {
+            bool f = false;
+            part[q].ptr.clear();
+            map_range(bytes, offsets, cut[q], cut[q + 1], q, part[q], f);
+            fell[q] = f;
+        }
+        for (int q = 0; q < P; ++q) {
+            const int64_t base = static_cast<int64_t>(out.items.size());
+            out.items.insert(out.items.end(), part[q].items.begin(), part[q].items.end());
+            for (int64_t e : part[q].ptr) out.ptr.push_back(base + e);
+            fallback = fallback || fell[q];
         }
     };
 
@@ -1176,7 +1242,8 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
         local_len.emplace_back();
         bounds.push_back(n);
     }
-    assemble(terms, std::vector<int>(local_tokens.size(), 0), local_tokens, local_len, bounds, T, out);
+    assemble(terms, std::vector<int>(local_tokens.size(), M > 1 ? kMixedTables : 0), local_tokens,
+             local_len, bounds, T, out);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms\n",
                      static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), out.vocab.size());
