@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <limits>
 #include <unordered_map>
@@ -871,19 +872,27 @@ void append_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& 
         }
 }
 
-/// A term id that names its table: table t's id i is (t << kTableShift) | i, so table 0's ids
-/// are themselves. For the chunked tokenizer's unigrams, whose distinct chunks are mapped by
-/// several threads, each into its own table.
-constexpr int kTableShift = 26;  // 32 tables of 2^26 (67 M) terms each
-constexpr int32_t kTermMask = (int32_t(1) << kTableShift) - 1;
+/// Term ids that name their table, for the chunked tokenizer's unigrams, whose distinct
+/// chunks are mapped by several threads, each into its own table: table t's id i is
+/// (t << shift) | i, with as few table bits as the tables need (2 tables: 2^30 terms each),
+/// so table 0's ids are themselves.
 constexpr int kMaxTables = 32;
 constexpr int kMixedTables = -1;
-int32_t encode_term(int table, int32_t id) {
-    if (id > kTermMask)
-        throw InputError("vectorize: more than " + std::to_string(kTermMask + 1) +
-                         " distinct terms in one tokenizer thread's table");
-    return (int32_t(table) << kTableShift) | id;
-}
+struct TermCode {
+    int shift = 31;
+    explicit TermCode(int tables) {
+        int bits = 0;
+        while ((1 << bits) < tables) ++bits;
+        shift = 31 - bits;
+    }
+    int32_t mask() const { return int32_t((uint32_t(1) << shift) - 1); }
+    int32_t encode(int table, int32_t id) const {
+        if (id > mask())
+            throw InputError("vectorize: more than " + std::to_string(int64_t(mask()) + 1) +
+                             " distinct terms in one tokenizer thread's table");
+        return int32_t(uint32_t(table) << shift) | id;
+    }
+};
 
 void check_options(const VectorizeOptions& opts) {
     if (opts.ngram_min < 1 || opts.ngram_max < opts.ngram_min)
@@ -895,11 +904,11 @@ void check_options(const VectorizeOptions& opts) {
 /// The sorted vocabulary of every table's terms and the documents' tokens renumbered into it.
 /// Part p holds documents [bounds[p], bounds[p + 1]): local_len[p] tokens each, ids into
 /// terms[table_of[p]] (a table serves one thread, which may map several parts), or, where
-/// table_of[p] is kMixedTables, ids that name their table themselves (encode_term()).
+/// table_of[p] is kMixedTables, ids that name their table themselves (`code`).
 void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table_of,
               const std::vector<HugeVector<int32_t>>& local_tokens,
               const std::vector<std::vector<int64_t>>& local_len, const std::vector<int64_t>& bounds,
-              int T, Tokenized& out) {
+              int T, Tokenized& out, const TermCode& code = TermCode(1)) {
     const int tables = static_cast<int>(terms.size());
     const int parts = static_cast<int>(local_tokens.size());
     const int64_t n = bounds.back();
@@ -1017,7 +1026,7 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table
                 const int64_t len = local_len[p][d - bounds[p]];
                 for (int64_t j = 0; j < len; ++j) {
                     const int32_t t = in[r + j];
-                    out.tokens[w++] = remap[t >> kTableShift][t & kTermMask];
+                    out.tokens[w++] = remap[t >> code.shift][t & code.mask()];
                 }
                 r += len;
                 out.doc_ptr[d + 1] = w;
@@ -1101,6 +1110,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     // carry encode_term() ids; table 0's ids are themselves, so a document tokenised whole by
     // mapper 0 fits in.
     const int M = ngrams ? 1 : std::min(T, kMaxTables);
+    const TermCode code(M);
     std::vector<TermTable> terms(M);
     std::vector<std::unique_ptr<TermMapper>> mappers(M);
     for (int t = 0; t < M; ++t) mappers[t] = std::make_unique<TermMapper>(opts, stop, terms[t]);
@@ -1118,7 +1128,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
                 fell_back = true;
             } else {
                 mappers[t]->run(
-                    c, [&](int32_t id) { out.items.push_back(M > 1 ? encode_term(t, id) : id); },
+                    c, [&](int32_t id) { out.items.push_back(M > 1 ? code.encode(t, id) : id); },
                     [&] {
                         if (ngrams) out.items.push_back(chunking::kBoundary);
                     });
@@ -1143,13 +1153,20 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
         for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
         std::vector<chunking::Items> part(P);
         std::vector<char> fell(P, 0);
+        std::vector<std::exception_ptr> error(P);  // no exception may leave the parallel region
 #pragma omp parallel for num_threads(P) schedule(static, 1)
         for (int q = 0; q < P; ++q) {
-            bool f = false;
-            part[q].ptr.clear();
-            map_range(bytes, offsets, cut[q], cut[q + 1], q, part[q], f);
-            fell[q] = f;
+            try {
+                bool f = false;
+                part[q].ptr.clear();
+                map_range(bytes, offsets, cut[q], cut[q + 1], q, part[q], f);
+                fell[q] = f;
+            } catch (...) {
+                error[q] = std::current_exception();
+            }
         }
+        for (const auto& e : error)
+            if (e) std::rethrow_exception(e);
         for (int q = 0; q < P; ++q) {
             const int64_t base = static_cast<int64_t>(out.items.size());
             out.items.insert(out.items.end(), part[q].items.begin(), part[q].items.end());
@@ -1218,6 +1235,8 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
             const int32_t* end = items.data() + doc_ptr[d - first + 1];
             if (std::find(it, end, chunking::kFallback) != end) {
                 mapper.run_document(corpus.text[d], uni, segment);
+                if (M > 1)
+                    for (int32_t& u : uni) u = code.encode(0, u);  // table 0: checked, unchanged
             } else {
                 for (; it != end; ++it) {
                     if (*it == chunking::kBoundary) {
@@ -1243,7 +1262,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
         bounds.push_back(n);
     }
     assemble(terms, std::vector<int>(local_tokens.size(), M > 1 ? kMixedTables : 0), local_tokens,
-             local_len, bounds, T, out);
+             local_len, bounds, T, out, code);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms\n",
                      static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), out.vocab.size());
