@@ -1188,6 +1188,13 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
         int64_t last = first + 1;  // at least one document, however long
         while (last < n && int64_t(off[last + 1] - off[first]) <= batch_bytes) ++last;
         fallback = false;
+        if (device && off[last] - off[first] > uint64_t(std::numeric_limits<int32_t>::max())) {
+            // One document of 2 GiB or more: the device half counts chunks in 32 bits.
+            if (opts.progress)
+                std::fprintf(stderr, "vectorize: document %lld is over 2 GiB; tokenising on the CPU\n",
+                             static_cast<long long>(first));
+            return tokenize_corpus(Context::cpu(ctx.cpu_threads()), corpus, opts);
+        }
         if (!(device ? cuda_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items)
                      : cpu_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items))) {
             if (opts.progress)
