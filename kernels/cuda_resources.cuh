@@ -1,5 +1,6 @@
 #pragma once
 // The CUDA half of tmine::Context: one stream and library handles bound to it.
+#include <cstddef>
 #include <string>
 
 #include "cuda_check.cuh"
@@ -57,6 +58,21 @@ private:
     T* p_ = nullptr;
     size_t n_ = 0;
     cudaStream_t stream_ = nullptr;
+};
+
+/// Thrust's temporary memory from the same stream-ordered pool as DeviceBuffer
+/// (`thrust::cuda::par(alloc).on(stream)`): memory the pool keeps serves Thrust too, and a
+/// shortage is a DeviceError ("GPU out of memory") like any other allocation's.
+struct PoolAllocator {
+    using value_type = char;
+    cudaStream_t stream = nullptr;
+    explicit PoolAllocator(cudaStream_t s) : stream(s) {}
+    char* allocate(std::ptrdiff_t bytes) {
+        void* p = nullptr;
+        TMINE_CUDA_CHECK(cudaMallocAsync(&p, static_cast<size_t>(bytes), stream));
+        return static_cast<char*>(p);
+    }
+    void deallocate(char* p, size_t) { TMINE_CUDA_CHECK_NOTHROW(cudaFreeAsync(p, stream)); }
 };
 
 }  // namespace tmine::cuda_impl

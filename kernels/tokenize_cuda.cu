@@ -188,7 +188,8 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
                      std::vector<int64_t>& doc_ptr, std::vector<int32_t>& items) {
     Resources& r = ctx.cuda();
     cudaStream_t s = r.stream;
-    auto policy = thrust::cuda::par.on(s);
+    PoolAllocator pool(s);
+    auto policy = thrust::cuda::par(pool).on(s);
     const int64_t n_docs = last - first;
     const auto& off = corpus.text.offsets;
     const int64_t base = static_cast<int64_t>(off[first]);

@@ -112,7 +112,8 @@ TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
 TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
     Resources& r = ctx.cuda();
     cudaStream_t s = r.stream;
-    auto policy = thrust::cuda::par.on(s);
+    PoolAllocator pool(s);
+    auto policy = thrust::cuda::par(pool).on(s);
     const int64_t n = tok.documents();
     const int64_t V = tok.vocab_size;
     const int64_t T = tok.size();
@@ -197,7 +198,8 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
     kept_per_row<<<grid_for(n), kBlock, 0, s>>>(indptr.data(), cols.data(), dkeep.data(), n,
                                                row_nnz.data());
     TMINE_CUDA_LAUNCH_CHECK();
-    thrust::exclusive_scan(thrust::cuda::par.on(s), thrust::device_ptr<int64_t>(row_nnz.data()),
+    PoolAllocator pool(s);
+    thrust::exclusive_scan(thrust::cuda::par(pool).on(s), thrust::device_ptr<int64_t>(row_nnz.data()),
                            thrust::device_ptr<int64_t>(row_nnz.data()) + n + 1,
                            thrust::device_ptr<int64_t>(out_ptr.data()));
     out_ptr.to_host(X.indptr.data());
