@@ -226,7 +226,7 @@ private:
     /// for X^T W). Results depend on the thread count only through float summation order.
     void fused_w_step() {
         const auto& r = p_.reg;
-        const int64_t block = 256;
+        const int64_t block = 1024;  // 256 -> 1024: 5% faster MU iterations (fewer, larger BLAS calls); 4096 no better
         const int64_t blocks = (n_ + block - 1) / block;
         acc_.resize(size_t(T_) * m_ * k_);
         gram_acc_.assign(size_t(T_) * k_ * k_, 0.0f);
