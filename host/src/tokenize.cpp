@@ -1075,6 +1075,8 @@ Plan plan(const TokenizerOptions& o) {
 
 namespace {
 
+/// Whether utf8proc reads all of s (ingest's stricter validator decides what a corpus may hold;
+/// this one must agree with utf8proc, whose failure makes normalize_social() fall back).
 bool valid_utf8(std::string_view s) {
     const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
     const auto* end = p + s.size();
@@ -1092,8 +1094,9 @@ bool valid_utf8(std::string_view s) {
 }
 
 /// tokenize_corpus through chunks: the chunking and expansion on the GPU (`device`) or its CPU
-/// twin, the distinct chunks tokenised here by one TermMapper, documents with a chunk that
-/// cannot be tokenised alone tokenised whole, then n-grams and the sorted vocabulary.
+/// twin, the distinct chunks tokenised here (one TermMapper per thread with unigrams, one with
+/// n-grams), documents with a chunk that cannot be tokenised alone tokenised whole, then
+/// n-grams and the sorted vocabulary.
 Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
                            bool device, int64_t batch_bytes) {
     const int64_t n = static_cast<int64_t>(corpus.size());
@@ -1240,7 +1243,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
             uint32_t seg = 0;
             const int32_t* it = items.data() + doc_ptr[d - first];
             const int32_t* end = items.data() + doc_ptr[d - first + 1];
-            if (std::find(it, end, chunking::kFallback) != end) {
+            if (fallback && std::find(it, end, chunking::kFallback) != end) {  // this batch has one
                 mapper.run_document(corpus.text[d], uni, segment);
                 if (M > 1)
                     for (int32_t& u : uni) u = code.encode(0, u);  // table 0: checked, unchanged
