@@ -176,6 +176,9 @@ void BM_ScoreReddit(benchmark::State& state, Device device) {
         benchmark::Counter(double(X->rows) * double(state.iterations()), benchmark::Counter::kIsRate);
     state.counters["docs"] = double(X->rows);
     state.counters["nnz"] = double(X->nnz());
+    // PCIe floor (bench/floors.py): the matrix up (values, indices, offsets), probabilities down.
+    state.counters["h2d_bytes"] = 8.0 * double(X->nnz()) + 8.0 * double(X->rows + 1);
+    state.counters["d2h_bytes"] = 4.0 * double(P.size());
     int64_t kept = 0;
     for (int64_t i = 0; i < X->rows; ++i) kept += P[size_t(i) * 2 + 1] >= 0.5f;
     state.counters["relevant"] = double(kept);

@@ -60,6 +60,9 @@ void BM_MinHashSignatures(benchmark::State& state, tmine::Device device) {
     }
     state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(sets.size()));  // posts/s
     state.counters["shingles"] = double(sets.shingles.size());
+    // PCIe floor (bench/floors.py): the shingle hashes and offsets up, the signatures down.
+    state.counters["h2d_bytes"] = 8.0 * double(sets.shingles.size() + sets.offsets.size());
+    state.counters["d2h_bytes"] = 4.0 * double(sig.size());
     // hash evaluations per second: one per shingle and hash function
     state.counters["hashes_per_s"] = benchmark::Counter(
         double(state.iterations()) * double(sets.shingles.size()) * fam.size(),

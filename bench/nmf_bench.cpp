@@ -5,8 +5,11 @@
 //   TMINE_BENCH_DOCS=100000 build/bench/nmf_bench
 //
 // nmf/<device>/<k>     the whole public call nmf(): random init, X^T, 10 iterations.
-// nmf_iters/<device>/<k> only the iterations: time(nmf, 1 + 10 iterations) - time(nmf, 1
-//                      iteration), public API only, so s_per_iter is the per-iteration cost.
+// nmf_iters/<device>/<solver>/<k> only the iterations (mu or hals, Frobenius loss):
+//                      time(nmf, 1 + 10 iterations) - time(nmf, 1 iteration), public API only,
+//                      so s_per_iter is the per-iteration cost. Its counters floor_bytes and
+//                      design_bytes are the memory traffic of one iteration (see iteration_bytes);
+//                      bench/floors.py divides them by the measured HBM bandwidth.
 // nmf_init_nndsvda/<device>/<k> the NNDSVDA initialisation the CLI uses by default (its
 //                      randomized SVD's range finder runs on the device; the rest on the host).
 // Every iteration also computes the relative error (cheap: it reuses X^T W).
@@ -44,6 +47,27 @@ tmine::NmfOptions options(int k, tmine::NmfInit init) {
     return o;
 }
 
+/// Bytes one Frobenius iteration must move, for the memory floor (docs/benchmarks.md, "Floors"),
+/// with n x m X of nnz non-zeros (CSR and its transpose, float values, int32 indices and
+/// offsets), W n x k and H^T m x k in float32:
+///  - floor: X and X^T read once each, W and H^T each read and written once, and the two
+///    sparse products (X H^T, n x k, and X^T W, m x k) each written and read once: what any
+///    implementation built on a sparse-times-dense product moves.
+///  - design: the passes of the implementation in kernels/nmf_cuda.cu, each array counted once
+///    per kernel that touches it (its gathers assumed cached, so a lower bound of its own).
+///    MU, per factor F (rows x k): the product written (1), F G read and written as den (2), the
+///    update reading F, num, den and writing F (4), the Gram matrix reading F (1), and the other
+///    product reading F (1); the H side adds the loss's <X^T W, H^T> (2). HALS replaces the
+///    den pass and the four-array update by one sweep reading F and num and writing F (3).
+void iteration_bytes(const tmine::CsrMatrix& X, int k, tmine::NmfSolver solver, double& floor,
+                     double& design) {
+    const double nk = 4.0 * double(X.rows) * k, mk = 4.0 * double(X.cols) * k;
+    const double x = 2.0 * (8.0 * double(X.nnz()) + 4.0 * double(X.rows + X.cols + 2));
+    floor = x + 4 * nk + 4 * mk;
+    const bool mu = solver == tmine::NmfSolver::Mu;
+    design = x + (mu ? 9 : 6) * nk + (mu ? 11 : 8) * mk;
+}
+
 void set_counters(benchmark::State& state, const tmine::CsrMatrix& X, const tmine::Context& ctx,
                   double relative_error) {
     // Seconds per NMF iteration: total time / (benchmark iterations x kIters).
@@ -74,13 +98,15 @@ void BM_Nmf(benchmark::State& state, tmine::Device device) {
 /// The iterations alone, through the public API only: each sample times nmf() with
 /// 1 + kIters iterations and with 1 iteration from the same (seeded) start and reports the
 /// difference, which cancels init, X^T and the initial error.
-void BM_NmfIters(benchmark::State& state, tmine::Device device) {
+void BM_NmfIters(benchmark::State& state, tmine::Device device, tmine::NmfSolver solver) {
     const tmine::CsrMatrix* X = matrix_or_skip(state);
     if (!X) return;
     tmine::Context ctx = tmine::Context::cpu();
     if (!make_context(state, device, ctx)) return;
     const int k = static_cast<int>(state.range(0));
-    tmine::NmfOptions one = options(k, tmine::NmfInit::Random), many = one;
+    tmine::NmfOptions one = options(k, tmine::NmfInit::Random);
+    one.solver = solver;
+    tmine::NmfOptions many = one;
     one.max_iter = 1;
     many.max_iter = 1 + kIters;
     using Clock = std::chrono::steady_clock;
@@ -98,6 +124,10 @@ void BM_NmfIters(benchmark::State& state, tmine::Device device) {
         state.SetIterationTime(std::max(tn - t1, 1e-9));
     }
     set_counters(state, *X, ctx, model.relative_error);
+    double floor = 0, design = 0;
+    iteration_bytes(*X, k, solver, floor, design);
+    state.counters["floor_bytes"] = floor;
+    state.counters["design_bytes"] = design;
 }
 
 void BM_NmfInitNndsvda(benchmark::State& state, tmine::Device device) {
@@ -122,10 +152,14 @@ BENCHMARK_CAPTURE(BM_Nmf, cpu, tmine::Device::Cpu)
     ->Name("nmf/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Nmf, cuda, tmine::Device::Cuda)
     ->Name("nmf/cuda")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_NmfIters, cpu, tmine::Device::Cpu)
-    ->Name("nmf_iters/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
-BENCHMARK_CAPTURE(BM_NmfIters, cuda, tmine::Device::Cuda)
-    ->Name("nmf_iters/cuda")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_NmfIters, cpu_mu, tmine::Device::Cpu, tmine::NmfSolver::Mu)
+    ->Name("nmf_iters/cpu/mu")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_NmfIters, cuda_mu, tmine::Device::Cuda, tmine::NmfSolver::Mu)
+    ->Name("nmf_iters/cuda/mu")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_NmfIters, cpu_hals, tmine::Device::Cpu, tmine::NmfSolver::Hals)
+    ->Name("nmf_iters/cpu/hals")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_NmfIters, cuda_hals, tmine::Device::Cuda, tmine::NmfSolver::Hals)
+    ->Name("nmf_iters/cuda/hals")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_NmfInitNndsvda, cpu, tmine::Device::Cpu)
     ->Name("nmf_init_nndsvda/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_NmfInitNndsvda, cuda, tmine::Device::Cuda)

@@ -32,6 +32,14 @@ void set_text_counters(benchmark::State& state, const tmine::Corpus& c) {
     state.counters["docs"] = static_cast<double>(c.size());
 }
 
+/// The least a call starting and ending in host memory moves over PCIe (bench/floors.py
+/// divides by the measured host<->device bandwidths): the text and its offsets up, and `down`
+/// bytes of result back.
+void set_transfer_counters(benchmark::State& state, const tmine::Corpus& c, double down) {
+    state.counters["h2d_bytes"] = static_cast<double>(c.text.arena.size()) + 8.0 * (c.size() + 1);
+    state.counters["d2h_bytes"] = down;
+}
+
 /// tokenize_corpus: the Unicode tokeniser + vocabulary ids. The CUDA variant is the chunked
 /// GPU tokenizer (chunks cut, deduplicated and expanded on the device, each distinct chunk
 /// tokenised on the host; docs/tokenizer.md), from the host corpus to host token ids.
@@ -49,6 +57,7 @@ void BM_TokenizeCorpus(benchmark::State& state, tmine::Device device) {
     set_text_counters(state, *c);
     state.counters["tokens"] = static_cast<double>(tok.tokens.size());
     state.counters["distinct"] = static_cast<double>(tok.vocab.size());
+    set_transfer_counters(state, *c, 4.0 * tok.tokens.size() + 8.0 * tok.doc_ptr.size());
     state.counters["threads"] = ctx.cpu_threads();
     state.SetLabel(ctx.description());
 }
@@ -68,6 +77,7 @@ void BM_Vectorize(benchmark::State& state, tmine::Device device) {
     set_text_counters(state, *c);
     state.counters["terms"] = static_cast<double>(v.X.cols);
     state.counters["nnz"] = static_cast<double>(v.X.nnz());
+    set_transfer_counters(state, *c, 8.0 * v.X.nnz() + 8.0 * (v.X.rows + 1));
     state.counters["threads"] = ctx.cpu_threads();
     state.SetLabel(ctx.description());
 }

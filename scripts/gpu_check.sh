@@ -1,64 +1,98 @@
 #!/usr/bin/env bash
-# The GPU checks, run on the device machine over what scripts/gpu_pack.sh put in .carry/: the
-# gpu-labelled tests, the CUDA (and, on the same machine, CPU) benchmark variants, the
-# end-to-end comparison with scikit-learn, and growth with the corpus. Everything is written
-# under $OUT (the device tool brings back at most 8 files): summary.txt (device, commit, HBM
-# bandwidth, one line per test program and step), tests.log, bench-*.json, compare.log, growth.md.
-# Usage: [BUDGET=seconds] bash scripts/gpu_check.sh reddit|news [steps...]
-#   steps (default: tests bench): tests, bench, compare, growth. The device tool allows 10
-#   minutes a call: every program gets at most what is left of BUDGET (default 540 s), so a
-#   call ends in time however slow a step is; split the steps over calls to run them all.
+# The GPU checks, run on the device machine over what scripts/gpu_pack.sh put in .carry/, in
+# one call and in order of what matters most, each program time-boxed and all of them within
+# BUDGET seconds (default 500, inside the device tool's 10 minutes a call and well inside a
+# session's 15 device-minutes):
+#   tests     every *_cuda_test program (CPU vs CUDA agreement on the real corpora)
+#   bench     the CUDA benchmark variants (JSON), then floors.md: bench/floors.py puts the
+#             floor (bytes moved over the bandwidth measured here) beside each figure
+#   compare   bench/compare_sklearn.py: scikit-learn, tmine --device cpu and --device cuda on
+#             the Reddit comments and 20 Newsgroups, on this machine, in one run
+#   growth    bench/growth.sh with DEVICE=cuda at 1x, 16x (7.7 M documents) and 4x the Reddit corpus
+#   cpubench  the CPU benchmark variants on this machine's cores (same programs, same data)
+#   profile   Nsight Compute over a few NMF iterations: time and DRAM bytes per kernel
+# A step that no longer fits the budget is listed as not run; rerun it with its name.
+# Everything lands under $OUT (the device tool brings back at most 8 files): summary.txt,
+# tests.log, bench.json (the CUDA variants of all programs), cpubench.json, floors.md,
+# compare.log, growth.md, profile.csv.
+# Usage: [BUDGET=seconds] bash scripts/gpu_check.sh [steps...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
-set_name=${1:?usage: scripts/gpu_check.sh reddit|news [tests] [bench] [compare] [growth]}
-shift
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(tests bench)
+[ ${#steps[@]} -gt 0 ] || steps=(tests bench compare growth cpubench profile)
 out=${OUT:-/tmp/tmine-gpu-out}
 mkdir -p "$out"
-[ -f .carry/bin.tar.xz ] && [ "$(cat .carry/set)" = "$set_name" ] ||
-    { echo "gpu_check.sh: .carry holds no '$set_name' pack (scripts/gpu_pack.sh $set_name)" >&2; exit 2; }
+[ -f .carry/bin.tar.xz ] && [ -f .carry/data/20news-bydate.tar.xz ] ||
+    { echo "gpu_check.sh: .carry holds no pack (run scripts/gpu_pack.sh first)" >&2; exit 2; }
+t_start=$SECONDS
+deadline=$((SECONDS + ${BUDGET:-500}))
 work=/tmp/tmine-gpu
-rm -rf "$work" && mkdir -p "$work"
-xz -dc .carry/bin.tar.xz | tar xf - -C "$work"
-xz -dc .carry/lib.tar.xz | tar xf - -C "$work"
+rm -rf "$work" && mkdir -p "$work/data"
+xz -dc .carry/bin.tar.xz | tar xf - -C "$work" &
+xz -dc .carry/lib.tar.xz | tar xf - -C "$work" &
+for f in .carry/data/*.xz; do
+    b=$(basename "$f" .xz)
+    (xz -dc "$f" | gzip -1 > "$work/data/$b.gz") &
+done
+wait
 # Our programs get the packed libraries through a wrapper; Python (PyTorch, scikit-learn)
 # keeps the device's own.
 libs="$work/lib:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s/tmine" "$@"\n' "$libs" "$work" > "$work/tmine-run"
 chmod +x "$work/tmine-run"
-export TMINE_DATA="$PWD/.carry/data"
-deadline=$((SECONDS + ${BUDGET:-540}))
+export TMINE_DATA="$work/data"
+reddit="$work/data/reddit-comments-2020-08_2022-07.jsonl.gz"
+news="$work/data/20news-bydate.tar.gz"
 summary="$out/summary.txt"
 {
-    echo "commit $(cat .carry/commit), set $set_name, steps ${steps[*]}, $(date -u +%FT%TZ)"
+    echo "commit $(tr '\n' ' ' < .carry/commit), steps ${steps[*]}, $(date -u +%FT%TZ), unpacked in $((SECONDS - t_start)) s"
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem --format=csv,noheader
     nproc | sed 's/^/host cores: /'
 } | tee -a "$summary"
-# The memory floor's denominator: a device-to-device copy of 1 GiB (bytes read + written).
-python3 - <<'PY' 2>&1 | tee -a "$summary"
-import torch
+# The floors' denominators: a device-to-device copy of 1 GiB (bytes read + written), and
+# host-to-device / device-to-host copies of 256 MiB from ordinary (pageable) host memory, as
+# tmine's arrays are, and from pinned memory for comparison.
+python3 - "$out/bandwidth.json" <<'PY' 2>&1 | tee -a "$summary"
+import json, sys
+try:
+    import torch
+    torch.cuda.init()
+except Exception as e:
+    sys.exit(f"bandwidth: not measured ({e})")
+def timed(fn, reps):
+    for _ in range(2):
+        fn()
+    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    s.record()
+    for _ in range(reps):
+        fn()
+    e.record()
+    torch.cuda.synchronize()
+    return s.elapsed_time(e) / reps / 1e3
 n = 1 << 30
 a = torch.empty(n // 4, dtype=torch.float32, device="cuda")
 b = torch.empty_like(a)
-for _ in range(3):
-    b.copy_(a)
-s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-torch.cuda.synchronize()
-s.record()
-for _ in range(20):
-    b.copy_(a)
-e.record()
-torch.cuda.synchronize()
-ms = s.elapsed_time(e) / 20
-print(f"hbm: {2 * n / ms / 1e6:.0f} GB/s (copy of 1 GiB: {ms:.3f} ms, read + write)")
+hbm = 2 * n / timed(lambda: b.copy_(a), 20) / 1e9
+m = 256 << 20
+d = torch.empty(m // 4, dtype=torch.float32, device="cuda")
+res = {"hbm": hbm}
+for pinned in (False, True):
+    h = torch.ones(m // 4, dtype=torch.float32, pin_memory=pinned)
+    up = m / timed(lambda: d.copy_(h), 5) / 1e9
+    down = m / timed(lambda: h.copy_(d), 5) / 1e9
+    key = "" if not pinned else "_pinned"
+    res["h2d" + key], res["d2h" + key] = up, down
+print("bandwidth GB/s: hbm copy %.0f; pageable h2d %.1f d2h %.1f; pinned h2d %.1f d2h %.1f"
+      % (res["hbm"], res["h2d"], res["d2h"], res["h2d_pinned"], res["d2h_pinned"]))
+json.dump(res, open(sys.argv[1], "w"))
 PY
 
 step() {  # name, seconds, command...: runs it time-boxed (and within the budget), one summary line
     local name=$1 limit=$2; shift 2
     local left=$((deadline - SECONDS)) t0=$SECONDS
     [ "$limit" -le "$left" ] || limit=$left
-    if [ "$limit" -lt 5 ]; then
+    if [ "$limit" -lt 10 ]; then
         echo "$name: not run (budget spent)" | tee -a "$summary"
         return
     fi
@@ -66,45 +100,75 @@ step() {  # name, seconds, command...: runs it time-boxed (and within the budget
     local rc=$?
     echo "$name: rc=$rc in $((SECONDS - t0)) s$([ $rc -eq 124 ] && echo ' (time limit)')" | tee -a "$summary"
 }
+bench() {  # out-json, filter: every benchmark program's variants matching filter, one JSON each
+    local json=$1 filter=$2 b
+    for b in vectorize nmf minhash classify; do
+        step "${b}_bench $filter" 150 env LD_LIBRARY_PATH="$libs" "$work/bench/${b}_bench" \
+            --benchmark_filter="$filter" --benchmark_out="$work/$b-$json" \
+            --benchmark_out_format=json >> "$out/tests.log" 2>&1
+    done
+    python3 - "$out/$json" "$work"/*-"$json" <<'PY'
+import json, sys
+merged = None
+for p in sys.argv[2:]:
+    try:
+        d = json.load(open(p))
+    except (OSError, ValueError):
+        continue
+    if merged is None:
+        merged = d
+    else:
+        merged["benchmarks"] += d["benchmarks"]
+json.dump(merged or {"benchmarks": []}, open(sys.argv[1], "w"), indent=1)
+PY
+}
 
 for s in "${steps[@]}"; do
     case "$s" in
     tests)
         for t in "$work"/tests/*_cuda_test; do
             name=$(basename "$t")
-            [ "$set_name" = news ] && [ "$name" != classify_cuda_test ] && continue
             echo "=== $name" >> "$out/tests.log"
-            step "$name" 300 env LD_LIBRARY_PATH="$libs" "$t" >> "$out/tests.log" 2>&1
+            step "$name" 150 env LD_LIBRARY_PATH="$libs" "$t" >> "$out/tests.log" 2>&1
         done
         grep -E '^=== |^\[  PASSED  \] [0-9]+ test|^\[  FAILED  \] [A-Za-z]|^\[  SKIPPED \] [0-9]+ test' \
             "$out/tests.log" | tee -a "$summary"
         ;;
     bench)
-        if [ "$set_name" = reddit ]; then
-            for b in vectorize nmf minhash; do
-                step "${b}_bench" 240 env LD_LIBRARY_PATH="$libs" "$work/bench/${b}_bench" --benchmark_out="$out/bench-$b.json" \
-                    --benchmark_out_format=json >> "$out/tests.log" 2>&1
-            done
-            step "classify_bench (scoring)" 120 env LD_LIBRARY_PATH="$libs" "$work/bench/classify_bench" --benchmark_filter=score \
-                --benchmark_out="$out/bench-score.json" --benchmark_out_format=json >> "$out/tests.log" 2>&1
+        bench bench.json /cuda
+        if [ -f "$out/bandwidth.json" ]; then
+            python3 bench/floors.py "$out/bandwidth.json" "$out/bench.json" > "$out/floors.md"
+            cat "$out/floors.md" >> "$summary"
         else
-            step "classify_bench (20 Newsgroups)" 300 env LD_LIBRARY_PATH="$libs" "$work/bench/classify_bench" --benchmark_filter=20news \
-                --benchmark_out="$out/bench-classify.json" --benchmark_out_format=json >> "$out/tests.log" 2>&1
+            echo "floors: no bandwidth measured" | tee -a "$summary"
         fi
         ;;
+    cpubench)
+        bench cpubench.json /cpu
+        ;;
     compare)
-        [ "$set_name" = reddit ] || { echo "compare: needs the reddit pack" | tee -a "$summary"; continue; }
-        PYTHONUNBUFFERED=1 step compare 420 python3 bench/compare_sklearn.py --tmine "$work/tmine-run" \
-            --data ".carry/data/reddit-comments-2020-08_2022-07.jsonl.gz" --no-classify \
-            --json "$out/compare.json" > "$out/compare.log" 2>&1
-        tail -25 "$out/compare.log" >> "$summary"
+        PYTHONUNBUFFERED=1 step compare 200 python3 bench/compare_sklearn.py --tmine "$work/tmine-run" \
+            --data "$reddit" --news "$news" --json "$out/compare.json" > "$out/compare.log" 2>&1
+        tail -32 "$out/compare.log" >> "$summary"
         ;;
     growth)
-        [ "$set_name" = reddit ] || { echo "growth: needs the reddit pack" | tee -a "$summary"; continue; }
-        DEVICE=cuda FACTORS="${FACTORS:-1 4 16}" step growth 540 bash bench/growth.sh "$work/tmine-run" \
-            ".carry/data/reddit-comments-2020-08_2022-07.jsonl.gz" > "$out/growth.md" 2>> "$out/tests.log"
+        DEVICE=cuda FACTORS="${FACTORS:-1 16 4}" step growth 200 bash bench/growth.sh "$work/tmine-run" \
+            "$reddit" > "$out/growth.md" 2>> "$out/tests.log"
         cat "$out/growth.md" >> "$summary"
+        ;;
+    profile)
+        ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2> /dev/null | head -1)
+        if [ -z "$ncu" ]; then
+            echo "profile: ncu not found" | tee -a "$summary"
+            continue
+        fi
+        # After the warm-up fit's kernels: about three MU iterations' launches.
+        step profile 120 env LD_LIBRARY_PATH="$libs" "$ncu" --launch-skip 120 --launch-count 45 --csv \
+            --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum \
+            "$work/bench/nmf_bench" --benchmark_filter='nmf_iters/cuda/mu' --benchmark_min_time=0.01 \
+            > "$out/profile.csv" 2>> "$out/tests.log"
         ;;
     *) echo "gpu_check.sh: unknown step '$s'" | tee -a "$summary" ;;
     esac
 done
+echo "total $((SECONDS - t_start)) s" | tee -a "$summary"
