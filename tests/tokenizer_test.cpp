@@ -385,6 +385,12 @@ TEST(ChunkedTokenizer, EqualsDirectOnRedditAndNewsgroups) {
     // In batches of about 64 KiB of text, as the GPU cuts a corpus larger than its memory.
     expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(), news, o, 64 << 10), news_direct,
                        "20news social 1:3 stemmed, 64 KiB batches");
+    // n-grams are built in parallel parts, each interning into its thread's own table: with
+    // 5 threads, 5 mapper and 5 n-gram tables, in small and in whole batches.
+    expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(5), news, o, 64 << 10), news_direct,
+                       "20news social 1:3 stemmed, 64 KiB batches, 5 threads");
+    expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(5), news, o), news_direct,
+                       "20news social 1:3 stemmed, 5 threads");
     o.tokenizer.strip_accents = true;
     o.tokenizer.urls = TokenizerOptions::Urls::Keep;
     expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(), news, o),

@@ -877,6 +877,9 @@ void append_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& 
 /// (t << shift) | i, with as few table bits as the tables need (2 tables: 2^30 terms each),
 /// so table 0's ids are themselves.
 constexpr int kMaxTables = 32;
+/// With n-grams: at most this many mapper tables and as many n-gram tables (16 tables in all
+/// leave 2^27 terms to each).
+constexpr int kMaxGramTables = 8;
 constexpr int kMixedTables = -1;
 struct TermCode {
     int shift = 31;
@@ -892,7 +895,31 @@ struct TermCode {
                              " distinct terms in one tokenizer thread's table");
         return int32_t(uint32_t(table) << shift) | id;
     }
+    int table(int32_t t) const { return static_cast<int>(uint32_t(t) >> shift); }
+    int32_t id(int32_t t) const { return t & mask(); }
 };
+
+/// append_terms() for ids that name their table (`code`), as the chunked tokenizer's parts
+/// make them: the unigrams' text is read from their own tables (only read: several parts do
+/// so at once), and the n-grams are interned into terms[gram_table], this part's own, with
+/// ids that name it.
+void append_coded_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& segment,
+                        const VectorizeOptions& opts, std::vector<TermTable>& terms,
+                        const TermCode& code, int gram_table, std::string& gram,
+                        HugeVector<int32_t>& toks) {
+    if (opts.ngram_min <= 1) toks.insert(toks.end(), uni.begin(), uni.end());
+    for (int g = std::max(2, opts.ngram_min); g <= opts.ngram_max; ++g)
+        for (size_t i = 0; i + g <= uni.size(); ++i) {
+            if (segment[i] != segment[i + g - 1]) continue;  // crosses punctuation
+            gram.clear();
+            for (int j = 0; j < g; ++j) {
+                if (j) gram.push_back(' ');
+                const int32_t u = uni[i + j];
+                gram.append(terms[code.table(u)].term(code.id(u)));
+            }
+            toks.push_back(code.encode(gram_table, terms[gram_table].intern(gram)));
+        }
+}
 
 void check_options(const VectorizeOptions& opts) {
     if (opts.ngram_min < 1 || opts.ngram_max < opts.ngram_min)
@@ -1094,9 +1121,9 @@ bool valid_utf8(std::string_view s) {
 }
 
 /// tokenize_corpus through chunks: the chunking and expansion on the GPU (`device`) or its CPU
-/// twin, the distinct chunks tokenised here (one TermMapper per thread with unigrams, one with
-/// n-grams), documents with a chunk that cannot be tokenised alone tokenised whole, then
-/// n-grams and the sorted vocabulary.
+/// twin, the distinct chunks tokenised here (one TermMapper and table per thread), documents
+/// with a chunk that cannot be tokenised alone tokenised whole, n-grams in parallel parts (one
+/// table per thread), then the sorted vocabulary.
 Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
                            bool device, int64_t batch_bytes) {
     const int64_t n = static_cast<int64_t>(corpus.size());
@@ -1107,14 +1134,16 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     const bool ngrams = opts.ngram_max > 1;
     const bool social = !opts.tokenizer.sklearn_compatible;
 
-    // Parts of documents in order (bounds), each with its tokens. With n-grams every id is
-    // one table's (the grams are interned into it, on one thread). With unigrams the distinct
-    // chunks of a batch are mapped by up to M threads, each into its own table, and the items
-    // carry encode_term() ids; table 0's ids are themselves, so a document tokenised whole by
-    // mapper 0 fits in.
-    const int M = ngrams ? 1 : std::min(T, kMaxTables);
-    const TermCode code(M);
-    std::vector<TermTable> terms(M);
+    // Parts of documents in order (bounds), each with its tokens, whose ids name their table
+    // (TermCode). The distinct chunks of a batch are mapped by up to M threads, each into its
+    // own table (tables 0..M-1); table 0's ids are themselves, so a document tokenised whole by
+    // mapper 0 fits in. With n-grams, or a document tokenised whole, a batch is cut into parts
+    // that build their documents' terms in parallel, each part's n-grams interned into its
+    // thread's own table (tables M..M+G-1).
+    const int M = std::min(T, ngrams ? kMaxGramTables : kMaxTables);
+    const int G = ngrams ? std::min(T, kMaxGramTables) : 0;
+    const TermCode code(M + G);
+    std::vector<TermTable> terms(M + G);
     std::vector<std::unique_ptr<TermMapper>> mappers(M);
     for (int t = 0; t < M; ++t) mappers[t] = std::make_unique<TermMapper>(opts, stop, terms[t]);
     TermMapper& mapper = *mappers[0];
@@ -1182,9 +1211,6 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     if (batch_bytes <= 0)
         batch_bytes = device ? cuda_impl::tokenize_batch_bytes(ctx) : std::numeric_limits<int64_t>::max();
     const auto& off = corpus.text.offsets;
-    std::string gram;
-    std::vector<int32_t> uni;
-    std::vector<uint32_t> segment;
     std::vector<int64_t> doc_ptr;
     std::vector<int32_t> items;
     for (int64_t first = 0; first < n;) {
@@ -1231,37 +1257,74 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
             first = last;
             continue;
         }
-        // n-grams (interned into the table) or a document to tokenise whole: on this thread.
-        local_tokens.emplace_back();
-        local_len.emplace_back();
-        auto& toks = local_tokens.back();
-        auto& lens = local_len.back();
-        lens.reserve(last - first);
-        for (int64_t d = first; d < last; ++d) {
-            uni.clear();
-            segment.clear();
-            uint32_t seg = 0;
-            const int32_t* it = items.data() + doc_ptr[d - first];
-            const int32_t* end = items.data() + doc_ptr[d - first + 1];
-            if (fallback && std::find(it, end, chunking::kFallback) != end) {  // this batch has one
-                mapper.run_document(corpus.text[d], uni, segment);
-                if (M > 1)
-                    for (int32_t& u : uni) u = code.encode(0, u);  // table 0: checked, unchanged
-            } else {
-                for (; it != end; ++it) {
-                    if (*it == chunking::kBoundary) {
-                        ++seg;
-                    } else {
-                        uni.push_back(*it);
-                        segment.push_back(seg);
-                    }
-                }
+        // n-grams, or a document to tokenise whole. Those documents first, on this thread:
+        // their terms go into table 0, which the parts below only read.
+        const int64_t docs = last - first;
+        std::vector<int32_t> whole_of;  // index into `whole` of each document tokenised whole
+        std::vector<std::pair<std::vector<int32_t>, std::vector<uint32_t>>> whole;
+        if (fallback) {
+            whole_of.assign(docs, -1);
+            for (int64_t d = 0; d < docs; ++d) {
+                const int32_t* it = items.data() + doc_ptr[d];
+                const int32_t* end = items.data() + doc_ptr[d + 1];
+                if (std::find(it, end, chunking::kFallback) == end) continue;
+                whole_of[d] = static_cast<int32_t>(whole.size());
+                whole.emplace_back();
+                mapper.run_document(corpus.text[first + d], whole.back().first, whole.back().second);
+                for (int32_t& u : whole.back().first) u = code.encode(0, u);  // table 0: unchanged
             }
-            const size_t before = toks.size();
-            append_terms(uni, segment, opts, terms[0], gram, toks);
-            lens.push_back(static_cast<int64_t>(toks.size() - before));
         }
-        bounds.push_back(last);
+        // Parts of about equal items, one per thread (and n-gram table), in parallel.
+        const int P = static_cast<int>(std::min<int64_t>(ngrams ? G : T, docs));
+        const size_t base = local_tokens.size();
+        local_tokens.resize(base + P);
+        local_len.resize(base + P);
+        std::vector<int64_t> cut(P + 1, docs);
+        cut[0] = 0;
+        for (int q = 1; q < P; ++q)
+            cut[q] = std::lower_bound(doc_ptr.begin(), doc_ptr.end() - 1, doc_ptr.back() / P * q) -
+                     doc_ptr.begin();
+        for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
+        std::vector<std::exception_ptr> error(P);  // no exception may leave the parallel region
+#pragma omp parallel for num_threads(P) schedule(static, 1)
+        for (int q = 0; q < P; ++q) {
+            try {
+                std::string gram;
+                std::vector<int32_t> uni;
+                std::vector<uint32_t> segment;
+                auto& toks = local_tokens[base + q];
+                auto& lens = local_len[base + q];
+                lens.reserve(cut[q + 1] - cut[q]);
+                for (int64_t d = cut[q]; d < cut[q + 1]; ++d) {
+                    const std::vector<int32_t>* u = &uni;
+                    const std::vector<uint32_t>* sg = &segment;
+                    if (fallback && whole_of[d] >= 0) {
+                        u = &whole[whole_of[d]].first;
+                        sg = &whole[whole_of[d]].second;
+                    } else {
+                        uni.clear();
+                        segment.clear();
+                        uint32_t seg = 0;
+                        for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; ++k) {
+                            if (items[k] == chunking::kBoundary) {
+                                ++seg;
+                            } else {
+                                uni.push_back(items[k]);
+                                segment.push_back(seg);
+                            }
+                        }
+                    }
+                    const size_t before = toks.size();
+                    append_coded_terms(*u, *sg, opts, terms, code, M + q, gram, toks);
+                    lens.push_back(static_cast<int64_t>(toks.size() - before));
+                }
+            } catch (...) {
+                error[q] = std::current_exception();
+            }
+        }
+        for (const auto& e : error)
+            if (e) std::rethrow_exception(e);
+        for (int q = 1; q <= P; ++q) bounds.push_back(first + cut[q]);
         first = last;
     }
     Tokenized out;
@@ -1271,7 +1334,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
         local_len.emplace_back();
         bounds.push_back(n);
     }
-    assemble(terms, std::vector<int>(local_tokens.size(), M > 1 ? kMixedTables : 0), local_tokens,
+    assemble(terms, std::vector<int>(local_tokens.size(), M + G > 1 ? kMixedTables : 0), local_tokens,
              local_len, bounds, T, out, code);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms\n",
