@@ -8,6 +8,7 @@
 #include <thrust/execution_policy.h>
 #include <thrust/iterator/constant_iterator.h>
 #include <thrust/iterator/counting_iterator.h>
+#include <thrust/iterator/transform_iterator.h>
 #include <thrust/reduce.h>
 #include <thrust/scan.h>
 #include <thrust/sort.h>
@@ -109,27 +110,39 @@ TermCounts count_terms(const Context& ctx, const Tokenized& tok) {
     return count_terms(ctx, TokenSpan::of(tok, 0, static_cast<int64_t>(tok.doc_ptr.size()) - 1));
 }
 
-TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
-    Resources& r = ctx.cuda();
+namespace {
+
+/// Term counts of a span, on the device: CSR rows (int64 offsets, int32 columns, counts as
+/// float), document frequencies and totals per term.
+struct DeviceCounts {
+    int64_t n = 0, V = 0, nnz = 0;
+    DeviceBuffer<int64_t> indptr;
+    DeviceBuffer<int32_t> cols, df;
+    DeviceBuffer<float> vals;
+    DeviceBuffer<unsigned long long> total;
+};
+
+DeviceCounts count_on_device(Resources& r, const TokenSpan& tok) {
     cudaStream_t s = r.stream;
     PoolAllocator pool(s);
     auto policy = thrust::cuda::par(pool).on(s);
-    const int64_t n = tok.documents();
-    const int64_t V = tok.vocab_size;
+    DeviceCounts c;
+    c.n = tok.documents();
+    c.V = tok.vocab_size;
     const int64_t T = tok.size();
-    TermCounts out;
-    auto& X = out.counts;
-    X.rows = n;
-    X.cols = V;
-    out.df.assign(V, 0);
-    out.total.assign(V, 0);
-    X.indptr.assign(n + 1, 0);
-    if (T == 0) return out;
-
-    DeviceBuffer<int64_t> doc_ptr(tok.doc_ptr.data(), n + 1, s);
+    c.indptr = DeviceBuffer<int64_t>(c.n + 1, s);
+    c.df = DeviceBuffer<int32_t>(c.V, s);
+    c.total = DeviceBuffer<unsigned long long>(c.V, s);
+    TMINE_CUDA_CHECK(cudaMemsetAsync(c.df.data(), 0, c.V * sizeof(int32_t), s));
+    TMINE_CUDA_CHECK(cudaMemsetAsync(c.total.data(), 0, c.V * sizeof(unsigned long long), s));
+    if (T == 0) {
+        TMINE_CUDA_CHECK(cudaMemsetAsync(c.indptr.data(), 0, (c.n + 1) * sizeof(int64_t), s));
+        return c;
+    }
+    DeviceBuffer<int64_t> doc_ptr(tok.doc_ptr.data(), c.n + 1, s);
     DeviceBuffer<int32_t> tokens(tok.tokens, T, s);
     DeviceBuffer<uint64_t> keys(T, s);
-    make_keys<<<grid_for(T), kBlock, 0, s>>>(doc_ptr.data(), n, tokens.data(), T, keys.data());
+    make_keys<<<grid_for(T), kBlock, 0, s>>>(doc_ptr.data(), c.n, tokens.data(), T, keys.data());
     TMINE_CUDA_LAUNCH_CHECK();
     thrust::device_ptr<uint64_t> k(keys.data());
     thrust::sort(policy, k, k + T);
@@ -138,42 +151,39 @@ TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
     auto ends = thrust::reduce_by_key(policy, k, k + T, thrust::constant_iterator<int32_t>(1),
                                       thrust::device_ptr<uint64_t>(ukeys.data()),
                                       thrust::device_ptr<int32_t>(counts.data()));
-    const int64_t nnz = ends.first - thrust::device_ptr<uint64_t>(ukeys.data());
-
-    DeviceBuffer<int64_t> indptr(n + 1, s);
+    c.nnz = ends.first - thrust::device_ptr<uint64_t>(ukeys.data());
+    // lower_bound of (n << 32) is nnz: the last offset comes out right.
     thrust::lower_bound(policy, thrust::device_ptr<uint64_t>(ukeys.data()),
-                        thrust::device_ptr<uint64_t>(ukeys.data()) + nnz,
+                        thrust::device_ptr<uint64_t>(ukeys.data()) + c.nnz,
                         thrust::make_transform_iterator(thrust::counting_iterator<int64_t>(0), DocStart()),
-                        thrust::make_transform_iterator(thrust::counting_iterator<int64_t>(n + 1), DocStart()),
-                        thrust::device_ptr<int64_t>(indptr.data()));
-    DeviceBuffer<int32_t> cols(nnz, s), df(V, s);
-    DeviceBuffer<float> vals(nnz, s);
-    DeviceBuffer<unsigned long long> total(V, s);
-    TMINE_CUDA_CHECK(cudaMemsetAsync(df.data(), 0, V * sizeof(int32_t), s));
-    TMINE_CUDA_CHECK(cudaMemsetAsync(total.data(), 0, V * sizeof(unsigned long long), s));
-    split_keys<<<grid_for(nnz), kBlock, 0, s>>>(ukeys.data(), counts.data(), nnz, cols.data(),
-                                                vals.data(), df.data(), total.data());
+                        thrust::make_transform_iterator(thrust::counting_iterator<int64_t>(c.n + 1), DocStart()),
+                        thrust::device_ptr<int64_t>(c.indptr.data()));
+    c.cols = DeviceBuffer<int32_t>(c.nnz, s);
+    c.vals = DeviceBuffer<float>(c.nnz, s);
+    split_keys<<<grid_for(c.nnz), kBlock, 0, s>>>(ukeys.data(), counts.data(), c.nnz, c.cols.data(),
+                                                  c.vals.data(), c.df.data(), c.total.data());
     TMINE_CUDA_LAUNCH_CHECK();
-
-    X.indices.resize(nnz);
-    X.data.resize(nnz);
-    std::vector<unsigned long long> tot(V);
-    indptr.to_host(X.indptr.data());
-    X.indptr[n] = nnz;  // lower_bound of (n << 32) is nnz as well; set for clarity
-    cols.to_host(X.indices.data());
-    vals.to_host(X.data.data());
-    df.to_host(out.df.data());
-    total.to_host(tot.data());
-    TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
-    for (int64_t c = 0; c < V; ++c) out.total[c] = static_cast<int64_t>(tot[c]);
-    return out;
+    return c;
 }
 
-CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
-                int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
-    Resources& r = ctx.cuda();
+/// Document frequencies and totals to the host.
+void df_to_host(Resources& r, const DeviceCounts& c, std::vector<int32_t>& df, std::vector<int64_t>& total) {
+    std::vector<unsigned long long> tot(c.V);
+    df.assign(c.V, 0);
+    c.df.to_host(df.data());
+    c.total.to_host(tot.data());
+    TMINE_CUDA_CHECK(cudaStreamSynchronize(r.stream));
+    total.assign(c.V, 0);
+    for (int64_t t = 0; t < c.V; ++t) total[t] = static_cast<int64_t>(tot[t]);
+}
+
+/// TF-IDF of counts on the device (n rows, nnz entries): columns with keep[c] >= 0 kept and
+/// renumbered, tf (or 1 + ln tf, from the host's table up to max_count) times idf, rows
+/// l2-normalised; the result to the host.
+CsrMatrix weigh_on_device(Resources& r, int64_t n, int64_t nnz, const int64_t* indptr, const int32_t* cols,
+                          const float* cnt, const std::vector<int32_t>& keep, int32_t n_kept,
+                          const std::vector<double>& idf, bool sublinear_tf, int64_t max_count) {
     cudaStream_t s = r.stream;
-    const int64_t n = counts.rows, nnz = counts.nnz();
     CsrMatrix X;
     X.rows = n;
     X.cols = n_kept;
@@ -182,21 +192,15 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
     // 1 + ln(count) is tabulated on the host so both paths use the same libm result.
     std::vector<double> table;
     if (sublinear_tf) {
-        int64_t max_count = 0;
-        for (float v : counts.data) max_count = std::max<int64_t>(max_count, int64_t(v));
         table.resize(max_count + 1, 0.0);
         for (int64_t c = 1; c <= max_count; ++c) table[c] = 1.0 + std::log(double(c));
     }
-    DeviceBuffer<int64_t> indptr(counts.indptr.data(), n + 1, s);
-    DeviceBuffer<int32_t> cols(counts.indices.data(), nnz, s);
-    DeviceBuffer<float> cnt(counts.data.data(), nnz, s);
     DeviceBuffer<int32_t> dkeep(keep.data(), keep.size(), s);
     DeviceBuffer<double> didf(idf.data(), idf.size(), s);
     DeviceBuffer<double> dtable(table.data(), table.size(), s);
     DeviceBuffer<int64_t> row_nnz(n + 1, s), out_ptr(n + 1, s);
     TMINE_CUDA_CHECK(cudaMemsetAsync(row_nnz.data() + n, 0, sizeof(int64_t), s));
-    kept_per_row<<<grid_for(n), kBlock, 0, s>>>(indptr.data(), cols.data(), dkeep.data(), n,
-                                               row_nnz.data());
+    kept_per_row<<<grid_for(n), kBlock, 0, s>>>(indptr, cols, dkeep.data(), n, row_nnz.data());
     TMINE_CUDA_LAUNCH_CHECK();
     PoolAllocator pool(s);
     thrust::exclusive_scan(thrust::cuda::par(pool).on(s), thrust::device_ptr<int64_t>(row_nnz.data()),
@@ -207,9 +211,9 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
     const int64_t out_nnz = X.indptr[n];
     DeviceBuffer<int32_t> out_cols(out_nnz, s);
     DeviceBuffer<float> out_vals(out_nnz, s);
-    weight_rows<<<grid_for(n), kBlock, 0, s>>>(indptr.data(), cols.data(), cnt.data(), dkeep.data(),
-                                               didf.data(), sublinear_tf ? dtable.data() : nullptr,
-                                               n, out_ptr.data(), out_cols.data(), out_vals.data());
+    weight_rows<<<grid_for(n), kBlock, 0, s>>>(indptr, cols, cnt, dkeep.data(), didf.data(),
+                                               sublinear_tf ? dtable.data() : nullptr, n, out_ptr.data(),
+                                               out_cols.data(), out_vals.data());
     TMINE_CUDA_LAUNCH_CHECK();
     X.indices.resize(out_nnz);
     X.data.resize(out_nnz);
@@ -217,6 +221,67 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
     out_vals.to_host(X.data.data());
     TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
     return X;
+}
+
+struct MaxFloat {
+    __host__ __device__ float operator()(float a, float b) const { return a < b ? b : a; }
+};
+
+}  // namespace
+
+TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
+    Resources& r = ctx.cuda();
+    DeviceCounts c = count_on_device(r, tok);
+    TermCounts out;
+    auto& X = out.counts;
+    X.rows = c.n;
+    X.cols = c.V;
+    X.indptr.assign(c.n + 1, 0);
+    X.indices.resize(c.nnz);
+    X.data.resize(c.nnz);
+    c.indptr.to_host(X.indptr.data());
+    c.cols.to_host(X.indices.data());
+    c.vals.to_host(X.data.data());
+    df_to_host(r, c, out.df, out.total);  // synchronises
+    return out;
+}
+
+CsrMatrix count_and_weigh(const Context& ctx, const TokenSpan& tok, const WeightChoice& choose,
+                          bool sublinear_tf) {
+    Resources& r = ctx.cuda();
+    DeviceCounts c = count_on_device(r, tok);
+    std::vector<int32_t> df;
+    std::vector<int64_t> total;
+    df_to_host(r, c, df, total);
+    std::vector<int32_t> keep;
+    int32_t n_kept = 0;
+    std::vector<double> idf;
+    choose(df, total, keep, n_kept, idf);
+    int64_t max_count = 0;
+    if (sublinear_tf && c.nnz > 0) {
+        PoolAllocator pool(r.stream);
+        const float m = thrust::reduce(thrust::cuda::par(pool).on(r.stream), thrust::device_ptr<float>(c.vals.data()),
+                                       thrust::device_ptr<float>(c.vals.data()) + c.nnz, 0.0f, MaxFloat());
+        max_count = static_cast<int64_t>(m);
+    }
+    return weigh_on_device(r, c.n, c.nnz, c.indptr.data(), c.cols.data(), c.vals.data(), keep, n_kept, idf,
+                           sublinear_tf, max_count);
+}
+
+CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
+                int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf) {
+    Resources& r = ctx.cuda();
+    cudaStream_t s = r.stream;
+    const int64_t n = counts.rows, nnz = counts.nnz();
+    if (nnz == 0) return weigh_on_device(r, n, 0, nullptr, nullptr, nullptr, keep, n_kept, idf, false, 0);
+    int64_t max_count = 0;
+    if (sublinear_tf)
+        for (float v : counts.data) max_count = std::max<int64_t>(max_count, int64_t(v));
+    DeviceBuffer<int64_t> indptr(counts.indptr.data(), n + 1, s);
+    DeviceBuffer<int32_t> cols(counts.indices.data(), nnz, s);
+    DeviceBuffer<float> cnt(counts.data.data(), nnz, s);
+    return weigh_on_device(r, n, nnz, indptr.data(), cols.data(), cnt.data(), keep, n_kept, idf, sublinear_tf,
+                           max_count);
 }
 
 }  // namespace tmine::cuda_impl

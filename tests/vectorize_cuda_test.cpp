@@ -52,6 +52,35 @@ TEST(VectorizeCuda, CountsIdenticalIncludingEmptyDocuments) {
     EXPECT_EQ(a.counts.data, b.counts.data);
     EXPECT_EQ(a.df, b.df);
     EXPECT_EQ(a.total, b.total);
+    // Counting and weighting with the counts kept on the device: the CPU's tfidf of its counts,
+    // with a column dropped (renumbering) and idf chosen from the device's df and totals.
+    for (bool sublinear : {false, true}) {
+        std::vector<int32_t> seen_df;
+        std::vector<int64_t> seen_total;
+        const cuda_impl::WeightChoice choose = [&](const std::vector<int32_t>& df, const std::vector<int64_t>& total,
+                                        std::vector<int32_t>& keep, int32_t& n_kept, std::vector<double>& idf) {
+            seen_df = df;
+            seen_total = total;
+            keep.assign(df.size(), -1);
+            n_kept = 0;
+            for (size_t t = 1; t < df.size(); ++t) keep[t] = n_kept++;  // term 0 dropped
+            idf.assign(n_kept, 0.0);
+            for (int32_t k = 0; k < n_kept; ++k) idf[k] = 1.5 + 0.25 * k;
+        };
+        CsrMatrix g = cuda_impl::count_and_weigh(gpu, TokenSpan::of(tok, 0, 6), choose, sublinear);
+        EXPECT_EQ(seen_df, a.df);
+        EXPECT_EQ(seen_total, a.total);
+        std::vector<int32_t> keep;
+        int32_t n_kept = 0;
+        std::vector<double> idf;
+        choose(a.df, a.total, keep, n_kept, idf);
+        CsrMatrix c = cpu_impl::tfidf(Context::cpu(), a.counts, keep, n_kept, idf, sublinear);
+        EXPECT_EQ(g.rows, c.rows);
+        EXPECT_EQ(g.cols, c.cols);
+        EXPECT_EQ(g.indptr, c.indptr);
+        EXPECT_EQ(g.indices, c.indices);
+        EXPECT_EQ(g.data, c.data);
+    }
 }
 
 TEST(VectorizeCuda, ChunkedCountingEqualsTheCpu) {

@@ -28,6 +28,7 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
 TermCounts count_terms(const Context&, const Tokenized&) { no_cuda(); }
 TermCounts count_terms(const Context&, const TokenSpan&) { no_cuda(); }
 int64_t count_chunk_tokens(const Context&) { no_cuda(); }
+CsrMatrix count_and_weigh(const Context&, const TokenSpan&, const WeightChoice&, bool) { no_cuda(); }
 bool tokenize_chunks(const Context&, const Corpus&, int64_t, int64_t, const chunking::Plan&,
                      const chunking::Mapper&, std::vector<int64_t>&, std::vector<int32_t>&) {
     no_cuda();

@@ -234,6 +234,16 @@ TermCounts count_terms(const Context& ctx, const TokenSpan& span);
 /// Tokens the GPU counts in one chunk: what half of its free memory holds at the counting's
 /// bytes per token.
 int64_t count_chunk_tokens(const Context& ctx);
+/// Given the document frequencies and totals of every term, chooses the columns to keep
+/// (prune_terms()) and their idf: what vectorize() decides between counting and weighting.
+using WeightChoice = std::function<void(const std::vector<int32_t>& df, const std::vector<int64_t>& total,
+                                        std::vector<int32_t>& keep, int32_t& n_kept,
+                                        std::vector<double>& idf)>;
+/// tfidf(count_terms(tok), keep, n_kept, idf, sublinear_tf) with keep and idf from `choose`, the
+/// counts staying on the device in between (only df and totals come to the host and the kept
+/// columns and idf go up): the same matrix, without the counts' round trip.
+CsrMatrix count_and_weigh(const Context& ctx, const TokenSpan& tok, const WeightChoice& choose,
+                          bool sublinear_tf);
 CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<int32_t>& keep,
                 int32_t n_kept, const std::vector<double>& idf, bool sublinear_tf);
 }  // namespace cuda_impl
