@@ -3,6 +3,7 @@
 // (libstemmer) and word n-grams, and the per-thread vocabularies merged into one sorted one.
 #include <libstemmer.h>
 #include <omp.h>
+#include <parallel/algorithm>
 #include <utf8proc.h>
 // xxHash header-only: XXH3 inlines into the token loop (short keys, called per token).
 #define XXH_INLINE_ALL
@@ -855,24 +856,6 @@ private:
     std::string buf_, norm_;
 };
 
-/// Appends a document's terms to `toks`: its unigrams (when ngram_min is 1) and its n-grams,
-/// which never join terms of different sentences (segment[i] is term i's sentence).
-void append_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& segment,
-                  const VectorizeOptions& opts, TermTable& table, std::string& gram,
-                  HugeVector<int32_t>& toks) {
-    if (opts.ngram_min <= 1) toks.insert(toks.end(), uni.begin(), uni.end());
-    for (int g = std::max(2, opts.ngram_min); g <= opts.ngram_max; ++g)
-        for (size_t i = 0; i + g <= uni.size(); ++i) {
-            if (segment[i] != segment[i + g - 1]) continue;  // crosses punctuation
-            gram.clear();
-            for (int j = 0; j < g; ++j) {
-                if (j) gram.push_back(' ');
-                gram.append(table.term(uni[i + j]));
-            }
-            toks.push_back(table.intern(gram));
-        }
-}
-
 /// Term ids that name their table, for the chunked tokenizer's unigrams, whose distinct
 /// chunks are mapped by several threads, each into its own table: table t's id i is
 /// (t << shift) | i, with as few table bits as the tables need (2 tables: 2^30 terms each),
@@ -882,6 +865,9 @@ constexpr int kMaxTables = 32;
 /// leave 2^27 terms to each).
 constexpr int kMaxGramTables = 8;
 constexpr int kMixedTables = -1;
+/// The CPU tokenizer's n-gram ids: a part's terms are its thread's unigrams (ids of its string
+/// table) and n-grams (ids of its gram table, with this bit set).
+constexpr int32_t kGramBit = int32_t(1) << 30;
 struct TermCode {
     int shift = 31;
     explicit TermCode(int tables) {
@@ -900,25 +886,94 @@ struct TermCode {
     int32_t id(int32_t t) const { return t & mask(); }
 };
 
-/// append_terms() for ids that name their table (`code`), as the chunked tokenizer's parts
-/// make them: the unigrams' text is read from their own tables (only read: several parts do
-/// so at once), and the n-grams are interned into terms[gram_table], this part's own, with
-/// ids that name it.
-void append_coded_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& segment,
-                        const VectorizeOptions& opts, std::vector<TermTable>& terms,
-                        const TermCode& code, int gram_table, std::string& gram,
-                        HugeVector<int32_t>& toks) {
-    if (opts.ngram_min <= 1) toks.insert(toks.end(), uni.begin(), uni.end());
-    for (int g = std::max(2, opts.ngram_min); g <= opts.ngram_max; ++g)
-        for (size_t i = 0; i + g <= uni.size(); ++i) {
-            if (segment[i] != segment[i + g - 1]) continue;  // crosses punctuation
-            gram.clear();
-            for (int j = 0; j < g; ++j) {
-                if (j) gram.push_back(' ');
-                const int32_t u = uni[i + j];
-                gram.append(terms[code.table(u)].term(code.id(u)));
+/// One thread's n-grams, as chains of ids rather than text: a gram of n words is the pair
+/// (the gram of its first n - 1 words, or the first word when n = 2; its last word), words
+/// being unigram ids that name their table (TermCode). Finding a gram is one probe of an
+/// integer hash map: no text is built per occurrence, and the vocabulary orders the grams by
+/// their words' ranks (order_grams()), building each distinct gram's text once.
+class GramTable {
+public:
+    GramTable() { rehash(1 << 14); }
+    /// The id of the gram (level words) made of gram or word `prefix` and word `last`.
+    int32_t find_or_add(int level, int32_t prefix, int32_t last) {
+        const uint64_t key = (uint64_t(uint32_t(prefix)) << 32) | uint32_t(last);
+        uint64_t h = key + uint64_t(level) * 0x9E3779B97F4A7C15ull;
+        h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+        h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+        h ^= h >> 31;
+        const size_t mask = slots_.size() - 1;
+        for (size_t i = h & mask;; i = (i + 1) & mask) {
+            Slot& sl = slots_[i];
+            if (sl.id < 0) {
+                if (entries_.size() >= size_t(std::numeric_limits<int32_t>::max()))
+                    throw InputError("vectorize: more than 2^31 distinct n-grams in one tokenizer thread");
+                const int32_t id = static_cast<int32_t>(entries_.size());
+                sl = {key, id, level};
+                entries_.push_back({prefix, last, level});
+                if (entries_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
+                return id;
             }
-            toks.push_back(code.encode(gram_table, terms[gram_table].intern(gram)));
+            if (sl.key == key && sl.level == level) return sl.id;
+        }
+    }
+    size_t size() const { return entries_.size(); }
+    int level(int32_t id) const { return entries_[id].level; }
+    int32_t prefix(int32_t id) const { return entries_[id].prefix; }
+    int32_t last(int32_t id) const { return entries_[id].last; }
+
+private:
+    struct Slot {
+        uint64_t key;
+        int32_t id;  // -1: empty
+        int32_t level;
+    };
+    struct Entry {
+        int32_t prefix, last, level;
+    };
+    void rehash(size_t n) {
+        slots_.assign(n, Slot{0, -1, 0});
+        for (size_t id = 0; id < entries_.size(); ++id) {
+            const Entry& e = entries_[id];
+            const uint64_t key = (uint64_t(uint32_t(e.prefix)) << 32) | uint32_t(e.last);
+            uint64_t h = key + uint64_t(e.level) * 0x9E3779B97F4A7C15ull;
+            h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+            h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+            h ^= h >> 31;
+            size_t i = h & (n - 1);
+            while (slots_[i].id >= 0) i = (i + 1) & (n - 1);
+            slots_[i] = {key, static_cast<int32_t>(id), e.level};
+        }
+    }
+    HugeVector<Slot> slots_;  // probed at random: on huge pages
+    std::vector<Entry> entries_;
+};
+
+/// Appends a document's terms to `toks`: its unigrams `uni` when ngram_min is 1, then its
+/// n-grams of each length in turn, which never join terms of different sentences (segment[i]
+/// is term i's sentence): ids of `grams` as table `gram_table` of `code`, or, without a code,
+/// with kGramBit set. chain[i] holds the id of the current length's gram at i (-1: it crosses).
+void append_gram_terms(const std::vector<int32_t>& uni, const std::vector<uint32_t>& segment,
+                       const VectorizeOptions& opts, GramTable* grams, const TermCode* code,
+                       int gram_table, std::vector<int32_t>& chain, HugeVector<int32_t>& toks) {
+    if (opts.ngram_min <= 1) toks.insert(toks.end(), uni.begin(), uni.end());
+    if (opts.ngram_max < 2) return;
+    const size_t n = uni.size();
+    chain.assign(uni.begin(), uni.end());
+    for (int g = 2; g <= opts.ngram_max; ++g)
+        for (size_t i = 0; i + g <= n; ++i) {
+            if (chain[i] < 0 || segment[i] != segment[i + g - 1]) {  // crosses punctuation
+                chain[i] = -1;
+                continue;
+            }
+            chain[i] = grams->find_or_add(g, chain[i], uni[i + g - 1]);
+            if (g < opts.ngram_min) continue;
+            if (code) {
+                toks.push_back(code->encode(gram_table, chain[i]));
+            } else {
+                if (chain[i] >= kGramBit)
+                    throw InputError("vectorize: more than 2^30 distinct n-grams in one tokenizer thread");
+                toks.push_back(chain[i] | kGramBit);
+            }
         }
 }
 
@@ -929,14 +984,178 @@ void check_options(const VectorizeOptions& opts) {
     Stemmer check(opts.stem);  // an unknown language fails here, on the calling thread
 }
 
+/// Puts the n-grams of `grams` (tables S.., after the S string tables, in `code`) into the
+/// sorted vocabulary of unigrams `vocab`, whose ranks remap[t][id] holds for string table t's
+/// live ids: on return, vocab holds both, sorted bytewise, remap[t] the final ids of the string
+/// tables' live terms and remap[S + k] those of gram table k's grams of ngram_min words or more.
+/// A gram is the sequence of its words' ranks; sequences compare word by word, a sequence
+/// before its extensions. That is the bytewise order of the texts joined by spaces whenever no
+/// word holds a byte below the space (which sorts before every other byte of a word); when one
+/// does, the texts themselves are compared. Equal sequences from different tables are one term.
+void order_grams(const std::vector<TermTable>& terms, const std::vector<GramTable>& grams,
+                 const TermCode& code, bool paired, int ngram_min, int ngram_max, int T,
+                 std::vector<std::string>& vocab, std::vector<std::vector<int32_t>>& remap) {
+    const int S = static_cast<int>(terms.size()), K = static_cast<int>(grams.size());
+    const int L = ngram_max;
+    const int64_t U = static_cast<int64_t>(vocab.size());
+    // Words are ids of string table k when `paired` (gram table k serves string table k's
+    // thread: the CPU tokenizer), else ids that name their table (`code`).
+    auto rank_in = [&](int k, int32_t w) {
+        return paired ? remap[k][w] : remap[code.table(w)][code.id(w)];
+    };
+    // Each gram's words as ranks + 1 (0: no word), L slots; a gram's prefix gram is older.
+    std::vector<std::vector<uint32_t>> words(K);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int k = 0; k < K; ++k) {
+        const GramTable& g = grams[k];
+        words[k].assign(g.size() * L, 0);
+        for (int32_t id = 0; id < static_cast<int32_t>(g.size()); ++id) {
+            uint32_t* w = words[k].data() + int64_t(id) * L;
+            const int level = g.level(id);
+            if (level == 2)
+                w[0] = uint32_t(rank_in(k, g.prefix(id))) + 1;
+            else
+                std::copy_n(words[k].data() + int64_t(g.prefix(id)) * L, level - 1, w);
+            w[level - 1] = uint32_t(rank_in(k, g.last(id))) + 1;
+        }
+    }
+    // A word with a byte below the space: compare texts. Neither tokenizer makes such words
+    // today (control characters separate tokens); this keeps the order exact if one did (the
+    // text order was checked equal to the rank order on the Reddit corpus by forcing it).
+    bool low_byte = false;
+#pragma omp parallel for num_threads(T) reduction(|| : low_byte)
+    for (int64_t r = 0; r < U; ++r)
+        for (unsigned char c : vocab[r]) low_byte = low_byte || c < 0x20;
+
+    // The grams that are terms (ngram_min words or more), with their sort keys.
+    struct Ref {
+        uint64_t key;  // the words packed, when they fit in 64 bits
+        int32_t table, id;
+    };
+    std::vector<int64_t> start(K + 1, 0);
+    for (int k = 0; k < K; ++k) {
+        int64_t c = 0;
+        for (int32_t id = 0; id < static_cast<int32_t>(grams[k].size()); ++id) c += grams[k].level(id) >= ngram_min;
+        start[k + 1] = start[k] + c;
+    }
+    const int64_t R = start[K];
+    const int bits = 64 / L;
+    const bool packed = !low_byte && (bits >= 32 || (uint64_t(U) + 1) < (uint64_t(1) << bits));
+    std::vector<Ref> refs(R);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int k = 0; k < K; ++k) {
+        int64_t o = start[k];
+        for (int32_t id = 0; id < static_cast<int32_t>(grams[k].size()); ++id) {
+            if (grams[k].level(id) < ngram_min) continue;
+            uint64_t key = 0;
+            if (packed) {
+                const uint32_t* w = words[k].data() + int64_t(id) * L;
+                for (int j = 0; j < L; ++j) key = (key << bits) | w[j];
+                if (bits * L < 64) key <<= 64 - bits * L;
+            }
+            refs[o++] = {key, k, id};
+        }
+    }
+    auto word_span = [&](const Ref& r) { return words[r.table].data() + int64_t(r.id) * L; };
+    auto text_of = [&](const Ref& r) {
+        const uint32_t* w = word_span(r);
+        std::string t;
+        for (int j = 0; j < L && w[j]; ++j) {
+            if (j) t.push_back(' ');
+            t.append(vocab[w[j] - 1]);
+        }
+        return t;
+    };
+    std::vector<std::string> texts;  // with a low byte: each ref's text, for the comparisons
+    if (low_byte) {
+        texts.resize(R);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 4096)
+        for (int64_t i = 0; i < R; ++i) texts[i] = text_of(refs[i]);
+    }
+    // Sort (the refs themselves by their packed keys, else an index), then equal sequences
+    // become one term.
+    std::vector<int64_t> order(R);
+    for (int64_t i = 0; i < R; ++i) order[i] = i;
+    auto same = [&](int64_t a, int64_t b) {
+        if (packed) return refs[a].key == refs[b].key;
+        return std::equal(word_span(refs[a]), word_span(refs[a]) + L, word_span(refs[b]));
+    };
+    auto sort = [&](auto first, auto last, auto less) {
+        if (T > 1)
+            __gnu_parallel::sort(first, last, less, __gnu_parallel::parallel_tag(T));
+        else
+            std::sort(first, last, less);
+    };
+    if (packed) {
+        sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.key < b.key; });
+    } else {
+        sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+            if (low_byte) return texts[a] < texts[b];
+            return std::lexicographical_compare(word_span(refs[a]), word_span(refs[a]) + L,
+                                                word_span(refs[b]), word_span(refs[b]) + L);
+        });
+    }
+    std::vector<int64_t> distinct_of(R);  // sorted position -> distinct gram
+    std::vector<int64_t> first_of;        // distinct gram -> its first sorted position
+    for (int64_t i = 0; i < R; ++i) {
+        if (i == 0 || !same(order[i - 1], order[i])) first_of.push_back(i);
+        distinct_of[i] = static_cast<int64_t>(first_of.size()) - 1;
+    }
+    const int64_t D = static_cast<int64_t>(first_of.size());
+    if (U + D > std::numeric_limits<int32_t>::max())
+        throw InputError("vectorize: more than 2^31 distinct terms");
+    // Merge with the unigrams: unigram r goes before a gram whose first word's rank is r or
+    // more (or, comparing texts, whose text is not smaller).
+    std::vector<int32_t> pos_u(U), pos_g(D);
+    {
+        int64_t j = 0, next = 0;
+        for (int64_t r = 0; r < U; ++r) {
+            for (; j < D; ++j) {
+                const int64_t i = order[first_of[j]];
+                const bool gram_first =
+                    low_byte ? texts[i] < vocab[r] : int64_t(word_span(refs[i])[0]) - 1 < r;
+                if (!gram_first) break;
+                pos_g[j] = static_cast<int32_t>(next++);
+            }
+            pos_u[r] = static_cast<int32_t>(next++);
+        }
+        for (; j < D; ++j) pos_g[j] = static_cast<int32_t>(next++);
+    }
+    std::vector<std::string> merged(U + D);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 4096)
+    for (int64_t j = 0; j < D; ++j) {
+        const int64_t i = order[first_of[j]];
+        merged[pos_g[j]] = low_byte ? std::move(texts[i]) : text_of(refs[i]);
+    }
+#pragma omp parallel for num_threads(T) schedule(dynamic, 4096)
+    for (int64_t r = 0; r < U; ++r) merged[pos_u[r]] = std::move(vocab[r]);
+    vocab = std::move(merged);
+    // Final ids: the string tables' live terms, then every gram that is a term.
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int t = 0; t < S; ++t)
+        for (int32_t i = 0; i < static_cast<int32_t>(terms[t].size()); ++i)
+            if (terms[t].live(i)) remap[t][i] = pos_u[remap[t][i]];
+    remap.resize(S + K);
+    for (int k = 0; k < K; ++k) remap[S + k].assign(grams[k].size(), -1);
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t i = 0; i < R; ++i) {
+        const Ref& r = refs[order[i]];
+        remap[S + r.table][r.id] = pos_g[distinct_of[i]];
+    }
+}
+
 /// The sorted vocabulary of every table's terms and the documents' tokens renumbered into it.
 /// Part p holds documents [bounds[p], bounds[p + 1]): local_len[p] tokens each, ids into
 /// terms[table_of[p]] (a table serves one thread, which may map several parts), or, where
 /// table_of[p] is kMixedTables, ids that name their table themselves (`code`).
-void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table_of,
-              const std::vector<HugeVector<int32_t>>& local_tokens,
+void assemble(const std::vector<TermTable>& terms, const std::vector<GramTable>& grams,
+              const std::vector<int>& table_of, const std::vector<HugeVector<int32_t>>& local_tokens,
               const std::vector<std::vector<int64_t>>& local_len, const std::vector<int64_t>& bounds,
-              int T, Tokenized& out, const TermCode& code = TermCode(1)) {
+              int T, Tokenized& out, const TermCode& code = TermCode(1), int ngram_min = 1,
+              int ngram_max = 1) {
+    // Gram tables paired with string tables: parts name their string table (table_of[p]) and
+    // their grams carry kGramBit; else every id names its table (kMixedTables).
+    const bool paired = !grams.empty() && table_of[0] != kMixedTables;
     const int tables = static_cast<int>(terms.size());
     const int parts = static_cast<int>(local_tokens.size());
     const int64_t n = bounds.back();
@@ -1039,6 +1258,7 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table
         for (int p = 0; p < tables; ++p)
             for (int32_t i : members[p][s]) remap[p][i] += shard_start[s];
     }
+    if (!grams.empty()) order_grams(terms, grams, code, paired, ngram_min, ngram_max, T, out.vocab, remap);
 
     // Concatenate in document order.
     out.doc_ptr.assign(n + 1, 0);
@@ -1062,6 +1282,19 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<int>& table
             continue;
         }
         const std::vector<int32_t>& map = remap[table_of[p]];
+        if (paired) {
+            const std::vector<int32_t>& gmap = remap[tables + table_of[p]];
+            for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
+                const int64_t len = local_len[p][d - bounds[p]];
+                for (int64_t j = 0; j < len; ++j) {
+                    const int32_t t = in[r + j];
+                    out.tokens[w++] = t & kGramBit ? gmap[t & ~kGramBit] : map[t];
+                }
+                r += len;
+                out.doc_ptr[d + 1] = w;
+            }
+            continue;
+        }
         for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
             int64_t len = local_len[p][d - bounds[p]];
             for (int64_t j = 0; j < len; ++j) out.tokens[w++] = map[in[r + j]];
@@ -1144,7 +1377,8 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     const int M = std::min(T, ngrams ? kMaxGramTables : kMaxTables);
     const int G = ngrams ? std::min(T, kMaxGramTables) : 0;
     const TermCode code(M + G);
-    std::vector<TermTable> terms(M + G);
+    std::vector<TermTable> terms(M);
+    std::vector<GramTable> grams(G);
     std::vector<std::unique_ptr<TermMapper>> mappers(M);
     for (int t = 0; t < M; ++t) mappers[t] = std::make_unique<TermMapper>(opts, stop, terms[t]);
     TermMapper& mapper = *mappers[0];
@@ -1161,7 +1395,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
                 fell_back = true;
             } else {
                 mappers[t]->run(
-                    c, [&](int32_t id) { out.items.push_back(M > 1 ? code.encode(t, id) : id); },
+                    c, [&](int32_t id) { out.items.push_back(M + G > 1 ? code.encode(t, id) : id); },
                     [&] {
                         if (ngrams) out.items.push_back(chunking::kBoundary);
                     });
@@ -1307,8 +1541,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
 #pragma omp parallel for num_threads(P) schedule(static, 1)
         for (int q = 0; q < P; ++q) {
             try {
-                std::string gram;
-                std::vector<int32_t> uni;
+                std::vector<int32_t> uni, chain;
                 std::vector<uint32_t> segment;
                 auto& toks = local_tokens[base + q];
                 auto& lens = local_len[base + q];
@@ -1333,7 +1566,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
                         }
                     }
                     const size_t before = toks.size();
-                    append_coded_terms(*u, *sg, opts, terms, code, M + q, gram, toks);
+                    append_gram_terms(*u, *sg, opts, ngrams ? &grams[q] : nullptr, &code, M + q, chain, toks);
                     lens.push_back(static_cast<int64_t>(toks.size() - before));
                 }
             } catch (...) {
@@ -1354,8 +1587,8 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
         bounds.push_back(n);
     }
     const auto t_vocab = Clock::now();
-    assemble(terms, std::vector<int>(local_tokens.size(), M + G > 1 ? kMixedTables : 0), local_tokens,
-             local_len, bounds, T, out, code);
+    assemble(terms, grams, std::vector<int>(local_tokens.size(), M + G > 1 ? kMixedTables : 0), local_tokens,
+             local_len, bounds, T, out, code, opts.ngram_min, opts.ngram_max);
     if (opts.progress)
         std::fprintf(stderr,
                      "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms; "
@@ -1452,36 +1685,42 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
     // its separator take about 12 bytes of a Reddit comment; 4 leaves room, and only the pages
     // written are ever touched) so that it seldom grows by copying.
     std::vector<TermTable> terms(T);
+    const bool ngrams = opts.ngram_max > 1;
+    std::vector<GramTable> grams(ngrams ? T : 0);  // each thread's n-grams (kGramBit ids)
     std::vector<int> table_of(parts, 0);
     std::vector<HugeVector<int32_t>> local_tokens(parts);
     std::vector<std::vector<int64_t>> local_len(parts);
     const auto& off = corpus.text.offsets;
-    const int grams = opts.ngram_max - std::max(2, opts.ngram_min) + 1 + (opts.ngram_min <= 1);
+    const int lengths = opts.ngram_max - std::max(2, opts.ngram_min) + 1 + (opts.ngram_min <= 1);
 #pragma omp parallel num_threads(T)
     {
         const int th = omp_get_thread_num();
         TermMapper mapper(opts, stop, terms[th]);
-        std::string gram;
-        std::vector<int32_t> uni;       // the document's unigram terms
-        std::vector<uint32_t> segment;  // their sentence index
+        std::vector<int32_t> uni, chain;  // the document's unigram terms
+        std::vector<uint32_t> segment;    // their sentence index
 #pragma omp for schedule(dynamic, 1)
         for (int p = 0; p < parts; ++p) {
             table_of[p] = th;
             auto& toks = local_tokens[p];
             auto& lens = local_len[p];
             lens.reserve(bounds[p + 1] - bounds[p]);
-            toks.reserve((off[bounds[p + 1]] - off[bounds[p]]) / 4 * std::max(1, grams) + 16);
+            toks.reserve((off[bounds[p + 1]] - off[bounds[p]]) / 4 * std::max(1, lengths) + 16);
             for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
                 uni.clear();
                 segment.clear();
                 mapper.run_document(corpus.text[d], uni, segment);
                 const size_t before = toks.size();
-                append_terms(uni, segment, opts, terms[th], gram, toks);
+                append_gram_terms(uni, segment, opts, ngrams ? &grams[th] : nullptr, nullptr, 0, chain, toks);
                 lens.push_back(static_cast<int64_t>(toks.size() - before));
             }
         }
     }
-    assemble(terms, table_of, local_tokens, local_len, bounds, T, out);
+    if (ngrams)
+        for (const TermTable& t : terms)
+            if (t.size() >= size_t(kGramBit))
+                throw InputError("vectorize: more than 2^30 distinct terms in one tokenizer thread");
+    assemble(terms, grams, table_of, local_tokens, local_len, bounds, T, out, TermCode(1), opts.ngram_min,
+             opts.ngram_max);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents, %zu tokens, %zu distinct terms\n",
                      static_cast<long long>(n), out.tokens.size(), out.vocab.size());
