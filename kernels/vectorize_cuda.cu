@@ -133,8 +133,10 @@ DeviceCounts count_on_device(Resources& r, const TokenSpan& tok) {
     c.indptr = DeviceBuffer<int64_t>(c.n + 1, s);
     c.df = DeviceBuffer<int32_t>(c.V, s);
     c.total = DeviceBuffer<unsigned long long>(c.V, s);
-    TMINE_CUDA_CHECK(cudaMemsetAsync(c.df.data(), 0, c.V * sizeof(int32_t), s));
-    TMINE_CUDA_CHECK(cudaMemsetAsync(c.total.data(), 0, c.V * sizeof(unsigned long long), s));
+    if (c.V > 0) {
+        TMINE_CUDA_CHECK(cudaMemsetAsync(c.df.data(), 0, c.V * sizeof(int32_t), s));
+        TMINE_CUDA_CHECK(cudaMemsetAsync(c.total.data(), 0, c.V * sizeof(unsigned long long), s));
+    }
     if (T == 0) {
         TMINE_CUDA_CHECK(cudaMemsetAsync(c.indptr.data(), 0, (c.n + 1) * sizeof(int64_t), s));
         return c;

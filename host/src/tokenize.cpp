@@ -868,6 +868,12 @@ constexpr int kMixedTables = -1;
 /// The CPU tokenizer's n-gram ids: a part's terms are its thread's unigrams (ids of its string
 /// table) and n-grams (ids of its gram table, with this bit set).
 constexpr int32_t kGramBit = int32_t(1) << 30;
+/// A table of the chunked tokenizer has no id left (TermCode's bits); that tokenizer then
+/// hands the corpus to the CPU one, whose tables have 2^30 ids or more.
+class TableFull : public InputError {
+public:
+    using InputError::InputError;
+};
 struct TermCode {
     int shift = 31;
     explicit TermCode(int tables) {
@@ -878,8 +884,8 @@ struct TermCode {
     int32_t mask() const { return int32_t((uint32_t(1) << shift) - 1); }
     int32_t encode(int table, int32_t id) const {
         if (id > mask())
-            throw InputError("vectorize: more than " + std::to_string(int64_t(mask()) + 1) +
-                             " distinct terms in one tokenizer thread's table");
+            throw TableFull("vectorize: more than " + std::to_string(int64_t(mask()) + 1) +
+                            " distinct terms in one tokenizer thread's table");
         return int32_t(uint32_t(table) << shift) | id;
     }
     int table(int32_t t) const { return static_cast<int>(uint32_t(t) >> shift); }
@@ -1358,8 +1364,8 @@ bool valid_utf8(std::string_view s) {
 /// twin, the distinct chunks tokenised here (one TermMapper and table per thread), documents
 /// with a chunk that cannot be tokenised alone tokenised whole, n-grams in parallel parts (one
 /// table per thread), then the sorted vocabulary.
-Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
-                           bool device, int64_t batch_bytes) {
+Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
+                                bool device, int64_t batch_bytes) {
     const int64_t n = static_cast<int64_t>(corpus.size());
     const int T = std::max(1, ctx.cpu_threads());
     check_options(opts);
@@ -1597,6 +1603,18 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
                      static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), out.vocab.size(),
                      t_halves - t_map, static_cast<long long>(mapped_chunks), t_map, t_terms, since(t_vocab));
     return out;
+}
+
+/// tokenize_chunked_once(), or the CPU tokenizer when one of its tables fills up.
+Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
+                           bool device, int64_t batch_bytes) {
+    try {
+        return tokenize_chunked_once(ctx, corpus, opts, device, batch_bytes);
+    } catch (const TableFull& e) {
+        if (opts.progress)
+            std::fprintf(stderr, "vectorize: %s; tokenising on the CPU\n", e.what());
+        return tokenize_corpus(Context::cpu(ctx.cpu_threads()), corpus, opts);
+    }
 }
 
 }  // namespace
