@@ -1360,6 +1360,18 @@ bool valid_utf8(std::string_view s) {
     return true;
 }
 
+/// Cut points 0 = cut[0] <= ... <= cut[P] = n splitting items [0, n), whose running sizes are
+/// off[0..n], into P ranges of about equal size.
+std::vector<int64_t> balanced_cuts(const std::vector<int64_t>& off, int P) {
+    const int64_t n = static_cast<int64_t>(off.size()) - 1;
+    std::vector<int64_t> cut(P + 1, n);
+    cut[0] = 0;
+    for (int q = 1; q < P; ++q)
+        cut[q] = std::lower_bound(off.begin(), off.end() - 1, off.back() / P * q) - off.begin();
+    for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
+    return cut;
+}
+
 /// tokenize_corpus through chunks: the chunking and expansion on the GPU (`device`) or its CPU
 /// twin, the distinct chunks tokenised here (one TermMapper and table per thread), documents
 /// with a chunk that cannot be tokenised alone tokenised whole, n-grams in parallel parts (one
@@ -1424,12 +1436,7 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
             return;
         }
         // Contiguous ranges of about equal bytes, one per mapper, joined in order.
-        std::vector<size_t> cut(P + 1, chunks);
-        cut[0] = 0;
-        for (int q = 1; q < P; ++q)
-            cut[q] = std::lower_bound(offsets.begin(), offsets.end() - 1, offsets.back() / P * q) -
-                     offsets.begin();
-        for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
+        const std::vector<int64_t> cut = balanced_cuts(offsets, P);
         std::vector<chunking::Items> part(P);
         std::vector<char> fell(P, 0);
         std::vector<std::exception_ptr> error(P);  // no exception may leave the parallel region
@@ -1496,21 +1503,16 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
             const size_t base = local_tokens.size();
             local_tokens.resize(base + P);
             local_len.resize(base + P);
-            std::vector<int64_t> cut(P + 1, last);
-            cut[0] = first;
-            for (int q = 1; q < P; ++q)
-                cut[q] = first + (std::lower_bound(doc_ptr.begin(), doc_ptr.end() - 1,
-                                                   doc_ptr.back() / P * q) - doc_ptr.begin());
-            for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
+            const std::vector<int64_t> cut = balanced_cuts(doc_ptr, P);  // from the batch's start
 #pragma omp parallel for num_threads(T) schedule(static)
             for (int q = 0; q < P; ++q) {
-                const int64_t a = cut[q] - first, b = cut[q + 1] - first;
+                const int64_t a = cut[q], b = cut[q + 1];
                 local_tokens[base + q].assign(items.begin() + doc_ptr[a], items.begin() + doc_ptr[b]);
                 auto& l = local_len[base + q];
                 l.resize(b - a);
                 for (int64_t d = a; d < b; ++d) l[d - a] = doc_ptr[d + 1] - doc_ptr[d];
             }
-            bounds.insert(bounds.end(), cut.begin() + 1, cut.end());
+            for (int q = 1; q <= P; ++q) bounds.push_back(first + cut[q]);
             first = last;
             t_terms += since(t0);
             continue;
@@ -1537,12 +1539,7 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
         const size_t base = local_tokens.size();
         local_tokens.resize(base + P);
         local_len.resize(base + P);
-        std::vector<int64_t> cut(P + 1, docs);
-        cut[0] = 0;
-        for (int q = 1; q < P; ++q)
-            cut[q] = std::lower_bound(doc_ptr.begin(), doc_ptr.end() - 1, doc_ptr.back() / P * q) -
-                     doc_ptr.begin();
-        for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
+        const std::vector<int64_t> cut = balanced_cuts(doc_ptr, P);
         std::vector<std::exception_ptr> error(P);  // no exception may leave the parallel region
 #pragma omp parallel for num_threads(P) schedule(static, 1)
         for (int q = 0; q < P; ++q) {
