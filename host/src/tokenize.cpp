@@ -992,13 +992,14 @@ void check_options(const VectorizeOptions& opts) {
 
 /// Puts the n-grams of `grams` (tables S.., after the S string tables, in `code`) into the
 /// sorted vocabulary of unigrams `vocab`, whose ranks remap[t][id] holds for string table t's
-/// live ids: on return, vocab holds both, sorted bytewise, remap[t] the final ids of the string
-/// tables' live terms and remap[S + k] those of gram table k's grams of ngram_min words or more.
+/// live ids: returns the texts of both, sorted bytewise (taking vocab's), and leaves in
+/// remap[t] the final ids of the string tables' live terms and in remap[S + k] those of gram
+/// table k's grams of ngram_min words or more.
 /// A gram is the sequence of its words' ranks; sequences compare word by word, a sequence
 /// before its extensions. That is the bytewise order of the texts joined by spaces whenever no
 /// word holds a byte below the space (which sorts before every other byte of a word); when one
 /// does, the texts themselves are compared. Equal sequences from different tables are one term.
-void order_grams(const std::vector<TermTable>& terms, const std::vector<GramTable>& grams,
+TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<GramTable>& grams,
                  const TermCode& code, bool paired, int ngram_min, int ngram_max, int T,
                  std::vector<std::string>& vocab, std::vector<std::vector<int32_t>>& remap) {
     const int S = static_cast<int>(terms.size()), K = static_cast<int>(grams.size());
@@ -1127,15 +1128,15 @@ void order_grams(const std::vector<TermTable>& terms, const std::vector<GramTabl
         }
         for (; j < D; ++j) pos_g[j] = static_cast<int32_t>(next++);
     }
-    std::vector<std::string> merged(U + D);
-#pragma omp parallel for num_threads(T) schedule(dynamic, 4096)
+    // Each term's source: its unigram, or its first gram's table and id (TermTexts).
+    std::vector<int64_t> source(U + D);
+#pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t j = 0; j < D; ++j) {
-        const int64_t i = order[first_of[j]];
-        merged[pos_g[j]] = low_byte ? std::move(texts[i]) : text_of(refs[i]);
+        const Ref& r = refs[order[first_of[j]]];
+        source[pos_g[j]] = -1 - ((int64_t(r.table) << 32) | r.id);
     }
-#pragma omp parallel for num_threads(T) schedule(dynamic, 4096)
-    for (int64_t r = 0; r < U; ++r) merged[pos_u[r]] = std::move(vocab[r]);
-    vocab = std::move(merged);
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t r = 0; r < U; ++r) source[pos_u[r]] = r;
     // Final ids: the string tables' live terms, then every gram that is a term.
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int t = 0; t < S; ++t)
@@ -1148,6 +1149,7 @@ void order_grams(const std::vector<TermTable>& terms, const std::vector<GramTabl
         const Ref& r = refs[order[i]];
         remap[S + r.table][r.id] = pos_g[distinct_of[i]];
     }
+    return TermTexts(std::move(vocab), L, std::move(words), std::move(source));
 }
 
 /// The sorted vocabulary of every table's terms and the documents' tokens renumbered into it.
@@ -1264,7 +1266,10 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<GramTable>&
         for (int p = 0; p < tables; ++p)
             for (int32_t i : members[p][s]) remap[p][i] += shard_start[s];
     }
-    if (!grams.empty()) order_grams(terms, grams, code, paired, ngram_min, ngram_max, T, out.vocab, remap);
+    if (!grams.empty()) {
+        out.texts = order_grams(terms, grams, code, paired, ngram_min, ngram_max, T, out.vocab, remap);
+        out.vocab.clear();  // its texts are out.texts
+    }
 
     // Concatenate in document order.
     out.doc_ptr.assign(n + 1, 0);
@@ -1310,6 +1315,40 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<GramTable>&
     }
 }
 
+}  // namespace
+
+std::string TermTexts::text(int64_t id) const {
+    const int64_t s = source_[id];
+    if (s >= 0) return unigrams_[s];
+    const int64_t g = -1 - s;
+    const uint32_t* w = words_[g >> 32].data() + (g & 0xffffffff) * max_words_;
+    std::string t;
+    for (int j = 0; j < max_words_ && w[j]; ++j) {
+        if (j) t.push_back(' ');
+        t.append(unigrams_[w[j] - 1]);
+    }
+    return t;
+}
+
+std::vector<std::string> TermTexts::take_all(int threads) {
+    const int64_t n = size();
+    std::vector<std::string> out(n);
+    // The n-grams first (they read the unigrams), then the unigrams, moved.
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic, 4096)
+    for (int64_t i = 0; i < n; ++i)
+        if (source_[i] < 0) out[i] = text(i);
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic, 4096)
+    for (int64_t i = 0; i < n; ++i)
+        if (source_[i] >= 0) out[i] = std::move(unigrams_[source_[i]]);
+    *this = TermTexts();
+    return out;
+}
+
+namespace {
+/// A Tokenized whose texts are on demand gets them all in `vocab`.
+void take_texts(Tokenized& t, int threads) {
+    if (t.texts.size() > 0) t.vocab = t.texts.take_all(threads);
+}
 }  // namespace
 
 namespace chunking {
@@ -1597,7 +1636,7 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
                      "vectorize: tokenised %lld documents (%s, chunked), %zu tokens, %zu distinct terms; "
                      "chunks cut and expanded %.3f s, %lld distinct chunks mapped %.3f s, terms %.3f s, "
                      "vocabulary %.3f s\n",
-                     static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), out.vocab.size(),
+                     static_cast<long long>(n), device ? "GPU" : "CPU", out.tokens.size(), static_cast<size_t>(out.vocab_size()),
                      t_halves - t_map, static_cast<long long>(mapped_chunks), t_map, t_terms, since(t_vocab));
     return out;
 }
@@ -1620,7 +1659,9 @@ namespace cpu_impl {
 
 Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts,
                            int64_t batch_bytes) {
-    return tmine::tokenize_chunked(ctx, corpus, opts, false, batch_bytes);
+    Tokenized out = tmine::tokenize_chunked(ctx, corpus, opts, false, batch_bytes);
+    take_texts(out, ctx.cpu_threads());
+    return out;
 }
 
 bool tokenize_chunks(const Context&, const Corpus& corpus, int64_t first, int64_t last,
@@ -1673,7 +1714,10 @@ bool tokenize_chunks(const Context&, const Corpus& corpus, int64_t first, int64_
 
 }  // namespace cpu_impl
 
-Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
+namespace {
+
+/// tokenize_corpus() with the n-grams' texts left on demand (Tokenized::texts).
+Tokenized tokenize_terms_on(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
     if (ctx.is_cuda()) return tokenize_chunked(ctx, corpus, opts, true, 0);
     const int64_t n = static_cast<int64_t>(corpus.size());
     const int T = std::max(1, ctx.cpu_threads());
@@ -1738,8 +1782,20 @@ Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const Vector
              opts.ngram_max);
     if (opts.progress)
         std::fprintf(stderr, "vectorize: tokenised %lld documents, %zu tokens, %zu distinct terms\n",
-                     static_cast<long long>(n), out.tokens.size(), out.vocab.size());
+                     static_cast<long long>(n), out.tokens.size(), static_cast<size_t>(out.vocab_size()));
     return out;
+}
+
+}  // namespace
+
+Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
+    Tokenized out = tokenize_terms_on(ctx, corpus, opts);
+    take_texts(out, ctx.cpu_threads());
+    return out;
+}
+
+Tokenized detail::tokenize_terms(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts) {
+    return tokenize_terms_on(ctx, corpus, opts);
 }
 
 }  // namespace tmine

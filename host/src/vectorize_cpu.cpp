@@ -120,7 +120,7 @@ TokenSpan TokenSpan::of(const Tokenized& t, int64_t first, int64_t last) {
     s.doc_ptr.resize(last - first + 1);
     for (int64_t d = first; d <= last; ++d) s.doc_ptr[d - first] = t.doc_ptr[d] - t.doc_ptr[first];
     s.tokens = t.tokens.data() + t.doc_ptr[first];
-    s.vocab_size = static_cast<int64_t>(t.vocab.size());
+    s.vocab_size = t.vocab_size();
     return s;
 }
 
@@ -150,8 +150,8 @@ ChunkedCounts count_in_chunks(const Context& ctx, const Tokenized& tok, int64_t 
     if (progress && chunks > 1)
         std::fprintf(stderr, "vectorize: counting in %zu chunks of at most %lld tokens\n", chunks,
                      static_cast<long long>(budget));
-    out.df.assign(tok.vocab.size(), 0);
-    out.total.assign(tok.vocab.size(), 0);
+    out.df.assign(tok.vocab_size(), 0);
+    out.total.assign(tok.vocab_size(), 0);
     for (size_t c = 0; c < chunks; ++c) {
         const TokenSpan span = TokenSpan::of(tok, out.first[c], out.first[c + 1]);
         TermCounts tc = ctx.is_cuda() ? cuda_impl::count_terms(ctx, span)
@@ -320,7 +320,7 @@ CsrMatrix tfidf(const Context& ctx, const CsrMatrix& counts, const std::vector<i
 void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
                   std::vector<int64_t>& total) {
     const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
-    const int64_t V = static_cast<int64_t>(tok.vocab.size());
+    const int64_t V = tok.vocab_size();
     const int T = std::max(1, ctx.cpu_threads());
     std::vector<std::vector<int32_t>> df_t(T);
     std::vector<std::vector<int64_t>> tot_t(T);
@@ -369,7 +369,7 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
     using clock = std::chrono::steady_clock;
     auto t0 = clock::now();
     if (corpus.size() == 0) throw InputError("vectorize: the corpus is empty (0 documents)");
-    Tokenized tok = tokenize_corpus(ctx, corpus, opts);
+    Tokenized tok = detail::tokenize_terms(ctx, corpus, opts);
     auto t1 = clock::now();
     // The CPU sorts each document's tokens in place and weights straight from them (the same
     // matrix, without the intermediate one), unless chunks are asked for. The GPU counts and
@@ -388,7 +388,7 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
         v.df.reserve(n_kept);
         for (size_t c = 0; c < keep.size(); ++c)
             if (keep[c] >= 0) {
-                v.vocabulary.push_back(std::move(tok.vocab[c]));
+                v.vocabulary.push_back(tok.term(static_cast<int64_t>(c), /*take=*/true));
                 v.df.push_back(df[c]);
             }
         v.idf = smooth_idf(v.df, n);
@@ -434,14 +434,15 @@ Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
     if (vocabulary.empty()) throw InputError("vectorize: the fixed vocabulary is empty");
     if (!std::is_sorted(vocabulary.begin(), vocabulary.end()))
         throw InputError("vectorize: a fixed vocabulary must be sorted bytewise");
-    Tokenized tok = tokenize_corpus(ctx, corpus, opts);
+    Tokenized tok = detail::tokenize_terms(ctx, corpus, opts);
     const int64_t budget = chunk_budget(ctx, opts, tok);
     const ChunkedCounts cc = count_in_chunks(ctx, tok, budget > 0 ? budget : INT64_MAX, opts.progress);
     // Both vocabularies are sorted, so the mapping keeps columns ascending within rows.
-    std::vector<int32_t> keep(tok.vocab.size(), -1);
-    for (size_t c = 0; c < tok.vocab.size(); ++c) {
-        auto it = std::lower_bound(vocabulary.begin(), vocabulary.end(), tok.vocab[c]);
-        if (it != vocabulary.end() && *it == tok.vocab[c]) keep[c] = int32_t(it - vocabulary.begin());
+    std::vector<int32_t> keep(tok.vocab_size(), -1);
+    for (int64_t c = 0; c < tok.vocab_size(); ++c) {
+        const std::string term = tok.term(c);
+        auto it = std::lower_bound(vocabulary.begin(), vocabulary.end(), term);
+        if (it != vocabulary.end() && *it == term) keep[c] = int32_t(it - vocabulary.begin());
     }
     const int32_t n_kept = static_cast<int32_t>(vocabulary.size());
     Vectorized v;

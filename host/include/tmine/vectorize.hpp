@@ -83,12 +83,47 @@ struct VectorizeOptions {
 std::vector<std::string> load_stop_words(std::string_view spec,
                                          const TokenizerOptions& tok = TokenizerOptions::sklearn());
 
+/// The texts of a vocabulary with n-grams, made on demand: the unigrams' texts are held, and
+/// each term is a unigram or an n-gram held as its words (unigram indices), joined by spaces
+/// when its text is asked for. vectorize() asks only for the terms that survive pruning, so
+/// the millions of rare n-grams it drops never get a text.
+class TermTexts {
+public:
+    TermTexts() = default;
+    /// `words[t]` holds `max_words` slots per gram of gram table t: unigram index + 1, 0 after
+    /// the last word. `source[i]` is term i's unigram index, or -1 - (t << 32 | g) for gram g
+    /// of table t.
+    TermTexts(std::vector<std::string> unigrams, int max_words, std::vector<std::vector<uint32_t>> words,
+              std::vector<int64_t> source)
+        : unigrams_(std::move(unigrams)), max_words_(max_words), words_(std::move(words)),
+          source_(std::move(source)) {}
+    int64_t size() const { return static_cast<int64_t>(source_.size()); }
+    std::string text(int64_t id) const;
+    /// Every text, in order (made by `threads` threads); leaves this empty.
+    std::vector<std::string> take_all(int threads);
+
+private:
+    std::vector<std::string> unigrams_;
+    int max_words_ = 1;
+    std::vector<std::vector<uint32_t>> words_;
+    std::vector<int64_t> source_;
+};
+
 /// Tokens of a corpus: per document, the vocabulary id of each token in order.
 struct Tokenized {
     std::vector<int64_t> doc_ptr{0};  ///< n_docs + 1
     std::vector<int32_t> tokens;      ///< ids into vocab
     std::vector<std::string> vocab;   ///< every distinct token, sorted bytewise
     uint64_t text_bytes = 0;
+    /// Only from detail::tokenize_terms() with n-grams: the vocabulary's texts on demand, and
+    /// `vocab` empty.
+    TermTexts texts;
+    int64_t vocab_size() const { return texts.size() > 0 ? texts.size() : static_cast<int64_t>(vocab.size()); }
+    /// Term id's text (moved out of `vocab` when `take`).
+    std::string term(int64_t id, bool take = false) {
+        if (texts.size() > 0) return texts.text(id);
+        return take ? std::move(vocab[id]) : vocab[id];
+    }
 };
 
 /// Documents to count: `doc_ptr` (documents + 1 offsets, from 0) into `tokens`, whose ids are
@@ -144,6 +179,12 @@ std::string normalize_text(std::string_view text, bool strip_accents = false);
 
 /// Tokenises every document (CPU, OpenMP) into vocabulary ids; stop words dropped.
 Tokenized tokenize_corpus(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
+
+namespace detail {
+/// tokenize_corpus() for vectorize(): with n-grams the vocabulary's texts stay in
+/// Tokenized::texts, made only for the terms asked for.
+Tokenized tokenize_terms(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
+}  // namespace detail
 
 /// Which columns survive min_df / max_df / max_features: new index per old column, -1 dropped.
 /// Throws InputError when none remain (names the bounds). Shared by CPU and CUDA.
