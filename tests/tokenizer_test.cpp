@@ -396,3 +396,87 @@ TEST(ChunkedTokenizer, EqualsDirectOnRedditAndNewsgroups) {
     expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(), news, o),
                        tokenize_corpus(Context::cpu(), news, o), "20news social strip-accents urls=keep");
 }
+
+namespace {
+/// A document's terms built from text, as scikit-learn forms n-grams: its tokens (when lo is
+/// 1), then for each length g from max(2, lo) to hi every run of g consecutive tokens joined
+/// by spaces; in the order tmine emits them.
+V text_built_terms(const V& toks, int lo, int hi) {
+    V out;
+    if (lo <= 1) out = toks;
+    for (int g = std::max(2, lo); g <= hi; ++g)
+        for (size_t i = 0; i + g <= toks.size(); ++i) {
+            std::string t = toks[i];
+            for (int j = 1; j < g; ++j) t += " " + toks[i + j];
+            out.push_back(t);
+        }
+    return out;
+}
+
+/// Every document's terms equal the text-built ones, and the vocabulary is their sorted set.
+void expect_text_built(const Tokenized& t, const Corpus& c, const TokenizerOptions& tok, int lo, int hi,
+                       const std::string& what) {
+    std::vector<std::string> all;
+    for (size_t d = 0; d < c.size(); ++d) {
+        V toks;
+        if (tok.sklearn_compatible)
+            tokenize(c.text[d], toks);
+        else
+            tokenize(c.text[d], toks, tok);
+        const V want = text_built_terms(toks, lo, hi);
+        V got;
+        for (int64_t p = t.doc_ptr[d]; p < t.doc_ptr[d + 1]; ++p) got.push_back(t.vocab[t.tokens[p]]);
+        ASSERT_EQ(got, want) << what << ", document " << d;
+        all.insert(all.end(), want.begin(), want.end());
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    if (lo > 1) {  // the unigrams are in the vocabulary too (their table's terms), unused
+        V in_use;
+        for (const auto& v : t.vocab)
+            if (std::binary_search(all.begin(), all.end(), v)) in_use.push_back(v);
+        EXPECT_EQ(in_use, all) << what;
+        EXPECT_TRUE(std::is_sorted(t.vocab.begin(), t.vocab.end())) << what;
+    } else {
+        EXPECT_EQ(t.vocab, all) << what;
+    }
+}
+}  // namespace
+
+// n-grams are chains of ids ordered by their words' ranks (tokenize.cpp, order_grams): the
+// terms and the sorted vocabulary must be what joining the texts gives, for n-grams whose
+// ranks pack into 64 bits (1:2, 3:3) and whose do not (1:5, 4:5, more than 2^12 unigrams), on
+// one thread and several, directly and through the chunked tokenizer; and, where URLs keep a
+// control byte (which sorts below the space, so the texts are compared), in the social
+// tokenizer.
+TEST(NGrams, EqualTheTextBuiltTerms) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const Corpus c = reddit_head(3000);
+    for (auto [lo, hi] : {std::pair{1, 2}, {3, 3}, {1, 5}, {4, 5}})
+        for (int threads : {1, 2, 5}) {
+            VectorizeOptions o;
+            o.tokenizer.sklearn_compatible = true;
+            o.ngram_min = lo;
+            o.ngram_max = hi;
+            const std::string what = std::to_string(lo) + ":" + std::to_string(hi) + ", " +
+                                     std::to_string(threads) + " threads";
+            expect_text_built(tokenize_corpus(Context::cpu(threads), c, o), c, o.tokenizer, lo, hi, what);
+            if (threads == 5)
+                expect_text_built(cpu_impl::tokenize_chunked(Context::cpu(threads), c, o, 64 << 10), c,
+                                  o.tokenizer, lo, hi, what + ", chunked");
+        }
+    Corpus low;
+    low.sources.push_back("x");
+    for (const char* t : {"see http://x.y/\x01z and http://x.y/a then go", "see http://x.y/a and http://x.y/\x01z then",
+                          "http://x.y/\x01 http://x.y/ http://x.y/\x02" "b word", "go see http://x.y/a now", ""})
+        low.add(t, kNoTime, "", "", 0);
+    for (int threads : {1, 2}) {
+        VectorizeOptions o;
+        o.tokenizer.urls = TokenizerOptions::Urls::Keep;
+        o.ngram_max = 3;
+        const Tokenized t = tokenize_corpus(Context::cpu(threads), low, o);
+        expect_text_built(t, low, o.tokenizer, 1, 3, "control bytes in URLs");
+        EXPECT_TRUE(std::any_of(t.vocab.begin(), t.vocab.end(),
+                                [](const std::string& v) { return v.find('\x01') != std::string::npos; }));
+    }
+}

@@ -997,11 +997,12 @@ void check_options(const VectorizeOptions& opts) {
 /// table k's grams of ngram_min words or more.
 /// A gram is the sequence of its words' ranks; sequences compare word by word, a sequence
 /// before its extensions. That is the bytewise order of the texts joined by spaces whenever no
-/// word holds a byte below the space (which sorts before every other byte of a word); when one
-/// does, the texts themselves are compared. Equal sequences from different tables are one term.
+/// word holds a byte below the space (which sorts before every other byte of a word). When one
+/// does (`--urls keep` lets a URL hold a control byte), the joined texts are compared byte by
+/// byte instead, without being built. Equal sequences from different tables are one term.
 TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<GramTable>& grams,
-                 const TermCode& code, bool paired, int ngram_min, int ngram_max, int T,
-                 std::vector<std::string>& vocab, std::vector<std::vector<int32_t>>& remap) {
+                      const TermCode& code, bool paired, int ngram_min, int ngram_max, int T,
+                      std::vector<std::string>& vocab, std::vector<std::vector<int32_t>>& remap) {
     const int S = static_cast<int>(terms.size()), K = static_cast<int>(grams.size());
     const int L = ngram_max;
     const int64_t U = static_cast<int64_t>(vocab.size());
@@ -1010,29 +1011,45 @@ TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<Gra
     auto rank_in = [&](int k, int32_t w) {
         return paired ? remap[k][w] : remap[code.table(w)][code.id(w)];
     };
-    // Each gram's words as ranks + 1 (0: no word), L slots; a gram's prefix gram is older.
-    std::vector<std::vector<uint32_t>> words(K);
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
-    for (int k = 0; k < K; ++k) {
+    // A gram's words as ranks + 1 into L slots (0 after its last word), along its prefix chain.
+    auto words_of = [&](int k, int32_t id, uint32_t* w) {
         const GramTable& g = grams[k];
-        words[k].assign(g.size() * L, 0);
-        for (int32_t id = 0; id < static_cast<int32_t>(g.size()); ++id) {
-            uint32_t* w = words[k].data() + int64_t(id) * L;
-            const int level = g.level(id);
-            if (level == 2)
-                w[0] = uint32_t(rank_in(k, g.prefix(id))) + 1;
-            else
-                std::copy_n(words[k].data() + int64_t(g.prefix(id)) * L, level - 1, w);
-            w[level - 1] = uint32_t(rank_in(k, g.last(id))) + 1;
+        const int level = g.level(id);
+        std::fill(w + level, w + L, 0u);
+        for (int j = level - 1; j >= 1; --j) {
+            w[j] = uint32_t(rank_in(k, g.last(id))) + 1;
+            if (j > 1) id = g.prefix(id);
         }
-    }
-    // A word with a byte below the space: compare texts. Neither tokenizer makes such words
-    // today (control characters separate tokens); this keeps the order exact if one did (the
-    // text order was checked equal to the rank order on the Reddit corpus by forcing it).
-    bool low_byte = false;
+        w[0] = uint32_t(rank_in(k, g.prefix(id))) + 1;
+    };
+    bool low_byte = false;  // a word with a byte below the space: compare the joined texts
 #pragma omp parallel for num_threads(T) reduction(|| : low_byte)
     for (int64_t r = 0; r < U; ++r)
         for (unsigned char c : vocab[r]) low_byte = low_byte || c < 0x20;
+    // Compares the texts of word sequences a and b (na, nb words) joined by spaces, bytewise.
+    auto compare_joined = [&](const uint32_t* a, int na, const uint32_t* b, int nb) {
+        int ia = 0, ib = 0;
+        size_t pa = 0, pb = 0;
+        // The next byte of a sequence's text (-1 at its end): a word's bytes, then a space.
+        auto next = [&](const uint32_t* w, int n, int& i, size_t& p) -> int {
+            if (i >= n) return -1;
+            const std::string& t = vocab[w[i] - 1];
+            if (p < t.size()) return static_cast<unsigned char>(t[p++]);
+            ++i;
+            p = 0;
+            return i < n ? ' ' : -1;
+        };
+        for (;;) {
+            const int ca = next(a, na, ia, pa), cb = next(b, nb, ib, pb);
+            if (ca != cb) return ca < cb ? -1 : 1;
+            if (ca < 0) return 0;
+        }
+    };
+    auto length = [&](const uint32_t* w) {
+        int n = 0;
+        while (n < L && w[n]) ++n;
+        return n;
+    };
 
     // The grams that are terms (ngram_min words or more), with their sort keys.
     struct Ref {
@@ -1049,44 +1066,33 @@ TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<Gra
     const int bits = 64 / L;
     const bool packed = !low_byte && (bits >= 32 || (uint64_t(U) + 1) < (uint64_t(1) << bits));
     std::vector<Ref> refs(R);
+    std::vector<uint32_t> ref_words;  // unpacked: each ref's words, L slots
+    if (!packed) ref_words.resize(R * L);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int k = 0; k < K; ++k) {
         int64_t o = start[k];
+        std::vector<uint32_t> w(L);
         for (int32_t id = 0; id < static_cast<int32_t>(grams[k].size()); ++id) {
             if (grams[k].level(id) < ngram_min) continue;
             uint64_t key = 0;
             if (packed) {
-                const uint32_t* w = words[k].data() + int64_t(id) * L;
+                words_of(k, id, w.data());
                 for (int j = 0; j < L; ++j) key = (key << bits) | w[j];
                 if (bits * L < 64) key <<= 64 - bits * L;
+            } else {
+                words_of(k, id, ref_words.data() + o * L);
             }
             refs[o++] = {key, k, id};
         }
     }
-    auto word_span = [&](const Ref& r) { return words[r.table].data() + int64_t(r.id) * L; };
-    auto text_of = [&](const Ref& r) {
-        const uint32_t* w = word_span(r);
-        std::string t;
-        for (int j = 0; j < L && w[j]; ++j) {
-            if (j) t.push_back(' ');
-            t.append(vocab[w[j] - 1]);
-        }
-        return t;
-    };
-    std::vector<std::string> texts;  // with a low byte: each ref's text, for the comparisons
-    if (low_byte) {
-        texts.resize(R);
-#pragma omp parallel for num_threads(T) schedule(dynamic, 4096)
-        for (int64_t i = 0; i < R; ++i) texts[i] = text_of(refs[i]);
-    }
     // Sort (the refs themselves by their packed keys, else an index), then equal sequences
     // become one term.
-    std::vector<int64_t> order(R);
-    for (int64_t i = 0; i < R; ++i) order[i] = i;
-    auto same = [&](int64_t a, int64_t b) {
-        if (packed) return refs[a].key == refs[b].key;
-        return std::equal(word_span(refs[a]), word_span(refs[a]) + L, word_span(refs[b]));
-    };
+    std::vector<int64_t> order;
+    if (!packed) {
+        order.resize(R);
+        for (int64_t i = 0; i < R; ++i) order[i] = i;
+    }
+    auto at = [&](int64_t i) { return packed ? i : order[i]; };  // the i-th ref in order
     auto sort = [&](auto first, auto last, auto less) {
         if (T > 1)
             __gnu_parallel::sort(first, last, less, __gnu_parallel::parallel_tag(T));
@@ -1097,30 +1103,46 @@ TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<Gra
         sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.key < b.key; });
     } else {
         sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-            if (low_byte) return texts[a] < texts[b];
-            return std::lexicographical_compare(word_span(refs[a]), word_span(refs[a]) + L,
-                                                word_span(refs[b]), word_span(refs[b]) + L);
+            const uint32_t* wa = ref_words.data() + a * L;
+            const uint32_t* wb = ref_words.data() + b * L;
+            if (low_byte) return compare_joined(wa, length(wa), wb, length(wb)) < 0;
+            return std::lexicographical_compare(wa, wa + L, wb, wb + L);
         });
     }
-    std::vector<int64_t> distinct_of(R);  // sorted position -> distinct gram
-    std::vector<int64_t> first_of;        // distinct gram -> its first sorted position
+    auto same = [&](int64_t a, int64_t b) {  // refs a and b in order
+        if (packed) return refs[a].key == refs[b].key;
+        return std::equal(ref_words.data() + a * L, ref_words.data() + (a + 1) * L, ref_words.data() + b * L);
+    };
+    std::vector<int32_t> distinct_of(R);  // position in order -> distinct gram
+    std::vector<int64_t> first_of;        // distinct gram -> its first position in order
     for (int64_t i = 0; i < R; ++i) {
-        if (i == 0 || !same(order[i - 1], order[i])) first_of.push_back(i);
-        distinct_of[i] = static_cast<int64_t>(first_of.size()) - 1;
+        if (i == 0 || !same(at(i - 1), at(i))) first_of.push_back(i);
+        distinct_of[i] = static_cast<int32_t>(first_of.size()) - 1;
     }
     const int64_t D = static_cast<int64_t>(first_of.size());
     if (U + D > std::numeric_limits<int32_t>::max())
         throw InputError("vectorize: more than 2^31 distinct terms");
+    // The distinct grams' words, kept for their texts (TermTexts).
+    std::vector<uint32_t> words(D * L);
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t j = 0; j < D; ++j) {
+        const int64_t i = at(first_of[j]);
+        if (packed)
+            words_of(refs[i].table, refs[i].id, words.data() + j * L);
+        else
+            std::copy_n(ref_words.data() + i * L, L, words.data() + j * L);
+    }
+    ref_words = std::vector<uint32_t>();
     // Merge with the unigrams: unigram r goes before a gram whose first word's rank is r or
-    // more (or, comparing texts, whose text is not smaller).
+    // more (or, with a low byte, whose joined text is not smaller).
     std::vector<int32_t> pos_u(U), pos_g(D);
     {
         int64_t j = 0, next = 0;
         for (int64_t r = 0; r < U; ++r) {
+            const uint32_t uni = uint32_t(r) + 1;
             for (; j < D; ++j) {
-                const int64_t i = order[first_of[j]];
-                const bool gram_first =
-                    low_byte ? texts[i] < vocab[r] : int64_t(word_span(refs[i])[0]) - 1 < r;
+                const uint32_t* w = words.data() + j * L;
+                const bool gram_first = low_byte ? compare_joined(w, length(w), &uni, 1) < 0 : w[0] < uni;
                 if (!gram_first) break;
                 pos_g[j] = static_cast<int32_t>(next++);
             }
@@ -1128,13 +1150,10 @@ TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<Gra
         }
         for (; j < D; ++j) pos_g[j] = static_cast<int32_t>(next++);
     }
-    // Each term's source: its unigram, or its first gram's table and id (TermTexts).
+    // Each term's source: its unigram, or its distinct gram (TermTexts).
     std::vector<int64_t> source(U + D);
 #pragma omp parallel for num_threads(T) schedule(static)
-    for (int64_t j = 0; j < D; ++j) {
-        const Ref& r = refs[order[first_of[j]]];
-        source[pos_g[j]] = -1 - ((int64_t(r.table) << 32) | r.id);
-    }
+    for (int64_t j = 0; j < D; ++j) source[pos_g[j]] = -1 - j;
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t r = 0; r < U; ++r) source[pos_u[r]] = r;
     // Final ids: the string tables' live terms, then every gram that is a term.
@@ -1146,10 +1165,12 @@ TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<Gra
     for (int k = 0; k < K; ++k) remap[S + k].assign(grams[k].size(), -1);
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t i = 0; i < R; ++i) {
-        const Ref& r = refs[order[i]];
+        const Ref& r = refs[at(i)];
         remap[S + r.table][r.id] = pos_g[distinct_of[i]];
     }
-    return TermTexts(std::move(vocab), L, std::move(words), std::move(source));
+    std::vector<std::vector<uint32_t>> table_words(1);
+    table_words[0] = std::move(words);
+    return TermTexts(std::move(vocab), L, std::move(table_words), std::move(source));
 }
 
 /// The sorted vocabulary of every table's terms and the documents' tokens renumbered into it.
@@ -1399,6 +1420,8 @@ bool valid_utf8(std::string_view s) {
     return true;
 }
 
+Tokenized tokenize_terms_on(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
+
 /// Cut points 0 = cut[0] <= ... <= cut[P] = n splitting items [0, n), whose running sizes are
 /// off[0..n], into P ranges of about equal size.
 std::vector<int64_t> balanced_cuts(const std::vector<int64_t>& off, int P) {
@@ -1522,14 +1545,14 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
             if (opts.progress)
                 std::fprintf(stderr, "vectorize: document %lld is over 2 GiB; tokenising on the CPU\n",
                              static_cast<long long>(first));
-            return tokenize_corpus(Context::cpu(ctx.cpu_threads()), corpus, opts);
+            return tokenize_terms_on(Context::cpu(ctx.cpu_threads()), corpus, opts);
         }
         auto t0 = Clock::now();
         if (!(device ? cuda_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items)
                      : cpu_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items))) {
             if (opts.progress)
                 std::fprintf(stderr, "vectorize: two chunks hashed alike; tokenising on the CPU\n");
-            return tokenize_corpus(Context::cpu(ctx.cpu_threads()), corpus, opts);
+            return tokenize_terms_on(Context::cpu(ctx.cpu_threads()), corpus, opts);
         }
         t_halves += since(t0);
         t0 = Clock::now();
@@ -1649,7 +1672,7 @@ Tokenized tokenize_chunked(const Context& ctx, const Corpus& corpus, const Vecto
     } catch (const TableFull& e) {
         if (opts.progress)
             std::fprintf(stderr, "vectorize: %s; tokenising on the CPU\n", e.what());
-        return tokenize_corpus(Context::cpu(ctx.cpu_threads()), corpus, opts);
+        return tokenize_terms_on(Context::cpu(ctx.cpu_threads()), corpus, opts);
     }
 }
 

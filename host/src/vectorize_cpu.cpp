@@ -384,13 +384,17 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
     auto choose = [&](const std::vector<int32_t>& df, const std::vector<int64_t>& total,
                       std::vector<int32_t>& keep, int32_t& n_kept, std::vector<double>& idf) {
         keep = prune_terms(df, total, n, opts, n_kept);
-        v.vocabulary.reserve(n_kept);
-        v.df.reserve(n_kept);
+        std::vector<int64_t> kept(n_kept);
         for (size_t c = 0; c < keep.size(); ++c)
-            if (keep[c] >= 0) {
-                v.vocabulary.push_back(tok.term(static_cast<int64_t>(c), /*take=*/true));
-                v.df.push_back(df[c]);
-            }
+            if (keep[c] >= 0) kept[keep[c]] = static_cast<int64_t>(c);
+        v.vocabulary.resize(n_kept);
+        v.df.resize(n_kept);
+        // The kept terms' texts (n-grams' made now, on every thread).
+#pragma omp parallel for num_threads(std::max(1, ctx.cpu_threads())) schedule(dynamic, 1024)
+        for (int32_t i = 0; i < n_kept; ++i) {
+            v.vocabulary[i] = tok.term(kept[i], /*take=*/true);
+            v.df[i] = df[kept[i]];
+        }
         v.idf = smooth_idf(v.df, n);
         idf = v.idf;
     };
