@@ -11,7 +11,7 @@ read -r -a factors <<< "${FACTORS:-1 4 16}"
 device=${DEVICE:-cpu}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-printf '| corpus | documents | stage | wall s | peak RSS MB |\n|---|---|---|---|---|\n'
+printf '| corpus | documents | stage | wall s | peak RSS MB | in-process |\n|---|---|---|---|---|---|\n'
 for f in "${factors[@]}"; do
     inputs=()
     for ((i = 0; i < f; i++)); do inputs+=("$data"); done
@@ -20,12 +20,15 @@ for f in "${factors[@]}"; do
         /usr/bin/time -f "%e %M" -o "$work/time" "$@" 2> "$work/err" > /dev/null ||
             { cat "$work/err" >&2; exit 1; }
         read -r wall rss < "$work/time"
-        printf '| %dx | %s | %s | %s | %d |\n' "$f" "$docs" "$stage" "$wall" $((rss / 1024))
+        # vectorize's own line: its time split and MB/s of text, from the corpus in memory
+        local inproc
+        inproc=$(grep -o 'tokenise .*of text)' "$work/err" | head -1 || true)
+        printf '| %dx | %s | %s | %s | %d | %s |\n' "$f" "$docs" "$stage" "$wall" $((rss / 1024)) "$inproc"
     }
     docs=$((480000 * f))
     run ingest "$tmine" ingest "${inputs[@]}" --text-field body -q -o "$work/c.tmc"
     run vectorize "$tmine" vectorize "$work/c.tmc" --sklearn-compatible --min-df 5 --max-df 0.5 \
-        --stop-words english --device "$device" -q -o "$work/m.tmx"
+        --stop-words english --device "$device" -o "$work/m.tmx"
     run "topics (k=50, 10 it.)" "$tmine" topics "$work/m.tmx" -k 50 --iters 10 --tol 0 \
         --init random --device "$device" -q -o "$work/model"
     rm -f "$work/c.tmc" "$work/m.tmx"
