@@ -856,10 +856,10 @@ private:
     std::string buf_, norm_;
 };
 
-/// Term ids that name their table, for the chunked tokenizer's unigrams, whose distinct
-/// chunks are mapped by several threads, each into its own table: table t's id i is
-/// (t << shift) | i, with as few table bits as the tables need (2 tables: 2^30 terms each),
-/// so table 0's ids are themselves.
+/// Term ids that name their table, for the chunked tokenizer, whose distinct chunks are
+/// mapped by several threads, each into its own table, and whose n-grams are built in parts,
+/// each into its own gram table: table t's id i is (t << shift) | i, with as few table bits as
+/// the tables need (2 tables: 2^30 terms each), so table 0's ids are themselves.
 constexpr int kMaxTables = 32;
 /// With n-grams: at most this many mapper tables and as many n-gram tables (16 tables in all
 /// leave 2^27 terms to each).
@@ -1452,8 +1452,8 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
     // (TermCode). The distinct chunks of a batch are mapped by up to M threads, each into its
     // own table (tables 0..M-1); table 0's ids are themselves, so a document tokenised whole by
     // mapper 0 fits in. With n-grams, or a document tokenised whole, a batch is cut into parts
-    // that build their documents' terms in parallel, each part's n-grams interned into its
-    // thread's own table (tables M..M+G-1).
+    // that build their documents' terms in parallel, each part's n-grams in its thread's own
+    // gram table (tables M..M+G-1 of the code, grams[0..G-1]).
     const int M = std::min(T, ngrams ? kMaxGramTables : kMaxTables);
     const int G = ngrams ? std::min(T, kMaxGramTables) : 0;
     const TermCode code(M + G);
