@@ -2,6 +2,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <limits>
+#include <exception>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -192,18 +194,74 @@ int64_t chunk_budget(const Context& ctx, const VectorizeOptions& opts, const Tok
     return budget > 0 && budget < total ? budget : 0;
 }
 
-/// Per-thread document frequencies and totals summed in thread order (integers: exact).
-void sum_per_thread(const std::vector<std::vector<int32_t>>& df_t,
-                    const std::vector<std::vector<int64_t>>& tot_t, int64_t V,
-                    std::vector<int32_t>& df, std::vector<int64_t>& total) {
-    df.assign(V, 0);
-    total.assign(V, 0);
-    for (size_t t = 0; t < df_t.size(); ++t)
-        for (int64_t c = 0; c < V; ++c) {
-            df[c] += df_t[t][c];
-            total[c] += tot_t[t][c];
+/// Document frequencies and totals of T threads' documents (integers: exact). Each thread
+/// counts into its own vocabulary-sized arrays, summed after, when those are no bigger than the
+/// tokens. Otherwise (n-grams on many threads: millions of terms, and 16 threads would zero
+/// and sum 16 such arrays) each thread files every (term, count) of its documents' distinct
+/// terms into one bucket per term range, and each range is then summed by one thread.
+class DfCounter {
+public:
+    DfCounter(int threads, int64_t V, int64_t tokens)
+        : T_(threads), V_(V), per_thread_(int64_t(threads) * V <= std::max<int64_t>(tokens, 1)) {
+        if (per_thread_) {
+            df_t_.assign(T_, std::vector<int32_t>());
+            tot_t_.assign(T_, std::vector<int64_t>());
+        } else {
+            buckets_.resize(size_t(T_) * T_);
         }
-}
+    }
+    /// On thread t, before its first add().
+    void start(int t) {
+        if (!per_thread_) return;
+        df_t_[t].assign(V_, 0);
+        tot_t_[t].assign(V_, 0);
+    }
+    bool per_thread() const { return per_thread_; }
+    /// Thread t's own arrays (per_thread() only), for the hot loops.
+    int32_t* df_of(int t) { return df_t_[t].data(); }
+    int64_t* total_of(int t) { return tot_t_[t].data(); }
+    /// From thread t: one document holds `count` of `term`.
+    void add(int t, int32_t term, int64_t count) {
+        if (per_thread_) {
+            df_t_[t][term] += 1;
+            tot_t_[t][term] += count;
+        } else {
+            if (count > std::numeric_limits<int32_t>::max())
+                throw InputError("vectorize: a document holds one term more than 2^31 times");
+            buckets_[size_t(t) * T_ + size_t(int64_t(term) * T_ / V_)].push_back({term, int32_t(count)});
+        }
+    }
+    void finish(std::vector<int32_t>& df, std::vector<int64_t>& total) {
+        df.assign(V_, 0);
+        total.assign(V_, 0);
+        if (per_thread_) {
+            for (int t = 0; t < T_; ++t)
+                for (int64_t c = 0; c < V_; ++c) {
+                    df[c] += df_t_[t][c];
+                    total[c] += tot_t_[t][c];
+                }
+            return;
+        }
+#pragma omp parallel for num_threads(T_) schedule(static, 1)
+        for (int b = 0; b < T_; ++b)
+            for (int t = 0; t < T_; ++t)
+                for (const Entry& e : buckets_[size_t(t) * T_ + b]) {
+                    df[e.term] += 1;
+                    total[e.term] += e.count;
+                }
+    }
+
+private:
+    struct Entry {
+        int32_t term, count;
+    };
+    int T_;
+    int64_t V_;
+    bool per_thread_;
+    std::vector<std::vector<int32_t>> df_t_;
+    std::vector<std::vector<int64_t>> tot_t_;
+    std::vector<std::vector<Entry>> buckets_;  // [thread][term range]
+};
 
 /// TF-IDF rows, the one definition both CPU routes use: `terms(d, f)` calls f(term, count)
 /// for each distinct term of document d, terms ascending. Columns with keep[term] >= 0 are
@@ -285,27 +343,36 @@ TermCounts count_terms(const Context& ctx, const TokenSpan& tok) {
     for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
     X.indices.resize(X.indptr[n]);
     X.data.resize(X.indptr[n]);
-    // Pass 2: columns and counts; per-thread df and totals, summed after (integers: exact).
-    std::vector<std::vector<int32_t>> df_t(T, std::vector<int32_t>(V, 0));
-    std::vector<std::vector<int64_t>> tot_t(T, std::vector<int64_t>(V, 0));
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1024)
-    for (int64_t d = 0; d < n; ++d) {
+    // Pass 2: columns and counts, document frequencies and totals.
+    DfCounter counter(T, V, tok.size());
+    std::vector<std::exception_ptr> error(T);  // no exception may leave the parallel region
+#pragma omp parallel num_threads(T)
+    {
         const int t = omp_get_thread_num();
-        const int32_t* s = sorted.data() + tok.doc_ptr[d];
-        const int64_t len = tok.doc_ptr[d + 1] - tok.doc_ptr[d];
-        int64_t w = X.indptr[d];
-        for (int64_t i = 0; i < len;) {
-            int64_t j = i;
-            while (j < len && s[j] == s[i]) ++j;
-            X.indices[w] = s[i];
-            X.data[w] = static_cast<float>(j - i);
-            df_t[t][s[i]] += 1;
-            tot_t[t][s[i]] += j - i;
-            ++w;
-            i = j;
+        counter.start(t);
+#pragma omp for schedule(dynamic, 1024)
+        for (int64_t d = 0; d < n; ++d) {
+            const int32_t* s = sorted.data() + tok.doc_ptr[d];
+            const int64_t len = tok.doc_ptr[d + 1] - tok.doc_ptr[d];
+            int64_t w = X.indptr[d];
+            for (int64_t i = 0; i < len;) {
+                int64_t j = i;
+                while (j < len && s[j] == s[i]) ++j;
+                X.indices[w] = s[i];
+                X.data[w] = static_cast<float>(j - i);
+                try {
+                    counter.add(t, s[i], j - i);
+                } catch (...) {
+                    error[t] = std::current_exception();
+                }
+                ++w;
+                i = j;
+            }
         }
     }
-    sum_per_thread(df_t, tot_t, V, out.df, out.total);
+    for (const auto& e : error)
+        if (e) std::rethrow_exception(e);
+    counter.finish(out.df, out.total);
     return out;
 }
 
@@ -322,15 +389,14 @@ void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
     const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
     const int64_t V = tok.vocab_size();
     const int T = std::max(1, ctx.cpu_threads());
-    std::vector<std::vector<int32_t>> df_t(T);
-    std::vector<std::vector<int64_t>> tot_t(T);
+    DfCounter counter(T, V, static_cast<int64_t>(tok.tokens.size()));
+    std::vector<std::exception_ptr> error(T);  // no exception may leave the parallel region
 #pragma omp parallel num_threads(T)
     {
         const int t = omp_get_thread_num();
-        df_t[t].assign(V, 0);
-        tot_t[t].assign(V, 0);
-        int32_t* dft = df_t[t].data();
-        int64_t* tot = tot_t[t].data();
+        counter.start(t);
+        int32_t* dft = counter.per_thread() ? counter.df_of(t) : nullptr;
+        int64_t* tot = counter.per_thread() ? counter.total_of(t) : nullptr;
 #pragma omp for schedule(dynamic, 1024)
         for (int64_t d = 0; d < n; ++d) {
             int32_t* b = tok.tokens.data() + tok.doc_ptr[d];
@@ -339,13 +405,23 @@ void count_sorted(const Context& ctx, Tokenized& tok, std::vector<int32_t>& df,
             for (int64_t i = 0; i < len;) {
                 int64_t j = i + 1;
                 while (j < len && b[j] == b[i]) ++j;
-                dft[b[i]] += 1;
-                tot[b[i]] += j - i;
+                if (dft) {
+                    dft[b[i]] += 1;
+                    tot[b[i]] += j - i;
+                } else {
+                    try {
+                        counter.add(t, b[i], j - i);
+                    } catch (...) {
+                        error[t] = std::current_exception();
+                    }
+                }
                 i = j;
             }
         }
     }
-    sum_per_thread(df_t, tot_t, V, df, total);
+    for (const auto& e : error)
+        if (e) std::rethrow_exception(e);
+    counter.finish(df, total);
 }
 
 CsrMatrix tfidf_sorted(const Context& ctx, const Tokenized& tok, const std::vector<int32_t>& keep,
