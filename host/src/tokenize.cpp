@@ -623,6 +623,13 @@ inline uint64_t prefix_key(std::string_view s) {
     return __builtin_bswap64(v);
 }
 
+/// splitmix64's finaliser: a well-mixed 64-bit hash of z.
+inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /// Open-addressing map from strings to int32 values; keys live in one arena, numbered 0, 1,
 /// 2... in order of first sight. A lookup per token is the tokenizer's hot path and its cost
 /// is cache misses, so a slot holds the key's length, its first 8 bytes (prefix_key()) and the
@@ -637,10 +644,7 @@ public:
     static uint64_t hash(std::string_view s) { return hash(s, prefix_key(s)); }
     static inline __attribute__((always_inline)) uint64_t hash(std::string_view s, uint64_t head) {
         if (s.size() > 8) return XXH3_64bits(s.data(), s.size());
-        uint64_t z = head + (uint64_t(s.size()) + 1) * 0x9E3779B97F4A7C15ull;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
+        return mix64(head + (uint64_t(s.size()) + 1) * 0x9E3779B97F4A7C15ull);
     }
     /// The number of s, added when new (a set of terms: each one's value is its number).
     int32_t intern(std::string_view s) {
@@ -902,11 +906,8 @@ public:
     GramTable() { rehash(1 << 14); }
     /// The id of the gram (level words) made of gram or word `prefix` and word `last`.
     int32_t find_or_add(int level, int32_t prefix, int32_t last) {
-        const uint64_t key = (uint64_t(uint32_t(prefix)) << 32) | uint32_t(last);
-        uint64_t h = key + uint64_t(level) * 0x9E3779B97F4A7C15ull;
-        h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
-        h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-        h ^= h >> 31;
+        const uint64_t key = key_of(prefix, last);
+        const uint64_t h = hash(key, level);
         const size_t mask = slots_.size() - 1;
         for (size_t i = h & mask;; i = (i + 1) & mask) {
             Slot& sl = slots_[i];
@@ -936,16 +937,16 @@ private:
     struct Entry {
         int32_t prefix, last, level;
     };
+    static uint64_t key_of(int32_t prefix, int32_t last) {
+        return (uint64_t(uint32_t(prefix)) << 32) | uint32_t(last);
+    }
+    static uint64_t hash(uint64_t key, int level) { return mix64(key + uint64_t(level) * 0x9E3779B97F4A7C15ull); }
     void rehash(size_t n) {
         slots_.assign(n, Slot{0, -1, 0});
         for (size_t id = 0; id < entries_.size(); ++id) {
             const Entry& e = entries_[id];
-            const uint64_t key = (uint64_t(uint32_t(e.prefix)) << 32) | uint32_t(e.last);
-            uint64_t h = key + uint64_t(e.level) * 0x9E3779B97F4A7C15ull;
-            h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
-            h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-            h ^= h >> 31;
-            size_t i = h & (n - 1);
+            const uint64_t key = key_of(e.prefix, e.last);
+            size_t i = hash(key, e.level) & (n - 1);
             while (slots_[i].id >= 0) i = (i + 1) & (n - 1);
             slots_[i] = {key, static_cast<int32_t>(id), e.level};
         }
@@ -1168,9 +1169,7 @@ TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<Gra
         const Ref& r = refs[at(i)];
         remap[S + r.table][r.id] = pos_g[distinct_of[i]];
     }
-    std::vector<std::vector<uint32_t>> table_words(1);
-    table_words[0] = std::move(words);
-    return TermTexts(std::move(vocab), L, std::move(table_words), std::move(source));
+    return TermTexts(std::move(vocab), L, std::move(words), std::move(source));
 }
 
 /// The sorted vocabulary of every table's terms and the documents' tokens renumbered into it.
@@ -1341,8 +1340,7 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<GramTable>&
 std::string TermTexts::text(int64_t id) const {
     const int64_t s = source_[id];
     if (s >= 0) return unigrams_[s];
-    const int64_t g = -1 - s;
-    const uint32_t* w = words_[g >> 32].data() + (g & 0xffffffff) * max_words_;
+    const uint32_t* w = words_.data() + (-1 - s) * max_words_;
     std::string t;
     for (int j = 0; j < max_words_ && w[j]; ++j) {
         if (j) t.push_back(' ');
@@ -1424,12 +1422,13 @@ Tokenized tokenize_terms_on(const Context& ctx, const Corpus& corpus, const Vect
 
 /// Cut points 0 = cut[0] <= ... <= cut[P] = n splitting items [0, n), whose running sizes are
 /// off[0..n], into P ranges of about equal size.
-std::vector<int64_t> balanced_cuts(const std::vector<int64_t>& off, int P) {
+template <class Offset>
+std::vector<int64_t> balanced_cuts(const std::vector<Offset>& off, int P) {
     const int64_t n = static_cast<int64_t>(off.size()) - 1;
     std::vector<int64_t> cut(P + 1, n);
     cut[0] = 0;
     for (int q = 1; q < P; ++q)
-        cut[q] = std::lower_bound(off.begin(), off.end() - 1, off.back() / P * q) - off.begin();
+        cut[q] = std::lower_bound(off.begin(), off.end() - 1, Offset(off.back() / P * q)) - off.begin();
     for (int q = 1; q <= P; ++q) cut[q] = std::max(cut[q], cut[q - 1]);
     return cut;
 }
@@ -1750,16 +1749,7 @@ Tokenized tokenize_terms_on(const Context& ctx, const Corpus& corpus, const Vect
 
     // Contiguous document ranges of roughly equal text bytes, a few per thread.
     const int parts = static_cast<int>(std::min<int64_t>(std::max<int64_t>(n, 1), T * 4));
-    std::vector<int64_t> bounds(parts + 1, n);
-    bounds[0] = 0;
-    {
-        const auto& off = corpus.text.offsets;
-        for (int p = 1; p < parts; ++p) {
-            uint64_t target = off.back() / parts * p;
-            bounds[p] = std::lower_bound(off.begin(), off.end() - 1, target) - off.begin();
-        }
-        for (int p = 1; p <= parts; ++p) bounds[p] = std::max(bounds[p], bounds[p - 1]);
-    }
+    const std::vector<int64_t> bounds = balanced_cuts(corpus.text.offsets, parts);
     const std::unordered_set<std::string_view> stop(opts.stop_words.begin(), opts.stop_words.end());
 
     // One term table per thread, kept across the parts it maps (a thread learns its vocabulary

@@ -90,10 +90,9 @@ std::vector<std::string> load_stop_words(std::string_view spec,
 class TermTexts {
 public:
     TermTexts() = default;
-    /// `words[t]` holds `max_words` slots per gram of gram table t: unigram index + 1, 0 after
-    /// the last word. `source[i]` is term i's unigram index, or -1 - (t << 32 | g) for gram g
-    /// of table t.
-    TermTexts(std::vector<std::string> unigrams, int max_words, std::vector<std::vector<uint32_t>> words,
+    /// `words` holds `max_words` slots per n-gram: unigram index + 1, 0 after the last word.
+    /// `source[i]` is term i's unigram index, or -1 - g for n-gram g.
+    TermTexts(std::vector<std::string> unigrams, int max_words, std::vector<uint32_t> words,
               std::vector<int64_t> source)
         : unigrams_(std::move(unigrams)), max_words_(max_words), words_(std::move(words)),
           source_(std::move(source)) {}
@@ -105,7 +104,7 @@ public:
 private:
     std::vector<std::string> unigrams_;
     int max_words_ = 1;
-    std::vector<std::vector<uint32_t>> words_;
+    std::vector<uint32_t> words_;
     std::vector<int64_t> source_;
 };
 
