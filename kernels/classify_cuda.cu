@@ -16,8 +16,9 @@ namespace {
 
 constexpr int kThreads = 256;
 
+/// At least one block: a launch of zero blocks is an error even when there is nothing to do.
 inline unsigned blocks_for(int64_t n) {
-    return static_cast<unsigned>(std::min<int64_t>((n + kThreads - 1) / kThreads, 65535 * 16));
+    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kThreads - 1) / kThreads, 65535 * 16)));
 }
 
 __device__ inline double log1pexp(double z) {
@@ -176,6 +177,7 @@ std::vector<double> linear_scores(const Context& ctx, const CsrMatrix& X, const 
     cudaStream_t s = r.stream;
     const int64_t n = X.rows, m = X.cols;
     check_int_sizes(n, m, outputs);
+    if (n == 0 || outputs == 0) return {};  // nothing to score (the CPU twin's empty result)
     CsrF64 dX(X, s);
     DeviceBuffer<double> dW(W, static_cast<size_t>(m * outputs), s), db(b, outputs, s),
         Z(static_cast<size_t>(n * outputs), s);

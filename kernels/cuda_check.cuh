@@ -15,20 +15,26 @@ namespace tmine::cuda_impl {
     throw DeviceError(what + " (" + file + ":" + std::to_string(line) + ")");
 }
 
+/// The one message for a shortage of device memory, whichever library ran out.
+[[noreturn]] inline void out_of_memory(const char* call, const char* file, int line) {
+    cuda_fail(std::string("GPU out of memory in ") + call + ": use a smaller corpus / k, or --device cpu",
+              file, line);
+}
+
 inline void check(cudaError_t e, const char* call, const char* file, int line) {
     if (e == cudaSuccess) return;
-    if (e == cudaErrorMemoryAllocation)
-        cuda_fail(std::string("GPU out of memory in ") + call +
-                      ": use a smaller corpus / k, or --device cpu",
-                  file, line);
+    if (e == cudaErrorMemoryAllocation) out_of_memory(call, file, line);
     cuda_fail(std::string("CUDA error in ") + call + ": " + cudaGetErrorString(e), file, line);
 }
 inline void check(cublasStatus_t e, const char* call, const char* file, int line) {
     if (e == CUBLAS_STATUS_SUCCESS) return;
+    if (e == CUBLAS_STATUS_ALLOC_FAILED) out_of_memory(call, file, line);
     cuda_fail(std::string("cuBLAS error in ") + call + ": " + cublasGetStatusString(e), file, line);
 }
 inline void check(cusparseStatus_t e, const char* call, const char* file, int line) {
     if (e == CUSPARSE_STATUS_SUCCESS) return;
+    if (e == CUSPARSE_STATUS_ALLOC_FAILED || e == CUSPARSE_STATUS_INSUFFICIENT_RESOURCES)
+        out_of_memory(call, file, line);
     cuda_fail(std::string("cuSPARSE error in ") + call + ": " + cusparseGetErrorString(e), file,
               line);
 }

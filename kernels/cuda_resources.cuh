@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA half of tmine::Context: one stream and library handles bound to it.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "cuda_check.cuh"
@@ -74,5 +75,21 @@ struct PoolAllocator {
     }
     void deallocate(char* p, size_t) { TMINE_CUDA_CHECK_NOTHROW(cudaFreeAsync(p, stream)); }
 };
+
+/// Free bytes on the current device. The stream-ordered pool keeps what earlier stages freed
+/// (context_cuda.cu sets no release threshold), and the driver counts that memory as used: it
+/// is handed back first, so a later stage's batches are sized from all the memory there is.
+/// Called where batch sizes are chosen, not inside loops (it synchronises the device).
+inline int64_t free_device_bytes() {
+    int device = 0;
+    TMINE_CUDA_CHECK(cudaGetDevice(&device));
+    cudaMemPool_t pool;
+    TMINE_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+    TMINE_CUDA_CHECK(cudaDeviceSynchronize());  // frees still in flight count as outstanding
+    TMINE_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
+    size_t free_b = 0, total_b = 0;
+    TMINE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    return static_cast<int64_t>(free_b);
+}
 
 }  // namespace tmine::cuda_impl

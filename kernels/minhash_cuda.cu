@@ -17,7 +17,8 @@ namespace {
 constexpr int kWarpsPerBlock = 8;
 constexpr int kMaxHashes = 1024;
 
-__global__ void minhash_kernel(const uint64_t* __restrict__ offsets, int64_t n_docs,
+/// Documents [0, n_docs) of a batch; offsets[d] - base indexes the batch's shingles.
+__global__ void minhash_kernel(const uint64_t* __restrict__ offsets, uint64_t base, int64_t n_docs,
                                const uint64_t* __restrict__ shingles,
                                const uint64_t* __restrict__ a, const uint64_t* __restrict__ b,
                                int K, uint32_t* __restrict__ sig) {
@@ -25,7 +26,7 @@ __global__ void minhash_kernel(const uint64_t* __restrict__ offsets, int64_t n_d
     const int64_t warp = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
     const int64_t n_warps = (int64_t(gridDim.x) * blockDim.x) >> 5;
     for (int64_t d = warp; d < n_docs; d += n_warps) {
-        const uint64_t lo = offsets[d], hi = offsets[d + 1];
+        const uint64_t lo = offsets[d] - base, hi = offsets[d + 1] - base;
         for (int i0 = 0; i0 < K; i0 += 32) {
             const int i = i0 + lane;
             if (i >= K) break;
@@ -43,24 +44,39 @@ __global__ void minhash_kernel(const uint64_t* __restrict__ offsets, int64_t n_d
 }  // namespace
 
 std::vector<uint32_t> minhash_signatures(const Context& ctx, const ShingleSets& sets,
-                                         const MinHashFamily& f) {
+                                         const MinHashFamily& f, int64_t batch_bytes) {
     const int K = f.size();
     TMINE_ASSERT(K >= 1 && K <= kMaxHashes, "MinHash: number of hashes out of range");
     const int64_t n = int64_t(sets.size());
     std::vector<uint32_t> sig(size_t(n) * size_t(K));
     if (n == 0) return sig;
     cudaStream_t st = ctx.cuda().stream;
-    DeviceBuffer<uint64_t> d_off(sets.offsets.data(), sets.offsets.size(), st);
-    DeviceBuffer<uint64_t> d_sh(sets.shingles.data(), sets.shingles.size(), st);
     DeviceBuffer<uint64_t> d_a(f.a.data(), f.a.size(), st), d_b(f.b.data(), f.b.size(), st);
-    DeviceBuffer<uint32_t> d_sig(sig.size(), st);
+    // Documents in batches whose shingles, offsets and signatures take at most half the free
+    // device memory (at least one document each): each document's signature depends on its
+    // own shingles only, so the batches' results are the whole corpus's.
+    const int64_t budget =
+        batch_bytes > 0 ? batch_bytes : std::max<int64_t>(int64_t(64) << 20, free_device_bytes() / 2);
+    const auto& off = sets.offsets;
+    const int64_t per_doc = int64_t(sizeof(uint64_t)) + int64_t(sizeof(uint32_t)) * K;
     const int threads = 32 * kWarpsPerBlock;
-    const int64_t blocks = std::min<int64_t>((n + kWarpsPerBlock - 1) / kWarpsPerBlock, 1 << 20);
-    minhash_kernel<<<unsigned(blocks), threads, 0, st>>>(d_off.data(), n, d_sh.data(), d_a.data(),
-                                                         d_b.data(), K, d_sig.data());
-    TMINE_CUDA_LAUNCH_CHECK();
-    d_sig.to_host(sig.data());
-    TMINE_CUDA_CHECK(cudaStreamSynchronize(st));
+    for (int64_t first = 0; first < n;) {
+        int64_t last = first + 1;
+        while (last < n && int64_t(off[last + 1] - off[first]) * 8 + (last + 1 - first) * per_doc <= budget)
+            ++last;
+        const int64_t docs = last - first;
+        const uint64_t base = off[first];
+        DeviceBuffer<uint64_t> d_off(off.data() + first, docs + 1, st);
+        DeviceBuffer<uint64_t> d_sh(sets.shingles.data() + base, off[last] - base, st);
+        DeviceBuffer<uint32_t> d_sig(size_t(docs) * size_t(K), st);
+        const int64_t blocks = std::min<int64_t>((docs + kWarpsPerBlock - 1) / kWarpsPerBlock, 1 << 20);
+        minhash_kernel<<<unsigned(blocks), threads, 0, st>>>(d_off.data(), base, docs, d_sh.data(), d_a.data(),
+                                                             d_b.data(), K, d_sig.data());
+        TMINE_CUDA_LAUNCH_CHECK();
+        d_sig.to_host(sig.data() + size_t(first) * size_t(K));
+        TMINE_CUDA_CHECK(cudaStreamSynchronize(st));
+        first = last;
+    }
     return sig;
 }
 

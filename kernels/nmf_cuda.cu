@@ -17,8 +17,11 @@ namespace {
 constexpr int kBlock = 256;
 constexpr float kEps = std::numeric_limits<float>::epsilon();
 
+constexpr int64_t kMaxGrid = 8192;   // blocks of a grid-stride launch (and of a reduction's partials)
+constexpr int kColumnBlocks = 1024;  // blocks of a column-sum reduction
+
 inline unsigned grid_for(int64_t n) {
-    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kBlock - 1) / kBlock, 8192)));
+    return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kBlock - 1) / kBlock, kMaxGrid)));
 }
 #define TMINE_GRID_STRIDE(i, n) \
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
@@ -97,36 +100,71 @@ __global__ void zero_to_one(float* v, int k) {
         if (v[j] == 0.0f) v[j] = 1.0f;
 }
 
-/// Block-reduces a double and adds it to *out.
-__device__ void block_add(double s, double* out) {
+/// The sum of s over the block, in thread 0 (a fixed order: deterministic for a fixed launch).
+__device__ double block_sum(double s) {
     for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
     __shared__ double warp_sums[kBlock / 32];
     if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = s;
     __syncthreads();
+    s = 0.0;
     if (threadIdx.x < 32) {
         s = threadIdx.x < kBlock / 32 ? warp_sums[threadIdx.x] : 0.0;
         for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
-        if (threadIdx.x == 0) atomicAdd(out, s);
     }
+    return s;
 }
 
+/// Reductions are two launches: each block's sum into partial[blockIdx.x], then one block adds
+/// the partials in order (add_partials). No atomics, so a loss is the same bits on every run.
 __global__ void dot_kernel(const float* __restrict__ a, const float* __restrict__ b, int64_t len,
-                           double* __restrict__ out) {
+                           double* __restrict__ partial) {
     double s = 0.0;
     TMINE_GRID_STRIDE(i, len) s += double(a[i]) * double(b[i]);
-    block_add(s, out);
+    s = block_sum(s);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 
-/// sum over x > eps of x * log(x / wh) (a zero wh counts as eps).
+/// sum over x > eps of x * log(x / wh) (a zero wh counts as eps), per block as dot_kernel.
 __global__ void kl_terms(const float* __restrict__ x, const float* __restrict__ wh, int64_t nnz,
-                         double* __restrict__ out) {
+                         double* __restrict__ partial) {
     double s = 0.0;
     TMINE_GRID_STRIDE(p, nnz) {
         if (!(x[p] > kEps)) continue;
         const double v = wh[p] == 0.0f ? double(kEps) : double(wh[p]);
         s += double(x[p]) * log(double(x[p]) / v);
     }
-    block_add(s, out);
+    s = block_sum(s);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+/// *out = the sum of partial[0..count), one block of kBlock threads.
+__global__ void add_partials(const double* __restrict__ partial, int count, double* __restrict__ out) {
+    double s = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) s += partial[i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) *out = s;
+}
+
+/// Column sums of F (rows x k, row-major) in double, as the CPU's column_sums: each block sums
+/// its range of rows (rows_per_block) into partial[blockIdx.x * k + j]...
+__global__ void column_partials(const float* __restrict__ F, int64_t rows, int k, int64_t rows_per_block,
+                                double* __restrict__ partial) {
+    const int64_t r0 = int64_t(blockIdx.x) * rows_per_block;
+    const int64_t r1 = r0 + rows_per_block < rows ? r0 + rows_per_block : rows;
+    for (int j = threadIdx.x; j < k; j += blockDim.x) {
+        double s = 0.0;
+        for (int64_t i = r0; i < r1; ++i) s += double(F[i * k + j]);
+        partial[int64_t(blockIdx.x) * k + j] = s;
+    }
+}
+
+/// ... then out[j] = the blocks' partials added in order, rounded to float once.
+__global__ void column_totals(const double* __restrict__ partial, int blocks, int k, float* __restrict__ out) {
+    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < k; j += gridDim.x * blockDim.x) {
+        double s = 0.0;
+        for (int b = 0; b < blocks; ++b) s += partial[int64_t(b) * k + j];
+        out[j] = float(s);
+    }
 }
 
 /// Frobenius: loss = sqrt(max(xx - 2 d[0] + d[1], 0) / xx).
@@ -203,6 +241,7 @@ public:
         dots_ = DeviceBuffer<double>(2 * slots, s_);
         losses_ = DeviceBuffer<double>(slots, s_);
         TMINE_CUDA_CHECK(cudaMemsetAsync(dots_.data(), 0, 2 * slots * sizeof(double), s_));
+        partials_ = DeviceBuffer<double>(std::max<int64_t>(kMaxGrid, int64_t(kColumnBlocks) * k_), s_);
         mX_ = std::make_unique<SpMat>(*X_, x_.data());
         mXt_ = std::make_unique<SpMat>(*Xt_, xt_.data());
         dW_ = std::make_unique<DnMat>(n_, k_, W_.data());
@@ -219,10 +258,6 @@ public:
             wh_ = DeviceBuffer<float>(nnz_, s_);
             ratio_ = DeviceBuffer<float>(nnz_, s_);
             ratio_t_ = DeviceBuffer<float>(nnz_, s_);
-            ones_ = DeviceBuffer<float>(std::max(n_, m_), s_);
-            std::vector<float> ones(std::max(n_, m_), 1.0f);
-            TMINE_CUDA_CHECK(cudaMemcpyAsync(ones_.data(), ones.data(), ones.size() * sizeof(float),
-                                             cudaMemcpyHostToDevice, s_));
             sums_ = DeviceBuffer<float>(k_, s_);
             wsum_ = DeviceBuffer<float>(k_, s_);
             hsum_ = DeviceBuffer<float>(k_, s_);
@@ -244,6 +279,7 @@ public:
             seed_saved_ = DeviceBuffer<float>(p.seed_entries.size() + p.seed_topics.size(), s_);
         }
         loss_into(0);
+        TMINE_CUDA_CHECK(cudaStreamSynchronize(s_));  // Ht (pageable host memory) leaves scope
         // TF32 for this fit's GEMMs only, switched on last (nothing after it can throw, so the
         // destructor always puts the handle's mode back).
         TMINE_CUDA_CHECK(cublasGetMathMode(r_.cublas, &math_mode_));
@@ -289,8 +325,7 @@ private:
     void check_memory() {
         size_t floats = size_t(n_ + m_) * k_ * 4 + size_t(nnz_) * (kl() ? 7 : 2);
         size_t need = floats * sizeof(float) + size_t(nnz_ + n_ + m_) * 8;
-        size_t free_b = 0, total_b = 0;
-        TMINE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+        const size_t free_b = size_t(free_device_bytes());
         if (need > free_b)
             throw DeviceError("topics: the problem needs about " + std::to_string(need >> 20) +
                               " MiB of GPU memory but only " + std::to_string(free_b >> 20) +
@@ -309,11 +344,14 @@ private:
         TMINE_CUDA_CHECK(cublasSgemm(r_.cublas, CUBLAS_OP_N, CUBLAS_OP_N, k_, int(rows), k_, &one, G,
                                      k_, F, k_, &zero, D, k_));
     }
-    /// out (k) = column sums of F (rows x k): F^T 1.
+    /// out (k) = column sums of F (rows x k): F^T 1, accumulated in double.
     void column_sums(const float* F, int64_t rows, float* out) {
-        const float one = 1.0f, zero = 0.0f;
-        TMINE_CUDA_CHECK(cublasSgemv(r_.cublas, CUBLAS_OP_N, k_, int(rows), &one, F, k_,
-                                     ones_.data(), 1, &zero, out, 1));
+        const int64_t per_block = std::max<int64_t>(64, (rows + kColumnBlocks - 1) / kColumnBlocks);
+        const int blocks = int(std::max<int64_t>(1, (rows + per_block - 1) / per_block));
+        column_partials<<<blocks, kBlock, 0, s_>>>(F, rows, k_, per_block, partials_.data());
+        TMINE_CUDA_LAUNCH_CHECK();
+        column_totals<<<(k_ + kBlock - 1) / kBlock, kBlock, 0, s_>>>(partials_.data(), blocks, k_, out);
+        TMINE_CUDA_LAUNCH_CHECK();
     }
     void update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
                 double l1, double l2) {
@@ -389,7 +427,10 @@ private:
     }
 
     void dot(const float* a, const float* b, int64_t len, double* out) {
-        dot_kernel<<<grid_for(len), kBlock, 0, s_>>>(a, b, len, out);
+        const unsigned blocks = grid_for(len);
+        dot_kernel<<<blocks, kBlock, 0, s_>>>(a, b, len, partials_.data());
+        TMINE_CUDA_LAUNCH_CHECK();
+        add_partials<<<1, kBlock, 0, s_>>>(partials_.data(), int(blocks), out);
         TMINE_CUDA_LAUNCH_CHECK();
     }
 
@@ -397,7 +438,9 @@ private:
     void loss_into(int slot) {
         double* d = dots_.data() + 2 * slot;
         if (kl()) {
-            kl_terms<<<grid_for(nnz_), kBlock, 0, s_>>>(x_.data(), wh_.data(), nnz_, d);
+            kl_terms<<<grid_for(nnz_), kBlock, 0, s_>>>(x_.data(), wh_.data(), nnz_, partials_.data());
+            TMINE_CUDA_LAUNCH_CHECK();
+            add_partials<<<1, kBlock, 0, s_>>>(partials_.data(), int(grid_for(nnz_)), d);
             TMINE_CUDA_LAUNCH_CHECK();
             column_sums(W_.data(), n_, wsum_.data());
             column_sums(Ht_.data(), m_, hsum_.data());
@@ -426,11 +469,11 @@ private:
     double xx_ = 0, x_sum_ = 0;
     std::unique_ptr<DevicePattern> X_, Xt_;
     DeviceBuffer<float> x_, xt_, W_, Ht_, num_, den_, WtW_, HHt_;
-    DeviceBuffer<float> wh_, ratio_, ratio_t_, ones_, sums_, wsum_, hsum_;
+    DeviceBuffer<float> wh_, ratio_, ratio_t_, sums_, wsum_, hsum_;
     DeviceBuffer<int32_t> row_, order_, seed_topics_;
     DeviceBuffer<int64_t> seed_entries_;
     DeviceBuffer<float> seed_saved_;
-    DeviceBuffer<double> dots_, losses_;
+    DeviceBuffer<double> dots_, losses_, partials_;  // partials_: reductions' per-block sums
     std::unique_ptr<SpMat> mX_, mXt_, mR_, mRt_;
     std::unique_ptr<DnMat> dW_, dHt_, dNumN_, dNumM_;
 };

@@ -39,6 +39,20 @@ void spmm_csr(Resources& r, cusparseSpMatDescr_t A, const DenseMat<T>& B, const 
               cusparseSpMMAlg_t& alg, DeviceBuffer<char>& work, bool plan) {
     const T one = 1, zero = 0;
     const auto op = CUSPARSE_OPERATION_NON_TRANSPOSE;
+    int64_t a_rows = 0, a_cols = 0, a_nnz = 0;
+    TMINE_CUDA_CHECK(cusparseSpMatGetSize(A, &a_rows, &a_cols, &a_nnz));
+    if (a_nnz == 0) {
+        // No non-zeros: Y = 0 written here, whatever cuSPARSE does with an empty operand (its
+        // arrays may be null, and Y comes from the pool uninitialised).
+        int64_t y_rows = 0, y_cols = 0, y_ld = 0;
+        void* y = nullptr;
+        cudaDataType_t type;
+        cusparseOrder_t order;
+        TMINE_CUDA_CHECK(cusparseDnMatGet(Y.d, &y_rows, &y_cols, &y_ld, &y, &type, &order));
+        if (y_rows * y_cols > 0)
+            TMINE_CUDA_CHECK(cudaMemsetAsync(y, 0, sizeof(T) * size_t(y_rows) * size_t(y_ld), r.stream));
+        return;
+    }
     if (plan) {
         size_t bytes = 0;
         alg = CUSPARSE_SPMM_CSR_ALG2;

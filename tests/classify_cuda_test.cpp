@@ -174,4 +174,17 @@ TEST(ClassifyCuda, FeatureSumsAndScoresOnRedditEqualTheCpu) {
     auto zc = cpu_impl::linear_scores(cpu, v.X, W.data(), b.data(), K);
     auto zg = cuda_impl::linear_scores(gpu, v.X, W.data(), b.data(), K);
     EXPECT_LT(max_rel(zg, zc), 1e-12);
+    // Posts with no term of the vocabulary (no non-zeros at all): the scores are the biases,
+    // as on the CPU; and no posts at all: no scores.
+    CsrMatrix empty;
+    empty.rows = 3;
+    empty.cols = v.X.cols;
+    empty.indptr.assign(4, 0);
+    auto ec = cpu_impl::linear_scores(cpu, empty, W.data(), b.data(), K);
+    auto eg = cuda_impl::linear_scores(gpu, empty, W.data(), b.data(), K);
+    ASSERT_EQ(eg.size(), size_t(3 * K));
+    EXPECT_EQ(eg, ec);
+    empty.rows = 0;
+    empty.indptr.assign(1, 0);
+    EXPECT_EQ(cuda_impl::linear_scores(gpu, empty, W.data(), b.data(), K).size(), 0u);
 }

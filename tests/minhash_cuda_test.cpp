@@ -37,10 +37,20 @@ TEST(MinHashCuda, SignaturesEqualCpuOnReddit) {
             EXPECT_EQ(diff, 0u) << "K=" << K << " seed=" << seed;
         }
     }
+    // In batches of about 64 KiB (hundreds of batches, some documents alone in theirs): the
+    // same signatures.
+    const MinHashFamily f = MinHashFamily::make(100, 7);
+    const auto cpu = minhash_signatures(Context::cpu(), sets, f);
+    const auto batched = cuda_impl::minhash_signatures(gpu, sets, f, 64 << 10);
+    ASSERT_EQ(cpu.size(), batched.size());
+    size_t diff = 0;
+    for (size_t i = 0; i < cpu.size(); ++i) diff += cpu[i] != batched[i];
+    EXPECT_EQ(diff, 0u) << "in batches";
     // empty documents: all UINT32_MAX on both
     ShingleSets empty;
     empty.offsets = {0, 0, 0};
     const auto e = minhash_signatures(gpu, empty, MinHashFamily::make(64, 1));
+    ASSERT_EQ(e.size(), 2u * 64u);
     for (uint32_t v : e) EXPECT_EQ(v, UINT32_MAX);
 }
 

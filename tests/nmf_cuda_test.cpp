@@ -119,8 +119,8 @@ TEST(NmfCuda, CheckpointFromTheGpuResumesOnTheCpu) {
     EXPECT_LE(r.losses.back(), g.losses.back() * (1 + 1e-6));
 }
 
-
 TEST(NmfCuda, GuidedTopicsAgreeWithCpu) {
+    TMINE_REQUIRE_DATA(kReddit);
     TMINE_REQUIRE_CUDA(gpu);
     const Vectorized& v = small_matrix();
     for (auto solver : {NmfSolver::Mu, NmfSolver::Hals}) {
@@ -148,6 +148,7 @@ TEST(NmfCuda, GuidedTopicsAgreeWithCpu) {
 }
 
 TEST(NmfCuda, Tf32StaysCloseToFloat32) {
+    TMINE_REQUIRE_DATA(kReddit);
     TMINE_REQUIRE_CUDA(gpu);
     const Vectorized& v = small_matrix();
     NmfOptions o;
@@ -162,7 +163,8 @@ TEST(NmfCuda, Tf32StaysCloseToFloat32) {
     EXPECT_NEAR(tf.relative_error, cpu.relative_error, 5e-3 * cpu.relative_error);
     for (size_t i = 1; i < tf.losses.size(); ++i)
         EXPECT_LE(tf.losses[i], tf.losses[i - 1] * (1 + 1e-3)) << "iteration " << i + 1;
-    // The handle's math mode is restored: a float32 fit after it equals the one before it.
+    // The handle's math mode is restored: a float32 fit after it equals the one before it (the
+    // device's reductions add in a fixed order, so equal factors give equal losses too).
     o.tf32 = false;
     NmfModel after = nmf(gpu, v.X, o);
     EXPECT_EQ(after.losses, before.losses);

@@ -357,6 +357,37 @@ TEST(ChunkedTokenizer, EqualsDirectOnEdgeCases) {
     EXPECT_FALSE(t.empty());
 }
 
+// A document larger than a batch is tokenised whole on the host (the device's memory is sized
+// for batches): the tokens are the same as the direct tokenizer's, with unigrams and n-grams,
+// wherever the long documents fall (first, in the middle, last, two in a row).
+TEST(ChunkedTokenizer, DocumentsLargerThanABatch) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const Corpus head = reddit_head(3000);
+    std::string longdoc;
+    for (size_t i = 0; i < 600; ++i) longdoc.append(head.text[i]).append(i % 7 ? " " : "\n");
+    ASSERT_GT(longdoc.size(), size_t(32) << 10);
+    Corpus c;
+    c.add(longdoc, kNoTime, "", "", 0);
+    for (size_t i = 600; i < 2000; ++i) {
+        c.add(head.text[i], kNoTime, "", "", 0);
+        if (i == 1200) {
+            c.add(longdoc, kNoTime, "", "", 0);
+            c.add(longdoc.substr(100), kNoTime, "", "", 0);
+        }
+    }
+    c.add(longdoc.substr(0, longdoc.size() / 2 + 40000), kNoTime, "", "", 0);
+    for (int ng : {1, 2}) {
+        VectorizeOptions o;
+        o.ngram_max = ng;
+        o.stop_words = load_stop_words("english", o.tokenizer);
+        const Tokenized direct = tokenize_corpus(Context::cpu(), c, o);
+        for (int threads : {1, 3})
+            expect_same_tokens(cpu_impl::tokenize_chunked(Context::cpu(threads), c, o, 16 << 10), direct,
+                               "ngram 1:" + std::to_string(ng) + ", 16 KiB batches, " + std::to_string(threads) +
+                                   " threads");
+    }
+}
+
 TEST(ChunkedTokenizer, EqualsDirectOnRedditAndNewsgroups) {
     if (!have_data(kReddit) || !have_data("20news-bydate.tar.gz")) GTEST_SKIP() << "shared data not present";
     const Corpus reddit = reddit_head(480000);

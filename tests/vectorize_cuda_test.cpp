@@ -90,13 +90,17 @@ TEST(VectorizeCuda, ChunkedCountingEqualsTheCpu) {
     VectorizeOptions o;
     o.stop_words = load_stop_words("english");
     o.min_df = DfBound::parse("2", "--min-df");
-    Vectorized cpu = vectorize(Context::cpu(), c, o);
-    o.chunk_tokens = 5000;  // many chunks: device memory bounded by the chunk
-    Vectorized g = vectorize(gpu, c, o);
-    EXPECT_EQ(g.vocabulary, cpu.vocabulary);
-    EXPECT_EQ(g.X.indptr, cpu.X.indptr);
-    EXPECT_EQ(g.X.indices, cpu.X.indices);
-    EXPECT_EQ(g.X.data, cpu.X.data);
+    for (bool sublinear : {false, true}) {
+        o.sublinear_tf = sublinear;
+        o.chunk_tokens = 0;
+        Vectorized cpu = vectorize(Context::cpu(), c, o);
+        o.chunk_tokens = 5000;  // many chunks: device memory bounded by the chunk
+        Vectorized g = vectorize(gpu, c, o);
+        EXPECT_EQ(g.vocabulary, cpu.vocabulary) << "sublinear " << sublinear;
+        EXPECT_EQ(g.X.indptr, cpu.X.indptr) << "sublinear " << sublinear;
+        EXPECT_EQ(g.X.indices, cpu.X.indices) << "sublinear " << sublinear;
+        EXPECT_EQ(g.X.data, cpu.X.data) << "sublinear " << sublinear;
+    }
 }
 
 // The GPU tokenizer (kernels/tokenize_cuda.cu) equals the CPU one: first its chunk level, with
@@ -108,11 +112,15 @@ TEST(TokenizeCuda, ChunksEqualTheCpuTwin) {
     Corpus c = reddit_head(20000);
     for (const char* t : {"", "  \n\n ", "x", "a\nb\r\nc ( [d] ) \"e\"", "end with space "})
         c.add(t, kNoTime, "", "", 0);
+    // Items: the chunk's length and a hash of all its bytes, so an occurrence expanded to
+    // another distinct chunk shows.
     const chunking::Mapper map = [](const std::string& bytes, const std::vector<int64_t>& off,
                                     chunking::Items& out) {
         for (size_t i = 0; i + 1 < off.size(); ++i) {
+            uint32_t h = 2166136261u;
+            for (int64_t b = off[i]; b < off[i + 1]; ++b) h = (h ^ static_cast<unsigned char>(bytes[b])) * 16777619u;
             out.items.push_back(static_cast<int32_t>(off[i + 1] - off[i]));
-            out.items.push_back(static_cast<unsigned char>(bytes[off[i]]));
+            out.items.push_back(static_cast<int32_t>(h & 0x7fffffff));
             out.ptr.push_back(static_cast<int64_t>(out.items.size()));
         }
     };

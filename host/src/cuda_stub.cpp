@@ -63,7 +63,7 @@ std::vector<double> linear_scores(const Context&, const CsrMatrix&, const double
     no_cuda();
 }
 
-std::vector<uint32_t> minhash_signatures(const Context&, const ShingleSets&, const MinHashFamily&) {
+std::vector<uint32_t> minhash_signatures(const Context&, const ShingleSets&, const MinHashFamily&, int64_t) {
     no_cuda();
 }
 

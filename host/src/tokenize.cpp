@@ -1547,8 +1547,15 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
             return tokenize_terms_on(Context::cpu(ctx.cpu_threads()), corpus, opts);
         }
         auto t0 = Clock::now();
-        if (!(device ? cuda_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items)
-                     : cpu_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items))) {
+        if (last == first + 1 && int64_t(off[last] - off[first]) > batch_bytes) {
+            // One document larger than a batch: tokenised whole on the host, below, like a
+            // document with a chunk that cannot be tokenised alone (the device's memory is
+            // sized for batches, not for it).
+            doc_ptr.assign({0, 1});
+            items.assign(1, chunking::kFallback);
+            fallback = true;
+        } else if (!(device ? cuda_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items)
+                            : cpu_impl::tokenize_chunks(ctx, corpus, first, last, plan, map, doc_ptr, items))) {
             if (opts.progress)
                 std::fprintf(stderr, "vectorize: two chunks hashed alike; tokenising on the CPU\n");
             return tokenize_terms_on(Context::cpu(ctx.cpu_threads()), corpus, opts);

@@ -179,8 +179,10 @@ std::vector<uint32_t> minhash_signatures(const Context& ctx, const ShingleSets& 
                                          const MinHashFamily& family);
 }
 namespace cuda_impl {
+/// Documents go to the device in batches of at most `batch_bytes` of shingles, offsets and
+/// signatures (0: half the free device memory); the result does not depend on it.
 std::vector<uint32_t> minhash_signatures(const Context& ctx, const ShingleSets& sets,
-                                         const MinHashFamily& family);
+                                         const MinHashFamily& family, int64_t batch_bytes = 0);
 }
 
 }  // namespace tmine
