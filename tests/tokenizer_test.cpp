@@ -79,6 +79,14 @@ TEST(SocialTokenizer, FrenchElisionsBothApostrophes) {
     split.contractions = false;
     EXPECT_EQ(toks("don't stop", split), (V{"don", "stop"})) << "as scikit-learn without it";
     EXPECT_EQ(toks("rock'n'roll"), (V{"rock", "roll"})) << "other apostrophes split";
+    // French words whose apostrophe is no elision stay whole, with one spelling whichever
+    // apostrophe the text has.
+    EXPECT_EQ(toks("Aujourd’hui quelqu'un aux prud’hommes de la presqu'île, aujourd'hui"),
+              (V{"aujourd'hui", "quelqu'un", "aux", "prud'hommes", "de", "la", "presqu'île", "aujourd'hui"}));
+    TokenizerOptions folded;
+    folded.strip_accents = true;
+    EXPECT_EQ(toks("presqu’île", folded), (V{"presqu'ile"}));
+    EXPECT_EQ(toks("aujourd'hui", keep), (V{"aujourd", "hui"})) << "--no-elisions keeps the parts";
 }
 
 TEST(SocialTokenizer, HyphensUrlsMentionsHashtags) {

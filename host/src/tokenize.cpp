@@ -14,6 +14,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -21,10 +22,12 @@
 #include <exception>
 #include <memory>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "tmine/huge_vector.hpp"
+#include "tmine/parallel.hpp"
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"
 
@@ -289,6 +292,29 @@ inline bool is_elision(std::string_view w) {
     return false;
 }
 
+/// French words written with an apostrophe that is no elision (aujourd'hui, quelqu'un): one
+/// token, spelt with the ASCII apostrophe whichever one the text has; nullptr for other words.
+/// `a` and `b` are the parts before and after the apostrophe (case-folded, accents possibly
+/// stripped: both spellings are listed).
+inline const char* french_apostrophe_word(std::string_view a, std::string_view b) {
+    struct Word {
+        const char *a, *b, *whole;
+    };
+    static const Word kWords[] = {
+        {"aujourd", "hui", "aujourd'hui"},     {"quelqu", "un", "quelqu'un"},
+        {"quelqu", "une", "quelqu'une"},       {"presqu", "\u00eele", "presqu'\u00eele"},
+        {"presqu", "\u00eeles", "presqu'\u00eeles"}, {"presqu", "ile", "presqu'ile"},
+        {"presqu", "iles", "presqu'iles"},     {"prud", "homme", "prud'homme"},
+        {"prud", "hommes", "prud'hommes"},     {"prud", "homal", "prud'homal"},
+        {"prud", "homale", "prud'homale"},     {"prud", "homales", "prud'homales"},
+        {"prud", "homaux", "prud'homaux"},
+    };
+    if (a.size() < 4 || a.size() > 7) return nullptr;  // every listed first part
+    for (const Word& w : kWords)
+        if (a == w.a && b == w.b) return w.whole;
+    return nullptr;
+}
+
 inline bool is_clitic(std::string_view w) {
     return w == "t" || w == "s" || w == "ll" || w == "ve" || w == "re" || w == "d" || w == "m";
 }
@@ -536,7 +562,11 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
                 return t.substr(parts[p].first, parts[p].second - parts[p].first);
             };
             std::string_view stem_of_nt;  // "didn't" -> "did"
-            if (o.elisions && parts.size() > 1 && is_elision(part(0))) {
+            const char* whole = o.elisions && parts.size() == 2 ? french_apostrophe_word(part(0), part(1)) : nullptr;
+            if (whole) {
+                emit(std::string_view(whole), Kind::Word);  // a static string, like "will" below
+                first = last;
+            } else if (o.elisions && parts.size() > 1 && is_elision(part(0))) {
                 first = 1;
             } else if (o.contractions && parts.size() == 2 && is_clitic(part(1))) {
                 // English contractions: the clitic goes ('ll, 've, 're, 'd, 'm, 's); n't leaves
@@ -1069,23 +1099,27 @@ TermTexts order_grams(const std::vector<TermTable>& terms, const std::vector<Gra
     std::vector<Ref> refs(R);
     std::vector<uint32_t> ref_words;  // unpacked: each ref's words, L slots
     if (!packed) ref_words.resize(R * L);
+    ParallelErrors errors;
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int k = 0; k < K; ++k) {
-        int64_t o = start[k];
-        std::vector<uint32_t> w(L);
-        for (int32_t id = 0; id < static_cast<int32_t>(grams[k].size()); ++id) {
-            if (grams[k].level(id) < ngram_min) continue;
-            uint64_t key = 0;
-            if (packed) {
-                words_of(k, id, w.data());
-                for (int j = 0; j < L; ++j) key = (key << bits) | w[j];
-                if (bits * L < 64) key <<= 64 - bits * L;
-            } else {
-                words_of(k, id, ref_words.data() + o * L);
+        errors.run([&] {
+            int64_t o = start[k];
+            std::vector<uint32_t> w(L);
+            for (int32_t id = 0; id < static_cast<int32_t>(grams[k].size()); ++id) {
+                if (grams[k].level(id) < ngram_min) continue;
+                uint64_t key = 0;
+                if (packed) {
+                    words_of(k, id, w.data());
+                    for (int j = 0; j < L; ++j) key = (key << bits) | w[j];
+                    if (bits * L < 64) key <<= 64 - bits * L;
+                } else {
+                    words_of(k, id, ref_words.data() + o * L);
+                }
+                refs[o++] = {key, k, id};
             }
-            refs[o++] = {key, k, id};
-        }
+        });
     }
+    errors.rethrow();
     // Sort (the refs themselves by their packed keys, else an index), then equal sequences
     // become one term.
     std::vector<int64_t> order;
@@ -1216,76 +1250,86 @@ void assemble(const std::vector<TermTable>& terms, const std::vector<GramTable>&
     // exactly s splitters are <= t).
     std::vector<std::vector<std::vector<int32_t>>> members(tables);
     std::vector<std::vector<int32_t>> remap(tables);
+    ParallelErrors errors;
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int p = 0; p < tables; ++p) {
-        members[p].resize(shards);
-        remap[p].resize(terms[p].size());
-        for (int32_t i = 0; i < static_cast<int32_t>(terms[p].size()); ++i) {
-            if (!terms[p].live(i)) continue;  // a stop word: no token refers to it
-            const Key k = key(p, i);
-            const auto s = std::upper_bound(splitters.begin(), splitters.end(), k) - splitters.begin();
-            members[p][s].push_back(i);
-        }
+        errors.run([&] {
+            members[p].resize(shards);
+            remap[p].resize(terms[p].size());
+            for (int32_t i = 0; i < static_cast<int32_t>(terms[p].size()); ++i) {
+                if (!terms[p].live(i)) continue;  // a stop word: no token refers to it
+                const Key k = key(p, i);
+                const auto s = std::upper_bound(splitters.begin(), splitters.end(), k) - splitters.begin();
+                members[p][s].push_back(i);
+            }
+        });
     }
+    errors.rethrow();
     struct Ref {
         int32_t part, id;
     };
     std::vector<std::vector<Ref>> shard_terms(shards);  // each shard's distinct terms, sorted
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int s = 0; s < shards; ++s) {
-        // Deduplicate: an open-addressing set of the shard's distinct terms (by their hash);
-        // remap temporarily holds each table term's index in `distinct`.
-        size_t count = 0;
-        for (int p = 0; p < tables; ++p) count += members[p][s].size();
-        size_t cap = 16;
-        while (cap < 2 * count) cap *= 2;
-        std::vector<int32_t> set(cap, -1);
-        std::vector<Ref> distinct;
-        std::vector<uint64_t> distinct_hash;
-        for (int p = 0; p < tables; ++p)
-            for (int32_t i : members[p][s]) {
-                const uint64_t h = terms[p].term_hash(i);
-                const std::string_view t = terms[p].term(i);
-                size_t j = h & (cap - 1);
-                for (; set[j] >= 0; j = (j + 1) & (cap - 1)) {
-                    const Ref& u = distinct[set[j]];
-                    if (distinct_hash[set[j]] == h && terms[u.part].term(u.id) == t) break;
+        errors.run([&] {
+            // Deduplicate: an open-addressing set of the shard's distinct terms (by their hash);
+            // remap temporarily holds each table term's index in `distinct`.
+            size_t count = 0;
+            for (int p = 0; p < tables; ++p) count += members[p][s].size();
+            size_t cap = 16;
+            while (cap < 2 * count) cap *= 2;
+            std::vector<int32_t> set(cap, -1);
+            std::vector<Ref> distinct;
+            std::vector<uint64_t> distinct_hash;
+            for (int p = 0; p < tables; ++p)
+                for (int32_t i : members[p][s]) {
+                    const uint64_t h = terms[p].term_hash(i);
+                    const std::string_view t = terms[p].term(i);
+                    size_t j = h & (cap - 1);
+                    for (; set[j] >= 0; j = (j + 1) & (cap - 1)) {
+                        const Ref& u = distinct[set[j]];
+                        if (distinct_hash[set[j]] == h && terms[u.part].term(u.id) == t) break;
+                    }
+                    if (set[j] < 0) {
+                        set[j] = static_cast<int32_t>(distinct.size());
+                        distinct.push_back({p, i});
+                        distinct_hash.push_back(h);
+                    }
+                    remap[p][i] = set[j];
                 }
-                if (set[j] < 0) {
-                    set[j] = static_cast<int32_t>(distinct.size());
-                    distinct.push_back({p, i});
-                    distinct_hash.push_back(h);
-                }
-                remap[p][i] = set[j];
+            // Sort, then turn indices in `distinct` into ranks within the shard.
+            std::vector<int32_t> order(distinct.size()), rank(distinct.size());
+            for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+            std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+                return key(distinct[a].part, distinct[a].id) < key(distinct[b].part, distinct[b].id);
+            });
+            auto& sorted = shard_terms[s];
+            sorted.resize(order.size());
+            for (size_t r = 0; r < order.size(); ++r) {
+                rank[order[r]] = static_cast<int32_t>(r);
+                sorted[r] = distinct[order[r]];
             }
-        // Sort, then turn indices in `distinct` into ranks within the shard.
-        std::vector<int32_t> order(distinct.size()), rank(distinct.size());
-        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
-        std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-            return key(distinct[a].part, distinct[a].id) < key(distinct[b].part, distinct[b].id);
+            for (int p = 0; p < tables; ++p)
+                for (int32_t i : members[p][s]) remap[p][i] = rank[remap[p][i]];
         });
-        auto& sorted = shard_terms[s];
-        sorted.resize(order.size());
-        for (size_t r = 0; r < order.size(); ++r) {
-            rank[order[r]] = static_cast<int32_t>(r);
-            sorted[r] = distinct[order[r]];
-        }
-        for (int p = 0; p < tables; ++p)
-            for (int32_t i : members[p][s]) remap[p][i] = rank[remap[p][i]];
     }
+    errors.rethrow();
     std::vector<int32_t> shard_start(shards + 1, 0);
     for (int s = 0; s < shards; ++s)
         shard_start[s + 1] = shard_start[s] + static_cast<int32_t>(shard_terms[s].size());
     out.vocab.resize(shard_start[shards]);
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int s = 0; s < shards; ++s) {
-        for (size_t r = 0; r < shard_terms[s].size(); ++r) {
-            const Ref& u = shard_terms[s][r];
-            out.vocab[shard_start[s] + r] = std::string(terms[u.part].term(u.id));
-        }
-        for (int p = 0; p < tables; ++p)
-            for (int32_t i : members[p][s]) remap[p][i] += shard_start[s];
+        errors.run([&] {
+            for (size_t r = 0; r < shard_terms[s].size(); ++r) {
+                const Ref& u = shard_terms[s][r];
+                out.vocab[shard_start[s] + r] = std::string(terms[u.part].term(u.id));
+            }
+            for (int p = 0; p < tables; ++p)
+                for (int32_t i : members[p][s]) remap[p][i] += shard_start[s];
+        });
     }
+    errors.rethrow();
     if (!grams.empty()) {
         out.texts = order_grams(terms, grams, code, paired, ngram_min, ngram_max, T, out.vocab, remap);
         out.vocab.clear();  // its texts are out.texts
@@ -1771,29 +1815,47 @@ Tokenized tokenize_terms_on(const Context& ctx, const Corpus& corpus, const Vect
     std::vector<std::vector<int64_t>> local_len(parts);
     const auto& off = corpus.text.offsets;
     const int lengths = opts.ngram_max - std::max(2, opts.ngram_min) + 1 + (opts.ngram_min <= 1);
+    ParallelErrors errors;  // a thread's exception (bad_alloc, too many n-grams) rethrown after
+    // Progress: a line every few seconds as parts finish (a 1 GB corpus takes tens of seconds).
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    std::atomic<int64_t> bytes_done{0};
+    std::atomic<int64_t> next_report_ms{3000};
 #pragma omp parallel num_threads(T)
     {
         const int th = omp_get_thread_num();
-        TermMapper mapper(opts, stop, terms[th]);
+        std::optional<TermMapper> mapper;
+        errors.run([&] { mapper.emplace(opts, stop, terms[th]); });
         std::vector<int32_t> uni, chain;  // the document's unigram terms
         std::vector<uint32_t> segment;    // their sentence index
 #pragma omp for schedule(dynamic, 1)
         for (int p = 0; p < parts; ++p) {
-            table_of[p] = th;
-            auto& toks = local_tokens[p];
-            auto& lens = local_len[p];
-            lens.reserve(bounds[p + 1] - bounds[p]);
-            toks.reserve((off[bounds[p + 1]] - off[bounds[p]]) / 4 * std::max(1, lengths) + 16);
-            for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
-                uni.clear();
-                segment.clear();
-                mapper.run_document(corpus.text[d], uni, segment);
-                const size_t before = toks.size();
-                append_gram_terms(uni, segment, opts, ngrams ? &grams[th] : nullptr, nullptr, 0, chain, toks);
-                lens.push_back(static_cast<int64_t>(toks.size() - before));
+            errors.run([&] {
+                table_of[p] = th;
+                auto& toks = local_tokens[p];
+                auto& lens = local_len[p];
+                lens.reserve(bounds[p + 1] - bounds[p]);
+                toks.reserve((off[bounds[p + 1]] - off[bounds[p]]) / 4 * std::max(1, lengths) + 16);
+                for (int64_t d = bounds[p]; d < bounds[p + 1]; ++d) {
+                    uni.clear();
+                    segment.clear();
+                    mapper->run_document(corpus.text[d], uni, segment);
+                    const size_t before = toks.size();
+                    append_gram_terms(uni, segment, opts, ngrams ? &grams[th] : nullptr, nullptr, 0, chain, toks);
+                    lens.push_back(static_cast<int64_t>(toks.size() - before));
+                }
+            });
+            const int64_t done = bytes_done += static_cast<int64_t>(off[bounds[p + 1]] - off[bounds[p]]);
+            if (opts.progress && !errors.failed()) {
+                const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+                int64_t due = next_report_ms.load();
+                if (ms >= due && next_report_ms.compare_exchange_strong(due, ms + 3000))
+                    std::fprintf(stderr, "vectorize: tokenising, %.0f of %.0f MB of text (%.0f%%)\n", done / 1e6,
+                                 out.text_bytes / 1e6, 100.0 * done / std::max<double>(1.0, out.text_bytes));
             }
         }
     }
+    errors.rethrow();
     if (ngrams)
         for (const TermTable& t : terms)
             if (t.size() >= size_t(kGramBit))
