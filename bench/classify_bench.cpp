@@ -7,6 +7,8 @@
 //     tests/fixtures/gen_classify_fixture.py, whose scikit-learn timing it is compared with):
 //     logreg C=10 (multinomial, L-BFGS, tol 1e-5) or nb (alpha 0.01). Counters: iterations,
 //     test accuracy on the 7,532 bydate test posts.
+// classify_epoch_20news/<device>  one objective + gradient evaluation of that logistic regression
+//     (what L-BFGS calls per function evaluation).
 // classify_score_reddit/<device>  predict_proba on the TF-IDF matrix of the Reddit corpus
 //     (bench_data.cpp: 480,000 comments unless TMINE_BENCH_DOCS), with a binary logistic
 //     regression trained on the first 20,000 comments' weak labels from the query
@@ -144,6 +146,43 @@ void BM_Train20News(benchmark::State& state, Device device, ClassifierKind kind)
     state.counters["terms"] = double(n->train.cols);
 }
 
+/// One epoch of the logistic regression: one evaluation of the objective and its gradient over
+/// the 20 Newsgroups training set (multinomial, 20 classes, C = 10, equal sample weights), at a
+/// fixed point. L-BFGS calls this once per function evaluation: a fit is iterations x this.
+void BM_Epoch20News(benchmark::State& state, Device device) {
+    Context ctx;
+    if (!make_context(state, device, ctx)) return;
+    const News* n = nullptr;
+    try {
+        n = &news();
+    } catch (const Error& e) {
+        state.SkipWithError(e.what());
+        return;
+    }
+    detail::LogRegProblem p;
+    p.X = &n->train;
+    p.y = &n->ytr;
+    p.outputs = int(n->classes.size());
+    p.sample_weight.assign(n->train.rows, 1.0 / double(n->train.rows));
+    p.l2 = 1.0 / (10.0 * double(n->train.rows));
+    auto obj = device == Device::Cpu ? cpu_impl::logreg_objective(ctx, p) : cuda_impl::logreg_objective(ctx, p);
+    const size_t nvar = size_t(n->train.cols + 1) * p.outputs;
+    std::vector<double> x(nvar), g(nvar);
+    for (size_t i = 0; i < nvar; ++i) x[i] = 1e-3 * double(int(i % 7) - 3);  // not all zeros
+    double f = obj->evaluate(x.data(), g.data());  // warm-up
+    for (auto _ : state) {
+        f = obj->evaluate(x.data(), g.data());
+        benchmark::DoNotOptimize(g.data());
+    }
+    state.counters["objective"] = f;
+    state.counters["train_docs"] = double(n->train.rows);
+    state.counters["nnz"] = double(n->train.nnz());
+    state.counters["classes"] = p.outputs;
+    // The two sparse products X W and X^T R (2 nnz K flops each) dominate.
+    state.counters["flops"] = 4.0 * double(n->train.nnz()) * p.outputs;
+    state.SetLabel(ctx.description());
+}
+
 void BM_ScoreReddit(benchmark::State& state, Device device) {
     Context ctx;
     if (!make_context(state, device, ctx)) return;
@@ -194,6 +233,10 @@ BENCHMARK_CAPTURE(BM_Train20News, cpu_nb, Device::Cpu, ClassifierKind::NaiveBaye
     ->Name("classify_train_20news/cpu/nb")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Train20News, cuda_nb, Device::Cuda, ClassifierKind::NaiveBayes)
     ->Name("classify_train_20news/cuda/nb")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Epoch20News, cpu, Device::Cpu)
+    ->Name("classify_epoch_20news/cpu")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Epoch20News, cuda, Device::Cuda)
+    ->Name("classify_epoch_20news/cuda")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_ScoreReddit, cpu, Device::Cpu)
     ->Name("classify_score_reddit/cpu")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_ScoreReddit, cuda, Device::Cuda)

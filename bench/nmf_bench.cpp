@@ -10,6 +10,10 @@
 //                      so s_per_iter is the per-iteration cost. Its counters floor_bytes and
 //                      design_bytes are the memory traffic of one iteration (see iteration_bytes);
 //                      bench/floors.py divides them by the measured HBM bandwidth.
+// spmm/<device>/<k>    the iteration's two sparse products, X H^T (n x k) and X^T W (m x k),
+//                      per pair: the CPU building blocks (host/src/sparse_cpu.hpp, X^T given,
+//                      as the NMF has it) and on the GPU the NMF's own cuSPARSE call timed with
+//                      CUDA events after a warm-up (spmm_cuda.cu). Counters floor_bytes, flops.
 // nmf_init_nndsvda/<device>/<k> the NNDSVDA initialisation the CLI uses by default (its
 //                      randomized SVD's range finder runs on the device; the rest on the host).
 // Every iteration also computes the relative error (cheap: it reuses X^T W).
@@ -28,6 +32,10 @@
 #include "tmine/vectorize.hpp"
 
 #include "bench_common.hpp"
+#include "sparse_cpu.hpp"
+#ifdef TMINE_BENCH_CUDA
+#include "spmm_cuda.hpp"
+#endif
 
 using tmine_bench::corpus_or_skip;
 using tmine_bench::make_context;
@@ -66,6 +74,15 @@ void iteration_bytes(const tmine::CsrMatrix& X, int k, tmine::NmfSolver solver, 
     floor = x + 4 * nk + 4 * mk;
     const bool mu = solver == tmine::NmfSolver::Mu;
     design = x + (mu ? 9 : 6) * nk + (mu ? 11 : 8) * mk;
+}
+
+/// Floating-point operations of one Frobenius iteration, for the compute floor (floors.py
+/// divides by the measured FP32 rate): the two sparse products (2 nnz k each), the two Gram
+/// matrices as symmetric rank-k updates (n k^2 and m k^2, half of a GEMM), and the two dense
+/// products with a Gram matrix (MU: F G, 2 rows k^2; HALS: the same dot products row by row).
+double iteration_flops(const tmine::CsrMatrix& X, int k) {
+    const double kk = double(k) * k, rows = double(X.rows) + double(X.cols);
+    return 4.0 * double(X.nnz()) * k + 3.0 * rows * kk;
 }
 
 void set_counters(benchmark::State& state, const tmine::CsrMatrix& X, const tmine::Context& ctx,
@@ -128,6 +145,46 @@ void BM_NmfIters(benchmark::State& state, tmine::Device device, tmine::NmfSolver
     iteration_bytes(*X, k, solver, floor, design);
     state.counters["floor_bytes"] = floor;
     state.counters["design_bytes"] = design;
+    state.counters["flops"] = iteration_flops(*X, k);
+}
+
+/// X H^T and X^T W once each per sample (see the header comment).
+void BM_Spmm(benchmark::State& state, tmine::Device device) {
+    const tmine::CsrMatrix* X = matrix_or_skip(state);
+    if (!X) return;
+    tmine::Context ctx = tmine::Context::cpu();
+    if (!make_context(state, device, ctx)) return;
+    const int k = static_cast<int>(state.range(0));
+    const tmine::CsrMatrix Xt = tmine::transpose(ctx, *X);
+    const int64_t n = X->rows, m = X->cols;
+    if (device == tmine::Device::Cpu) {
+        std::vector<float> W(size_t(n) * k, 1.0f / k), Ht(size_t(m) * k, 1.0f / k);
+        std::vector<float> Y(size_t(n) * k), Z(size_t(m) * k);
+        const int T = ctx.cpu_threads();
+        tmine::cpu_impl::spmm(*X, Ht.data(), k, Y.data(), T);  // warm-up
+        tmine::cpu_impl::spmm(Xt, W.data(), k, Z.data(), T);
+        for (auto _ : state) {
+            tmine::cpu_impl::spmm(*X, Ht.data(), k, Y.data(), T);
+            tmine::cpu_impl::spmm(Xt, W.data(), k, Z.data(), T);
+            benchmark::DoNotOptimize(Z.data());
+        }
+    } else {
+#ifdef TMINE_BENCH_CUDA
+        for (auto _ : state) state.SetIterationTime(tmine_bench::cuda_spmm_pair_seconds(ctx, *X, Xt, k, 20));
+#else
+        state.SkipWithError("built without CUDA");
+        return;
+#endif
+    }
+    // Each matrix read once (values and indices, 8 bytes a non-zero, and its offsets), the dense
+    // operand read and the product written once.
+    const double x = 2.0 * 8.0 * double(X->nnz()) + 8.0 * double(n + m + 2);
+    state.counters["floor_bytes"] = x + 2.0 * 4.0 * double(n + m) * k;
+    state.counters["flops"] = 4.0 * double(X->nnz()) * k;
+    state.counters["docs"] = static_cast<double>(n);
+    state.counters["nnz"] = static_cast<double>(X->nnz());
+    state.counters["threads"] = ctx.cpu_threads();
+    state.SetLabel(ctx.description());
 }
 
 void BM_NmfInitNndsvda(benchmark::State& state, tmine::Device device) {
@@ -160,6 +217,10 @@ BENCHMARK_CAPTURE(BM_NmfIters, cpu_hals, tmine::Device::Cpu, tmine::NmfSolver::H
     ->Name("nmf_iters/cpu/hals")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_NmfIters, cuda_hals, tmine::Device::Cuda, tmine::NmfSolver::Hals)
     ->Name("nmf_iters/cuda/hals")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_Spmm, cpu, tmine::Device::Cpu)
+    ->Name("spmm/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Spmm, cuda, tmine::Device::Cuda)
+    ->Name("spmm/cuda")->Arg(50)->Unit(benchmark::kMillisecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_NmfInitNndsvda, cpu, tmine::Device::Cpu)
     ->Name("nmf_init_nndsvda/cpu")->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_NmfInitNndsvda, cuda, tmine::Device::Cuda)

@@ -74,17 +74,26 @@ n = 1 << 30
 a = torch.empty(n // 4, dtype=torch.float32, device="cuda")
 b = torch.empty_like(a)
 hbm = 2 * n / timed(lambda: b.copy_(a), 20) / 1e9
+# The compute floor's denominator: a large FP32 SGEMM with TF32 off (TFLOP/s).
+torch.backends.cuda.matmul.allow_tf32 = False
+g = 8192
+x = torch.rand(g, g, device="cuda")
+y = torch.rand(g, g, device="cuda")
+z = torch.empty(g, g, device="cuda")
+fp32 = 2 * g ** 3 / timed(lambda: torch.matmul(x, y, out=z), 10) / 1e12
+del x, y, z
 m = 256 << 20
 d = torch.empty(m // 4, dtype=torch.float32, device="cuda")
-res = {"hbm": hbm}
+res = {"hbm": hbm, "fp32": fp32}
 for pinned in (False, True):
     h = torch.ones(m // 4, dtype=torch.float32, pin_memory=pinned)
     up = m / timed(lambda: d.copy_(h), 5) / 1e9
     down = m / timed(lambda: h.copy_(d), 5) / 1e9
     key = "" if not pinned else "_pinned"
     res["h2d" + key], res["d2h" + key] = up, down
-print("bandwidth GB/s: hbm copy %.0f; pageable h2d %.1f d2h %.1f; pinned h2d %.1f d2h %.1f"
-      % (res["hbm"], res["h2d"], res["d2h"], res["h2d_pinned"], res["d2h_pinned"]))
+print("bandwidth GB/s: hbm copy %.0f; pageable h2d %.1f d2h %.1f; pinned h2d %.1f d2h %.1f; "
+      "fp32 sgemm %.1f TFLOP/s"
+      % (res["hbm"], res["h2d"], res["d2h"], res["h2d_pinned"], res["d2h_pinned"], res["fp32"]))
 json.dump(res, open(sys.argv[1], "w"))
 PY
 
