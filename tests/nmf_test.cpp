@@ -209,6 +209,65 @@ TEST(Nmf, NndsvdaInitIsPositiveAndNndsvdKeepsZeros) {
     EXPECT_LT(nmf_relative_error(Context::cpu(), v.X, W, H, o.k), 0.99);
 }
 
+// scikit-learn's nndsvdar: NNDSVD, then every zero of W and H becomes |avg * N(0, 1) / 100|,
+// avg = mean(X), drawn from the seeded generator. Everything else equals NNDSVD's.
+TEST(Nmf, NndsvdarFillsNndsvdZerosWithSmallSeededValues) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const auto& v = small_matrix();
+    const Context ctx = Context::cpu();
+    double total = 0;
+    for (float x : v.X.data) total += x;
+    const double avg = total / (double(v.X.rows) * double(v.X.cols));
+    NmfOptions o;
+    o.k = 6;
+    o.seed = 3;
+    o.init = NmfInit::Nndsvd;
+    std::vector<float> W0, H0, W, H;
+    nmf_init(ctx, v.X, o, W0, H0);
+    o.init = NmfInit::Nndsvdar;
+    nmf_init(ctx, v.X, o, W, H);
+    ASSERT_EQ(W.size(), W0.size());
+    ASSERT_EQ(H.size(), H0.size());
+    double filled_sum = 0, filled_max = 0;
+    size_t filled = 0;
+    auto check = [&](const std::vector<float>& nndsvd, const std::vector<float>& ar, const char* what) {
+        for (size_t i = 0; i < ar.size(); ++i) {
+            if (nndsvd[i] != 0.0f) {
+                ASSERT_EQ(ar[i], nndsvd[i]) << what << "[" << i << "]: a non-zero of NNDSVD changed";
+                continue;
+            }
+            ASSERT_GT(ar[i], 0.0f) << what << "[" << i << "]: a zero was not filled";
+            filled_sum += ar[i];
+            filled_max = std::max(filled_max, double(ar[i]));
+            ++filled;
+        }
+    };
+    check(W0, W, "W");
+    check(H0, H, "H");
+    ASSERT_GT(filled, 1000u) << "too few zeros to see the fill's distribution";
+    // |N(0, 1)| has mean sqrt(2 / pi); with thousands of draws the sample mean is within a few %.
+    const double scale = avg / 100.0;
+    EXPECT_NEAR(filled_sum / double(filled), std::sqrt(2.0 / M_PI) * scale, 0.05 * scale)
+        << filled << " filled entries";
+    EXPECT_LT(filled_max, 7.0 * scale) << "no draw of |N(0, 1)| reaches 7";
+    // Reproducible by seed: the same seed gives the same factors bit for bit, another seed
+    // another fill.
+    std::vector<float> W2, H2;
+    nmf_init(ctx, v.X, o, W2, H2);
+    EXPECT_EQ(W2, W);
+    EXPECT_EQ(H2, H);
+    o.seed = 4;
+    nmf_init(ctx, v.X, o, W2, H2);
+    EXPECT_NE(W2, W);
+    EXPECT_NE(H2, H);
+    // And a fit from it is one: the loss decreases from there.
+    o.seed = 3;
+    o.max_iter = 20;
+    o.tol = 0;
+    NmfModel fit = nmf(ctx, v.X, o);
+    EXPECT_LT(fit.losses.back(), fit.loss_at_init);
+}
+
 TEST(Topics, SummaryTermsSizesAndModelRoundTrip) {
     TMINE_REQUIRE_DATA(kReddit);
     const auto& v = small_matrix();
