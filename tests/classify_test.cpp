@@ -416,6 +416,35 @@ TEST(ClassifyLabels, ResolvesIdsAndReportsBadFiles) {
     EXPECT_NE(e.find("row numbers 0..5"), std::string::npos) << e;
 }
 
+TEST(ClassifyLabels, InvalidUtf8InAnIdOrALabelNamesTheLine) {
+    TempDir d;
+    Corpus c;
+    c.sources.push_back("x");
+    for (int i = 0; i < 4; ++i) c.add("post " + std::to_string(i), kNoTime, "t" + std::to_string(i), "", 0);
+    auto err = [&](const std::string& name, const std::string& content) {
+        write_bytes(d.file(name), content);
+        return first_error([&] { read_labels({d.file(name)}, &c, 4); });
+    };
+    // a Latin-1 label would otherwise become a class of its own in classifier.json
+    std::string e = err("l.csv", "id,label\nt0,yes\nt1,no\nt2,\xFF\n");
+    EXPECT_NE(e.find(d.file("l.csv") + ":4: invalid UTF-8 in the label (byte 1 of the value)"),
+              std::string::npos) << e;
+    e = err("i.csv", "id,label\nt0,yes\n\"t\xE9" "1\",no\n");
+    EXPECT_NE(e.find(d.file("i.csv") + ":3: invalid UTF-8 in the id (byte 2 of the value)"),
+              std::string::npos) << e;
+    // JSON Lines: RapidJSON does not check the encoding of the strings it reads
+    e = err("l.jsonl", "{\"id\": \"t0\", \"label\": \"yes\"}\n{\"id\": \"t1\", \"label\": \"n\xC3o\"}\n");
+    EXPECT_NE(e.find(d.file("l.jsonl") + ":2: invalid UTF-8 in the label (byte 2 of the value)"),
+              std::string::npos) << e;
+    // valid UTF-8 labels are fine
+    LabelSet ls = read_labels({[&] {
+                                  write_bytes(d.file("ok.csv"), "id,label\nt0,s\xC3\xBBr\nt1,non\n");
+                                  return d.file("ok.csv");
+                              }()},
+                              &c, 4);
+    EXPECT_EQ(ls.classes, (std::vector<std::string>{"non", "s\xC3\xBBr"}));
+}
+
 // ---- the command line loop on real tweets ----
 
 TEST(ClassifyCli, TrainPredictEvalPickLoop) {
@@ -539,4 +568,17 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
     EXPECT_NE(err().find("tmine: error: " + d.file("bad.csv") + ":3: unknown id 'nope'"),
               std::string::npos)
         << err();
+    // more picks asked for than rows left to label: all of them, and a note that says so
+    ASSERT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                 d.file("clf") + " --labels " + d.file("labels.csv") + " -n 100000000 -q --device cpu -o " +
+                 d.file("all.csv")),
+              0)
+        << err();
+    EXPECT_NE(err().find("classify: note: -n 100000000, but only "), std::string::npos) << err();
+    EXPECT_NE(err().find("already labelled"), std::string::npos) << err();
+    // --cv-folds: 0 (none) or at least 2
+    EXPECT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("labels.csv") + " --cv-folds -1 -o " + d.file("clf4")),
+              1);
+    EXPECT_NE(err().find("tmine: error: --cv-folds must be 0 (none) or >= 2"), std::string::npos) << err();
 }

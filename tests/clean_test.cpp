@@ -612,20 +612,86 @@ TEST(CleanRelevance, BadMaskFilesNameFileAndLine) {
     clean(Context::cpu(1), x, o);
     ASSERT_EQ(x.size(), 1u);
     EXPECT_EQ(x.ids[0], "p1");
-    // ids
+    // ids: an id the corpus does not have is an error naming the file, the line and the id
     o.relevance.keep_mask.clear();
     o.relevance.keep_ids = tmp.file("ids.txt");
     test::write_bytes(tmp.file("ids.txt"), "p0\nnot-there\n");
     Corpus y = c;
+    try {
+        clean(Context::cpu(1), y, o);
+        ADD_FAILURE() << "expected InputError for an unknown id";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(tmp.file("ids.txt") +
+                                             ":2: unknown id 'not-there' (not an id of the corpus)"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(y.size(), 2u) << "nothing removed";
+    test::write_bytes(tmp.file("ids.txt"), "p0\n\np\xFF\n");
+    try {
+        clean(Context::cpu(1), y, o);
+        ADD_FAILURE() << "expected InputError for an id that is not UTF-8";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(tmp.file("ids.txt") + ":3: invalid UTF-8 in the id (byte 2)"),
+                  std::string::npos)
+            << e.what();
+    }
+    test::write_bytes(tmp.file("ids.txt"), "p0\r\n\n");
     const CleanReport rep = clean(Context::cpu(1), y, o);
     ASSERT_EQ(y.size(), 1u);
     EXPECT_EQ(y.ids[0], "p0");
     EXPECT_EQ(rep.steps[0].stats.at("rows_matched"), 1.0);
+    EXPECT_EQ(rep.steps[0].stats.at("ids_in_file"), 1.0);
     o.relevance.keep_ids.clear();
     Corpus z = c;
     EXPECT_THROW(clean(Context::cpu(1), z, o), InputError);  // neither file given
     EXPECT_THROW(parse_clean_steps("normalize,spelling"), InputError);
     EXPECT_EQ(parse_clean_steps("spam, normalise").size(), 2u);
+}
+
+// The relevance file is read, and the thresholds checked, before any step runs: an id whose post
+// an earlier step removed is still an id of the input corpus, and a bad file or flag costs no work.
+TEST(CleanRelevance, IdsAreThoseOfTheInputCorpus) {
+    Corpus c = corpus_of({{"the same words in a post", ""}, {"the same words in a post", ""},
+                          {"other words in another post", ""}});
+    TempDir tmp;
+    CleanOptions o;
+    o.steps = {CleanStep::Dedup, CleanStep::Relevance};
+    o.relevance.keep_ids = tmp.file("ids.txt");
+    test::write_bytes(tmp.file("ids.txt"), "p1\np2\n");  // p1 is p0's exact duplicate
+    Corpus x = c;
+    const CleanReport rep = clean(Context::cpu(1), x, o);
+    ASSERT_EQ(rep.steps.size(), 2u);
+    EXPECT_EQ(rep.steps[0].removed, 1u);  // p1, a duplicate
+    ASSERT_EQ(x.size(), 1u);
+    EXPECT_EQ(x.ids[0], "p2");
+    EXPECT_EQ(rep.steps[1].stats.at("ids_in_file"), 2.0);
+    EXPECT_EQ(rep.steps[1].stats.at("rows_matched"), 1.0);
+    // an unknown id stops the run before dedup (progress would show the step)
+    test::write_bytes(tmp.file("ids.txt"), "p1\nzz\n");
+    Corpus y = c;
+    EXPECT_THROW(clean(Context::cpu(1), y, o), InputError);
+    EXPECT_EQ(y.size(), 3u);
+    // negative thresholds: an error naming the flag (0 turns the rule off)
+    CleanOptions s;
+    s.steps = {CleanStep::Normalize, CleanStep::Spam};
+    s.spam.max_char_run = -5;
+    Corpus z = c;
+    try {
+        clean(Context::cpu(1), z, s);
+        ADD_FAILURE() << "expected InputError for --max-char-run -5";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("--max-char-run must be >= 0"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(z.has_original()) << "normalize did not run";
+    s.spam.max_char_run = 0;
+    s.spam.max_hashtags = -2;
+    EXPECT_THROW(clean(Context::cpu(1), z, s), InputError);
+    s.spam.max_hashtags = -1;
+    s.spam.min_words = -1;
+    EXPECT_THROW(clean(Context::cpu(1), z, s), InputError);
+    s.spam.min_words = 0;
+    EXPECT_NO_THROW(clean(Context::cpu(1), z, s));
 }
 
 TEST(CleanReport, EmptyAndTinyCorpora) {

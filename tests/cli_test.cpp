@@ -23,10 +23,11 @@ struct Result {
     std::string err;
 };
 
-/// Runs `tmine ARGS`, stdout to /dev/null, stderr captured.
-Result run_cli(const std::string& args, const TempDir& dir) {
+/// Runs `tmine ARGS`, stdout to /dev/null, stderr captured; `prefix` goes before the command
+/// (shell settings such as a ulimit, environment variables).
+Result run_cli(const std::string& args, const TempDir& dir, const std::string& prefix = "") {
     std::string err_path = dir.file("stderr.txt");
-    std::string cmd = std::string(TMINE_BINARY) + " " + args + " >/dev/null 2>" + err_path;
+    std::string cmd = prefix + std::string(TMINE_BINARY) + " " + args + " >/dev/null 2>" + err_path;
     int status = std::system(cmd.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -154,6 +155,83 @@ TEST(Cli, ErrorsAreOneClearLineAndNonZero) {
         EXPECT_NE(a.err.find("running on the CPU"), std::string::npos) << a.err;
     }
     EXPECT_FALSE(std::filesystem::exists(d.file("o1/topics.json")));
+}
+
+TEST(Cli, NegativeCountsAreErrorsNamingTheFlag) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    auto expect_error = [&](const std::string& args, const std::string& says) {
+        Result r = run_cli(args, d);
+        EXPECT_EQ(r.code, 1) << args << "\n" << r.err;
+        EXPECT_NE(r.err.find("tmine: error: " + says), std::string::npos) << args << "\n" << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    };
+    // --threads 0 is all cores; below that is an error, whatever the subcommand
+    expect_error("vectorize " + d.file("c.tmc") + " --threads -2 --device cpu -o " + d.file("m.tmx"),
+                 "--threads must be >= 0 (0 = all cores), got -2");
+    expect_error("query " + d.file("c.tmc") + " netflix --threads -1 -o " + d.file("q.txt"), "--threads");
+    // clean's thresholds: 0 is "off", below is an error
+    expect_error("clean " + d.file("c.tmc") + " --max-char-run -5 --device cpu -q -o " + d.file("x.tmc"),
+                 "--max-char-run must be >= 0 (0 = off)");
+    expect_error("clean " + d.file("c.tmc") + " --min-letters -1 --device cpu -q -o " + d.file("x.tmc"),
+                 "--min-letters must be >= 0");
+    // export's counts are checked before the model is read
+    expect_error("export " + d.file("model") + " --top-terms 0 -o " + d.file("t.json"), "--top-terms must be >= 1");
+    expect_error("export " + d.file("model") + " --groups -1 -o " + d.file("t.json"), "--groups must be >= 0");
+    expect_error("export " + d.file("model") + " --posts -3 -o " + d.file("t.json"), "--posts must be >= 0");
+    EXPECT_FALSE(std::filesystem::exists(d.file("m.tmx")));
+    EXPECT_FALSE(std::filesystem::exists(d.file("x.tmc")));
+    Result ok = run_cli("vectorize " + d.file("c.tmc") + " --threads 0 --device cpu -q -o " + d.file("m.tmx"), d);
+    EXPECT_EQ(ok.code, 0) << ok.err;
+}
+
+TEST(Cli, AVocabularyWithNoTermInTheCorpusIsAWarning) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    write_bytes(d.file("v.csv"), "term\nzzxqwv\nqqxzyw\n");
+    Result r = run_cli("vectorize " + d.file("c.tmc") + " --vocabulary " + d.file("v.csv") +
+                           " --device cpu -q -o " + d.file("m.tmx"),
+                       d);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("vectorize: warning: no term of " + d.file("v.csv") + " occurs in the corpus"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(std::filesystem::exists(d.file("m.tmx")));
+    // one term that does occur: no warning
+    write_bytes(d.file("v.csv"), "term\nzzxqwv\nthe\n");
+    r = run_cli("vectorize " + d.file("c.tmc") + " --vocabulary " + d.file("v.csv") + " --stop-words none"
+                " --device cpu -q -o " + d.file("m.tmx"),
+                d);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+    // a bad vocabulary file: one line naming the file and line
+    write_bytes(d.file("v.csv"), "term\nthe\n\xFFx\n");
+    r = run_cli("vectorize " + d.file("c.tmc") + " --vocabulary " + d.file("v.csv") + " --device cpu -q -o " +
+                    d.file("m2.tmx"),
+                d);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("tmine: error: " + d.file("v.csv") + ":3: invalid UTF-8 in the term"), std::string::npos)
+        << r.err;
+}
+
+TEST(Cli, OutOfMemoryIsSaidAsSuch) {
+#ifdef TMINE_WITH_CUDA
+    GTEST_SKIP() << "the CUDA libraries' address-space reservations leave no room for ulimit -v";
+#endif
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m.tmx"), d).code, 0);
+    // 12000 topics of 12000 comments: W alone is 576 MB and H 1.2 GB, in 1 GB of address space
+    // (OpenBLAS's start-up buffers, one thread, fit in it).
+    Result r = run_cli("topics " + d.file("m.tmx") + " -k 12000 --init random --iters 1 --threads 1 "
+                       "--device cpu -q -o " + d.file("model"),
+                       d, "ulimit -v 1000000 && OPENBLAS_NUM_THREADS=1 timeout 120 ");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("tmine: out of memory (std::bad_alloc): try a smaller corpus, fewer --threads, "
+                         "or a machine with more memory"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
 }
 
 TEST(Cli, CheckpointResumeAndTransform) {

@@ -124,6 +124,16 @@ TEST(Query, ParseErrorsNameTheColumn) {
     EXPECT_EQ(error_column("netflix OR (hulu AND disney) AND NOT (spotify OR deezer)"), 0u);
 }
 
+TEST(Query, InvalidUtf8IsAnErrorAtItsColumn) {
+    std::string msg;
+    EXPECT_EQ(error_column("netflix OR s\xE9ries", &msg), 13u);  // Latin-1 "séries"
+    EXPECT_NE(msg.find("invalid UTF-8 (byte 0xE9) at column 13"), std::string::npos) << msg;
+    EXPECT_EQ(error_column("s\xC3\xA9ries AND \xFF", &msg), 12u);  // columns count code points
+    EXPECT_NE(msg.find("invalid UTF-8 (byte 0xFF)"), std::string::npos) << msg;
+    EXPECT_EQ(error_column("\"s\xC3\xA9ries en ligne\" OR caf\xC3"), 25u);  // truncated sequence
+    EXPECT_EQ(error_column("s\xC3\xA9ries"), 0u);
+}
+
 TEST(Query, MasksOnRealTweetsFollowBooleanAlgebra) {
     TMINE_REQUIRE_DATA("twcs-customer-support-sample.csv.gz");
     IngestOptions o;

@@ -174,6 +174,59 @@ TEST(Vectorize, StopWordFileAndUnknownSpec) {
     EXPECT_THROW(load_stop_words(d.file("missing.txt")), InputError);
 }
 
+/// The message of the InputError `fn` throws ("" when it throws none).
+template <class Fn>
+std::string input_error(Fn fn) {
+    try {
+        fn();
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(Vectorize, StopWordFileWithInvalidUtf8NamesTheLine) {
+    TempDir d;
+    write_bytes(d.file("stop.txt"), "the\n# \xC3\xA9t\xC3\xA9 in a comment is fine\n\xE9t\xE9\n");  // Latin-1 "été"
+    const std::string e = input_error([&] { load_stop_words(d.file("stop.txt")); });
+    EXPECT_NE(e.find(d.file("stop.txt") + ":3: invalid UTF-8"), std::string::npos) << e;
+    EXPECT_NE(e.find("byte 1"), std::string::npos) << e;
+}
+
+TEST(Vectorize, VocabularyFileErrorsNameTheLine) {
+    TempDir d;
+    std::vector<std::string> terms;
+    std::vector<double> idf;
+    auto error_of = [&](const std::string& content) {
+        write_bytes(d.file("v.csv"), content);
+        return input_error([&] { read_vocabulary_csv(d.file("v.csv"), terms, idf); });
+    };
+    const std::string v = d.file("v.csv");
+    std::string e = error_of("term,df,idf\ncat,1,1.5\nd\xC3g,2,1.2\n");  // a lone lead byte
+    EXPECT_NE(e.find(v + ":3: invalid UTF-8 in the term (byte 2)"), std::string::npos) << e;
+    e = error_of("term\n\"\xED\xA0\x80\"\n");  // a UTF-16 surrogate, quoted
+    EXPECT_NE(e.find(v + ":2: invalid UTF-8"), std::string::npos) << e;
+    e = error_of("term\ndog\ncat\n\n\"dog\"\n");
+    EXPECT_NE(e.find(v + ":5: term 'dog' appears twice (first at line 2)"), std::string::npos) << e;
+    e = error_of("term\ncat\n\"a\nb\"\n\"dog,1\nfish\n");  // the quote opens on line 5
+    EXPECT_NE(e.find(v + ":5: unterminated quoted field"), std::string::npos) << e;
+    // a good file with every case above done right still reads
+    EXPECT_EQ(error_of("term,df,idf\n\"d\xC3\xA9j\xC3\xA0\",1,2\n\"a\nb\",1,1.5\ncat,2,1.25\n"), "");
+    EXPECT_EQ(terms, (std::vector<std::string>{"a\nb", "cat", "d\xC3\xA9j\xC3\xA0"}));
+    EXPECT_EQ(idf, (std::vector<double>{1.5, 1.25, 2}));
+}
+
+TEST(Vectorize, Utf8ErrorAtFindsTheFirstBadByte) {
+    EXPECT_EQ(utf8_error_at(""), std::string_view::npos);
+    EXPECT_EQ(utf8_error_at("d\xC3\xA9j\xC3\xA0 vu \xF0\x9F\x98\x80"), std::string_view::npos);
+    EXPECT_EQ(utf8_error_at("abc\xFF"), 3u);
+    EXPECT_EQ(utf8_error_at("ab\xC3"), 2u);             // truncated
+    EXPECT_EQ(utf8_error_at("a\xC0\xAF"), 1u);         // overlong '/'
+    EXPECT_EQ(utf8_error_at("\xED\xA0\x80"), 0u);      // surrogate
+    EXPECT_EQ(utf8_error_at("x\xF4\x90\x80\x80"), 1u); // above U+10FFFF
+    EXPECT_EQ(utf8_error_at("\xE9t\xE9"), 0u);          // Latin-1
+}
+
 TEST(Vectorize, MatrixFileRoundTripAndCorruption) {
     Corpus c;
     c.sources.push_back("x");

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <iostream>
+#include <new>
 
 #include "tmine/classify.hpp"
 #include "tmine/clean.hpp"
@@ -146,6 +148,10 @@ struct VectorizeArgs {
             std::vector<double> idf;
             read_vocabulary_csv(vocabulary, terms, idf);
             v = vectorize_fixed(ctx, corpus, terms, idf, o);
+            if (v.X.nnz() == 0 && v.X.rows > 0)  // legitimate, but most likely the wrong file
+                std::fprintf(stderr, "vectorize: warning: no term of %s occurs in the corpus (%zu terms, "
+                                     "%lld documents): every row of the matrix is empty\n",
+                             vocabulary.c_str(), terms.size(), (long long)v.X.rows);
         }
         if (!export_vocabulary.empty()) write_vocabulary_csv(v, export_vocabulary);
         return v;
@@ -351,6 +357,9 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
                const std::string& corpus_path, int top_terms, const ExportArgs& ea) {
     if (format != "json" && format != "csv" && format != "html")
         throw InputError("--format: expected json, csv or html, got '" + format + "'");
+    if (top_terms < 1) throw InputError("--top-terms must be >= 1");
+    if (ea.groups < 0) throw InputError("--groups must be >= 0 (0 = round(sqrt(k)))");
+    if (ea.posts < 0) throw InputError("--posts must be >= 0");
     TopicModel model = read_model(model_dir);
     TopicSummary s = summarize_topics(model, top_terms);
     Corpus corpus;
@@ -525,7 +534,7 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     o.language.require_reliable = !a.allow_unreliable;
     o.dedup.exact = !a.no_exact;
     o.progress = !common.quiet;
-    if (o.max_examples > 1000) throw InputError("--examples must be <= 1000");
+    if (o.max_examples > 1000) throw InputError("--examples must be in 0..1000");
     Corpus corpus = read_corpus(a.input);
     std::vector<RemovedRow> removed;
     const StringColumn input_ids = a.removed.empty() ? StringColumn() : corpus.ids;
@@ -722,6 +731,7 @@ LabelSet classify_labels(const ClassifyCli& a, const ClassifyInputs& in) {
 int cmd_classify_train(const CommonArgs& c, const ClassifyCli& a) {
     Context ctx = c.context();
     ClassifyOptions o = a.options(c.quiet);
+    if (a.cv_folds < 0 || a.cv_folds == 1) throw InputError("--cv-folds must be 0 (none) or >= 2");
     ClassifyInputs in = classify_inputs(a);
     LabelSet ls = classify_labels(a, in);
     CsrMatrix X = take_rows(in.v.X, ls.rows);
@@ -839,10 +849,24 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     if (!(a.random_share >= 0 && a.random_share <= 1)) throw InputError("--random must be in [0, 1]");
     std::vector<int64_t> exclude;
     if (!a.labels.empty()) exclude = classify_labels(a, in).rows;
+    // Rows that can be picked: those not labelled yet. Fewer than -n: all of them, said once.
+    std::vector<uint8_t> labelled(static_cast<size_t>(in.v.X.rows), 0);
+    for (int64_t r : exclude)
+        if (r >= 0 && r < in.v.X.rows) labelled[static_cast<size_t>(r)] = 1;
+    const int64_t n_labelled = std::count(labelled.begin(), labelled.end(), 1);
+    const int64_t available = in.v.X.rows - n_labelled;
+    int64_t n = a.n;
+    if (n > available) {
+        std::fprintf(stderr, "classify: note: -n %lld, but only %lld rows can be picked (%lld rows in %s, "
+                             "%lld of them already labelled); picking those %lld\n",
+                     (long long)a.n, (long long)available, (long long)in.v.X.rows, a.matrix.c_str(),
+                     (long long)n_labelled, (long long)available);
+        n = available;
+    }
     std::vector<float> P = predict_proba(ctx, clf, in.v.X);
     const int K = static_cast<int>(clf.classes.size());
-    const int64_t n_random = static_cast<int64_t>(std::llround(double(a.n) * a.random_share));
-    std::vector<Pick> picks = pick_rows(P, in.v.X.rows, K, a.n, n_random, a.seed, exclude);
+    const int64_t n_random = static_cast<int64_t>(std::llround(double(n) * a.random_share));
+    std::vector<Pick> picks = pick_rows(P, in.v.X.rows, K, n, n_random, a.seed, exclude);
     std::string csv = "id,label,predicted,score,reason,text\n";
     for (const Pick& p : picks) {
         const float* pr = &P[static_cast<size_t>(p.row) * K];
@@ -1085,6 +1109,8 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     try {
+        if (common.threads < 0)
+            throw InputError("--threads must be >= 0 (0 = all cores), got " + std::to_string(common.threads));
         if (*ingest_cmd) parse_device(common.device);  // validated; ingest is a CPU stage
         if (*ingest_cmd) return cmd_ingest(ia, out, common.quiet);
         if (*vec_cmd) return cmd_vectorize(common, va, input, out);
@@ -1098,6 +1124,10 @@ int main(int argc, char** argv) {
     } catch (const tmine::Error& e) {
         std::fprintf(stderr, "tmine: error: %s\n", e.what());
         return 1;
+    } catch (const std::bad_alloc& e) {
+        std::fprintf(stderr, "tmine: out of memory (%s): try a smaller corpus, fewer --threads, or a "
+                             "machine with more memory\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "tmine: internal error: %s\n", e.what());
         return 2;

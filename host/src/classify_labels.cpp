@@ -196,6 +196,15 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     for (size_t q = 0; q < raw.size(); ++q) {
         const RawLabel& r = raw[q];
         const std::string where = *r.path + ":" + std::to_string(r.line);
+        // a label becomes a class name in classifier.json, an id is matched to the corpus's
+        auto check_utf8 = [&](const std::string& value, const char* field) {
+            const size_t bad = utf8_error_at(value);
+            if (bad != std::string::npos)
+                throw InputError(where + ": invalid UTF-8 in the " + field + " (byte " +
+                                 std::to_string(bad + 1) + " of the value)");
+        };
+        check_utf8(r.id, "id");
+        check_utf8(r.label, "label");
         if (r.id.empty()) throw InputError(where + ": empty id");
         if (r.label.empty()) {
             if (opts.allow_empty) continue;

@@ -16,6 +16,7 @@
 #include "clean_steps.hpp"
 #include "tmine/clean.hpp"
 #include "tmine/error.hpp"
+#include "tmine/vectorize.hpp"
 
 namespace tmine {
 
@@ -259,11 +260,20 @@ SpamSignals spam_signals(std::string_view original, std::string_view text, bool 
     return s;
 }
 
-void step_spam(const Context& ctx, Work& w, const SpamOptions& o, bool normalized, UrlMode urls,
-               StepReport& rep) {
+/// The spam thresholds' ranges (each flag's "off" value included).
+void check_spam_options(const SpamOptions& o) {
     if (o.max_link_ratio < 0 || o.max_token_share <= 0 || o.author_factor < 0)
         throw InputError("spam thresholds must be positive (--max-link-ratio, --max-token-share, "
                          "--author-factor)");
+    if (o.max_char_run < 0) throw InputError("--max-char-run must be >= 0 (0 = off)");
+    if (o.max_hashtags < -1) throw InputError("--max-hashtags must be >= -1 (-1 = off)");
+    if (o.min_words < 0) throw InputError("--min-words must be >= 0");
+    if (o.token_share_min_words < 0) throw InputError("--token-share-min-words must be >= 0");
+    if (o.author_min_posts < 0) throw InputError("--author-min-posts must be >= 0");
+}
+
+void step_spam(const Context& ctx, Work& w, const SpamOptions& o, bool normalized, UrlMode urls,
+               StepReport& rep) {
     Corpus& c = w.c;
     const size_t n = c.size();
     std::vector<const char*> reason(n, nullptr);
@@ -324,43 +334,64 @@ std::vector<std::string> read_lines(const std::string& path) {
     return lines;
 }
 
-void step_relevance(Work& w, const RelevanceOptions& o, uint64_t input_rows, StepReport& rep) {
-    Corpus& c = w.c;
+/// Per input row, whether the relevance file keeps it: --keep-mask's 0/1 lines, or the rows
+/// whose id --keep-ids lists. Read before any step runs, so a bad file costs no work. An id the
+/// corpus does not have is an error naming the file and line, as in classify's label files.
+std::vector<uint8_t> read_relevance(const Corpus& c, const RelevanceOptions& o, uint64_t& ids_in_file) {
     const size_t n = c.size();
-    std::vector<const char*> reason(n, nullptr);
-    if (o.keep_mask.empty() == o.keep_ids.empty())
-        throw InputError("the relevance step needs exactly one of --keep-mask FILE or --keep-ids FILE");
+    std::vector<uint8_t> keep(n, 0);
     if (!o.keep_mask.empty()) {
         const std::vector<std::string> lines = read_lines(o.keep_mask);
-        if (lines.size() != input_rows)
+        if (lines.size() != n)
             throw InputError(o.keep_mask + ": " + std::to_string(lines.size()) +
-                             " lines, but the input corpus has " + std::to_string(input_rows) +
+                             " lines, but the input corpus has " + std::to_string(n) +
                              " rows (one 0 or 1 per input row expected)");
-        std::vector<uint8_t> mask(lines.size());
         for (size_t l = 0; l < lines.size(); ++l) {
             if (lines[l] != "0" && lines[l] != "1")
                 throw InputError(o.keep_mask + ":" + std::to_string(l + 1) + ": expected 0 or 1, got '" +
                                  excerpt(lines[l], 40) + "'");
-            mask[l] = lines[l] == "1";
+            keep[l] = lines[l] == "1";
         }
-        for (size_t i = 0; i < n; ++i)
-            if (!mask[w.input_row[i]]) reason[i] = "not_relevant";
-    } else {
-        const std::vector<std::string> lines = read_lines(o.keep_ids);
-        bool any_id = false;
-        for (size_t i = 0; i < n && !any_id; ++i) any_id = !c.ids[i].empty();
-        if (!any_id && n > 0)
-            throw InputError(o.keep_ids + ": --keep-ids needs post ids, but the corpus has none "
-                             "(ingest with --id-field)");
-        std::unordered_set<std::string_view> ids;
-        for (const std::string& l : lines)
-            if (!l.empty()) ids.insert(l);
-        uint64_t matched = 0;
-        for (size_t i = 0; i < n; ++i) {
-            if (ids.count(c.ids[i])) ++matched;
-            else reason[i] = "not_relevant";
-        }
-        rep.stats["ids_in_file"] = double(ids.size());
+        return keep;
+    }
+    const std::vector<std::string> lines = read_lines(o.keep_ids);
+    bool any_id = false;
+    for (size_t i = 0; i < n && !any_id; ++i) any_id = !c.ids[i].empty();
+    if (!any_id && n > 0)
+        throw InputError(o.keep_ids + ": --keep-ids needs post ids, but the corpus has none "
+                         "(ingest with --id-field)");
+    std::unordered_set<std::string_view> corpus_ids;
+    for (size_t i = 0; i < n; ++i)
+        if (!c.ids[i].empty()) corpus_ids.insert(c.ids[i]);
+    std::unordered_set<std::string_view> ids;
+    for (size_t l = 0; l < lines.size(); ++l) {
+        const std::string& id = lines[l];
+        if (id.empty()) continue;
+        const std::string where = o.keep_ids + ":" + std::to_string(l + 1);
+        const size_t bad = utf8_error_at(id);
+        if (bad != std::string::npos)
+            throw InputError(where + ": invalid UTF-8 in the id (byte " + std::to_string(bad + 1) + ")");
+        if (!corpus_ids.count(id))
+            throw InputError(where + ": unknown id '" + excerpt(id, 80) + "' (not an id of the corpus)");
+        ids.insert(id);
+    }
+    ids_in_file = ids.size();
+    for (size_t i = 0; i < n; ++i) keep[i] = ids.count(c.ids[i]) > 0;
+    return keep;
+}
+
+/// Removes the rows the relevance file does not keep (`keep` per input row).
+void step_relevance(Work& w, const RelevanceOptions& o, const std::vector<uint8_t>& keep,
+                    uint64_t ids_in_file, StepReport& rep) {
+    const size_t n = w.c.size();
+    std::vector<const char*> reason(n, nullptr);
+    uint64_t matched = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (keep[w.input_row[i]]) ++matched;
+        else reason[i] = "not_relevant";
+    }
+    if (!o.keep_ids.empty()) {
+        rep.stats["ids_in_file"] = double(ids_in_file);
         rep.stats["rows_matched"] = double(matched);
     }
     w.apply(CleanStep::Relevance, rep, reason);
@@ -478,7 +509,10 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
     // options checked before any work
     if (on(CleanStep::Relevance) && opts.relevance.keep_mask.empty() == opts.relevance.keep_ids.empty())
         throw InputError("the relevance step needs exactly one of --keep-mask FILE or --keep-ids FILE");
-    if (on(CleanStep::Language)) check_language_codes(opts.language.keep);
+    if (on(CleanStep::Language)) {
+        check_language_codes(opts.language.keep);
+        if (opts.language.min_letters < 0) throw InputError("--min-letters must be >= 0");
+    }
     if (on(CleanStep::Dedup)) {
         const DedupOptions& d = opts.dedup;
         if (d.near_dup < 0 || d.near_dup >= 1)
@@ -488,6 +522,10 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
         if (d.num_hashes < 1 || d.num_hashes > 1024) throw InputError("--num-hashes must be in 1..1024");
         if (d.bands < 0 || d.bands > d.num_hashes) throw InputError("--bands must be in 0..--num-hashes");
     }
+    if (on(CleanStep::Spam)) check_spam_options(opts.spam);
+    std::vector<uint8_t> relevance_keep;  // the relevance file, read before any step runs
+    uint64_t ids_in_file = 0;
+    if (on(CleanStep::Relevance)) relevance_keep = read_relevance(corpus, opts.relevance, ids_in_file);
     const bool normalized = corpus.has_original() || on(CleanStep::Normalize);
     const CleanStep order[] = {CleanStep::Normalize, CleanStep::Language, CleanStep::Dedup,
                                CleanStep::Spam, CleanStep::Relevance};
@@ -500,7 +538,9 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
             case CleanStep::Language: step_language(ctx, w, opts.language, rep); break;
             case CleanStep::Dedup: step_dedup(ctx, w, opts.dedup, rep); break;
             case CleanStep::Spam: step_spam(ctx, w, opts.spam, normalized, opts.normalize.urls, rep); break;
-            case CleanStep::Relevance: step_relevance(w, opts.relevance, report.rows_in, rep); break;
+            case CleanStep::Relevance:
+                step_relevance(w, opts.relevance, relevance_keep, ids_in_file, rep);
+                break;
         }
         rep.seconds = since(t0);
         if (opts.progress)

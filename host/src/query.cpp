@@ -2,6 +2,7 @@
 #include "tmine/query.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -44,6 +45,12 @@ public:
     QueryParser(std::string_view text, Query& q) : text_(text), q_(q) {}
 
     void run() {
+        const size_t bad = utf8_error_at(text_);
+        if (bad != std::string_view::npos) {
+            char byte[8];
+            std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text_[bad]));
+            fail(std::string("invalid UTF-8 (byte ") + byte + ")", bad);
+        }
         skip_space();
         if (pos_ >= text_.size()) fail("the query is empty", pos_);
         q_.root_ = parse_or();

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <tuple>
+
+#include <utf8proc.h>
 
 #include "stopwords.hpp"
 #include "tmine/error.hpp"
@@ -41,6 +44,22 @@ int64_t DfBound::to_count(int64_t n_docs, bool lower) const {
     return static_cast<int64_t>(lower ? std::ceil(x) : std::floor(x));
 }
 
+size_t utf8_error_at(std::string_view s) {
+    const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+    size_t i = 0;
+    while (i < s.size()) {
+        if (p[i] < 0x80) {
+            ++i;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        const utf8proc_ssize_t n = utf8proc_iterate(p + i, utf8proc_ssize_t(s.size() - i), &cp);
+        if (n <= 0) return i;
+        i += size_t(n);
+    }
+    return std::string_view::npos;
+}
+
 std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerOptions& tok) {
     std::vector<std::string> words;
     auto add = [&](std::string_view w) {
@@ -67,7 +86,12 @@ std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerO
             throw InputError("--stop-words: '" + std::string(item) +
                              "' is neither english, french, none nor a readable file");
         std::string line;
-        while (std::getline(in, line)) {
+        for (size_t number = 1; std::getline(in, line); ++number) {
+            const size_t bad = utf8_error_at(line);
+            if (bad != std::string::npos)
+                throw InputError(std::string(item) + ":" + std::to_string(number) +
+                                 ": invalid UTF-8 in the stop-word file (byte " +
+                                 std::to_string(bad + 1) + " of the line)");
             auto hash = line.find('#');
             if (hash != std::string::npos) line.resize(hash);
             size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
@@ -618,7 +642,7 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
     // RFC 4180 fields; the first row is a header when its first field is "term".
     std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
     std::vector<size_t> row_line(1, 1);
-    size_t line = 1;
+    size_t line = 1, quote_line = 0;  // quote_line: where the open quoted field starts
     bool quoted = false;
     for (size_t i = 0; i < text.size(); ++i) {
         char ch = text[i];
@@ -635,6 +659,7 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
             }
         } else if (ch == '"') {
             quoted = true;
+            quote_line = line;
         } else if (ch == ',') {
             rows.back().emplace_back();
         } else if (ch == '\n' || ch == '\r') {
@@ -646,14 +671,19 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
             field.push_back(ch);
         }
     }
-    if (quoted) throw InputError(path + ": unterminated quoted field");
+    if (quoted)
+        throw InputError(path + ":" + std::to_string(quote_line) + ": unterminated quoted field");
     size_t first = (!rows.empty() && rows[0][0] == "term") ? 1 : 0;
     bool with_idf = first == 1 && rows[0].size() >= 3 && rows[0][2] == "idf";
-    std::vector<std::pair<std::string, double>> entries;
+    std::vector<std::tuple<std::string, size_t, double>> entries;  // term, line, idf
     for (size_t r = first; r < rows.size(); ++r) {
         if (rows[r].size() == 1 && rows[r][0].empty()) continue;  // blank line
         if (rows[r][0].empty())
             throw InputError(path + ":" + std::to_string(row_line[r]) + ": empty term");
+        const size_t bad = utf8_error_at(rows[r][0]);
+        if (bad != std::string::npos)
+            throw InputError(path + ":" + std::to_string(row_line[r]) +
+                             ": invalid UTF-8 in the term (byte " + std::to_string(bad + 1) + ")");
         double w = 0;
         if (with_idf) {
             char* end = nullptr;
@@ -662,16 +692,18 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
             if (f.empty() || *end != '\0' || !(w > 0))
                 throw InputError(path + ":" + std::to_string(row_line[r]) + ": bad idf '" + f + "'");
         }
-        entries.emplace_back(rows[r][0], w);
+        entries.emplace_back(rows[r][0], row_line[r], w);
     }
     if (entries.empty()) throw InputError(path + ": no terms");
-    std::sort(entries.begin(), entries.end());
+    std::sort(entries.begin(), entries.end());  // by term, then line
     for (size_t i = 1; i < entries.size(); ++i)
-        if (entries[i].first == entries[i - 1].first)
-            throw InputError(path + ": term '" + entries[i].first + "' appears twice");
+        if (std::get<0>(entries[i]) == std::get<0>(entries[i - 1]))
+            throw InputError(path + ":" + std::to_string(std::get<1>(entries[i])) + ": term '" +
+                             std::get<0>(entries[i]) + "' appears twice (first at line " +
+                             std::to_string(std::get<1>(entries[i - 1])) + ")");
     terms.clear();
     idf.clear();
-    for (auto& [t, w] : entries) {
+    for (auto& [t, l, w] : entries) {
         terms.push_back(t);
         if (with_idf) idf.push_back(w);
     }

@@ -174,6 +174,11 @@ void tokenize(std::string_view text, std::vector<std::string>& out, const Tokeni
 /// ignorables removed, and accents with `strip_accents`), equal to utf8proc_map() of the whole
 /// text. Invalid UTF-8: ASCII lower-cased and every other byte a space.
 std::string normalize_text(std::string_view text, bool strip_accents = false);
+/// Byte offset of the first sequence of `s` that is not UTF-8 as utf8proc reads it (no
+/// overlong forms, surrogates or code points above U+10FFFF), or npos when all of `s` is.
+/// The readers of user files and strings (stop words, vocabularies, labels, --keep-ids,
+/// queries) reject such text, naming where it is.
+size_t utf8_error_at(std::string_view s);
 
 
 /// Tokenises every document (CPU, OpenMP) into vocabulary ids; stop words dropped.
