@@ -17,6 +17,7 @@
 #include "stopwords.hpp"
 #include "tmine/error.hpp"
 #include "tmine/io.hpp"
+#include "tmine/parallel.hpp"
 #include "tmine/vectorize.hpp"
 
 namespace tmine {
@@ -310,29 +311,33 @@ CsrMatrix weigh_rows(const Context& ctx, int64_t n, const std::vector<int32_t>& 
     for (int64_t d = 0; d < n; ++d) X.indptr[d + 1] = X.indptr[d] + row_nnz[d];
     X.indices.resize(X.indptr[n]);
     X.data.resize(X.indptr[n]);
+    ParallelErrors errors;  // a thread's bad_alloc rethrown after the region
 #pragma omp parallel num_threads(T)
     {
         std::vector<double> w;
 #pragma omp for schedule(dynamic, 1024)
         for (int64_t d = 0; d < n; ++d) {
-            w.clear();
-            const int64_t o = X.indptr[d];
-            double sumsq = 0.0;
-            terms(d, [&](int32_t term, int64_t count) {
-                const int32_t c = keep[term];
-                if (c < 0) return;
-                double tf = static_cast<float>(count);
-                if (sublinear_tf) tf = 1.0 + std::log(tf);
-                const double v = tf * idf[c];
-                sumsq += v * v;
-                X.indices[o + static_cast<int64_t>(w.size())] = c;
-                w.push_back(v);
+            errors.run([&] {
+                w.clear();
+                const int64_t o = X.indptr[d];
+                double sumsq = 0.0;
+                terms(d, [&](int32_t term, int64_t count) {
+                    const int32_t c = keep[term];
+                    if (c < 0) return;
+                    double tf = static_cast<float>(count);
+                    if (sublinear_tf) tf = 1.0 + std::log(tf);
+                    const double v = tf * idf[c];
+                    sumsq += v * v;
+                    X.indices[o + static_cast<int64_t>(w.size())] = c;
+                    w.push_back(v);
+                });
+                const double norm = std::sqrt(sumsq);
+                for (size_t i = 0; i < w.size(); ++i)
+                    X.data[o + i] = static_cast<float>(norm > 0 ? w[i] / norm : w[i]);
             });
-            const double norm = std::sqrt(sumsq);
-            for (size_t i = 0; i < w.size(); ++i)
-                X.data[o + i] = static_cast<float>(norm > 0 ? w[i] / norm : w[i]);
         }
     }
+    errors.rethrow();
     return X;
 }
 
@@ -490,11 +495,15 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
         v.vocabulary.resize(n_kept);
         v.df.resize(n_kept);
         // The kept terms' texts (n-grams' made now, on every thread).
+        ParallelErrors errors;  // a thread's bad_alloc rethrown after the region
 #pragma omp parallel for num_threads(std::max(1, ctx.cpu_threads())) schedule(dynamic, 1024)
         for (int32_t i = 0; i < n_kept; ++i) {
-            v.vocabulary[i] = tok.term(kept[i], /*take=*/true);
-            v.df[i] = df[kept[i]];
+            errors.run([&] {
+                v.vocabulary[i] = tok.term(kept[i], /*take=*/true);
+                v.df[i] = df[kept[i]];
+            });
         }
+        errors.rethrow();
         v.idf = smooth_idf(v.df, n);
         idf = v.idf;
     };
