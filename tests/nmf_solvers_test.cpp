@@ -158,10 +158,11 @@ TEST(NmfSklearn, RegularisedFitsMatchScikitLearnsObjective) {
         const double objective = 0.5 * err * err + penalty;
         const double sk_err = ref["reconstruction_err"].GetDouble();
         const double sk_obj = ref["objective"].GetDouble();
-        std::printf("%s: reconstruction error tmine %.6f, scikit-learn %.6f (ratio %.5f); objective "
-                    "tmine %.4f, scikit-learn %.4f (ratio %.5f); penalty tmine %.4f, scikit-learn %.4f\n",
-                    key, err, sk_err, err / sk_err, objective, sk_obj, objective / sk_obj, penalty,
-                    ref["penalty"].GetDouble());
+        std::printf(
+            "%s: reconstruction error tmine %.6f, scikit-learn %.6f (ratio %.5f); objective "
+            "tmine %.4f, scikit-learn %.4f (ratio %.5f); penalty tmine %.4f, scikit-learn %.4f\n",
+            key, err, sk_err, err / sk_err, objective, sk_obj, objective / sk_obj, penalty,
+            ref["penalty"].GetDouble());
         ASSERT_LT(sk_obj, 0.99 * trivial) << key << ": the fixture's fit must beat W = H = 0";
         EXPECT_NEAR(err, sk_err, 0.01 * sk_err) << key;
         EXPECT_NEAR(fit.losses.back() * xnorm, err, 1e-4 * err) << key << ": the reported loss";
@@ -276,10 +277,57 @@ TEST(NmfCheckpoint, ResumeEqualsAnUninterruptedRunBitForBit) {
         EXPECT_EQ(resumed.W, whole.W) << nmf_solver_name(solver) << "/" << nmf_loss_name(loss);
         EXPECT_EQ(resumed.H, whole.H);
         EXPECT_EQ(resumed.losses, whole.losses);
-        // A checkpoint from other settings is refused with a clear error.
+        // A checkpoint from other settings is refused, naming each setting that differs with
+        // the checkpoint's value and this run's, and no other.
+        auto refusal = [&](const NmfOptions& other, const CsrMatrix& X) {
+            try {
+                nmf_resume(Context::cpu(), X, other, d.file("ck.tmk"));
+            } catch (const InputError& e) {
+                return std::string(e.what());
+            }
+            ADD_FAILURE() << "a mismatching checkpoint was resumed";
+            return std::string();
+        };
+        auto has = [](const std::string& msg, const std::string& part) {
+            return msg.find(part) != std::string::npos;
+        };
         NmfOptions other = o;
         other.k = 7;
-        EXPECT_THROW(nmf_resume(Context::cpu(), v.X, other, d.file("ck.tmk")), InputError);
+        std::string msg = refusal(other, v.X);
+        EXPECT_TRUE(has(msg, "-k: the checkpoint has 6, this run 7")) << msg;
+        EXPECT_FALSE(has(msg, "--solver") || has(msg, "--seed") || has(msg, "the matrix:")) << msg;
+        other = o;
+        other.seed = 5;
+        other.alpha_W = 0.01;
+        other.alpha_H = 0.002;
+        other.l1_ratio = 0.5;
+        if (loss == NmfLoss::Frobenius)
+            other.solver = solver == NmfSolver::Mu ? NmfSolver::Hals : NmfSolver::Mu;
+        msg = refusal(other, v.X);
+        EXPECT_TRUE(has(msg, "--seed: the checkpoint has 0, this run 5")) << msg;
+        EXPECT_TRUE(has(msg, "--alpha-w: the checkpoint has 0, this run 0.01")) << msg;
+        EXPECT_TRUE(has(msg, "--alpha-h: the checkpoint has same as --alpha-w, this run 0.002"))
+            << msg;
+        EXPECT_TRUE(has(msg, "--l1-ratio: the checkpoint has 0, this run 0.5")) << msg;
+        if (loss == NmfLoss::Frobenius)
+            EXPECT_TRUE(has(msg, std::string("--solver: the checkpoint has ") +
+                                     nmf_solver_name(solver) + ", this run " +
+                                     nmf_solver_name(other.solver)))
+                << msg;
+        EXPECT_FALSE(has(msg, "-k:") || has(msg, "--loss") || has(msg, "--init") ||
+                     has(msg, "the matrix:"))
+            << msg;
+        // Another matrix: its shape and non-zeros, both sides.
+        CsrMatrix fewer = v.X;
+        fewer.rows -= 1;
+        fewer.indptr.pop_back();
+        fewer.indices.resize(fewer.indptr.back());
+        fewer.data.resize(fewer.indptr.back());
+        msg = refusal(o, fewer);
+        EXPECT_TRUE(has(msg, "the matrix: the checkpoint has " + std::to_string(v.X.rows) + " x " +
+                                 std::to_string(v.X.cols) + " with " + std::to_string(v.X.nnz()) +
+                                 " non-zeros, this run " + std::to_string(fewer.rows) + " x "))
+            << msg;
     }
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <string>
 
 #include "sparse_cpu.hpp"
 #include "tmine/error.hpp"
@@ -76,8 +77,8 @@ double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vec
     gram(W.data(), n, k, WtW.data());
     gram(Ht.data(), m, k, HHt.data());
     const double xx = sum_squares(X);
-    const double e2 =
-        xx - 2 * dot(W.data(), XHt.data(), n * k, T) + dot(WtW.data(), HHt.data(), k * k, 1);
+    const double e2 = xx - 2 * detail::ordered_dot(W.data(), XHt.data(), n * k, T) +
+                      detail::ordered_dot(WtW.data(), HHt.data(), k * k, 1);
     return std::sqrt(std::max(e2, 0.0) / xx);
 }
 
@@ -156,6 +157,54 @@ Fingerprint fingerprint(const CsrMatrix& X, const NmfOptions& o) {
     return f;
 }
 
+/// "-k: the checkpoint has 6, this run 7; ...": each setting that differs between a checkpoint
+/// (`have`) and the run resuming it (`want`), with both values.
+std::string differences(const Fingerprint& have, const Fingerprint& want) {
+    std::string out;
+    auto add = [&](const char* what, const std::string& a, const std::string& b) {
+        out += std::string(out.empty() ? "" : "; ") + what + ": the checkpoint has " + a +
+               ", this run " + b;
+    };
+    auto num = [](double x) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", x);
+        return std::string(buf);
+    };
+    auto alpha_h = [&](double x) { return x < 0 ? std::string("same as --alpha-w") : num(x); };
+    auto matrix = [](const Fingerprint& f) {
+        return std::to_string(f.n) + " x " + std::to_string(f.m) + " with " +
+               std::to_string(f.nnz) + " non-zeros";
+    };
+    if (have.n != want.n || have.m != want.m || have.nnz != want.nnz)
+        add("the matrix", matrix(have), matrix(want));
+    if (have.k != want.k) add("-k", std::to_string(have.k), std::to_string(want.k));
+    if (have.solver != want.solver)
+        add("--solver", nmf_solver_name(NmfSolver(have.solver)),
+            nmf_solver_name(NmfSolver(want.solver)));
+    if (have.loss != want.loss)
+        add("--loss", nmf_loss_name(NmfLoss(have.loss)), nmf_loss_name(NmfLoss(want.loss)));
+    if (have.init != want.init) {
+        auto name = [](int32_t i) {
+            return i >= 0 && i <= 3 ? std::string(nmf_init_name(NmfInit(i)))
+                                    : "init " + std::to_string(i);
+        };
+        add("--init", name(have.init), name(want.init));
+    }
+    if (have.seed != want.seed) add("--seed", std::to_string(have.seed), std::to_string(want.seed));
+    // Compared as bytes, as the fingerprint (-0 and 0 differ; "same" is not its value).
+    auto differ = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) != 0; };
+    if (differ(have.alpha_W, want.alpha_W)) add("--alpha-w", num(have.alpha_W), num(want.alpha_W));
+    if (differ(have.alpha_H, want.alpha_H))
+        add("--alpha-h", alpha_h(have.alpha_H), alpha_h(want.alpha_H));
+    if (differ(have.l1_ratio, want.l1_ratio))
+        add("--l1-ratio", num(have.l1_ratio), num(want.l1_ratio));
+    if (differ(have.seed_strength, want.seed_strength))
+        add("--seed-strength", num(have.seed_strength), num(want.seed_strength));
+    if (have.seeds_hash != want.seeds_hash)
+        add("--seed-terms", "other guided topics", "these (their term ids differ)");
+    return out;
+}
+
 /// The constants of guided topics, fixed at the initialisation.
 struct Guide {
     double lambda = 0, weight = 0;
@@ -194,10 +243,13 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
         throw InputError(path + ": NMF checkpoint version " + std::to_string(v) +
                          " (this tmine reads version 2; start the fit again)");
     auto f = r.read_pod<Fingerprint>("settings");
-    if (!(f == want))
-        throw InputError(path + ": the checkpoint was written for another matrix or other "
-                         "settings (k, solver, loss, init, seed, regularisation, seed terms "
-                         "must match)");
+    if (!(f == want)) {
+        std::string diff = differences(f, want);
+        if (diff.empty()) diff = "settings differ";  // only padding could; memset makes it zero
+        throw InputError(path +
+                         ": the checkpoint was written for another matrix or other settings (" +
+                         diff + "); resume with the checkpoint's, or start the fit again");
+    }
     Checkpoint c;
     c.iteration = r.read_pod<int32_t>("iteration");
     c.guide.lambda = r.read_pod<double>("seed lambda");
@@ -353,6 +405,8 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     model.loss_at_init = losses[0];
     model.losses.assign(losses.begin() + 1, losses.end());
     model.device = device_name(ctx.device());
+    model.cpu_threads = ctx.cpu_threads();
+    model.device_description = ctx.description();
     model.seed_lambda = guide.lambda;
     model.seed_weight = guide.weight;
     // With --tf32 the per-iteration losses use TF32 Gram matrices: the final error is
@@ -423,7 +477,14 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
         o.seed = opts.seed + uint64_t(r);
         auto t0 = Clock::now();
         std::vector<float> W, H;
-        nmf_init(ctx, X, o, W, H, svd && svd->seed == o.seed ? svd : nullptr);
+        const TruncatedSvd* given = svd && svd->seed == o.seed ? svd : nullptr;
+        if (o.progress && o.init != NmfInit::Random && !given)  // the SVD takes seconds
+            std::fprintf(
+                stderr,
+                "topics: initialising %s (k=%d): truncated SVD of the %lld x %lld matrix on %s\n",
+                nmf_init_name(o.init), o.k, static_cast<long long>(X.rows),
+                static_cast<long long>(X.cols), ctx.description().c_str());
+        nmf_init(ctx, X, o, W, H, given);
         const Guide guide = guide_init(X, o, W, H);
         if (o.progress)
             std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s; solver %s, loss %s%s\n",

@@ -13,8 +13,38 @@
 #include "tmine/error.hpp"
 #include "tmine/nmf.hpp"
 
-namespace tmine::cpu_impl {
+namespace tmine {
 namespace {
+
+/// sum of term(i), i in [0, n), in float64: partial sums over fixed blocks of indices (in
+/// parallel), then the blocks in order. An OpenMP reduction adds the threads' sums in the order
+/// they finish, so with 3 or more threads its last bits change from run to run.
+template <class Term>
+double ordered_sum(int64_t n, int threads, Term&& term) {
+    constexpr int64_t kBlock = 16384;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    std::vector<double> part(blocks);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+        double s = 0;
+        for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) s += term(i);
+        part[b] = s;
+    }
+    double s = 0;
+    for (double p : part) s += p;
+    return s;
+}
+
+}  // namespace
+
+double detail::ordered_dot(const float* a, const float* b, int64_t n, int threads) {
+    return ordered_sum(n, threads, [&](int64_t i) { return double(a[i]) * b[i]; });
+}
+
+namespace cpu_impl {
+namespace {
+
+using detail::ordered_dot;
 
 constexpr float kEps = std::numeric_limits<float>::epsilon();  // scikit-learn's EPSILON
 
@@ -364,13 +394,11 @@ private:
         if (kl()) {
             // D = sum x log(x / wh) + sum(WH) - sum(X), over x > eps, a zero wh as kEps.
             const auto& x = p_.X.data;
-            double s = 0;
-#pragma omp parallel for num_threads(T_) reduction(+ : s) schedule(static)
-            for (int64_t q = 0; q < int64_t(x.size()); ++q) {
-                if (!(x[q] > kEps)) continue;
+            const double s = ordered_sum(int64_t(x.size()), T_, [&](int64_t q) {
+                if (!(x[q] > kEps)) return 0.0;
                 const double wh = wh_[q] == 0.0f ? kEps : wh_[q];
-                s += double(x[q]) * std::log(double(x[q]) / wh);
-            }
+                return double(x[q]) * std::log(double(x[q]) / wh);
+            });
             std::vector<float> wsum(k_), hsum(k_);
             column_sums(W_.data(), n_, k_, wsum.data(), T_);
             column_sums(Ht_.data(), m_, k_, hsum.data(), T_);
@@ -380,9 +408,10 @@ private:
         }
         // ||X - WH||^2 = ||X||^2 - 2 <X, WH> + <W^T W, H H^T>; <X, WH> from the products the
         // iteration already has: <X^T W, H^T> after an H update, <W, X H^T> otherwise.
-        const double cross = p_.update_H ? dot(XtW_.data(), Ht_.data(), m_ * k_, T_)
-                                         : dot(W_.data(), XHt_.data(), n_ * k_, T_);
-        const double e2 = xx_ - 2 * cross + dot(WtW_.data(), HHt_.data(), int64_t(k_) * k_, 1);
+        const double cross = p_.update_H ? ordered_dot(XtW_.data(), Ht_.data(), m_ * k_, T_)
+                                         : ordered_dot(W_.data(), XHt_.data(), n_ * k_, T_);
+        const double e2 =
+            xx_ - 2 * cross + ordered_dot(WtW_.data(), HHt_.data(), int64_t(k_) * k_, 1);
         return std::sqrt(std::max(e2, 0.0) / xx_);
     }
 
@@ -407,4 +436,5 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
     return std::make_unique<CpuIterations>(ctx, p, opts, W, H);
 }
 
-}  // namespace tmine::cpu_impl
+}  // namespace cpu_impl
+}  // namespace tmine

@@ -63,7 +63,9 @@ TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
 
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'M', '1'};
-constexpr uint32_t kVersion = 4;  // 4: guided topics and the k selection; 3 is still read
+// 4: guided topics and the k selection; 5: the fit's CPU threads and device description.
+// 3 and 4 are still read.
+constexpr uint32_t kVersion = 5;
 
 std::string model_path(const std::string& dir_or_file) {
     if (std::filesystem::is_directory(dir_or_file))
@@ -142,6 +144,9 @@ void write_model(const TopicModel& model, const std::string& dir) {
     f.write_pod<int32_t>(ks.coherence_top);
     f.write_pod<int32_t>(ks.svd_k);
     write_string(f, ks.reason);
+    // version 5
+    f.write_pod<int32_t>(m.cpu_threads);
+    write_string(f, m.device_description);
     f.commit();
 }
 
@@ -161,7 +166,7 @@ TopicModel read_model(const std::string& dir_or_file) {
     if (std::memcmp(magic, kMagic, 4) != 0)
         throw InputError(path + ": not a tmine model (expected model.tmm from tmine topics)");
     const auto version = r.read_pod<uint32_t>("version");
-    if (version != kVersion && version != 3)
+    if (version < 3 || version > kVersion)
         throw InputError(path + ": model format version " + std::to_string(version) + " is not supported (refit with this tmine)");
     TopicModel model;
     auto& m = model.nmf;
@@ -237,6 +242,10 @@ TopicModel read_model(const std::string& dir_or_file) {
         }
     }
     if (!seeds_ok) throw InputError(path + ": corrupt model file (guided topics or k selection)");
+    if (version >= 5) {
+        m.cpu_threads = r.read_pod<int32_t>("cpu threads");
+        m.device_description = read_string(r, "device description");
+    }
     bool ok = m.n >= 0 && m.m >= 0 && m.k > 0 && m.W.size() == size_t(m.n * m.k) &&
               m.H.size() == size_t(m.m * m.k) && vocab.offsets.size() == size_t(m.m) + 1 &&
               vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size() &&

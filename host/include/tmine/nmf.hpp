@@ -78,7 +78,14 @@ struct NmfModel {
     /// Frobenius: ||X - WH||_F / ||X||_F; KL: sqrt(2 D_KL(X || WH)).
     std::vector<double> losses;
     double loss_at_init = 0;
-    std::string device;
+    std::string device;  ///< "cpu" or "cuda"
+    /// What reproducing the fit needs besides the seed and options (docs/architecture.md,
+    /// "Reproducibility"): the CPU threads (CPU results depend on them through float summation
+    /// order; the initialisation's SVD uses them on every device), and the Context's
+    /// description of the device, e.g. "cpu (2 threads)" or "cuda:0 NVIDIA H100 ...".
+    /// 0 and "" in a model written before they were recorded.
+    int cpu_threads = 0;
+    std::string device_description;
     std::string stop_reason;  ///< "max_iter", "tol", "time_limit"
     uint64_t seed = 0;        ///< the seed of the kept fit (with restarts)
     std::vector<double> restart_losses;  ///< final loss of each restart, in seed order
@@ -160,6 +167,11 @@ struct NmfProblem {
     float seed_pull = 0, seed_lambda = 0;
     bool guided() const { return !seed_topics.empty() && seed_lambda > 0; }
 };
+
+/// sum a[i] * b[i] in float64, added in an order that depends on n only (partial sums over fixed
+/// blocks, then the blocks in order), on any number of threads: the CPU's losses are the same
+/// run to run and for every thread count, given the same factors (host/src/nmf_cpu.cpp).
+double ordered_dot(const float* a, const float* b, int64_t n, int threads);
 
 /// One device's iterations. The driver in host/src/nmf.cpp owns the loop, the stopping
 /// rules, progress, checkpoints and the time limit; a device only steps and reports.
