@@ -71,6 +71,14 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary,
     w.Double(m.relative_error);
     w.Key("device");
     w.String(m.device.c_str());
+    if (m.cpu_threads > 0) {  // unknown (0, "") in a model written before tmine recorded them
+        w.Key("cpu_threads");
+        w.Int(m.cpu_threads);
+    }
+    if (!m.device_description.empty()) {
+        w.Key("device_description");
+        w.String(m.device_description.c_str());
+    }
     w.Key("terms");
     w.Int64(m.m);
     w.Key("init");
