@@ -119,16 +119,21 @@ const News& news() {
     return n;
 }
 
+/// The 20 Newsgroups features, or nullptr after SkipWithError when they cannot be loaded.
+const News* news_or_skip(benchmark::State& state) {
+    try {
+        return &news();
+    } catch (const Error& e) {
+        state.SkipWithError(e.what());
+        return nullptr;
+    }
+}
+
 void BM_Train20News(benchmark::State& state, Device device, ClassifierKind kind) {
     Context ctx;
     if (!make_context(state, device, ctx)) return;
-    const News* n = nullptr;
-    try {
-        n = &news();
-    } catch (const Error& e) {
-        state.SkipWithError(e.what());
-        return;
-    }
+    const News* n = news_or_skip(state);
+    if (!n) return;
     ClassifyOptions o;
     o.kind = kind;
     o.C = 10;
@@ -152,13 +157,8 @@ void BM_Train20News(benchmark::State& state, Device device, ClassifierKind kind)
 void BM_Epoch20News(benchmark::State& state, Device device) {
     Context ctx;
     if (!make_context(state, device, ctx)) return;
-    const News* n = nullptr;
-    try {
-        n = &news();
-    } catch (const Error& e) {
-        state.SkipWithError(e.what());
-        return;
-    }
+    const News* n = news_or_skip(state);
+    if (!n) return;
     detail::LogRegProblem p;
     p.X = &n->train;
     p.y = &n->ytr;
