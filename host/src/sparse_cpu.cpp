@@ -168,13 +168,6 @@ void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* ou
     });
 }
 
-double dot(const float* a, const float* b, int64_t n, int threads) {
-    double s = 0;
-#pragma omp parallel for num_threads(threads) reduction(+ : s) schedule(static)
-    for (int64_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
-    return s;
-}
-
 double sum_squares(const CsrMatrix& X) {
     double s = 0;
     for (float v : X.data) s += double(v) * v;

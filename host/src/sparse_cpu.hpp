@@ -26,8 +26,6 @@ void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int64_
 /// out[p] = <W[row(p), :], Ht[col(p), :]> for every non-zero p of X (sampled dense-dense).
 void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads);
 
-/// sum a[i] * b[i] in float64.
-double dot(const float* a, const float* b, int64_t n, int threads);
 /// sum of squares of X's values in float64.
 double sum_squares(const CsrMatrix& X);
 /// C (k x k) = A^T A for A (rows x k) (a symmetric rank-k update: half of sgemm's flops).
