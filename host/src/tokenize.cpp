@@ -1444,24 +1444,6 @@ Plan plan(const TokenizerOptions& o) {
 
 namespace {
 
-/// Whether utf8proc reads all of s (ingest's stricter validator decides what a corpus may hold;
-/// this one must agree with utf8proc, whose failure makes normalize_social() fall back).
-bool valid_utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
-    const auto* end = p + s.size();
-    while (p < end) {
-        if (*p < 0x80) {
-            ++p;
-            continue;
-        }
-        utf8proc_int32_t cp;
-        const utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
-        if (n <= 0) return false;
-        p += n;
-    }
-    return true;
-}
-
 Tokenized tokenize_terms_on(const Context& ctx, const Corpus& corpus, const VectorizeOptions& opts);
 
 /// Cut points 0 = cut[0] <= ... <= cut[P] = n splitting items [0, n), whose running sizes are
@@ -1513,7 +1495,7 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
                          size_t hi, int t, chunking::Items& out, bool& fell_back) {
         for (size_t i = lo; i < hi; ++i) {
             const std::string_view c(bytes.data() + offsets[i], size_t(offsets[i + 1] - offsets[i]));
-            if (social && !valid_utf8(c)) {
+            if (social && utf8_error_at(c) != std::string_view::npos) {  // utf8proc cannot read it
                 out.items.push_back(chunking::kFallback);
                 fell_back = true;
             } else {
@@ -1544,20 +1526,17 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
         const std::vector<int64_t> cut = balanced_cuts(offsets, P);
         std::vector<chunking::Items> part(P);
         std::vector<char> fell(P, 0);
-        std::vector<std::exception_ptr> error(P);  // no exception may leave the parallel region
+        ParallelErrors errors;  // no exception may leave the parallel region
 #pragma omp parallel for num_threads(P) schedule(static, 1)
         for (int q = 0; q < P; ++q) {
-            try {
+            errors.run([&] {
                 bool f = false;
                 part[q].ptr.clear();
                 map_range(bytes, offsets, cut[q], cut[q + 1], q, part[q], f);
                 fell[q] = f;
-            } catch (...) {
-                error[q] = std::current_exception();
-            }
+            });
         }
-        for (const auto& e : error)
-            if (e) std::rethrow_exception(e);
+        errors.rethrow();
         for (int q = 0; q < P; ++q) {
             const int64_t base = static_cast<int64_t>(out.items.size());
             out.items.insert(out.items.end(), part[q].items.begin(), part[q].items.end());
@@ -1652,10 +1631,10 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
         local_tokens.resize(base + P);
         local_len.resize(base + P);
         const std::vector<int64_t> cut = balanced_cuts(doc_ptr, P);
-        std::vector<std::exception_ptr> error(P);  // no exception may leave the parallel region
+        ParallelErrors errors;  // no exception may leave the parallel region
 #pragma omp parallel for num_threads(P) schedule(static, 1)
         for (int q = 0; q < P; ++q) {
-            try {
+            errors.run([&] {
                 std::vector<int32_t> uni, chain;
                 std::vector<uint32_t> segment;
                 auto& toks = local_tokens[base + q];
@@ -1684,12 +1663,9 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
                     append_gram_terms(*u, *sg, opts, ngrams ? &grams[q] : nullptr, &code, M + q, chain, toks);
                     lens.push_back(static_cast<int64_t>(toks.size() - before));
                 }
-            } catch (...) {
-                error[q] = std::current_exception();
-            }
+            });
         }
-        for (const auto& e : error)
-            if (e) std::rethrow_exception(e);
+        errors.rethrow();
         for (int q = 1; q <= P; ++q) bounds.push_back(first + cut[q]);
         first = last;
         t_terms += since(t0);
