@@ -93,7 +93,7 @@ public:
         R_ = DeviceBuffer<double>(static_cast<size_t>(n_ * K_), s_);
         L_ = DeviceBuffer<double>(static_cast<size_t>(n_), s_);
         ones_ = DeviceBuffer<double>(static_cast<size_t>(std::max<int64_t>(n_, 1)), s_);
-        fill<<<blocks_for(n_), kThreads, 0, s_>>>(ones_.data(), n_, 1.0);
+        TMINE_LAUNCH(fill, blocks_for(n_), kThreads, s_)(ones_.data(), n_, 1.0);
         TMINE_CUDA_LAUNCH_CHECK();
     }
 
@@ -104,7 +104,7 @@ public:
         double* W = x_.data();
         double* b = x_.data() + nw;
         X_->spmm(r_, W, Z_.data(), K_);
-        logreg_rows<<<blocks_for(n_), kThreads, 0, s_>>>(Z_.data(), b, y_.data(), sw_.data(), n_,
+        TMINE_LAUNCH(logreg_rows, blocks_for(n_), kThreads, s_)(Z_.data(), b, y_.data(), sw_.data(), n_,
                                                          K_, R_.data(), L_.data());
         TMINE_CUDA_LAUNCH_CHECK();
         Xt_->spmm(r_, R_.data(), g_.data(), K_);
@@ -159,7 +159,7 @@ std::vector<double> class_feature_sums(const Context& ctx, const CsrMatrix& X,
     DeviceBuffer<double> dw(sample_weight.data(), sample_weight.size(), s);
     DeviceBuffer<double> Y(static_cast<size_t>(n * K), s), F(static_cast<size_t>(m * K), s);
     if (n * K) TMINE_CUDA_CHECK(cudaMemsetAsync(Y.data(), 0, sizeof(double) * n * K, s));
-    scatter_weights<<<blocks_for(n), kThreads, 0, s>>>(dy.data(), dw.data(), n, K, Y.data());
+    TMINE_LAUNCH(scatter_weights, blocks_for(n), kThreads, s)(dy.data(), dw.data(), n, K, Y.data());
     TMINE_CUDA_LAUNCH_CHECK();
     Xt.spmm(r, Y.data(), F.data(), K);  // m x K
     std::vector<double> f(static_cast<size_t>(m * K));
@@ -182,7 +182,7 @@ std::vector<double> linear_scores(const Context& ctx, const CsrMatrix& X, const 
     DeviceBuffer<double> dW(W, static_cast<size_t>(m * outputs), s), db(b, outputs, s),
         Z(static_cast<size_t>(n * outputs), s);
     dX.spmm(r, dW.data(), Z.data(), outputs);
-    add_bias<<<blocks_for(n * outputs), kThreads, 0, s>>>(Z.data(), db.data(), n, outputs);
+    TMINE_LAUNCH(add_bias, blocks_for(n * outputs), kThreads, s)(Z.data(), db.data(), n, outputs);
     TMINE_CUDA_LAUNCH_CHECK();
     std::vector<double> out(static_cast<size_t>(n * outputs));
     Z.to_host(out.data());

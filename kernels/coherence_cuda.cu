@@ -62,7 +62,7 @@ Cooccurrence cooccurrence(const Context& ctx, const CsrMatrix& X,
 
     const int64_t blocks =
         std::min<int64_t>((X.rows + kWarpsPerBlock - 1) / kWarpsPerBlock, 1 << 20);
-    count_pairs<<<unsigned(blocks), kBlock, 0, s>>>(
+    TMINE_LAUNCH(count_pairs, unsigned(blocks), kBlock, s)(
         d_indptr.data(), d_indices.data(), d_data.data(), X.rows, d_slot.data(), t, d_joint.data());
     TMINE_CUDA_LAUNCH_CHECK();
 

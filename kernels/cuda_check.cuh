@@ -45,3 +45,14 @@ inline void check(cusparseStatus_t e, const char* call, const char* file, int li
 #define TMINE_CUDA_LAUNCH_CHECK() TMINE_CUDA_CHECK(cudaGetLastError())
 /// For destructors: never throws.
 #define TMINE_CUDA_CHECK_NOTHROW(call) (void)(call)
+
+/// A kernel launch, `TMINE_LAUNCH(kernel, blocks, threads, stream)(args...)`, is
+/// `kernel<<<blocks, threads, 0, stream>>>(args...)`. The macro lets the emulation build
+/// (tests/cuda_emulation, -DTMINE_CUDA_EMULATION=ON) compile the same kernels with g++ and
+/// run them on the CPU.
+#ifdef TMINE_CUDA_EMULATION
+#define TMINE_LAUNCH(kernel, blocks, threads, stream) \
+    ((void)(stream), ::tmine_emu::launch_named(kernel, #kernel, blocks, threads))
+#else
+#define TMINE_LAUNCH(kernel, blocks, threads, stream) kernel<<<blocks, threads, 0, stream>>>
+#endif

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include <thrust/execution_policy.h>
+
 #include "cuda_check.cuh"
 
 namespace tmine::cuda_impl {
@@ -75,6 +77,17 @@ struct PoolAllocator {
     }
     void deallocate(char* p, size_t) { TMINE_CUDA_CHECK_NOTHROW(cudaFreeAsync(p, stream)); }
 };
+
+/// Thrust's execution policy: on `stream`, temporaries from `pool`. The emulation build
+/// (tests/cuda_emulation) runs the same algorithms with Thrust's sequential host backend.
+inline auto on_stream(PoolAllocator& pool, cudaStream_t stream) {
+#ifdef TMINE_CUDA_EMULATION
+    (void)stream;
+    return thrust::cpp::par(pool);
+#else
+    return thrust::cuda::par(pool).on(stream);
+#endif
+}
 
 /// Free bytes on the current device. The stream-ordered pool keeps what earlier stages freed
 /// (context_cuda.cu sets no release threshold), and the driver counts that memory as used: it

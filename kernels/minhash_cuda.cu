@@ -70,7 +70,7 @@ std::vector<uint32_t> minhash_signatures(const Context& ctx, const ShingleSets& 
         DeviceBuffer<uint64_t> d_sh(sets.shingles.data() + base, off[last] - base, st);
         DeviceBuffer<uint32_t> d_sig(size_t(docs) * size_t(K), st);
         const int64_t blocks = std::min<int64_t>((docs + kWarpsPerBlock - 1) / kWarpsPerBlock, 1 << 20);
-        minhash_kernel<<<unsigned(blocks), threads, 0, st>>>(d_off.data(), base, docs, d_sh.data(), d_a.data(),
+        TMINE_LAUNCH(minhash_kernel, unsigned(blocks), threads, st)(d_off.data(), base, docs, d_sh.data(), d_a.data(),
                                                              d_b.data(), K, d_sig.data());
         TMINE_CUDA_LAUNCH_CHECK();
         d_sig.to_host(sig.data() + size_t(first) * size_t(K));

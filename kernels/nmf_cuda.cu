@@ -348,28 +348,28 @@ private:
     void column_sums(const float* F, int64_t rows, float* out) {
         const int64_t per_block = std::max<int64_t>(64, (rows + kColumnBlocks - 1) / kColumnBlocks);
         const int blocks = int(std::max<int64_t>(1, (rows + per_block - 1) / per_block));
-        column_partials<<<blocks, kBlock, 0, s_>>>(F, rows, k_, per_block, partials_.data());
+        TMINE_LAUNCH(column_partials, blocks, kBlock, s_)(F, rows, k_, per_block, partials_.data());
         TMINE_CUDA_LAUNCH_CHECK();
-        column_totals<<<(k_ + kBlock - 1) / kBlock, kBlock, 0, s_>>>(partials_.data(), blocks, k_, out);
+        TMINE_LAUNCH(column_totals, (k_ + kBlock - 1) / kBlock, kBlock, s_)(partials_.data(), blocks, k_, out);
         TMINE_CUDA_LAUNCH_CHECK();
     }
     void update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
                 double l1, double l2) {
-        mu_update<<<grid_for(rows * k_), kBlock, 0, s_>>>(F, num, den, den_row, rows * k_, k_,
+        TMINE_LAUNCH(mu_update, grid_for(rows * k_), kBlock, s_)(F, num, den, den_row, rows * k_, k_,
                                                           float(l1), float(l2));
         TMINE_CUDA_LAUNCH_CHECK();
     }
     void hals(float* F, const float* G, const float* N, int64_t rows, double l1, double l2) {
-        hals_update<<<grid_for(rows), kBlock, 0, s_>>>(F, G, N, rows, k_, float(l1), float(l2));
+        TMINE_LAUNCH(hals_update, grid_for(rows), kBlock, s_)(F, G, N, rows, k_, float(l1), float(l2));
         TMINE_CUDA_LAUNCH_CHECK();
     }
     void sddmm_into(float* out) {
-        sddmm<<<grid_for(nnz_), kBlock, 0, s_>>>(row_.data(), X_->indices.data(), W_.data(),
+        TMINE_LAUNCH(sddmm, grid_for(nnz_), kBlock, s_)(row_.data(), X_->indices.data(), W_.data(),
                                                  Ht_.data(), nnz_, k_, out);
         TMINE_CUDA_LAUNCH_CHECK();
     }
     void ratio_into(float* out) {
-        kl_ratio<<<grid_for(nnz_), kBlock, 0, s_>>>(x_.data(), wh_.data(), nnz_, out);
+        TMINE_LAUNCH(kl_ratio, grid_for(nnz_), kBlock, s_)(x_.data(), wh_.data(), nnz_, out);
         TMINE_CUDA_LAUNCH_CHECK();
     }
 
@@ -398,7 +398,7 @@ private:
 
     void pull(bool add) {
         const int64_t count = int64_t(p_.seed_entries.size()) + int64_t(p_.seed_topics.size());
-        seed_pull<<<grid_for(count), kBlock, 0, s_>>>(
+        TMINE_LAUNCH(seed_pull, grid_for(count), kBlock, s_)(
             num_.data(), WtW_.data(), seed_entries_.data(), int(p_.seed_entries.size()),
             seed_topics_.data(), int(p_.seed_topics.size()), k_, p_.seed_pull, p_.seed_lambda,
             seed_saved_.data(), add);
@@ -414,12 +414,12 @@ private:
         if (p_.update_H) {
             sddmm_into(wh_.data());
             ratio_into(ratio_.data());
-            permute<<<grid_for(nnz_), kBlock, 0, s_>>>(ratio_.data(), order_.data(), nnz_,
+            TMINE_LAUNCH(permute, grid_for(nnz_), kBlock, s_)(ratio_.data(), order_.data(), nnz_,
                                                        ratio_t_.data());
             TMINE_CUDA_LAUNCH_CHECK();
             mRt_->spmm(r_, *dW_, *dNumM_);
             column_sums(W_.data(), n_, sums_.data());
-            zero_to_one<<<1, 64, 0, s_>>>(sums_.data(), k_);
+            TMINE_LAUNCH(zero_to_one, 1, 64, s_)(sums_.data(), k_);
             TMINE_CUDA_LAUNCH_CHECK();
             update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, r.l1_H, r.l2_H);
         }
@@ -428,9 +428,9 @@ private:
 
     void dot(const float* a, const float* b, int64_t len, double* out) {
         const unsigned blocks = grid_for(len);
-        dot_kernel<<<blocks, kBlock, 0, s_>>>(a, b, len, partials_.data());
+        TMINE_LAUNCH(dot_kernel, blocks, kBlock, s_)(a, b, len, partials_.data());
         TMINE_CUDA_LAUNCH_CHECK();
-        add_partials<<<1, kBlock, 0, s_>>>(partials_.data(), int(blocks), out);
+        TMINE_LAUNCH(add_partials, 1, kBlock, s_)(partials_.data(), int(blocks), out);
         TMINE_CUDA_LAUNCH_CHECK();
     }
 
@@ -438,13 +438,13 @@ private:
     void loss_into(int slot) {
         double* d = dots_.data() + 2 * slot;
         if (kl()) {
-            kl_terms<<<grid_for(nnz_), kBlock, 0, s_>>>(x_.data(), wh_.data(), nnz_, partials_.data());
+            TMINE_LAUNCH(kl_terms, grid_for(nnz_), kBlock, s_)(x_.data(), wh_.data(), nnz_, partials_.data());
             TMINE_CUDA_LAUNCH_CHECK();
-            add_partials<<<1, kBlock, 0, s_>>>(partials_.data(), int(grid_for(nnz_)), d);
+            TMINE_LAUNCH(add_partials, 1, kBlock, s_)(partials_.data(), int(grid_for(nnz_)), d);
             TMINE_CUDA_LAUNCH_CHECK();
             column_sums(W_.data(), n_, wsum_.data());
             column_sums(Ht_.data(), m_, hsum_.data());
-            finish_kl<<<1, 1, 0, s_>>>(d, wsum_.data(), hsum_.data(), k_, x_sum_,
+            TMINE_LAUNCH(finish_kl, 1, 1, s_)(d, wsum_.data(), hsum_.data(), k_, x_sum_,
                                        losses_.data() + slot);
         } else {
             // <X, WH>: <X^T W, H^T> (num_ holds X^T W) after an H update, else <W, X H^T>.
@@ -453,7 +453,7 @@ private:
             else
                 dot(W_.data(), num_.data(), n_ * k_, d);
             dot(WtW_.data(), HHt_.data(), int64_t(k_) * k_, d + 1);
-            finish_frobenius<<<1, 1, 0, s_>>>(d, xx_, losses_.data() + slot);
+            TMINE_LAUNCH(finish_frobenius, 1, 1, s_)(d, xx_, losses_.data() + slot);
         }
         TMINE_CUDA_LAUNCH_CHECK();
     }

@@ -189,7 +189,7 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
     Resources& r = ctx.cuda();
     cudaStream_t s = r.stream;
     PoolAllocator pool(s);
-    auto policy = thrust::cuda::par(pool).on(s);
+    auto policy = on_stream(pool, s);
     const int64_t n_docs = last - first;
     const auto& off = corpus.text.offsets;
     const int64_t base = static_cast<int64_t>(off[first]);
@@ -206,7 +206,7 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
     DeviceBuffer<int64_t> doffsets(offsets.data(), n_docs + 1, s);
     DeviceBuffer<uint8_t> doc_start(B + 1, s);
     TMINE_CUDA_CHECK(cudaMemsetAsync(doc_start.data(), 0, B + 1, s));
-    mark_doc_starts<<<grid_for(n_docs + 1), kBlock, 0, s>>>(doffsets.data(), n_docs, doc_start.data());
+    TMINE_LAUNCH(mark_doc_starts, grid_for(n_docs + 1), kBlock, s)(doffsets.data(), n_docs, doc_start.data());
     TMINE_CUDA_LAUNCH_CHECK();
 
     // 1. Chunk starts and ends.
@@ -225,24 +225,24 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
     // 2. Hash, sort, group, check.
     DeviceBuffer<uint64_t> hash(n, s);
     DeviceBuffer<int64_t> order(n, s);
-    hash_chunks<<<grid_for(n), kBlock, 0, s>>>(text.data(), starts.data(), ends.data(), n, hash.data(),
+    TMINE_LAUNCH(hash_chunks, grid_for(n), kBlock, s)(text.data(), starts.data(), ends.data(), n, hash.data(),
                                                order.data());
     TMINE_CUDA_LAUNCH_CHECK();
     thrust::stable_sort_by_key(policy, dp(hash), dp(hash) + n, dp(order));
     DeviceBuffer<int32_t> head(n, s), group(n, s);
-    group_heads<<<grid_for(n), kBlock, 0, s>>>(hash.data(), n, head.data());
+    TMINE_LAUNCH(group_heads, grid_for(n), kBlock, s)(hash.data(), n, head.data());
     TMINE_CUDA_LAUNCH_CHECK();
     thrust::inclusive_scan(policy, dp(head), dp(head) + n, dp(group));
     int32_t groups = 0;
     TMINE_CUDA_CHECK(cudaMemcpyAsync(&groups, group.data() + n - 1, sizeof groups, cudaMemcpyDeviceToHost, s));
     TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
     DeviceBuffer<int64_t> firsts(groups, s);
-    group_firsts<<<grid_for(n), kBlock, 0, s>>>(head.data(), group.data(), order.data(), n, firsts.data());
+    TMINE_LAUNCH(group_firsts, grid_for(n), kBlock, s)(head.data(), group.data(), order.data(), n, firsts.data());
     TMINE_CUDA_LAUNCH_CHECK();
     DeviceBuffer<int32_t> distinct(n, s);
     DeviceBuffer<int> collision(1, s);
     TMINE_CUDA_CHECK(cudaMemsetAsync(collision.data(), 0, sizeof(int), s));
-    check_groups<<<grid_for(n), kBlock, 0, s>>>(text.data(), starts.data(), ends.data(), order.data(),
+    TMINE_LAUNCH(check_groups, grid_for(n), kBlock, s)(text.data(), starts.data(), ends.data(), order.data(),
                                                 group.data(), firsts.data(), n, distinct.data(),
                                                 collision.data());
     TMINE_CUDA_LAUNCH_CHECK();
@@ -252,7 +252,7 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
     // 3. The distinct chunks to the host, mapped there.
     DeviceBuffer<int64_t> glen(groups + 1, s), goff(groups + 1, s);
     TMINE_CUDA_CHECK(cudaMemsetAsync(glen.data() + groups, 0, sizeof(int64_t), s));
-    distinct_lengths<<<grid_for(groups), kBlock, 0, s>>>(firsts.data(), starts.data(), ends.data(), groups,
+    TMINE_LAUNCH(distinct_lengths, grid_for(groups), kBlock, s)(firsts.data(), starts.data(), ends.data(), groups,
                                                          glen.data());
     TMINE_CUDA_LAUNCH_CHECK();
     thrust::exclusive_scan(policy, dp(glen), dp(glen) + groups + 1, dp(goff));
@@ -261,7 +261,7 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
     TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
     if (collided) return false;
     DeviceBuffer<unsigned char> gathered(chunk_off[groups], s);
-    gather_bytes<<<grid_for(groups), kBlock, 0, s>>>(text.data(), firsts.data(), starts.data(), goff.data(),
+    TMINE_LAUNCH(gather_bytes, grid_for(groups), kBlock, s)(text.data(), firsts.data(), starts.data(), goff.data(),
                                                      groups, gathered.data());
     TMINE_CUDA_LAUNCH_CHECK();
     std::string bytes(chunk_off[groups], '\0');
@@ -275,7 +275,7 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
     DeviceBuffer<int32_t> ditems(mapped.items.data(), mapped.items.size(), s);
     DeviceBuffer<int64_t> size(n + 1, s), out_pos(n + 1, s);
     TMINE_CUDA_CHECK(cudaMemsetAsync(size.data() + n, 0, sizeof(int64_t), s));
-    occurrence_sizes<<<grid_for(n), kBlock, 0, s>>>(distinct.data(), item_ptr.data(), n, size.data());
+    TMINE_LAUNCH(occurrence_sizes, grid_for(n), kBlock, s)(distinct.data(), item_ptr.data(), n, size.data());
     TMINE_CUDA_LAUNCH_CHECK();
     thrust::exclusive_scan(policy, dp(size), dp(size) + n + 1, dp(out_pos));
     int64_t total = 0;
@@ -286,7 +286,7 @@ bool tokenize_chunks(const Context& ctx, const Corpus& corpus, int64_t first, in
                         dp(doc_chunk));
     TMINE_CUDA_CHECK(cudaStreamSynchronize(s));
     DeviceBuffer<int32_t> out(total, s);
-    expand<<<grid_for(n), kBlock, 0, s>>>(distinct.data(), item_ptr.data(), ditems.data(), out_pos.data(), n,
+    TMINE_LAUNCH(expand, grid_for(n), kBlock, s)(distinct.data(), item_ptr.data(), ditems.data(), out_pos.data(), n,
                                           out.data());
     TMINE_CUDA_LAUNCH_CHECK();
     DeviceBuffer<int64_t> dptr(n_docs + 1, s);

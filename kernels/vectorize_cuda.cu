@@ -125,7 +125,7 @@ struct DeviceCounts {
 DeviceCounts count_on_device(Resources& r, const TokenSpan& tok) {
     cudaStream_t s = r.stream;
     PoolAllocator pool(s);
-    auto policy = thrust::cuda::par(pool).on(s);
+    auto policy = on_stream(pool, s);
     DeviceCounts c;
     c.n = tok.documents();
     c.V = tok.vocab_size;
@@ -144,7 +144,7 @@ DeviceCounts count_on_device(Resources& r, const TokenSpan& tok) {
     DeviceBuffer<int64_t> doc_ptr(tok.doc_ptr.data(), c.n + 1, s);
     DeviceBuffer<int32_t> tokens(tok.tokens, T, s);
     DeviceBuffer<uint64_t> keys(T, s);
-    make_keys<<<grid_for(T), kBlock, 0, s>>>(doc_ptr.data(), c.n, tokens.data(), T, keys.data());
+    TMINE_LAUNCH(make_keys, grid_for(T), kBlock, s)(doc_ptr.data(), c.n, tokens.data(), T, keys.data());
     TMINE_CUDA_LAUNCH_CHECK();
     thrust::device_ptr<uint64_t> k(keys.data());
     thrust::sort(policy, k, k + T);
@@ -162,7 +162,7 @@ DeviceCounts count_on_device(Resources& r, const TokenSpan& tok) {
                         thrust::device_ptr<int64_t>(c.indptr.data()));
     c.cols = DeviceBuffer<int32_t>(c.nnz, s);
     c.vals = DeviceBuffer<float>(c.nnz, s);
-    split_keys<<<grid_for(c.nnz), kBlock, 0, s>>>(ukeys.data(), counts.data(), c.nnz, c.cols.data(),
+    TMINE_LAUNCH(split_keys, grid_for(c.nnz), kBlock, s)(ukeys.data(), counts.data(), c.nnz, c.cols.data(),
                                                   c.vals.data(), c.df.data(), c.total.data());
     TMINE_CUDA_LAUNCH_CHECK();
     return c;
@@ -202,10 +202,10 @@ CsrMatrix weigh_on_device(Resources& r, int64_t n, int64_t nnz, const int64_t* i
     DeviceBuffer<double> dtable(table.data(), table.size(), s);
     DeviceBuffer<int64_t> row_nnz(n + 1, s), out_ptr(n + 1, s);
     TMINE_CUDA_CHECK(cudaMemsetAsync(row_nnz.data() + n, 0, sizeof(int64_t), s));
-    kept_per_row<<<grid_for(n), kBlock, 0, s>>>(indptr, cols, dkeep.data(), n, row_nnz.data());
+    TMINE_LAUNCH(kept_per_row, grid_for(n), kBlock, s)(indptr, cols, dkeep.data(), n, row_nnz.data());
     TMINE_CUDA_LAUNCH_CHECK();
     PoolAllocator pool(s);
-    thrust::exclusive_scan(thrust::cuda::par(pool).on(s), thrust::device_ptr<int64_t>(row_nnz.data()),
+    thrust::exclusive_scan(on_stream(pool, s), thrust::device_ptr<int64_t>(row_nnz.data()),
                            thrust::device_ptr<int64_t>(row_nnz.data()) + n + 1,
                            thrust::device_ptr<int64_t>(out_ptr.data()));
     out_ptr.to_host(X.indptr.data());
@@ -213,7 +213,7 @@ CsrMatrix weigh_on_device(Resources& r, int64_t n, int64_t nnz, const int64_t* i
     const int64_t out_nnz = X.indptr[n];
     DeviceBuffer<int32_t> out_cols(out_nnz, s);
     DeviceBuffer<float> out_vals(out_nnz, s);
-    weight_rows<<<grid_for(n), kBlock, 0, s>>>(indptr, cols, cnt, dkeep.data(), didf.data(),
+    TMINE_LAUNCH(weight_rows, grid_for(n), kBlock, s)(indptr, cols, cnt, dkeep.data(), didf.data(),
                                                sublinear_tf ? dtable.data() : nullptr, n, out_ptr.data(),
                                                out_cols.data(), out_vals.data());
     TMINE_CUDA_LAUNCH_CHECK();
@@ -262,7 +262,7 @@ CsrMatrix count_and_weigh(const Context& ctx, const TokenSpan& tok, const Weight
     int64_t max_count = 0;
     if (sublinear_tf && c.nnz > 0) {
         PoolAllocator pool(r.stream);
-        const float m = thrust::reduce(thrust::cuda::par(pool).on(r.stream), thrust::device_ptr<float>(c.vals.data()),
+        const float m = thrust::reduce(on_stream(pool, r.stream), thrust::device_ptr<float>(c.vals.data()),
                                        thrust::device_ptr<float>(c.vals.data()) + c.nnz, 0.0f, MaxFloat());
         max_count = static_cast<int64_t>(m);
     }

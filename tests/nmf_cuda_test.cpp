@@ -186,7 +186,16 @@ TEST(NmfCuda, RandomizedSvdAgreesWithCpu) {
     // The device range finder itself.
     const int l = 16;
     std::vector<double> omega(size_t(X.cols) * l);
-    for (size_t i = 0; i < omega.size(); ++i) omega[i] = std::sin(double(i) * 12.9898) * 2.0;
+    // Pseudo-random entries (splitmix64). Not sin(i * c): its columns are combinations of two
+    // vectors (sin(a + b) = sin a cos b + cos a sin b), so Ω had rank 2 and Y = XΩ too, and
+    // the Cholesky QR of any device failed (found by the emulation build, tests/cuda_emulation).
+    for (size_t i = 0; i < omega.size(); ++i) {
+        uint64_t z = (i + 1) * 0x9e3779b97f4a7c15ull;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        omega[i] = double(z >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+    }
     auto chol = [](std::vector<double>& G, int n) {  // column-major upper, unblocked
         for (int j = 0; j < n; ++j) {
             for (int i = 0; i <= j; ++i) {
