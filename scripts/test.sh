@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README command 2 (and what .ci/run calls): install, build with the CUDA twins compiled in,
 # run the test suite; then the CPU-only build (-DTMINE_CUDA=OFF) and its tests; then the
-# emulation build (-DTMINE_CUDA_EMULATION=ON, tests/cuda_emulation), where the CUDA twins run
-# on the CPU against checked device memory and the whole suite runs on the emulated device.
+# emulation build (-DTMINE_CUDA_EMULATION=ON, tests/cuda_emulation, with AddressSanitizer),
+# where the CUDA twins run on the CPU against checked device memory and the whole suite runs
+# on the emulated device.
 # In the first build the GPU-labelled tests skip with the reason when no GPU is present
 # (ctest lists them as skipped); only there do they say anything about a real GPU.
 set -euo pipefail
@@ -15,8 +16,12 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-cpu -DCMAKE_BUILD_TYPE=Release -DTMINE_CUDA=OFF -DTMINE_BENCH=OFF
 cmake --build build-cpu -j"$jobs"
 (cd build-cpu && ctest -j"$jobs" --output-on-failure)
-cmake -S . -B build-emu -DCMAKE_BUILD_TYPE=Release -DTMINE_CUDA_EMULATION=ON -DTMINE_BENCH=OFF
+# Under AddressSanitizer, which also finds a kernel's reads and writes past its buffers
+# (leak checks off: the suite's processes end on purpose with work in flight).
+cmake -S . -B build-emu -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTMINE_CUDA_EMULATION=ON -DTMINE_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS="-fsanitize=address -fno-omit-frame-pointer" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address"
 cmake --build build-emu -j"$jobs"
+export ASAN_OPTIONS=detect_leaks=0
 (cd build-emu && ctest -j"$jobs" --output-on-failure)
 # The gpu-labelled tests again on a 96 MiB emulated device: the tokenizer's and MinHash's
 # device batches are many and small there.

@@ -216,6 +216,7 @@ TEST(Cli, AVocabularyWithNoTermInTheCorpusIsAWarning) {
 
 TEST(Cli, OutOfMemoryIsSaidAsSuch) {
 #ifdef TMINE_WITH_CUDA
+    // (The emulation build runs under AddressSanitizer, whose shadow memory needs more.)
     GTEST_SKIP() << "the CUDA libraries' address-space reservations leave no room for ulimit -v";
 #endif
     TempDir d;
@@ -232,6 +233,35 @@ TEST(Cli, OutOfMemoryIsSaidAsSuch) {
               std::string::npos)
         << r.err;
     EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+}
+
+TEST(Cli, GpuOutOfMemoryIsSaidAsSuch) {
+#ifndef TMINE_CUDA_EMULATION
+    GTEST_SKIP() << "needs the emulation build (tests/cuda_emulation), whose device memory is set per "
+                    "run by TMINE_EMU_DEVICE_MIB";
+#endif
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m.tmx"), d).code, 0);
+    // The NMF checks its needs before it starts and says both figures.
+    Result t = run_cli("topics " + d.file("m.tmx") + " -k 12 --device cuda -q -o " + d.file("model"), d,
+                       "TMINE_EMU_DEVICE_MIB=1 ");
+    EXPECT_EQ(t.code, 1) << t.err;
+    EXPECT_NE(t.err.find("MiB of GPU memory but only 1 MiB are free; lower -k or use --device cpu"),
+              std::string::npos)
+        << t.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("model/topics.json")));
+    // Vectorizing runs out inside a stage: the message says it and what to do.
+    Result v = run_cli("vectorize " + d.file("c.tmc") + " --device cuda -q -o " + d.file("g.tmx"), d,
+                       "TMINE_EMU_DEVICE_MIB=1 ");
+    EXPECT_EQ(v.code, 1) << v.err;
+    EXPECT_NE(v.err.find("tmine: error: GPU out of memory in "), std::string::npos) << v.err;
+    EXPECT_NE(v.err.find("use a smaller corpus / k, or --device cpu"), std::string::npos) << v.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("g.tmx")));
+    // With enough memory the same commands work.
+    Result ok = run_cli("topics " + d.file("m.tmx") + " -k 12 --device cuda -q -o " + d.file("model"), d,
+                        "TMINE_EMU_DEVICE_MIB=256 ");
+    EXPECT_EQ(ok.code, 0) << ok.err;
 }
 
 TEST(Cli, CheckpointResumeAndTransform) {
