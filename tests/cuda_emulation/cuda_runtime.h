@@ -108,8 +108,6 @@ inline double __dmul_rn(double a, double b) { return a * b; }
 inline double __ddiv_rn(double a, double b) { return a / b; }
 inline double __dsqrt_rn(double a) { return std::sqrt(a); }
 inline float __double2float_rn(double a) { return static_cast<float>(a); }
-inline float __fadd_rn(float a, float b) { return a + b; }
-inline float __fmul_rn(float a, float b) { return a * b; }
 template <class T>
 inline T __ldg(const T* p) {
     return *p;
@@ -132,19 +130,6 @@ inline T atomicExch(T* p, T v) {
     *p = v;
     return old;
 }
-template <class T>
-inline T atomicMin(T* p, T v) {
-    T old = *p;
-    *p = std::min(old, v);
-    return old;
-}
-template <class T>
-inline T atomicMax(T* p, T v) {
-    T old = *p;
-    *p = std::max(old, v);
-    return old;
-}
-
 namespace tmine_emu {
 void syncthreads();
 void shfl_down(void* value, size_t bytes, unsigned mask, unsigned delta, unsigned width);
