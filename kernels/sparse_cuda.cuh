@@ -68,6 +68,36 @@ void spmm_csr(Resources& r, cusparseSpMatDescr_t A, const DenseMat<T>& B, const 
                                   work.data()));
 }
 
+/// A CSR pattern on the device with 32-bit offsets (shared by every value array over it).
+struct DevicePattern {
+    int64_t rows, cols, nnz;
+    DeviceBuffer<int32_t> indptr, indices;
+    DevicePattern(const CsrMatrix& A, cudaStream_t s) : rows(A.rows), cols(A.cols), nnz(A.nnz()) {
+        std::vector<int32_t> p32(A.indptr.begin(), A.indptr.end());
+        indptr = DeviceBuffer<int32_t>(p32.data(), p32.size(), s);
+        indices = DeviceBuffer<int32_t>(A.indices.data(), A.indices.size(), s);
+        TMINE_CUDA_CHECK(cudaStreamSynchronize(s));  // p32 leaves scope
+    }
+};
+
+/// A float32 sparse matrix descriptor (pattern + one value array) with its SpMM workspace:
+/// the NMF's X, Xᵀ and KL ratio matrices, and nmf_bench's spmm/cuda.
+struct SpMat {
+    cusparseSpMatDescr_t d = nullptr;
+    DeviceBuffer<char> work;
+    cusparseSpMMAlg_t alg = CUSPARSE_SPMM_CSR_ALG2;  // deterministic, row-major operands
+    SpMat(const DevicePattern& p, float* values) {
+        TMINE_CUDA_CHECK(cusparseCreateCsr(&d, p.rows, p.cols, p.nnz, p.indptr.data(),
+                                           p.indices.data(), values, CUSPARSE_INDEX_32I,
+                                           CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F));
+    }
+    ~SpMat() { TMINE_CUDA_CHECK_NOTHROW(cusparseDestroySpMat(d)); }
+    SpMat(const SpMat&) = delete;
+    SpMat& operator=(const SpMat&) = delete;
+    /// Y = A * B; falls back to the default algorithm when CSR_ALG2 is unavailable.
+    void spmm(Resources& r, const DenseMat<float>& B, const DenseMat<float>& Y) { spmm_csr(r, d, B, Y, alg, work, !work.data()); }
+};
+
 /// A CSR matrix on the device: 32-bit offsets and indices, float64 values.
 struct CsrF64 {
     int64_t rows, cols, nnz;
