@@ -46,6 +46,19 @@ size_t capacity() {
     return cap;
 }
 
+/// TMINE_EMU_ORDER=reverse runs the blocks of a grid and the threads of a block last to
+/// first: a kernel whose result depends on the order its threads run in (a race on a GPU)
+/// gives another result then.
+bool reverse_order() {
+    static const bool rev = [] {
+        const char* v = std::getenv("TMINE_EMU_ORDER");
+        return v && std::string(v) == "reverse";
+    }();
+    return rev;
+}
+/// The i-th of n in the run order.
+unsigned nth(unsigned i, unsigned n) { return reverse_order() ? n - 1 - i : i; }
+
 cudaError_t fail(cudaError_t e, const std::string& why) {
     last_error = e;
     last_message = why;
@@ -189,7 +202,8 @@ void run_together(const std::function<void()>& thread, unsigned threads) {
     }
     while (b.alive > 0) {
         const uint64_t before = b.events;
-        for (Fiber& f : b.fibers) {
+        for (unsigned i = 0; i < threads; ++i) {
+            Fiber& f = b.fibers[nth(i, threads)];
             if (f.done) continue;
             threadIdx = {f.tid, 0, 0};
             b.current = &f;
@@ -278,25 +292,25 @@ void run_grid(const char* kernel, const void* key, unsigned blocks, unsigned thr
         together = together_kernels.count(key) > 0;
     }
     try {
-        for (unsigned bx = 0; bx < blocks; ++bx) {
-            blockIdx = {bx, 0, 0};
+        for (unsigned i = 0; i < blocks; ++i) {
+            blockIdx = {nth(i, blocks), 0, 0};
             if (!together) {
                 Block plain;
                 Block* outer = block;
                 block = &plain;
                 try {
-                    for (unsigned t = 0; t < threads; ++t) {
-                        threadIdx = {t, 0, 0};
+                    for (unsigned i = 0; i < threads; ++i) {
+                        threadIdx = {nth(i, threads), 0, 0};
                         thread();
                     }
                     block = outer;
                     continue;
                 } catch (NeedsTogether&) {
-                    // Thread 0 met a barrier or a shuffle before any other thread ran: the
-                    // kernels here reach one before they write, so the block starts again,
-                    // its threads as fibers.
+                    // The first thread met a barrier or a shuffle before any other ran:
+                    // the kernels here reach one before they write, so the block starts
+                    // again, its threads as fibers.
                     block = outer;
-                    if (threadIdx.x != 0) {
+                    if (threadIdx.x != nth(0, threads)) {
                         fail(cudaErrorLaunchFailure, std::string("kernel ") + kernel +
                                                          ": thread " + std::to_string(threadIdx.x) +
                                                          " met the first barrier, after earlier threads ended");
