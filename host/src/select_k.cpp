@@ -83,6 +83,9 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
     const bool share_svd = opts.init != NmfInit::Random;
     if (share_svd) {
         auto t0 = Clock::now();
+        if (ko.progress)  // seconds on a large matrix: say what the wait is for
+            std::fprintf(stderr, "topics: truncated SVD (k=%d) of the %lld x %lld matrix, shared by %zu fits...\n",
+                         ks.back(), static_cast<long long>(X.rows), static_cast<long long>(X.cols), ks.size());
         svd = truncated_svd(ctx, X, ks.back(), opts.seed);
         if (ko.progress)
             std::fprintf(stderr, "topics: truncated SVD (k=%d) for %zu fits in %.2f s\n", ks.back(),
