@@ -255,7 +255,9 @@ TEST(Cli, GpuOutOfMemoryIsSaidAsSuch) {
     Result v = run_cli("vectorize " + d.file("c.tmc") + " --device cuda -q -o " + d.file("g.tmx"), d,
                        "TMINE_EMU_DEVICE_MIB=1 ");
     EXPECT_EQ(v.code, 1) << v.err;
-    EXPECT_NE(v.err.find("tmine: error: GPU out of memory in "), std::string::npos) << v.err;
+    EXPECT_NE(v.err.find("tmine: error: vectorize (tokenising on the GPU): GPU out of memory in "),
+              std::string::npos)
+        << v.err;
     EXPECT_NE(v.err.find("use a smaller corpus / k, or --device cpu"), std::string::npos) << v.err;
     EXPECT_FALSE(std::filesystem::exists(d.file("g.tmx")));
     // With enough memory the same commands work.

@@ -474,68 +474,75 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
     using clock = std::chrono::steady_clock;
     auto t0 = clock::now();
     if (corpus.size() == 0) throw InputError("vectorize: the corpus is empty (0 documents)");
-    Tokenized tok = detail::tokenize_terms(ctx, corpus, opts);
-    auto t1 = clock::now();
-    // The CPU sorts each document's tokens in place and weights straight from them (the same
-    // matrix, without the intermediate one), unless chunks are asked for. The GPU counts and
-    // weights with the counts kept on the device when the tokens fit in one chunk, else into
-    // term-count matrices, in chunks that fit its memory.
-    const int64_t budget = chunk_budget(ctx, opts, tok);
-    const bool direct = !ctx.is_cuda() && budget == 0;
-    const bool on_device = ctx.is_cuda() && budget == 0;
-    const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
-    Vectorized v;
-    // Which columns survive and their idf, from every term's df and total.
-    auto choose = [&](const std::vector<int32_t>& df, const std::vector<int64_t>& total,
-                      std::vector<int32_t>& keep, int32_t& n_kept, std::vector<double>& idf) {
-        keep = prune_terms(df, total, n, opts, n_kept);
-        std::vector<int64_t> kept(n_kept);
-        for (size_t c = 0; c < keep.size(); ++c)
-            if (keep[c] >= 0) kept[keep[c]] = static_cast<int64_t>(c);
-        v.vocabulary.resize(n_kept);
-        v.df.resize(n_kept);
-        // The kept terms' texts (n-grams' made now, on every thread).
-        ParallelErrors errors;  // a thread's bad_alloc rethrown after the region
+    // A device error (out of memory above all) says which part of vectorizing met it.
+    const char* phase = "tokenising";
+    try {
+        Tokenized tok = detail::tokenize_terms(ctx, corpus, opts);
+        auto t1 = clock::now();
+        phase = "counting and weighting";
+        // The CPU sorts each document's tokens in place and weights straight from them (the same
+        // matrix, without the intermediate one), unless chunks are asked for. The GPU counts and
+        // weights with the counts kept on the device when the tokens fit in one chunk, else into
+        // term-count matrices, in chunks that fit its memory.
+        const int64_t budget = chunk_budget(ctx, opts, tok);
+        const bool direct = !ctx.is_cuda() && budget == 0;
+        const bool on_device = ctx.is_cuda() && budget == 0;
+        const int64_t n = static_cast<int64_t>(tok.doc_ptr.size()) - 1;
+        Vectorized v;
+        // Which columns survive and their idf, from every term's df and total.
+        auto choose = [&](const std::vector<int32_t>& df, const std::vector<int64_t>& total,
+                          std::vector<int32_t>& keep, int32_t& n_kept, std::vector<double>& idf) {
+            keep = prune_terms(df, total, n, opts, n_kept);
+            std::vector<int64_t> kept(n_kept);
+            for (size_t c = 0; c < keep.size(); ++c)
+                if (keep[c] >= 0) kept[keep[c]] = static_cast<int64_t>(c);
+            v.vocabulary.resize(n_kept);
+            v.df.resize(n_kept);
+            // The kept terms' texts (n-grams' made now, on every thread).
+            ParallelErrors errors;  // a thread's bad_alloc rethrown after the region
 #pragma omp parallel for num_threads(std::max(1, ctx.cpu_threads())) schedule(dynamic, 1024)
-        for (int32_t i = 0; i < n_kept; ++i) {
-            errors.run([&] {
-                v.vocabulary[i] = tok.term(kept[i], /*take=*/true);
-                v.df[i] = df[kept[i]];
-            });
+            for (int32_t i = 0; i < n_kept; ++i) {
+                errors.run([&] {
+                    v.vocabulary[i] = tok.term(kept[i], /*take=*/true);
+                    v.df[i] = df[kept[i]];
+                });
+            }
+            errors.rethrow();
+            v.idf = smooth_idf(v.df, n);
+            idf = v.idf;
+        };
+        if (on_device) {
+            v.X = cuda_impl::count_and_weigh(ctx, TokenSpan::of(tok, 0, n), choose, opts.sublinear_tf);
+        } else {
+            ChunkedCounts cc;
+            if (direct)
+                cpu_impl::count_sorted(ctx, tok, cc.df, cc.total);
+            else
+                cc = count_in_chunks(ctx, tok, budget > 0 ? budget : INT64_MAX, opts.progress);
+            int32_t n_kept = 0;
+            std::vector<int32_t> keep;
+            std::vector<double> idf;
+            choose(cc.df, cc.total, keep, n_kept, idf);
+            v.X = direct ? cpu_impl::tfidf_sorted(ctx, tok, keep, n_kept, v.idf, opts.sublinear_tf)
+                         : weigh_chunks(ctx, cc, keep, n_kept, v.idf, opts.sublinear_tf);
         }
-        errors.rethrow();
-        v.idf = smooth_idf(v.df, n);
-        idf = v.idf;
-    };
-    if (on_device) {
-        v.X = cuda_impl::count_and_weigh(ctx, TokenSpan::of(tok, 0, n), choose, opts.sublinear_tf);
-    } else {
-        ChunkedCounts cc;
-        if (direct)
-            cpu_impl::count_sorted(ctx, tok, cc.df, cc.total);
-        else
-            cc = count_in_chunks(ctx, tok, budget > 0 ? budget : INT64_MAX, opts.progress);
-        int32_t n_kept = 0;
-        std::vector<int32_t> keep;
-        std::vector<double> idf;
-        choose(cc.df, cc.total, keep, n_kept, idf);
-        v.X = direct ? cpu_impl::tfidf_sorted(ctx, tok, keep, n_kept, v.idf, opts.sublinear_tf)
-                     : weigh_chunks(ctx, cc, keep, n_kept, v.idf, opts.sublinear_tf);
+        v.sublinear_tf = opts.sublinear_tf;
+        v.pipeline = pipeline_string(opts);
+        v.stop_words = opts.stop_words;
+        v.device = device_name(ctx.device());
+        auto t2 = clock::now();
+        if (opts.progress) {
+            auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+            std::fprintf(stderr,
+                         "vectorize: %lld x %d matrix, %lld non-zeros; tokenise %.2f s, count+weight "
+                         "%.2f s on %s (%.1f MB/s of text)\n",
+                         static_cast<long long>(n), static_cast<int>(v.X.cols), static_cast<long long>(v.X.nnz()), s(t0, t1),
+                         s(t1, t2), v.device.c_str(), tok.text_bytes / 1e6 / std::max(1e-9, s(t0, t2)));
+        }
+        return v;
+    } catch (const DeviceError& e) {
+        throw DeviceError(std::string("vectorize (") + phase + " on the GPU): " + e.what());
     }
-    v.sublinear_tf = opts.sublinear_tf;
-    v.pipeline = pipeline_string(opts);
-    v.stop_words = opts.stop_words;
-    v.device = device_name(ctx.device());
-    auto t2 = clock::now();
-    if (opts.progress) {
-        auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-        std::fprintf(stderr,
-                     "vectorize: %lld x %d matrix, %lld non-zeros; tokenise %.2f s, count+weight "
-                     "%.2f s on %s (%.1f MB/s of text)\n",
-                     static_cast<long long>(n), static_cast<int>(v.X.cols), static_cast<long long>(v.X.nnz()), s(t0, t1),
-                     s(t1, t2), v.device.c_str(), tok.text_bytes / 1e6 / std::max(1e-9, s(t0, t2)));
-    }
-    return v;
 }
 
 Vectorized vectorize_fixed(const Context& ctx, const Corpus& corpus,
