@@ -25,6 +25,8 @@ double cuda_spmm_pair_seconds(const tmine::Context& ctx, const tmine::CsrMatrix&
     std::vector<float> fill(size_t(std::max(n, m)) * k, 1.0f / k);
     DeviceBuffer<float> W(fill.data(), size_t(n) * k, s), Ht(fill.data(), size_t(m) * k, s);
     DeviceBuffer<float> Y(size_t(n) * k, s), Z(size_t(m) * k, s);
+    Y.zero();  // SpMM outputs, as in the NMF
+    Z.zero();
     DenseMat<float> dW(n, k, W.data()), dHt(m, k, Ht.data()), dY(n, k, Y.data()), dZ(m, k, Z.data());
     A.spmm(r, dHt, dY);  // plans, and warms up
     At.spmm(r, dW, dZ);

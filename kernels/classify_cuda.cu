@@ -90,6 +90,8 @@ public:
         g_ = DeviceBuffer<double>(static_cast<size_t>(m_ * K_), s_);
         gb_ = DeviceBuffer<double>(static_cast<size_t>(K_), s_);
         Z_ = DeviceBuffer<double>(static_cast<size_t>(n_ * K_), s_);
+        Z_.zero();  // SpMM outputs, as g_
+        g_.zero();
         R_ = DeviceBuffer<double>(static_cast<size_t>(n_ * K_), s_);
         L_ = DeviceBuffer<double>(static_cast<size_t>(n_), s_);
         ones_ = DeviceBuffer<double>(static_cast<size_t>(std::max<int64_t>(n_, 1)), s_);
@@ -161,6 +163,7 @@ std::vector<double> class_feature_sums(const Context& ctx, const CsrMatrix& X,
     if (n * K) TMINE_CUDA_CHECK(cudaMemsetAsync(Y.data(), 0, sizeof(double) * n * K, s));
     TMINE_LAUNCH(scatter_weights, blocks_for(n), kThreads, s)(dy.data(), dw.data(), n, K, Y.data());
     TMINE_CUDA_LAUNCH_CHECK();
+    F.zero();  // the SpMM output
     Xt.spmm(r, Y.data(), F.data(), K);  // m x K
     std::vector<double> f(static_cast<size_t>(m * K));
     F.to_host(f.data());
@@ -181,6 +184,7 @@ std::vector<double> linear_scores(const Context& ctx, const CsrMatrix& X, const 
     CsrF64 dX(X, s);
     DeviceBuffer<double> dW(W, static_cast<size_t>(m * outputs), s), db(b, outputs, s),
         Z(static_cast<size_t>(n * outputs), s);
+    Z.zero();  // the SpMM output
     dX.spmm(r, dW.data(), Z.data(), outputs);
     TMINE_LAUNCH(add_bias, blocks_for(n * outputs), kThreads, s)(Z.data(), db.data(), n, outputs);
     TMINE_CUDA_LAUNCH_CHECK();

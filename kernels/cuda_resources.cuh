@@ -48,6 +48,11 @@ public:
     }
     T* data() const { return p_; }
     size_t size() const { return n_; }
+    /// Zero bytes, stream-ordered. For SpMM outputs: cuSPARSE does not promise not to read C
+    /// when beta is 0, and pool memory may hold NaN bits.
+    void zero() const {
+        if (n_) TMINE_CUDA_CHECK(cudaMemsetAsync(p_, 0, n_ * sizeof(T), stream_));
+    }
     void to_host(T* host) const {
         if (n_) TMINE_CUDA_CHECK(cudaMemcpyAsync(host, p_, n_ * sizeof(T), cudaMemcpyDeviceToHost, stream_));
     }

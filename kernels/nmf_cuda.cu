@@ -205,6 +205,7 @@ public:
         W_ = DeviceBuffer<float>(W.data(), n_ * k_, s_);
         Ht_ = DeviceBuffer<float>(Ht.data(), m_ * k_, s_);
         num_ = DeviceBuffer<float>(std::max(n_, m_) * k_, s_);
+        num_.zero();  // the SpMM output
         den_ = DeviceBuffer<float>(std::max(n_, m_) * k_, s_);
         WtW_ = DeviceBuffer<float>(k_ * k_, s_);
         HHt_ = DeviceBuffer<float>(k_ * k_, s_);

@@ -25,8 +25,8 @@ bool randomized_range(const Context& ctx, const CsrMatrix& X, const CsrMatrix& X
     DeviceBuffer<double> Om(omega.data(), omega.size(), s);
     // SpMM outputs with beta 0: zeroed once, so recycled pool memory (NaN bits) never enters
     // a product even if the library reads C.
-    TMINE_CUDA_CHECK(cudaMemsetAsync(Y.data(), 0, Y.size() * sizeof(double), s));
-    TMINE_CUDA_CHECK(cudaMemsetAsync(Z.data(), 0, Z.size() * sizeof(double), s));
+    Y.zero();
+    Z.zero();
     std::vector<double> g(size_t(l) * l);
     const double one = 1.0, zero = 0.0;
 

@@ -101,12 +101,13 @@ cudaError_t cudaMalloc(T** p, size_t bytes) {
 }
 
 // ---- device functions ----
-// Correctly rounded operations are the plain ones here: the emulation build compiles with
-// -ffp-contract=off like the host library.
-inline double __dadd_rn(double a, double b) { return a + b; }
-inline double __dmul_rn(double a, double b) { return a * b; }
-inline double __ddiv_rn(double a, double b) { return a / b; }
-inline double __dsqrt_rn(double a) { return std::sqrt(a); }
+// The kernels are compiled with FMA contraction on, as nvcc contracts by default; the
+// correctly rounded intrinsics round each result through a volatile so that nothing fuses
+// them, as on the GPU.
+inline double __dadd_rn(double a, double b) { volatile double r = a + b; return r; }
+inline double __dmul_rn(double a, double b) { volatile double r = a * b; return r; }
+inline double __ddiv_rn(double a, double b) { volatile double r = a / b; return r; }
+inline double __dsqrt_rn(double a) { volatile double r = std::sqrt(a); return r; }
 inline float __double2float_rn(double a) { return static_cast<float>(a); }
 template <class T>
 inline T __ldg(const T* p) {

@@ -113,8 +113,10 @@ cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperati
     if (auto s = gemm_checks("cublasSgemm", ta, tb, m, n, k, A, lda, B, ldb, C, ldc)) return s;
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
     if (h->math == CUBLAS_TF32_TENSOR_OP_MATH && k > 0) {
-        const int ac = ta == CUBLAS_OP_N ? k : m, bc = tb == CUBLAS_OP_N ? n : k;
-        auto a = tf32_copy(A, size_t(ac) * lda), b = tf32_copy(B, size_t(bc) * ldb);
+        const int ar = ta == CUBLAS_OP_N ? m : k, ac = ta == CUBLAS_OP_N ? k : m;
+        const int br = tb == CUBLAS_OP_N ? k : n, bc = tb == CUBLAS_OP_N ? n : k;
+        // The matrices' extents only (the last column ends at its last row).
+        auto a = tf32_copy(A, span(ar, ac, lda, 1)), b = tf32_copy(B, span(br, bc, ldb, 1));
         cblas_sgemm(CblasColMajor, tr(ta), tr(tb), m, n, k, *alpha, a.data(), lda, b.data(), ldb, *beta, C, ldc);
     } else {
         cblas_sgemm(CblasColMajor, tr(ta), tr(tb), m, n, k, *alpha, A, lda, B, ldb, *beta, C, ldc);
@@ -218,7 +220,9 @@ void spmm(bool transA, T alpha, const EmuSpMat& A, const EmuDnMat& B, T beta, co
     for (int64_t i = 0; i < C.rows; ++i)
         for (int64_t j = 0; j < n; ++j) {
             T& y = c[at(C, i, j)];
-            y = beta == T(0) ? T(0) : beta * y;  // with beta 0, C is not read
+            // C is scaled first, with beta 0 too: cuSPARSE does not promise not to read C,
+            // so uninitialised pool memory (NaN here) in C shows.
+            y = beta * y;
         }
     if (A.nnz == 0) return;
     const int64_t base = A.base;
