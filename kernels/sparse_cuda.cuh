@@ -68,6 +68,15 @@ void spmm_csr(Resources& r, cusparseSpMatDescr_t A, const DenseMat<T>& B, const 
                                   work.data()));
 }
 
+/// n elements from the host in a buffer of at least one: cuSPARSE does not document that a
+/// matrix with no non-zeros may have null index or value arrays.
+template <class T>
+DeviceBuffer<T> sparse_array(const T* host, size_t n, cudaStream_t s) {
+    DeviceBuffer<T> b(std::max<size_t>(n, 1), s);
+    if (n) TMINE_CUDA_CHECK(cudaMemcpyAsync(b.data(), host, n * sizeof(T), cudaMemcpyHostToDevice, s));
+    return b;
+}
+
 /// A CSR pattern on the device with 32-bit offsets (shared by every value array over it).
 struct DevicePattern {
     int64_t rows, cols, nnz;
@@ -75,7 +84,7 @@ struct DevicePattern {
     DevicePattern(const CsrMatrix& A, cudaStream_t s) : rows(A.rows), cols(A.cols), nnz(A.nnz()) {
         std::vector<int32_t> p32(A.indptr.begin(), A.indptr.end());
         indptr = DeviceBuffer<int32_t>(p32.data(), p32.size(), s);
-        indices = DeviceBuffer<int32_t>(A.indices.data(), A.indices.size(), s);
+        indices = sparse_array(A.indices.data(), A.indices.size(), s);
         TMINE_CUDA_CHECK(cudaStreamSynchronize(s));  // p32 leaves scope
     }
 };
@@ -115,8 +124,8 @@ struct CsrF64 {
         std::vector<int32_t> p32(A.indptr.begin(), A.indptr.end());
         std::vector<double> v64(A.data.begin(), A.data.end());
         indptr = DeviceBuffer<int32_t>(p32.data(), p32.size(), s);
-        indices = DeviceBuffer<int32_t>(A.indices.data(), A.indices.size(), s);
-        values = DeviceBuffer<double>(v64.data(), v64.size(), s);
+        indices = sparse_array(A.indices.data(), A.indices.size(), s);
+        values = sparse_array(v64.data(), v64.size(), s);
         TMINE_CUDA_CHECK(cudaStreamSynchronize(s));  // host staging vectors leave scope
         TMINE_CUDA_CHECK(cusparseCreateCsr(&d, rows, cols, nnz, indptr.data(), indices.data(),
                                            values.data(), CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I,

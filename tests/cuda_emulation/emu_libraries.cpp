@@ -284,7 +284,9 @@ cusparseStatus_t cusparseCreateCsr(cusparseSpMatDescr_t* d, int64_t rows, int64_
     const char* call = "cusparseCreateCsr";
     if (rows < 0 || cols < 0 || nnz < 0) return sbad(call, "negative size");
     if (indptr && !dev(indptr, size_t(rows + 1) * index_size(ptr_type))) return sbad(call, "row offsets not on the device");
-    if (nnz > 0 && (!dev(indices, size_t(nnz) * index_size(idx_type)) || !dev(values, size_t(nnz) * type_size(type))))
+    // Null arrays are refused for an empty matrix too: cuSPARSE does not document them as allowed.
+    if (!indices || !values || !dev(indices, size_t(nnz) * index_size(idx_type)) ||
+        !dev(values, size_t(nnz) * type_size(type)))
         return sbad(call, "indices or values not on the device");
     if (nnz > 0 && indptr) {  // the structure cuSPARSE assumes and does not check
         if (index_at(indptr, ptr_type, 0) != base || index_at(indptr, ptr_type, rows) - base != nnz)
