@@ -138,7 +138,7 @@ private:
 
 void check_int_sizes(int64_t n, int64_t m, int K) {
     if (n > std::numeric_limits<int32_t>::max() || m * K > std::numeric_limits<int32_t>::max())
-        throw DeviceError("classify: matrix too large for the GPU path (32-bit cuBLAS sizes)");
+        throw DeviceCapacityError("classify: matrix too large for the GPU path (32-bit cuBLAS sizes)");
 }
 
 }  // namespace

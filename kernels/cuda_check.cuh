@@ -17,8 +17,9 @@ namespace tmine::cuda_impl {
 
 /// The one message for a shortage of device memory, whichever library ran out.
 [[noreturn]] inline void out_of_memory(const char* call, const char* file, int line) {
-    cuda_fail(std::string("GPU out of memory in ") + call + ": use a smaller corpus / k, or --device cpu",
-              file, line);
+    throw DeviceCapacityError(std::string("GPU out of memory in ") + call +
+                              ": use a smaller corpus / k, or --device cpu (" + file + ":" +
+                              std::to_string(line) + ")");
 }
 
 inline void check(cudaError_t e, const char* call, const char* file, int line) {

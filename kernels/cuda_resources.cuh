@@ -95,7 +95,8 @@ inline auto on_stream(PoolAllocator& pool, cudaStream_t stream) {
 }
 
 /// Free bytes on the current device. The stream-ordered pool keeps what earlier stages freed
-/// (context_cuda.cu sets no release threshold), and the driver counts that memory as used: it
+/// (context_cuda.cu sets its release threshold to the maximum), and the driver counts that
+/// memory as used: it
 /// is handed back first, so a later stage's batches are sized from all the memory there is.
 /// Called where batch sizes are chosen, not inside loops (it synchronises the device).
 inline int64_t free_device_bytes() {

@@ -101,6 +101,9 @@ __global__ void zero_to_one(float* v, int k) {
 }
 
 /// The sum of s over the block, in thread 0 (a fixed order: deterministic for a fixed launch).
+/// For blocks of exactly kBlock threads (its callers are __launch_bounds__(kBlock) and launched
+/// so): every warp full, and warp 0 sees every warp's sum.
+static_assert(kBlock % 32 == 0 && kBlock / 32 <= 32, "block_sum needs full warps, at most 32 of them");
 __device__ double block_sum(double s) {
     for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
     __shared__ double warp_sums[kBlock / 32];
@@ -116,7 +119,7 @@ __device__ double block_sum(double s) {
 
 /// Reductions are two launches: each block's sum into partial[blockIdx.x], then one block adds
 /// the partials in order (add_partials). No atomics, so a loss is the same bits on every run.
-__global__ void dot_kernel(const float* __restrict__ a, const float* __restrict__ b, int64_t len,
+__global__ void __launch_bounds__(kBlock) dot_kernel(const float* __restrict__ a, const float* __restrict__ b, int64_t len,
                            double* __restrict__ partial) {
     double s = 0.0;
     TMINE_GRID_STRIDE(i, len) s += double(a[i]) * double(b[i]);
@@ -125,7 +128,7 @@ __global__ void dot_kernel(const float* __restrict__ a, const float* __restrict_
 }
 
 /// sum over x > eps of x * log(x / wh) (a zero wh counts as eps), per block as dot_kernel.
-__global__ void kl_terms(const float* __restrict__ x, const float* __restrict__ wh, int64_t nnz,
+__global__ void __launch_bounds__(kBlock) kl_terms(const float* __restrict__ x, const float* __restrict__ wh, int64_t nnz,
                          double* __restrict__ partial) {
     double s = 0.0;
     TMINE_GRID_STRIDE(p, nnz) {
@@ -138,7 +141,7 @@ __global__ void kl_terms(const float* __restrict__ x, const float* __restrict__ 
 }
 
 /// *out = the sum of partial[0..count), one block of kBlock threads.
-__global__ void add_partials(const double* __restrict__ partial, int count, double* __restrict__ out) {
+__global__ void __launch_bounds__(kBlock) add_partials(const double* __restrict__ partial, int count, double* __restrict__ out) {
     double s = 0.0;
     for (int i = threadIdx.x; i < count; i += blockDim.x) s += partial[i];
     s = block_sum(s);
@@ -189,7 +192,7 @@ public:
         : r_(ctx.cuda()), s_(r_.stream), p_(p), opts_(opts), n_(p.X.rows), m_(p.X.cols), k_(p.k),
           nnz_(p.X.nnz()) {
         if (nnz_ > std::numeric_limits<int32_t>::max())
-            throw DeviceError("topics: more than 2^31 non-zeros is not supported on the GPU yet");
+            throw DeviceCapacityError("topics: more than 2^31 non-zeros is not supported on the GPU yet");
         check_memory();
         std::vector<float> Ht(m_ * k_);
         for (int j = 0; j < k_; ++j)
@@ -299,7 +302,7 @@ private:
         size_t need = floats * sizeof(float) + size_t(nnz_ + n_ + m_) * 8;
         const size_t free_b = size_t(free_device_bytes());
         if (need > free_b)
-            throw DeviceError("topics: the problem needs about " + std::to_string(need >> 20) +
+            throw DeviceCapacityError("topics: the problem needs about " + std::to_string(need >> 20) +
                               " MiB of GPU memory but only " + std::to_string(free_b >> 20) +
                               " MiB are free; lower -k or use --device cpu");
     }

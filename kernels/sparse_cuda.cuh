@@ -56,8 +56,13 @@ void spmm_csr(Resources& r, cusparseSpMatDescr_t A, const DenseMat<T>& B, const 
     if (plan) {
         size_t bytes = 0;
         alg = CUSPARSE_SPMM_CSR_ALG2;
-        if (cusparseSpMM_bufferSize(r.cusparse, op, op, &one, A, B.d, &zero, Y.d, cuda_type<T>(), alg,
-                                    &bytes) != CUSPARSE_STATUS_SUCCESS) {
+        // ALG2 (deterministic: the same bits on every run) unless this library says it does not
+        // support the case; any other status (out of memory above all) is an error, not a
+        // reason to run a different algorithm.
+        const cusparseStatus_t st = cusparseSpMM_bufferSize(r.cusparse, op, op, &one, A, B.d, &zero, Y.d,
+                                                            cuda_type<T>(), alg, &bytes);
+        if (st != CUSPARSE_STATUS_NOT_SUPPORTED) TMINE_CUDA_CHECK(st);
+        if (st == CUSPARSE_STATUS_NOT_SUPPORTED) {
             alg = CUSPARSE_SPMM_ALG_DEFAULT;
             TMINE_CUDA_CHECK(cusparseSpMM_bufferSize(r.cusparse, op, op, &one, A, B.d, &zero, Y.d,
                                                      cuda_type<T>(), alg, &bytes));
@@ -119,7 +124,7 @@ struct CsrF64 {
 
     CsrF64(const CsrMatrix& A, cudaStream_t s) : rows(A.rows), cols(A.cols), nnz(A.nnz()) {
         if (nnz > std::numeric_limits<int32_t>::max())
-            throw DeviceError("more than 2^31 non-zeros is not supported on the GPU yet (a sparse "
+            throw DeviceCapacityError("more than 2^31 non-zeros is not supported on the GPU yet (a sparse "
                               "product in float64)");
         std::vector<int32_t> p32(A.indptr.begin(), A.indptr.end());
         std::vector<double> v64(A.data.begin(), A.data.end());

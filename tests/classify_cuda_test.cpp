@@ -111,7 +111,14 @@ TEST(ClassifyCuda, FittedModelsAndPredictionsAgree) {
         o.balanced = kind == ClassifierKind::LogReg;
         Classifier c = train(cpu, Xtr, ytr, d.classes, o);
         Classifier g = train(gpu, Xtr, ytr, d.classes, o);
-        EXPECT_EQ(c.stop_reason, g.stop_reason);
+        // Both fits end normally. Not necessarily for the same reason: the GPU's sparse products
+        // add in another order, and a last-bit difference may stop one fit by its tolerance an
+        // iteration before the other reaches its limit. The weights and predictions below are
+        // what must agree.
+        for (const Classifier* m : {&c, &g})
+            EXPECT_TRUE(m->stop_reason == "tol" || m->stop_reason == "converged" || m->stop_reason == "max_iter" ||
+                        m->stop_reason == "closed_form")
+                << (m == &c ? "cpu" : "gpu") << " fit stopped by " << m->stop_reason;
         // L-BFGS follows the same path while the objectives agree to ~1e-13; allow for drift
         EXPECT_LT(max_rel(g.weights, c.weights), kind == ClassifierKind::LogReg ? 1e-3 : 1e-12);
         std::vector<float> pc = predict_proba(cpu, c, Xte), pg = predict_proba(gpu, c, Xte);

@@ -163,14 +163,16 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
     // GPU, the same steps with cuSPARSE/cuBLAS; should a Cholesky factorisation fail there
     // (a rank-deficient basis), or the device not hold X and Xᵀ in float64 (12 bytes per
     // non-zero each, offsets below 2^31), the CPU path below does it, as it did before the
-    // GPU had this step: the initialisation never fails for the device's sake.
+    // GPU had this step: the initialisation never fails for the device's size. Any other
+    // device error (a fault that may leave the CUDA context unusable) is the user's to see,
+    // here, rather than later and blamed on the iterations.
     bool on_device = false;
     if (ctx.is_cuda()) {
         try {
             const CsrMatrix Xt = transpose(ctx, X);
             on_device = cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper,
                                                     Yr.data(), Zr.data());
-        } catch (const DeviceError&) {
+        } catch (const DeviceCapacityError&) {
             on_device = false;
         }
     }

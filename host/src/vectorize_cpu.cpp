@@ -540,6 +540,8 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
                          s(t1, t2), v.device.c_str(), tok.text_bytes / 1e6 / std::max(1e-9, s(t0, t2)));
         }
         return v;
+    } catch (const DeviceCapacityError& e) {
+        throw DeviceCapacityError(std::string("vectorize (") + phase + " on the GPU): " + e.what());
     } catch (const DeviceError& e) {
         throw DeviceError(std::string("vectorize (") + phase + " on the GPU): " + e.what());
     }

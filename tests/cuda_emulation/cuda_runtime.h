@@ -15,6 +15,7 @@
 #define __host__
 #define __forceinline__ inline
 #define __noinline__
+#define __launch_bounds__(...)
 // One block runs at a time on one host thread, so block-shared memory is a static.
 #define __shared__ static thread_local
 

@@ -24,6 +24,15 @@ public:
     using Error::Error;
 };
 
+/// The device is sound but the problem does not fit it: out of device memory, or a size past
+/// a 32-bit limit of the GPU path. A caller may redo such work on the CPU; any other
+/// DeviceError (an illegal address, a launch failure) can leave the CUDA context unusable and
+/// must reach the user as it is.
+class DeviceCapacityError : public DeviceError {
+public:
+    using DeviceError::DeviceError;
+};
+
 /// An I/O failure on a named path.
 class IoError : public Error {
 public:
