@@ -168,7 +168,7 @@ TEST(Cli, NegativeCountsAreErrorsNamingTheFlag) {
     };
     // --threads 0 is all cores; below that is an error, whatever the subcommand
     expect_error("vectorize " + d.file("c.tmc") + " --threads -2 --device cpu -o " + d.file("m.tmx"),
-                 "--threads must be >= 0 (0 = all cores), got -2");
+                 "--threads must be between 0 (all cores) and ");
     expect_error("query " + d.file("c.tmc") + " netflix --threads -1 -o " + d.file("q.txt"), "--threads");
     // clean's thresholds: 0 is "off", below is an error
     expect_error("clean " + d.file("c.tmc") + " --max-char-run -5 --device cpu -q -o " + d.file("x.tmc"),
@@ -212,6 +212,62 @@ TEST(Cli, AVocabularyWithNoTermInTheCorpusIsAWarning) {
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find("tmine: error: " + d.file("v.csv") + ":3: invalid UTF-8 in the term"), std::string::npos)
         << r.err;
+}
+
+// A typo that names an input as the output loses nothing: the command stops with one line
+// and the input is unchanged. Any spelling of the path is the same file.
+TEST(Cli, AnOutputThatIsAnInputIsRefused) {
+    TempDir d;
+    write_bytes(d.file("in.jsonl"), "{\"body\": \"netflix and chill\"}\n{\"body\": \"streaming series\"}\n");
+    const std::string raw = read_bytes(d.file("in.jsonl"));
+    Result r = run_cli("ingest " + d.file("in.jsonl") + " --text-field body -q -o " + d.path.string() + "/./in.jsonl", d);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("tmine: error: cannot write " + d.path.string() + "/./in.jsonl: it is the input " +
+                         d.file("in.jsonl") + " of this command, which would be lost; write to another file"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(read_bytes(d.file("in.jsonl")), raw);
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    const std::string corpus = read_bytes(d.file("c.tmc"));
+    for (const std::string cmd : {"vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("c.tmc"),
+                                  "query " + d.file("c.tmc") + " netflix -q -o " + d.file("c.tmc"),
+                                  "clean " + d.file("c.tmc") + " --steps dedup -q -o " + d.file("c.tmc")}) {
+        r = run_cli(cmd, d);
+        EXPECT_EQ(r.code, 1) << cmd << "\n" << r.err;
+        EXPECT_NE(r.err.find("it is an input of this command"), std::string::npos) << cmd << "\n" << r.err;
+        EXPECT_EQ(read_bytes(d.file("c.tmc")), corpus) << cmd;
+    }
+    // A model directory's own file as an export's output.
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m.tmx"), d).code, 0);
+    ASSERT_EQ(run_cli("topics " + d.file("m.tmx") + " -k 4 --iters 5 --device cpu -q -o " + d.file("model"), d).code, 0);
+    r = run_cli("export " + d.file("model") + " -q -o " + d.file("model/model.tmm"), d);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_EQ(run_cli("export " + d.file("model") + " -q -o " + d.file("t.json"), d).code, 0);
+}
+
+// --threads beyond 4 per hardware thread is a typo, not a plan: refused before any work.
+TEST(Cli, ThreadsAreBounded) {
+    TempDir d;
+    Result r = run_cli("ingest " + kDemo + kDemoFlags + " --threads 100000 -q -o " + d.file("c.tmc"), d);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("tmine: error: --threads must be between 0 (all cores) and "), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("c.tmc")));
+}
+
+// A fit whose loss stops being a number (a regularisation float32 cannot hold) and one whose
+// every topic is empty are errors with the reason, not models of NaN or of nothing.
+TEST(Cli, ADivergedOrEmptyFitIsAnError) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m.tmx"), d).code, 0);
+    Result r = run_cli("topics " + d.file("m.tmx") + " -k 4 --alpha-w 1e38 --device cpu -q -o " + d.file("nan"), d);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("tmine: error: topics: the fit diverged: the loss is "), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("nan/topics.json")));
+    r = run_cli("topics " + d.file("m.tmx") + " -k 4 --alpha-w 1e5 --device cpu -q -o " + d.file("empty"), d);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("every topic came out empty"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("empty/topics.json")));
 }
 
 TEST(Cli, OutOfMemoryIsSaidAsSuch) {

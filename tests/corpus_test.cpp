@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -12,6 +15,7 @@
 #include "test_util.hpp"
 #include "tmine/error.hpp"
 #include "tmine/ingest.hpp"
+#include "tmine/io.hpp"
 
 namespace tmine {
 namespace {
@@ -143,6 +147,56 @@ TEST(Corpus, OverwriteLeavesNoTempFile) {
         ++files;
     }
     EXPECT_EQ(files, 1u);
+}
+
+// What an interrupted run calls from its signal handler: the temp file of an output being
+// written goes, a committed output stays, and an AtomicFile destroyed later finds nothing to
+// remove.
+TEST(Corpus, RemoveTempFilesLeavesOnlyCommittedOutputs) {
+    TempDir tmp;
+    write_corpus(small_corpus(), tmp.file("done.tmc"));
+    {
+        AtomicFile f(tmp.file("half.tmc"));
+        f.write("TMC1 partial");
+        size_t files = 0;
+        for (const auto& e : std::filesystem::directory_iterator(tmp.path)) files += e.is_regular_file();
+        EXPECT_EQ(files, 2u) << "done.tmc and half.tmc's temp file";
+        remove_temp_files();
+        files = 0;
+        for (const auto& e : std::filesystem::directory_iterator(tmp.path)) {
+            ++files;
+            EXPECT_EQ(e.path().filename(), "done.tmc");
+        }
+        EXPECT_EQ(files, 1u);
+    }
+    EXPECT_EQ(read_corpus(tmp.file("done.tmc")).size(), small_corpus().size());
+    // Temp files of other outputs after that are still known.
+    AtomicFile g(tmp.file("next.tmc"));
+    remove_temp_files();
+    EXPECT_FALSE(std::filesystem::exists(tmp.file("next.tmc.tmp." + std::to_string(::getpid()))));
+}
+
+// With the CLI's input guard on, an output that is one of the inputs read (by any spelling of
+// its path) is refused and the input is kept; another output is written. Off, the library may
+// rewrite what it read.
+TEST(Corpus, TheInputGuardRefusesToReplaceAnInput) {
+    TempDir tmp;
+    write_corpus(small_corpus(), tmp.file("c.tmc"));
+    guard_inputs(true);
+    const Corpus c = read_corpus(tmp.file("c.tmc"));
+    try {
+        write_corpus(Corpus(), tmp.path.string() + "/./c.tmc");
+        ADD_FAILURE() << "the input was replaced";
+    } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find("is the input " + tmp.file("c.tmc") + " of this command"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_NO_THROW(write_corpus(c, tmp.file("d.tmc")));
+    guard_inputs(false);
+    EXPECT_EQ(read_corpus(tmp.file("c.tmc")).size(), small_corpus().size());
+    EXPECT_NO_THROW(write_corpus(Corpus(), tmp.file("c.tmc")));
+    EXPECT_EQ(read_corpus(tmp.file("c.tmc")).size(), 0u);
 }
 
 TEST(Corpus, EveryTruncationIsAnInputError) {

@@ -372,6 +372,30 @@ TEST(IngestFixtures, GzipEqualsPlainAndTruncatedGzipIsReported) {
         << rt.examples[0].reason;
     for (size_t i = 0; i < t.size(); ++i) ASSERT_EQ(t.text[i], a.text[i]);
 
+    // A damaged checksum in the trailer: every record decoded before it is kept (all of them
+    // here), and the damage is reported after the last one.
+    std::string bad = whole;
+    bad[bad.size() - 6] ^= 0x5a;  // the CRC-32, 8 bytes from the end
+    write_bytes(tmp.file("crc.jsonl.gz"), bad);
+    Corpus c;
+    const IngestReport rc = ingest({tmp.file("crc.jsonl.gz")}, o, c);
+    EXPECT_EQ(rc.kept, 3000u);
+    EXPECT_EQ(rc.skipped, 1u);
+    ASSERT_EQ(rc.examples.size(), 1u);
+    EXPECT_EQ(rc.examples[0].line, 3001u);
+    EXPECT_NE(rc.examples[0].reason.find("corrupt gzip data (incorrect data check)"), std::string::npos)
+        << rc.examples[0].reason;
+    EXPECT_EQ(c.text.arena, a.text.arena);
+
+    // Two members (files concatenated with cat) read as one; bytes after the last member that
+    // are not gzip are ignored, as gzip -d does.
+    write_bytes(tmp.file("two.jsonl.gz"), whole + whole + std::string("\0\0\0junk", 7));
+    Corpus two;
+    const IngestReport r2 = ingest({tmp.file("two.jsonl.gz")}, o, two);
+    EXPECT_EQ(r2.kept, 6000u);
+    EXPECT_EQ(r2.skipped, 0u);
+    EXPECT_EQ(two.text[3000], a.text[0]);
+
     // The same cut CSV and JSON array.
     std::string csv = "id,text\n", arr = "[\n";
     for (int i = 0; i < 3000; ++i) {

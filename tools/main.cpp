@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <iterator>
 #include <iostream>
 #include <new>
+#include <thread>
 
 #include "tmine/classify.hpp"
 #include "tmine/clean.hpp"
@@ -391,6 +393,7 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     Interpretation it = interpret(ctx, model, s, cp, have_matrix ? &v.X : nullptr, io);
     if (!ea.clean_report.empty()) {
         std::ifstream f(ea.clean_report, std::ios::binary);
+        if (f) note_input(ea.clean_report);
         if (!f) throw InputError(ea.clean_report + ": cannot open the clean report");
         std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
         it.funnel = cleaning_funnel(json, ea.clean_report);
@@ -1019,6 +1022,21 @@ void start_with_huge_pages(char** argv) {
     execv("/proc/self/exe", argv);  // returns only on failure: carry on without
 }
 
+/// SIGINT, SIGTERM and SIGHUP remove the temp files being written, then end the process as the
+/// signal would have: an interrupted run leaves its earlier outputs and nothing half-written.
+extern "C" void on_fatal_signal(int sig) {
+    remove_temp_files();
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
+void install_signal_handlers() {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        // A signal the caller ignores (nohup, a background job's SIGINT) stays ignored.
+        if (std::signal(sig, on_fatal_signal) == SIG_IGN) std::signal(sig, SIG_IGN);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1108,9 +1126,18 @@ int main(int argc, char** argv) {
     add_clean_command(app, clean_args, common);
 
     CLI11_PARSE(app, argc, argv);
+    install_signal_handlers();
     try {
-        if (common.threads < 0)
-            throw InputError("--threads must be >= 0 (0 = all cores), got " + std::to_string(common.threads));
+        const int max_threads = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        if (common.threads < 0 || common.threads > max_threads)
+            throw InputError("--threads must be between 0 (all cores) and " + std::to_string(max_threads) +
+                             " (4 per hardware thread here), got " + std::to_string(common.threads));
+        // An output that names an input is refused before any work (AtomicFile refuses it again
+        // when it is written, for the inputs only known then).
+        guard_inputs(true);
+        for (const std::string& f : ia.inputs) note_input(f);
+        for (const std::string* f : {&input, &corpus_in, &corpus_path, &ea.matrix}) note_input(*f);
+        for (const std::string* f : {&out, &documents}) refuse_input_as_output(*f);
         if (*ingest_cmd) parse_device(common.device);  // validated; ingest is a CPU stage
         if (*ingest_cmd) return cmd_ingest(ia, out, common.quiet);
         if (*vec_cmd) return cmd_vectorize(common, va, input, out);

@@ -645,6 +645,9 @@ Classifier read_classifier(const std::string& dir) {
         c.weights.size() != uint64_t(c.n_features) * c.outputs ||
         c.intercept.size() != uint64_t(c.outputs) || (c.outputs != 1 && uint64_t(c.outputs) != K))
         r.fail("weights (sizes disagree)");
+    for (const auto* v : {&c.weights, &c.intercept})
+        for (double x : *v)
+            if (!std::isfinite(x)) r.fail("weights (a weight that is not finite)");
     c.vocabulary_hash = r.read_pod<uint64_t>("vocabulary hash");
     c.options.C = r.read_pod<double>("C");
     c.options.balanced = r.read_pod<int32_t>("class weight") != 0;

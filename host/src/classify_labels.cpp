@@ -8,6 +8,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "tmine/io.hpp"
 #include "tmine/classify.hpp"
 #include "tmine/error.hpp"
 
@@ -167,6 +168,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     std::vector<RawLabel> raw;
     for (const std::string& path : paths) {
         std::ifstream in(path, std::ios::binary);
+        if (in) note_input(path);
         if (!in) throw IoError(path + ": cannot open the label file");
         std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (looks_jsonl(path, content))

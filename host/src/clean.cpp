@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "clean_steps.hpp"
+#include "tmine/io.hpp"
 #include "tmine/clean.hpp"
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"
@@ -322,6 +323,7 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, bool normalize
 // ---- relevance ----
 std::vector<std::string> read_lines(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
+    if (in) note_input(path);
     if (!in) throw IoError(path + ": cannot read the relevance file");
     std::vector<std::string> lines;
     std::string line;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <unordered_map>
 
+#include "tmine/io.hpp"
 #include "tmine/error.hpp"
 #include "tmine/topics.hpp"
 
@@ -10,6 +11,7 @@ namespace tmine {
 
 SeedTerms read_seed_terms(const std::string& path, const Vectorized& v) {
     std::ifstream in(path, std::ios::binary);
+    if (in) note_input(path);
     if (!in) throw InputError(path + ": cannot open the seed-terms file");
     VectorizeOptions vo;
     apply_pipeline_string(v.pipeline, vo);

@@ -1,9 +1,10 @@
 // Stage 1, ingest: JSON Lines / JSON arrays / CSV, plain or gzip, streamed into a Corpus.
 //
-// Every input goes through GzInput (zlib reads plain files transparently). JSON is parsed with
+// Every input goes through GzInput (zlib's inflate for gzip, plain files as they are). JSON is parsed with
 // RapidJSON's SAX Reader (never a DOM): JSON Lines one line at a time, a JSON array as one
 // stream whose element objects are the records. CSV is a small RFC 4180 state machine.
 // A bad record is counted and located (file:line: reason) and the run goes on.
+#include "tmine/io.hpp"
 #include "tmine/ingest.hpp"
 
 #include <rapidjson/error/en.h>
@@ -97,18 +98,24 @@ class GzInput {
         std::error_code ec;
         if (std::filesystem::is_directory(path, ec))
             throw IoError("cannot read " + path + ": is a directory");
-        f_ = gzopen(path.c_str(), "rb");
-        if (!f_)
-            throw IoError("cannot open " + path + ": " +
-                          (errno ? std::strerror(errno) : "out of memory"));
-        gzbuffer(f_, 1 << 20);
+        f_ = std::fopen(path.c_str(), "rb");
+        if (!f_) throw IoError("cannot open " + path + ": " + std::strerror(errno));
+        note_input(path);
+        in_.resize(kInChunk);
+        // gzip (one member or several) when the file starts with gzip's magic bytes, plain text
+        // otherwise, whatever its name.
+        fill_input();
+        gzip_ = in_end_ >= 2 && static_cast<unsigned char>(in_[0]) == 0x1f &&
+                static_cast<unsigned char>(in_[1]) == 0x8b;
+        if (gzip_ && inflateInit2(&z_, 15 + 16) != Z_OK) throw std::bad_alloc();
         buf_.resize(kChunk + 1);
         // A UTF-8 byte order mark is not part of the first record.
         while (end_ < 3 && !eof_) read_more();
         if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = scan_ = 3;
     }
     ~GzInput() {
-        if (f_) gzclose(f_);
+        if (gzip_) inflateEnd(&z_);
+        if (f_) std::fclose(f_);
     }
     GzInput(const GzInput&) = delete;
     GzInput& operator=(const GzInput&) = delete;
@@ -196,25 +203,85 @@ class GzInput {
         if (buf_.size() - 1 - end_ < kChunk / 2)
             buf_.resize(std::max(buf_.size() * 2, end_ + kChunk + 1));
         const size_t want = std::min<size_t>(buf_.size() - 1 - end_, 1u << 30);
-        const int got = gzread(f_, buf_.data() + end_, static_cast<unsigned>(want));
-        if (got > 0) {
-            end_ += got;
-            bytes_ += got;
-            return;
-        }
-        eof_ = true;
-        int errnum = Z_OK;
-        const char* msg = gzerror(f_, &errnum);
-        if (got < 0 && errnum == Z_ERRNO)
-            throw IoError("cannot read " + path_ + ": " + std::strerror(errno));
-        if (got < 0)
-            error_ = std::string("corrupt gzip data (") + (msg ? msg : "unknown error") + ")";
-        else if (errnum == Z_BUF_ERROR)
-            error_ = "truncated gzip file (the compressed stream ends early)";
+        const size_t got = gzip_ ? inflate_into(buf_.data() + end_, want) : read_plain(buf_.data() + end_, want);
+        end_ += got;
+        bytes_ += got;
+        if (got == 0) eof_ = true;
     }
 
+    /// Compressed (or plain) bytes into in_ once it is used up; in_end_ 0 at the end of the file.
+    void fill_input() {
+        if (in_pos_ < in_end_ || file_done_) return;
+        in_pos_ = 0;
+        in_end_ = std::fread(in_.data(), 1, in_.size(), f_);
+        if (in_end_ < in_.size()) {
+            if (std::ferror(f_)) throw IoError("cannot read " + path_ + ": " + std::strerror(errno));
+            file_done_ = true;
+        }
+    }
+
+    size_t read_plain(char* out, size_t want) {
+        size_t got = 0;
+        while (got < want) {
+            fill_input();
+            if (in_pos_ == in_end_) break;
+            const size_t n = std::min(want - got, in_end_ - in_pos_);
+            std::memcpy(out + got, in_.data() + in_pos_, n);
+            in_pos_ += n;
+            got += n;
+        }
+        return got;
+    }
+
+    /// Inflates up to `want` bytes into `out`. Every byte decoded before a damaged spot is
+    /// returned (zlib's gzread drops a whole read's worth on an error, a bad trailer checksum
+    /// included); the damage itself ends the data and sets error_.
+    size_t inflate_into(char* out, size_t want) {
+        z_.next_out = reinterpret_cast<Bytef*>(out);
+        z_.avail_out = static_cast<uInt>(want);
+        while (z_.avail_out > 0 && !z_done_) {
+            fill_input();
+            if (in_pos_ == in_end_) {  // no more compressed bytes inside a member
+                error_ = "truncated gzip file (the compressed stream ends early)";
+                z_done_ = true;
+                break;
+            }
+            z_.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
+            z_.avail_in = static_cast<uInt>(in_end_ - in_pos_);
+            const int rc = inflate(&z_, Z_NO_FLUSH);
+            in_pos_ = in_end_ - z_.avail_in;
+            if (rc == Z_STREAM_END) {
+                // Another member follows (concatenated gzip files), or the data ends: bytes
+                // after the last member that are not a gzip header are ignored, as gzip does.
+                fill_input();
+                if (in_end_ - in_pos_ < 2 && !file_done_) {
+                    // the next header's two bytes straddle the buffer's end: keep the tail
+                    const size_t tail = in_end_ - in_pos_;
+                    std::memmove(in_.data(), in_.data() + in_pos_, tail);
+                    in_end_ = tail + std::fread(in_.data() + tail, 1, in_.size() - tail, f_);
+                    in_pos_ = 0;
+                    if (in_end_ < in_.size()) file_done_ = true;
+                }
+                const bool more = in_end_ - in_pos_ >= 2 && static_cast<unsigned char>(in_[in_pos_]) == 0x1f &&
+                                  static_cast<unsigned char>(in_[in_pos_ + 1]) == 0x8b;
+                if (!more || inflateReset(&z_) != Z_OK) z_done_ = true;
+            } else if (rc == Z_MEM_ERROR) {
+                throw std::bad_alloc();
+            } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+                error_ = std::string("corrupt gzip data (") + (z_.msg ? z_.msg : "unknown error") + ")";
+                z_done_ = true;
+            }
+        }
+        return want - z_.avail_out;
+    }
+
+    static constexpr size_t kInChunk = 1 << 20;
     std::string path_;
-    gzFile f_ = nullptr;
+    std::FILE* f_ = nullptr;
+    z_stream z_{};
+    bool gzip_ = false, z_done_ = false, file_done_ = false;
+    std::vector<char> in_;  // compressed (or plain) bytes [in_pos_, in_end_)
+    size_t in_pos_ = 0, in_end_ = 0;
     std::vector<char> buf_;  // one spare byte after end_ for a terminating NUL
     size_t pos_ = 0, end_ = 0, scan_ = 0;
     bool eof_ = false;

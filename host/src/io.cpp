@@ -1,10 +1,14 @@
 #include "tmine/io.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <vector>
 
 #include "tmine/error.hpp"
 
@@ -18,10 +22,90 @@ namespace tmine {
 
 static std::string errno_text() { return std::strerror(errno); }
 
+namespace {
+// The temp files being written, for remove_temp_files() in a signal handler: fixed slots (no
+// allocation there), each a path and a flag that says it holds one.
+constexpr int kTempSlots = 64;
+constexpr size_t kTempPathMax = 4096;
+struct TempSlot {
+    std::atomic<int> state{0};  // 0 free, 1 being filled or emptied, 2 holds a path
+    char path[kTempPathMax];
+};
+TempSlot g_temps[kTempSlots];
+
+/// A slot for `tmp`, or -1 (all taken, or too long a path: the file is then only removed by
+/// the destructor, as before).
+int claim_temp(const std::string& tmp) {
+    if (tmp.size() >= kTempPathMax) return -1;
+    for (int i = 0; i < kTempSlots; ++i) {
+        int expected = 0;
+        if (g_temps[i].state.compare_exchange_strong(expected, 1)) {
+            std::memcpy(g_temps[i].path, tmp.c_str(), tmp.size() + 1);
+            g_temps[i].state.store(2);
+            return i;
+        }
+    }
+    return -1;
+}
+
+void release_temp(int slot) {
+    if (slot >= 0) g_temps[slot].state.store(0);
+}
+}  // namespace
+
+namespace {
+struct InputFile {
+    dev_t dev;
+    ino_t ino;
+    std::string path;
+};
+std::mutex g_inputs_mutex;
+std::vector<InputFile> g_inputs;
+std::atomic<bool> g_guard{false};
+}  // namespace
+
+void guard_inputs(bool on) {
+    std::lock_guard<std::mutex> lock(g_inputs_mutex);
+    g_guard = on;
+    g_inputs.clear();
+}
+
+void note_input(const std::string& path) {
+    if (!g_guard) return;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+    std::lock_guard<std::mutex> lock(g_inputs_mutex);
+    for (const auto& f : g_inputs)
+        if (f.dev == st.st_dev && f.ino == st.st_ino) return;
+    g_inputs.push_back({st.st_dev, st.st_ino, path});
+}
+
+void refuse_input_as_output(const std::string& path) {
+    if (!g_guard) return;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return;  // a new file: no input
+    std::lock_guard<std::mutex> lock(g_inputs_mutex);
+    for (const auto& f : g_inputs)
+        if (f.dev == st.st_dev && f.ino == st.st_ino)
+            throw IoError("cannot write " + path + ": it is " +
+                          (f.path == path ? std::string("an input") : "the input " + f.path) +
+                          " of this command, which would be lost; write to another file");
+}
+
+void remove_temp_files() noexcept {
+    for (auto& t : g_temps)
+        if (t.state.load() == 2) ::unlink(t.path);
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+    refuse_input_as_output(path_);
     tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+    slot_ = claim_temp(tmp_);
     f_ = std::fopen(tmp_.c_str(), "wb");
-    if (!f_) throw IoError("cannot write " + path_ + ": " + errno_text());
+    if (!f_) {
+        release_temp(slot_);
+        throw IoError("cannot write " + path_ + ": " + errno_text());
+    }
 }
 
 AtomicFile::~AtomicFile() {
@@ -29,6 +113,7 @@ AtomicFile::~AtomicFile() {
         std::fclose(f_);
         std::remove(tmp_.c_str());
     }
+    release_temp(slot_);
 }
 
 void AtomicFile::write(const void* data, size_t n) {
@@ -44,8 +129,12 @@ void AtomicFile::commit() {
     if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
         std::string e = errno_text();
         std::remove(tmp_.c_str());
+        release_temp(slot_);
+        slot_ = -1;
         throw IoError("cannot write " + path_ + ": " + e);
     }
+    release_temp(slot_);  // renamed: nothing left to remove
+    slot_ = -1;
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {
@@ -57,6 +146,7 @@ void write_file_atomic(const std::string& path, std::string_view content) {
 BinaryReader::BinaryReader(const std::string& path) : path_(path) {
     f_ = std::fopen(path.c_str(), "rb");
     if (!f_) throw IoError("cannot open " + path + ": " + errno_text());
+    note_input(path);
     std::error_code ec;
     size_ = std::filesystem::file_size(path, ec);
     if (ec) throw IoError("cannot stat " + path + ": " + ec.message());

@@ -1,5 +1,7 @@
 // .tmx matrix file: TF-IDF CSR + vocabulary + df + idf (format in docs/formats.md).
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "tmine/error.hpp"
@@ -79,10 +81,25 @@ Vectorized read_matrix(const std::string& path) {
     for (int64_t i = 0; ok && i < X.rows; ++i) {
         ok = X.indptr[i] <= X.indptr[i + 1];
         for (int64_t p = X.indptr[i]; ok && p < X.indptr[i + 1]; ++p)
-            ok = X.indices[p] >= 0 && X.indices[p] < X.cols && X.data[p] >= 0.0f;
+            ok = X.indices[p] >= 0 && X.indices[p] < X.cols;
     }
     for (int64_t c = 0; ok && c < X.cols; ++c) ok = vocab.offsets[c] <= vocab.offsets[c + 1];
     if (!ok) throw InputError(path + ": corrupt matrix file (inconsistent sizes or indices)");
+    // Values: finite, non-negative and below 1e18, so that the NMF's products
+    // of a few hundred of them in float32 cannot overflow (tmine's TF-IDF rows have norm 1).
+    for (int64_t i = 0; i < X.rows; ++i)
+        for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
+            if (!(X.data[p] >= 0.0f && X.data[p] < 1e18f)) {
+                char value[32];
+                std::snprintf(value, sizeof value, "%g", double(X.data[p]));
+                throw InputError(path + ": corrupt matrix file (row " + std::to_string(i) + ", column " +
+                                 std::to_string(X.indices[p]) + " holds " + value +
+                                 ", not a weight in [0, 1e18))");
+            }
+    for (int64_t c = 0; c < X.cols; ++c)
+        if (!std::isfinite(v.idf[c]) || v.idf[c] < 0)
+            throw InputError(path + ": corrupt matrix file (the idf of column " + std::to_string(c) +
+                             " is " + std::to_string(v.idf[c]) + ")");
     v.vocabulary.reserve(X.cols);
     for (int64_t c = 0; c < X.cols; ++c) v.vocabulary.emplace_back(vocab[c]);
     return v;

@@ -353,7 +353,19 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     auto iters = ctx.is_cuda() ? cuda_impl::nmf_iterations(ctx, p, opts, W, H)
                                : cpu_impl::nmf_iterations(ctx, p, opts, W, H);
     std::vector<double> local;
+    // A loss that is no longer a number stops the fit with the reason, rather than writing a
+    // model of NaNs (a regularisation too strong for float32, or extreme matrix values).
+    auto finite_or_throw = [&](int first_iteration) {
+        for (size_t i = 0; i < local.size(); ++i)
+            if (!std::isfinite(local[i]))
+                throw InputError(std::string("topics: the fit diverged: the loss is ") +
+                                 (std::isnan(local[i]) ? "not a number" : "infinite") +
+                                 (first_iteration + int(i) == 0 ? std::string(" at the start")
+                                                                 : " after iteration " + std::to_string(first_iteration + int(i))) +
+                                 "; lower --alpha-w / --alpha-h, or check the matrix's values");
+    };
     iters->losses(0, local);
+    finite_or_throw(start);
     if (losses.empty()) losses.push_back(local[0]);
     const double loss0 = losses[0];
     const Fingerprint fp = fingerprint(X, opts);
@@ -368,6 +380,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         if ((it - start) % iters->read_every() != 0 && !check && !save && it != opts.max_iter)
             continue;  // a GPU keeps going without waiting; losses are read in batches
         iters->losses(it - start, local);
+        finite_or_throw(start);
         losses.resize(start + 1);
         losses.insert(losses.end(), local.begin() + 1, local.end());
         const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -392,10 +405,16 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         }
     }
     iters->losses(done - start, local);
+    finite_or_throw(start);
     losses.resize(start + 1);
     losses.insert(losses.end(), local.begin() + 1, local.end());
     iters->factors(W, H);
     original_H(H);
+    if (update_H && std::all_of(H.begin(), H.end(), [](float h) { return h == 0.0f; }))
+        throw InputError("topics: every topic came out empty (all of H is 0)" +
+                         std::string(opts.alpha_W > 0 || opts.alpha_H > 0
+                                         ? ": --alpha-w / --alpha-h are too strong for this matrix; lower them"
+                                         : ""));
     model.n = X.rows;
     model.m = X.cols;
     model.k = k;

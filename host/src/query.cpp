@@ -344,6 +344,7 @@ void write_mask(const std::string& path, const std::vector<uint8_t>& mask) {
 
 std::vector<uint8_t> read_mask(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
+    if (in) note_input(path);
     if (!in) throw IoError(path + ": cannot open the mask file");
     std::vector<uint8_t> mask;
     std::string line;

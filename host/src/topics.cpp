@@ -2,8 +2,10 @@
 #include "tmine/topics.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 
 #include "tmine/error.hpp"
@@ -255,6 +257,14 @@ TopicModel read_model(const std::string& dir_or_file) {
               int(model.options.loss) >= 0 && int(model.options.loss) <= 1;
     for (int64_t c = 0; ok && c < m.m; ++c) ok = vocab.offsets[c] <= vocab.offsets[c + 1];
     if (!ok) throw InputError(path + ": corrupt model file (inconsistent sizes)");
+    for (const auto* F : {&m.W, &m.H})
+        for (float x : *F)
+            if (!(x >= 0.0f && x <= std::numeric_limits<float>::max()))
+                throw InputError(path + ": corrupt model file (a factor holds " + std::to_string(x) +
+                                 ", not a finite non-negative weight)");
+    for (double x : model.idf)
+        if (!std::isfinite(x) || x < 0)
+            throw InputError(path + ": corrupt model file (an idf of " + std::to_string(x) + ")");
     for (int64_t c = 0; c < m.m; ++c) model.vocabulary.emplace_back(vocab[c]);
     return model;
 }

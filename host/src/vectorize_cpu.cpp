@@ -83,6 +83,7 @@ std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerO
             continue;
         }
         std::ifstream in{std::string(item)};
+        if (in) note_input(std::string(item));
         if (!in)
             throw InputError("--stop-words: '" + std::string(item) +
                              "' is neither english, french, none nor a readable file");
@@ -655,6 +656,7 @@ void write_vocabulary_csv(const Vectorized& v, const std::string& path) {
 void read_vocabulary_csv(const std::string& path, std::vector<std::string>& terms,
                          std::vector<double>& idf) {
     std::ifstream in(path, std::ios::binary);
+    if (in) note_input(path);
     if (!in) throw IoError("cannot open " + path);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     // RFC 4180 fields; the first row is a header when its first field is "term".
@@ -707,7 +709,7 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
             char* end = nullptr;
             const std::string& f = rows[r].size() > 2 ? rows[r][2] : std::string();
             w = std::strtod(f.c_str(), &end);
-            if (f.empty() || *end != '\0' || !(w > 0))
+            if (f.empty() || *end != '\0' || !(w > 0) || !std::isfinite(w))
                 throw InputError(path + ":" + std::to_string(row_line[r]) + ": bad idf '" + f + "'");
         }
         entries.emplace_back(rows[r][0], row_line[r], w);

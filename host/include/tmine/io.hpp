@@ -33,7 +33,25 @@ public:
 private:
     std::string path_, tmp_;
     std::FILE* f_ = nullptr;
+    int slot_ = -1;  // its entry among the temp files remove_temp_files() knows
 };
+
+/// Removes the temp files of every AtomicFile not yet committed or destroyed. Async-signal-safe
+/// (unlink only): the CLI calls it from its SIGINT/SIGTERM/SIGHUP handler, so an interrupted
+/// run leaves neither a partial output nor a "<path>.tmp.<pid>" beside it.
+void remove_temp_files() noexcept;
+
+/// Turns the input guard on (the CLI does, for its one command) or off, forgetting the noted
+/// inputs. Off by default, so that a program using the library may rewrite what it read.
+void guard_inputs(bool on);
+/// With the guard on, records that this process reads `path` (a regular file), so that no
+/// AtomicFile of the same process replaces it: a command whose output names one of its inputs
+/// fails with a message instead of destroying the input. Every reader of a user's file calls it.
+void note_input(const std::string& path);
+/// Throws IoError when `path` is a file noted by note_input() (the same file, by device and
+/// inode, whatever the spelling of the path). AtomicFile calls it; so can a command that wants
+/// to refuse before its work.
+void refuse_input_as_output(const std::string& path);
 
 /// Writes a whole text file atomically.
 void write_file_atomic(const std::string& path, std::string_view content);
