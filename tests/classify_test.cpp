@@ -414,6 +414,14 @@ TEST(ClassifyLabels, ResolvesIdsAndReportsBadFiles) {
     e = err("r.csv", "id,label\n1,a\n6,b\n", &noid);
     EXPECT_NE(e.find("r.csv:3: unknown id '6'"), std::string::npos) << e;
     EXPECT_NE(e.find("row numbers 0..5"), std::string::npos) << e;
+    // an id that several corpus rows share cannot say which post is labelled
+    Corpus shared;
+    shared.sources.push_back("x");
+    for (int i = 0; i < 6; ++i) shared.add("p", kNoTime, i < 3 ? "s1" : "s" + std::to_string(i), "", 0);
+    e = err("s.csv", "id,label\ns4,a\ns1,b\n", &shared);
+    EXPECT_NE(e.find("s.csv:3: id 's1' is the id of 3 corpus rows"), std::string::npos) << e;
+    EXPECT_EQ(read_labels(labels("s2.csv", "id,label\ns4,a\ns5,b\n"), &shared, 6).rows,
+              (std::vector<int64_t>{4, 5}));
 }
 
 TEST(ClassifyLabels, InvalidUtf8InAnIdOrALabelNamesTheLine) {

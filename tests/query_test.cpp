@@ -47,6 +47,14 @@ TEST(Query, OperatorsAndPrecedence) {
     EXPECT_TRUE(m("NOT spotify AND music", "music for all"));
     EXPECT_FALSE(m("NOT spotify AND music", "spotify music"));
     EXPECT_TRUE(m("NOT NOT music", "music"));
+    // "-" before a term, phrase or group is NOT (web search's exclusion), not inside a word
+    EXPECT_TRUE(m("game -play", "a game to watch"));
+    EXPECT_FALSE(m("game -play", "play the game"));
+    EXPECT_FALSE(m("netflix -\"chill\"", "netflix and chill"));
+    EXPECT_FALSE(m("netflix -(hulu OR spotify)", "netflix or spotify"));
+    EXPECT_TRUE(m("netflix -(hulu OR spotify)", "netflix tonight"));
+    EXPECT_TRUE(m("e-mail", "send an e-mail"));
+    EXPECT_EQ(Query::parse("game -play").describe(), Query::parse("game AND NOT play").describe());
     // side by side means AND
     EXPECT_TRUE(m("disney plus", "plus: disney is here"));
     EXPECT_FALSE(m("disney plus", "disney only"));

@@ -965,7 +965,8 @@ struct QueryCli {
 void add_query_command(CLI::App& app, QueryCli& a, CommonArgs& common) {
     a.cmd = app.add_subcommand("query", "boolean keyword query over a corpus: a 0/1 mask per post");
     a.cmd->add_option("corpus", a.corpus, "corpus file (.tmc)")->required()->check(CLI::ExistingFile);
-    a.cmd->add_option("query", a.query, "e.g. 'netflix OR (streaming AND NOT spotify) OR \"séries en ligne\"'")
+    a.cmd->add_option("query", a.query, "e.g. 'netflix OR (streaming AND NOT spotify) OR \"séries en ligne\"'; -word is NOT word "
+                      "(a query that starts with '-' goes after '--': tmine query c.tmc -o m.txt -- '-spotify music')")
         ->required();
     a.cmd->add_option("-o,--output", a.out, "mask file to write: one 0/1 line per corpus row")->required();
     a.cmd->add_flag("--accent-sensitive", a.accent_sensitive, "é and e differ");

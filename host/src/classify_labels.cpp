@@ -179,7 +179,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     const std::string path = paths.size() == 1 ? paths[0] : std::string("the label files");
 
     // ids: the corpus's own ids when it has any, else 0-based row numbers
-    std::unordered_map<std::string_view, int64_t> by_id;
+    std::unordered_map<std::string_view, std::pair<int64_t, int64_t>> by_id;  // first row, rows
     bool use_ids = false;
     if (corpus) {
         if (static_cast<int64_t>(corpus->size()) != n_rows)
@@ -189,7 +189,8 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         for (size_t r = 0; r < corpus->size(); ++r)
             if (!corpus->ids[r].empty()) {
                 use_ids = true;
-                by_id.emplace(corpus->ids[r], static_cast<int64_t>(r));  // first wins
+                auto [it, fresh] = by_id.emplace(corpus->ids[r], std::pair<int64_t, int64_t>(int64_t(r), 1));
+                if (!fresh) ++it->second.second;
             }
     }
     std::unordered_map<int64_t, size_t> seen;  // row -> index into raw
@@ -218,7 +219,11 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
             auto it = by_id.find(r.id);
             if (it == by_id.end())
                 throw InputError(where + ": unknown id '" + r.id + "' (not an id of the corpus)");
-            row = it->second;
+            if (it->second.second > 1)
+                throw InputError(where + ": id '" + r.id + "' is the id of " + std::to_string(it->second.second) +
+                                 " corpus rows, so it cannot say which post is labelled (ingest with an "
+                                 "--id-field that names one post each)");
+            row = it->second.first;
         } else {
             char* end = nullptr;
             long long v = std::strtoll(r.id.c_str(), &end, 10);

@@ -83,6 +83,11 @@ private:
         start = pos_;
         if (pos_ >= text_.size()) return end = pos_, Tok::End;
         char c = text_[pos_];
+        // "-" before a term, a phrase or a group is NOT, as in web search: `game -play`. Not
+        // inside a word (`e-mail`), and not alone.
+        if (c == '-' && pos_ + 1 < text_.size() && text_[pos_ + 1] != ' ' && text_[pos_ + 1] != '\t' &&
+            text_[pos_ + 1] != '\n' && text_[pos_ + 1] != '\r' && text_[pos_ + 1] != ')' && text_[pos_ + 1] != '-')
+            return end = pos_ + 1, Tok::Not;
         if (c == '(') return end = pos_ + 1, Tok::LParen;
         if (c == ')') return end = pos_ + 1, Tok::RParen;
         if (c == '"') {
