@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -172,8 +173,52 @@ TEST(Corpus, RemoveTempFilesLeavesOnlyCommittedOutputs) {
     EXPECT_EQ(read_corpus(tmp.file("done.tmc")).size(), small_corpus().size());
     // Temp files of other outputs after that are still known.
     AtomicFile g(tmp.file("next.tmc"));
+    size_t temps = 0;
+    for (const auto& e : std::filesystem::directory_iterator(tmp.path))
+        temps += e.path().filename().string().rfind("next.tmc.tmp.", 0) == 0;
+    EXPECT_EQ(temps, 1u);
     remove_temp_files();
-    EXPECT_FALSE(std::filesystem::exists(tmp.file("next.tmc.tmp." + std::to_string(::getpid()))));
+    for (const auto& e : std::filesystem::directory_iterator(tmp.path))
+        EXPECT_EQ(e.path().filename(), "done.tmc");
+}
+
+// The CLI's all-or-nothing outputs: with deferral on, committed files wait in their temp files
+// until commit_deferred() renames them all, or discard_deferred() removes them all; an
+// immediate file (a checkpoint) is renamed at once.
+TEST(Corpus, DeferredCommitsAreAllOrNothing) {
+    TempDir tmp;
+    auto names = [&] {
+        std::vector<std::string> v;
+        for (const auto& e : std::filesystem::directory_iterator(tmp.path)) v.push_back(e.path().filename().string());
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    defer_commits(true);
+    write_corpus(small_corpus(), tmp.file("a.tmc"));
+    write_file_atomic(tmp.file("b.txt"), "b");
+    {
+        AtomicFile now(tmp.file("now.txt"), /*immediate=*/true);
+        now.write("checkpoint");
+        now.commit();
+    }
+    auto v = names();
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_EQ(v[0].rfind("a.tmc.tmp.", 0), 0u);
+    EXPECT_EQ(v[1].rfind("b.txt.tmp.", 0), 0u);
+    EXPECT_EQ(v[2], "now.txt");
+    commit_deferred();
+    EXPECT_EQ(names(), (std::vector<std::string>{"a.tmc", "b.txt", "now.txt"}));
+    EXPECT_EQ(read_corpus(tmp.file("a.tmc")).size(), small_corpus().size());
+    // A failed command: its completed outputs go, the files from before stay as they were.
+    write_file_atomic(tmp.file("b.txt"), "new b");
+    write_file_atomic(tmp.file("c.txt"), "c");
+    discard_deferred();
+    defer_commits(false);
+    EXPECT_EQ(names(), (std::vector<std::string>{"a.tmc", "b.txt", "now.txt"}));
+    EXPECT_EQ(read_bytes(tmp.file("b.txt")), "b");
+    // An output path that is a directory is refused when it is opened, not at the rename.
+    std::filesystem::create_directory(tmp.file("dir.json"));
+    EXPECT_THROW(write_file_atomic(tmp.file("dir.json"), "{}"), IoError);
 }
 
 // With the CLI's input guard on, an output that is one of the inputs read (by any spelling of

@@ -1139,24 +1139,33 @@ int main(int argc, char** argv) {
         for (const std::string& f : ia.inputs) note_input(f);
         for (const std::string* f : {&input, &corpus_in, &corpus_path, &ea.matrix}) note_input(*f);
         for (const std::string* f : {&out, &documents}) refuse_input_as_output(*f);
+        // A command's outputs appear together when it succeeds, none when it fails.
+        defer_commits(true);
+        int rc = 0;
         if (*ingest_cmd) parse_device(common.device);  // validated; ingest is a CPU stage
-        if (*ingest_cmd) return cmd_ingest(ia, out, common.quiet);
-        if (*vec_cmd) return cmd_vectorize(common, va, input, out);
-        if (*topics_cmd) return cmd_topics(common, ta, input, out);
-        if (*export_cmd) return cmd_export(common, input, format, out, documents, corpus_path, ta.top_terms, ea);
-        if (*transform_cmd) return cmd_transform(common, ta, input, corpus_in, out);
-        if (*run_cmd) return cmd_run(common, ia, va, ta, ra, out);
-        if (*classify_args.cmd) return cmd_classify(common, classify_args);
-        if (*query_args.cmd) return cmd_query(common, query_args);
-        if (*clean_args.cmd) return cmd_clean(common, clean_args);
+        if (*ingest_cmd) rc = cmd_ingest(ia, out, common.quiet);
+        else if (*vec_cmd) rc = cmd_vectorize(common, va, input, out);
+        else if (*topics_cmd) rc = cmd_topics(common, ta, input, out);
+        else if (*export_cmd) rc = cmd_export(common, input, format, out, documents, corpus_path, ta.top_terms, ea);
+        else if (*transform_cmd) rc = cmd_transform(common, ta, input, corpus_in, out);
+        else if (*run_cmd) rc = cmd_run(common, ia, va, ta, ra, out);
+        else if (*classify_args.cmd) rc = cmd_classify(common, classify_args);
+        else if (*query_args.cmd) rc = cmd_query(common, query_args);
+        else if (*clean_args.cmd) rc = cmd_clean(common, clean_args);
+        if (rc == 0) commit_deferred();
+        else discard_deferred();
+        return rc;
     } catch (const tmine::Error& e) {
+        discard_deferred();
         std::fprintf(stderr, "tmine: error: %s\n", e.what());
         return 1;
     } catch (const std::bad_alloc& e) {
+        discard_deferred();
         std::fprintf(stderr, "tmine: out of memory (%s): try a smaller corpus, fewer --threads, or a "
                              "machine with more memory\n", e.what());
         return 2;
     } catch (const std::exception& e) {
+        discard_deferred();
         std::fprintf(stderr, "tmine: internal error: %s\n", e.what());
         return 2;
     }

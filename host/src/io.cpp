@@ -97,9 +97,59 @@ void remove_temp_files() noexcept {
         if (t.state.load() == 2) ::unlink(t.path);
 }
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+namespace {
+// Deferred commits (defer_commits): the outputs written and closed, waiting for their rename.
+struct Pending {
+    std::string tmp, path;
+    int slot;
+};
+std::mutex g_pending_mutex;
+std::vector<Pending> g_pending;
+bool g_defer = false;
+std::atomic<uint64_t> g_temp_counter{0};
+}  // namespace
+
+void defer_commits(bool on) {
+    std::lock_guard<std::mutex> lock(g_pending_mutex);
+    g_defer = on;
+}
+
+void commit_deferred() {
+    std::vector<Pending> pending;
+    {
+        std::lock_guard<std::mutex> lock(g_pending_mutex);
+        pending.swap(g_pending);
+    }
+    for (size_t i = 0; i < pending.size(); ++i) {
+        const Pending& p = pending[i];
+        if (std::rename(p.tmp.c_str(), p.path.c_str()) != 0) {
+            const std::string e = errno_text();
+            for (size_t j = i; j < pending.size(); ++j) {
+                std::remove(pending[j].tmp.c_str());
+                release_temp(pending[j].slot);
+            }
+            throw IoError("cannot write " + p.path + ": " + e);
+        }
+        release_temp(p.slot);
+    }
+}
+
+void discard_deferred() noexcept {
+    std::lock_guard<std::mutex> lock(g_pending_mutex);
+    for (const Pending& p : g_pending) {
+        std::remove(p.tmp.c_str());
+        release_temp(p.slot);
+    }
+    g_pending.clear();
+}
+
+AtomicFile::AtomicFile(std::string path, bool immediate) : path_(std::move(path)), immediate_(immediate) {
     refuse_input_as_output(path_);
-    tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+    std::error_code ec;
+    if (std::filesystem::is_directory(path_, ec)) throw IoError("cannot write " + path_ + ": is a directory");
+    // pid and a counter: two outputs of one process to the same path (one deferred) never share
+    // a temp file.
+    tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);
     slot_ = claim_temp(tmp_);
     f_ = std::fopen(tmp_.c_str(), "wb");
     if (!f_) {
@@ -126,6 +176,14 @@ void AtomicFile::commit() {
     bool ok = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
     ok = (std::fclose(f_) == 0) && ok;
     f_ = nullptr;
+    if (ok && !immediate_) {
+        std::lock_guard<std::mutex> lock(g_pending_mutex);
+        if (g_defer) {  // renamed by commit_deferred(), or removed by discard_deferred()
+            g_pending.push_back({tmp_, path_, slot_});
+            slot_ = -1;
+            return;
+        }
+    }
     if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
         std::string e = errno_text();
         std::remove(tmp_.c_str());

@@ -213,7 +213,7 @@ struct Guide {
 void write_checkpoint(const std::string& path, const Fingerprint& f, int iteration, const Guide& guide,
                       const std::vector<double>& losses, const std::vector<float>& W,
                       const std::vector<float>& H) {
-    AtomicFile out(path);
+    AtomicFile out(path, /*immediate=*/true);  // a checkpoint is there while the fit goes on
     out.write(kCheckpointMagic, 4);
     out.write_pod<uint32_t>(2);
     out.write_pod(f);

@@ -43,10 +43,13 @@ TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
         std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int32_t a, int32_t b) {
             return h[a] != h[b] ? h[a] > h[b] : a < b;
         });
-        for (int64_t r = 0; r < top; ++r)
+        // A topic's terms are those it weighs: a term of weight 0 says nothing about it (the
+        // order among them would be the vocabulary's), so the list stops before them.
+        for (int64_t r = 0; r < top && h[order[r]] > 0.0f; ++r)
             t.terms.push_back({model.vocabulary[order[r]], h[order[r]]});
-        for (int64_t r = 0; r < std::min<int64_t>(3, top); ++r)
+        for (size_t r = 0; r < std::min<size_t>(3, t.terms.size()); ++r)
             t.label += (r ? " / " : "") + t.terms[r].term;
+        if (t.terms.empty()) t.label = "(empty topic)";
     }
     dominant_topics(f.W, n, k, s.dominant, s.dominant_weight);
     std::vector<double> share(k, 0.0);

@@ -110,6 +110,9 @@ std::vector<int32_t> prune_terms(const std::vector<int32_t>& df, const std::vect
                                  int64_t n_docs, const VectorizeOptions& opts, int32_t& n_kept) {
     const int64_t max_count = opts.max_df.to_count(n_docs, false);
     const int64_t min_count = opts.min_df.to_count(n_docs, true);
+    if (min_count > n_docs)
+        throw InputError("--min-df asks for terms in at least " + std::to_string(min_count) +
+                         " documents, but the corpus has " + std::to_string(n_docs) + "; lower --min-df");
     if (max_count < min_count)
         throw InputError("--max-df corresponds to fewer documents (" + std::to_string(max_count) +
                          ") than --min-df (" + std::to_string(min_count) + ")");

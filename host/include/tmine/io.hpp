@@ -8,11 +8,14 @@
 
 namespace tmine {
 
-/// Writes to "<path>.tmp.<pid>" and renames onto `path` in commit(); a destroyed,
+/// Writes to "<path>.tmp.<pid>.<n>" and renames onto `path` in commit(); a destroyed,
 /// uncommitted AtomicFile removes its temp file, so readers never see a half-written file.
+/// With defer_commits(true) commit() completes the temp file and leaves the rename to
+/// commit_deferred(), unless the file is `immediate` (a checkpoint must be there while the
+/// run goes on).
 class AtomicFile {
 public:
-    explicit AtomicFile(std::string path);
+    explicit AtomicFile(std::string path, bool immediate = false);
     ~AtomicFile();
     AtomicFile(const AtomicFile&) = delete;
     AtomicFile& operator=(const AtomicFile&) = delete;
@@ -34,7 +37,17 @@ private:
     std::string path_, tmp_;
     std::FILE* f_ = nullptr;
     int slot_ = -1;  // its entry among the temp files remove_temp_files() knows
+    bool immediate_ = false;
 };
+
+/// All or nothing for a command's outputs (the CLI turns it on): with deferral on, each
+/// committed AtomicFile waits, complete, in its temp file; commit_deferred() renames them all
+/// (in the order written) once the command has succeeded, and discard_deferred() removes them
+/// when it has failed. So a command that fails halfway (its third output's path unwritable, a
+/// later stage's error) leaves every earlier output as it was.
+void defer_commits(bool on);
+void commit_deferred();
+void discard_deferred() noexcept;
 
 /// Removes the temp files of every AtomicFile not yet committed or destroyed. Async-signal-safe
 /// (unlink only): the CLI calls it from its SIGINT/SIGTERM/SIGHUP handler, so an interrupted
