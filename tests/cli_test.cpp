@@ -245,6 +245,49 @@ TEST(Cli, AnOutputThatIsAnInputIsRefused) {
     EXPECT_EQ(run_cli("export " + d.file("model") + " -q -o " + d.file("t.json"), d).code, 0);
 }
 
+// A corpus given as the model's (export --corpus, classify --corpus) must be the one its matrix
+// was vectorized from: one with as many posts but other texts would pair topics and labels
+// with the wrong posts.
+TEST(Cli, ACorpusOfTheSameSizeButOtherPostsIsRefused) {
+    TempDir d;
+    std::string a, b, labels = "id,label\n";
+    const char* words[] = {"netflix series", "spotify music", "hulu shows", "disney films"};
+    for (int i = 0; i < 40; ++i) {
+        a += "{\"id\": \"p" + std::to_string(i) + "\", \"body\": \"" + words[i % 4] + " night " + std::to_string(i % 7) + "\"}\n";
+        b += "{\"id\": \"p" + std::to_string(i) + "\", \"body\": \"" + words[(i + 1) % 4] + " day " + std::to_string(i % 5) + "\"}\n";
+        labels += "p" + std::to_string(i) + "," + (i % 2 ? "yes" : "no") + "\n";
+    }
+    write_bytes(d.file("a.jsonl"), a);
+    write_bytes(d.file("b.jsonl"), b);
+    write_bytes(d.file("labels.csv"), labels);
+    for (const char* n : {"a", "b"})
+        ASSERT_EQ(run_cli(std::string("ingest ") + d.file(std::string(n) + ".jsonl") + " --text-field body --id-field id -q -o " +
+                              d.file(std::string(n) + ".tmc"),
+                          d)
+                      .code,
+                  0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("a.tmc") + " --device cpu -q -o " + d.file("a.tmx"), d).code, 0);
+    ASSERT_EQ(run_cli("topics " + d.file("a.tmx") + " -k 2 --iters 5 --device cpu -q -o " + d.file("model"), d).code, 0);
+    Result r = run_cli("export " + d.file("model") + " --corpus " + d.file("b.tmc") + " -q -o " + d.file("t.json"), d);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("tmine: error: " + d.file("b.tmc") + " is not the corpus of the model in " + d.file("model") +
+                         " (made from " + d.file("a.tmx") + "): the same number of posts, but other texts or ids"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("t.json")));
+    r = run_cli("classify train " + d.file("a.tmx") + " --corpus " + d.file("b.tmc") + " --labels " + d.file("labels.csv") +
+                    " -q -o " + d.file("clf"),
+                d);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find(d.file("b.tmc") + " is not the corpus of " + d.file("a.tmx")), std::string::npos) << r.err;
+    // The right corpus works with both.
+    EXPECT_EQ(run_cli("export " + d.file("model") + " --corpus " + d.file("a.tmc") + " -q -o " + d.file("t.json"), d).code, 0);
+    r = run_cli("classify train " + d.file("a.tmx") + " --corpus " + d.file("a.tmc") + " --labels " + d.file("labels.csv") +
+                    " -q -o " + d.file("clf"),
+                d);
+    EXPECT_EQ(r.code, 0) << r.err;
+}
+
 // --threads beyond 4 per hardware thread is a typo, not a plan: refused before any work.
 TEST(Cli, ThreadsAreBounded) {
     TempDir d;

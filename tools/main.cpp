@@ -326,6 +326,7 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
     model.stop_words = v.stop_words;
     model.corpus = std::move(info);
     model.corpus.documents = v.X.rows;
+    model.corpus.fingerprint = v.corpus_fingerprint;
     return model;
 }
 
@@ -365,7 +366,10 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     TopicModel model = read_model(model_dir);
     TopicSummary s = summarize_topics(model, top_terms);
     Corpus corpus;
-    if (!corpus_path.empty()) corpus = read_corpus(corpus_path);
+    if (!corpus_path.empty()) {
+        corpus = read_corpus(corpus_path);
+        check_same_corpus(model.corpus, corpus, corpus_path, "the model in " + model_dir);
+    }
     const Corpus* cp = corpus_path.empty() ? nullptr : &corpus;
     // With a corpus: representative posts, the time series, and coherence over the corpus
     // re-vectorized against the model's vocabulary (the training matrix's sparsity pattern).
@@ -384,6 +388,10 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     Vectorized v;
     if (!ea.matrix.empty()) {
         v = read_matrix(ea.matrix);  // the training matrix: coherence over exactly its pattern
+        if (v.X.rows != model.corpus.documents ||
+            (v.corpus_fingerprint && model.corpus.fingerprint && v.corpus_fingerprint != model.corpus.fingerprint))
+            throw InputError(ea.matrix + " is not the matrix the model in " + model_dir +
+                             " was fitted on (other documents); give its training matrix");
     } else if (cp) {
         VectorizeOptions vo = training_vectorize_options(model);
         std::vector<double> idf = model.idf.empty() ? std::vector<double>(model.vocabulary.size(), 1.0) : model.idf;
@@ -718,10 +726,10 @@ ClassifyInputs classify_inputs(const ClassifyCli& a) {
     if (!a.corpus.empty()) {
         in.corpus = read_corpus(a.corpus);
         in.has_corpus = true;
-        if (static_cast<int64_t>(in.corpus.size()) != in.v.X.rows)
-            throw InputError(a.corpus + " has " + std::to_string(in.corpus.size()) + " rows but " +
-                             a.matrix + " has " + std::to_string(in.v.X.rows) +
-                             " (give the corpus the matrix was vectorized from)");
+        CorpusInfo info;
+        info.documents = in.v.X.rows;
+        info.fingerprint = in.v.corpus_fingerprint;
+        check_same_corpus(info, in.corpus, a.corpus, a.matrix);
     }
     return in;
 }

@@ -3,7 +3,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string>
+
+#include <xxhash.h>
 
 #include "tmine/error.hpp"
 #include "tmine/io.hpp"
@@ -95,6 +98,21 @@ Corpus select_rows(const Corpus& c, const std::vector<size_t>& rows) {
         if (c.has_dup_count()) o.dup_count.push_back(c.dup_count[r]);
     }
     return o;
+}
+
+uint64_t corpus_fingerprint(const Corpus& c) {
+    XXH3_state_t* st = XXH3_createState();
+    if (!st) throw std::bad_alloc();
+    XXH3_64bits_reset(st);
+    const uint64_t rows = c.size();
+    XXH3_64bits_update(st, &rows, sizeof rows);
+    for (const StringColumn* col : {&c.text, &c.ids}) {
+        XXH3_64bits_update(st, col->offsets.data(), col->offsets.size() * sizeof(uint64_t));
+        XXH3_64bits_update(st, col->arena.data(), col->arena.size());
+    }
+    const uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h ? h : 1;
 }
 
 void write_corpus(const Corpus& corpus, const std::string& path) {

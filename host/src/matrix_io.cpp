@@ -11,7 +11,7 @@
 namespace tmine {
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'X', '1'};
-constexpr uint32_t kVersion = 3;
+constexpr uint32_t kVersion = 4;  // 4: the corpus fingerprint
 }  // namespace
 
 void write_matrix(const Vectorized& v, const std::string& path) {
@@ -35,6 +35,7 @@ void write_matrix(const Vectorized& v, const std::string& path) {
     for (auto& w : v.stop_words) stop.push_back(w);
     f.write_vector(stop.offsets);
     f.write_vector(std::vector<char>(stop.arena.begin(), stop.arena.end()));
+    f.write_pod<uint64_t>(v.corpus_fingerprint);
     f.commit();
 }
 
@@ -45,9 +46,9 @@ Vectorized read_matrix(const std::string& path) {
     if (std::memcmp(magic, kMagic, 4) != 0)
         throw InputError(path + ": not a tmine matrix file (expected a .tmx from tmine vectorize)");
     auto version = r.read_pod<uint32_t>("version");
-    if (version != kVersion)
+    if (version < 3 || version > kVersion)
         throw InputError(path + ": matrix format version " + std::to_string(version) +
-                         " is not supported (this tmine reads version 3; vectorize again)");
+                         " is not supported (this tmine reads versions 3 and 4; vectorize again)");
     Vectorized v;
     v.X.rows = r.read_pod<int64_t>("rows");
     v.X.cols = r.read_pod<int64_t>("cols");
@@ -71,6 +72,7 @@ Vectorized read_matrix(const std::string& path) {
         !std::is_sorted(stop.offsets.begin(), stop.offsets.end()))
         throw InputError(path + ": corrupt matrix file (stop words)");
     for (size_t i = 0; i < stop.size(); ++i) v.stop_words.emplace_back(stop[i]);
+    if (version >= 4) v.corpus_fingerprint = r.read_pod<uint64_t>("corpus fingerprint");
     // Validate the structure so later stages can index without checks.
     const auto& X = v.X;
     bool ok = X.rows >= 0 && X.cols >= 0 && X.indptr.size() == size_t(X.rows) + 1 &&

@@ -70,7 +70,7 @@ namespace {
 constexpr char kMagic[4] = {'T', 'M', 'M', '1'};
 // 4: guided topics and the k selection; 5: the fit's CPU threads and device description.
 // 3 and 4 are still read.
-constexpr uint32_t kVersion = 5;
+constexpr uint32_t kVersion = 6;
 
 std::string model_path(const std::string& dir_or_file) {
     if (std::filesystem::is_directory(dir_or_file))
@@ -152,7 +152,20 @@ void write_model(const TopicModel& model, const std::string& dir) {
     // version 5
     f.write_pod<int32_t>(m.cpu_threads);
     write_string(f, m.device_description);
+    // version 6
+    f.write_pod<uint64_t>(model.corpus.fingerprint);
     f.commit();
+}
+
+void check_same_corpus(const CorpusInfo& info, const Corpus& c, const std::string& path, const std::string& what) {
+    if (info.documents != int64_t(c.size()))
+        throw InputError(path + " has " + std::to_string(c.size()) + " posts, but " + what + " was made from " +
+                         std::to_string(info.documents) + (info.source.empty() ? "" : " (" + info.source + ")") +
+                         "; give the corpus it was vectorized from");
+    if (info.fingerprint != 0 && info.fingerprint != corpus_fingerprint(c))
+        throw InputError(path + " is not the corpus of " + what +
+                         (info.source.empty() ? "" : " (made from " + info.source + ")") +
+                         ": the same number of posts, but other texts or ids; give the corpus it was vectorized from");
 }
 
 VectorizeOptions training_vectorize_options(const TopicModel& model) {
@@ -251,6 +264,7 @@ TopicModel read_model(const std::string& dir_or_file) {
         m.cpu_threads = r.read_pod<int32_t>("cpu threads");
         m.device_description = read_string(r, "device description");
     }
+    if (version >= 6) model.corpus.fingerprint = r.read_pod<uint64_t>("corpus fingerprint");
     bool ok = m.n >= 0 && m.m >= 0 && m.k > 0 && m.W.size() == size_t(m.n * m.k) &&
               m.H.size() == size_t(m.m * m.k) && vocab.offsets.size() == size_t(m.m) + 1 &&
               vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size() &&

@@ -62,6 +62,12 @@ struct Corpus {
     }
 };
 
+/// A 64-bit hash (XXH3) of the posts' texts and ids, row by row, never 0. Matrices and models
+/// keep the fingerprint of the corpus they were made from, so that a command given a corpus
+/// "of the model" (export --corpus, classify --corpus) refuses another one of the same size
+/// instead of pairing topics with the wrong posts.
+uint64_t corpus_fingerprint(const Corpus& c);
+
 /// The rows `rows` (ascending or not) of `c`, every column carried.
 Corpus select_rows(const Corpus& c, const std::vector<size_t>& rows);
 

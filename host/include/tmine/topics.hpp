@@ -27,7 +27,13 @@ struct CorpusInfo {
     int64_t documents = 0;  ///< rows of the matrix
     int64_t skipped = 0;    ///< records skipped at ingest
     std::string source;     ///< corpus file the model came from ("" when unknown)
+    uint64_t fingerprint = 0;  ///< corpus_fingerprint() of that corpus (0 when unknown)
 };
+
+/// Throws InputError when `c` (read from `path`) is not the corpus `info` describes: another
+/// number of rows, or other posts (by fingerprint, when the model or matrix has one).
+/// `what` names the file it belongs to, for the message.
+void check_same_corpus(const CorpusInfo& info, const Corpus& c, const std::string& path, const std::string& what);
 
 /// One k tried by a k selection (`-k FROM:TO:STEP`).
 struct KCandidate {

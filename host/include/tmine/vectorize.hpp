@@ -154,6 +154,7 @@ struct Vectorized {
     std::string pipeline;       ///< pipeline_string() of the options that made X
     std::vector<std::string> stop_words;  ///< the stop words removed (they shape n-grams)
     std::string device;
+    uint64_t corpus_fingerprint = 0;  ///< corpus_fingerprint() of its corpus; 0 unknown (older files)
 };
 
 /// The settings that turn text into terms (tokenizer, n-grams, stemming, tf weighting) as one
