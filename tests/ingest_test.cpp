@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -185,6 +186,24 @@ TEST(IngestFixtures, BrokenJsonLines) {
     EXPECT_NE(s.find("ingest: 10 records, 3 kept, 7 skipped, 0 outside the time window"),
               std::string::npos)
         << s;
+}
+
+// A time after the crawl (a day past now) is a misread value: its record is skipped with the
+// date it would have, the others are kept, a time just before now too.
+TEST(IngestFixtures, TimesInTheFutureAreSkipped) {
+    TempDir tmp;
+    const long long now = static_cast<long long>(std::time(nullptr));
+    write_bytes(tmp.file("t.jsonl"), "{\"text\": \"a\", \"created_at\": 99999999999}\n"
+                                     "{\"text\": \"b\", \"created_at\": " + std::to_string(now - 60) + "}\n"
+                                     "{\"text\": \"c\", \"created_at\": \"2921-01-01\"}\n");
+    Corpus c;
+    const IngestReport r = ingest({tmp.file("t.jsonl")}, fixture_opts(), c);
+    EXPECT_EQ(r.kept, 1u);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c.text[0], "b");
+    EXPECT_EQ(reason_at(r, 1),
+              "timestamp '99999999999' in field 'created_at' is in the future (5138-11-16T09:46:39Z)");
+    EXPECT_EQ(reason_at(r, 3), "timestamp '2921-01-01' in field 'created_at' is in the future (2921-01-01T00:00:00Z)");
 }
 
 TEST(IngestFixtures, ExamplesAreCappedButAllCounted) {

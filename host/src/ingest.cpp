@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -391,6 +392,11 @@ class Sink {
                 if (!p)
                     return skip(line, "bad timestamp '" + shown(tv.text) + "' in field '" +
                                           name(kTime) + "'");
+                // A post from after the crawl is a misread value (a number in other units, a
+                // corrupt field): skipped, where it would stretch every time series to it.
+                if (*p > latest_)
+                    return skip(line, "timestamp '" + shown(tv.text) + "' in field '" + name(kTime) +
+                                          "' is in the future (" + format_timestamp(*p) + ")");
                 t = *p;
             }
         } else if (tv.kind != Kind::Missing && tv.kind != Kind::Null) {
@@ -435,6 +441,8 @@ class Sink {
     const IngestOptions& opts_;
     Corpus& out_;
     IngestReport& rep_;
+    /// The latest time a post may have: a day after this run started.
+    const int64_t latest_ = static_cast<int64_t>(std::time(nullptr)) + 86400;
     const std::string* names_[kFields];
     const std::string* file_ = nullptr;
     const GzInput* in_ = nullptr;
