@@ -288,6 +288,20 @@ TEST(Cli, ACorpusOfTheSameSizeButOtherPostsIsRefused) {
     EXPECT_EQ(r.code, 0) << r.err;
 }
 
+// A bad command line (unknown option, missing argument, missing file) is one line in the same
+// form as every other error, exit code 1.
+TEST(Cli, CommandLineErrorsAreOneLine) {
+    TempDir d;
+    for (const std::string args : {"vectorize " + d.file("none.tmc") + " -o " + d.file("m.tmx"), std::string("query"),
+                                   "topics " + d.file("none.tmx") + " --no-such-flag -o x", std::string("")}) {
+        Result r = run_cli(args, d);
+        EXPECT_EQ(r.code, 1) << args << "\n" << r.err;
+        EXPECT_EQ(r.err.rfind("tmine: error: ", 0), 0u) << args << "\n" << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << args << "\n" << r.err;
+    }
+    EXPECT_EQ(run_cli("topics --help", d).code, 0);
+}
+
 // --threads beyond 4 per hardware thread is a typo, not a plan: refused before any work.
 TEST(Cli, ThreadsAreBounded) {
     TempDir d;

@@ -1134,7 +1134,20 @@ int main(int argc, char** argv) {
     CleanCli clean_args;
     add_clean_command(app, clean_args, common);
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // A bad command line is an error like any other: one line, exit code 1.
+        std::fprintf(stderr, "tmine: error: %s (tmine %s--help lists the options)\n", e.what(),
+                     argc > 1 && argv[1][0] != '-' ? (std::string(argv[1]) + " ").c_str() : "");
+        return 1;
+    }
     install_signal_handlers();
     try {
         const int max_threads = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
