@@ -440,6 +440,13 @@ int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
                   const std::string& out) {
     Context ctx = c.context();
     TopicModel model = read_model(model_dir);
+    NmfOptions o = model.options;
+    o.max_iter = ta.iters;
+    o.tol = ta.tol;
+    o.progress = !c.quiet;
+    o.restarts = 1;
+    o.checkpoint_every = 0;
+    validate(o);  // before the corpus is read and tokenised
     if (model.idf.empty())
         throw InputError(model_dir + ": this model has no idf (fitted by tmine topics from a "
                          "matrix file of an older version); refit it");
@@ -447,10 +454,6 @@ int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
     VectorizeOptions vo = training_vectorize_options(model);  // tokens exactly as in training
     vo.progress = !c.quiet;
     Vectorized v = vectorize_fixed(ctx, corpus, model.vocabulary, model.idf, vo);
-    NmfOptions o = model.options;
-    o.max_iter = ta.iters;
-    o.tol = ta.tol;
-    o.progress = !c.quiet;
     std::vector<float> W = nmf_transform(ctx, v.X, model.nmf.H, model.nmf.k, o);
     TopicSummary s;
     dominant_topics(W, v.X.rows, model.nmf.k, s.dominant, s.dominant_weight);
@@ -550,6 +553,9 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     std::vector<RemovedRow> removed;
     const StringColumn input_ids = a.removed.empty() ? StringColumn() : corpus.ids;
     CleanReport rep = clean(ctx, corpus, o, a.removed.empty() ? nullptr : &removed);
+    if (corpus.size() == 0)
+        std::fprintf(stderr, "clean: warning: every post was removed, so %s is an empty corpus%s\n",
+                     a.output.c_str(), a.report.empty() ? " (--report FILE says why)" : "; the report says why");
     write_corpus(corpus, a.output);
     if (!a.report.empty()) write_file_atomic(a.report, rep.to_json(a.input));
     if (!a.removed.empty()) {

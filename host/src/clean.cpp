@@ -266,6 +266,9 @@ void check_spam_options(const SpamOptions& o) {
     if (o.max_link_ratio < 0 || o.max_token_share <= 0 || o.author_factor < 0)
         throw InputError("spam thresholds must be positive (--max-link-ratio, --max-token-share, "
                          "--author-factor)");
+    if (o.max_token_share > 1)
+        throw InputError("--max-token-share is a share of a post's words: at most 1, got " +
+                         std::to_string(o.max_token_share));
     if (o.max_char_run < 0) throw InputError("--max-char-run must be >= 0 (0 = off)");
     if (o.max_hashtags < -1) throw InputError("--max-hashtags must be >= -1 (-1 = off)");
     if (o.min_words < 0) throw InputError("--min-words must be >= 0");

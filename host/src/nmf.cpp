@@ -527,6 +527,8 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
                     const std::string& checkpoint_path) {
     check_shape(X, opts.k);
     validate(opts);
+    if (opts.restarts > 1)
+        throw InputError("--resume continues one fit: --restarts cannot be combined with it");
     Checkpoint c = read_checkpoint(checkpoint_path, fingerprint(X, opts));
     if (opts.progress)
         std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),
