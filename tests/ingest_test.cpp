@@ -338,6 +338,25 @@ TEST(IngestFixtures, CsvHeaderWithoutMappedColumnIsAnInputError) {
     }
 }
 
+TEST(IngestFixtures, CsvHeaderNamingAMappedColumnTwiceIsAnInputError) {
+    TempDir tmp;
+    write_bytes(tmp.file("dup.csv"), "id,text,text\n1,first,second\n");
+    IngestOptions o;
+    o.text_field = "text";
+    Corpus c;
+    try {
+        ingest({tmp.file("dup.csv")}, o, c);
+        FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("dup.csv: the CSV header names column 'text' twice (columns 2 and 3)"),
+                  std::string::npos)
+            << e.what();
+    }
+    // A repeated column that is not mapped is no matter.
+    write_bytes(tmp.file("ok.csv"), "x,text,x\n1,post,2\n");
+    EXPECT_EQ(ingest({tmp.file("ok.csv")}, o, c).kept, 1u);
+}
+
 TEST(IngestFixtures, MissingFileIsAnIoError) {
     Corpus c;
     EXPECT_THROW(ingest({fx("does-not-exist.jsonl")}, fixture_opts(), c), IoError);

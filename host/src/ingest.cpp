@@ -789,6 +789,11 @@ void ingest_csv(GzInput& in, Sink& sink, const std::string& file) {
             throw InputError(file + ": the CSV header has no column '" + name + "' for the " +
                              kFieldRole[i] + " field (columns: " + cols + ")");
         }
+        if (std::find(it + 1, header.end(), name) != header.end())
+            throw InputError(file + ": the CSV header names column '" + name + "' twice (columns " +
+                             std::to_string(it - header.begin() + 1) + " and " +
+                             std::to_string(std::find(it + 1, header.end(), name) - header.begin() + 1) +
+                             "), so the " + std::string(kFieldRole[i]) + " field is ambiguous");
         column[i] = it - header.begin();
     }
     auto column_name = [&](size_t k) {
