@@ -302,6 +302,40 @@ TEST(Cli, CommandLineErrorsAreOneLine) {
     EXPECT_EQ(run_cli("topics --help", d).code, 0);
 }
 
+// A bit flipped in the middle of a matrix, a model or a classifier (inside numbers the structure
+// cannot check) is found by the file's checksum: the command stops instead of using wrong values.
+TEST(Cli, AFlippedBitInABinaryFileIsFound) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m.tmx"), d).code, 0);
+    ASSERT_EQ(run_cli("topics " + d.file("m.tmx") + " -k 4 --iters 5 --device cpu -q -o " + d.file("model"), d).code, 0);
+    std::string labels = "id,label\n";  // without --corpus, ids are row numbers
+    for (int i = 0; i < 200; ++i) labels += std::to_string(i) + "," + (i % 3 ? "no" : "yes") + "\n";
+    write_bytes(d.file("labels.csv"), labels);
+    ASSERT_EQ(run_cli("classify train " + d.file("m.tmx") + " --labels " + d.file("labels.csv") + " -q -o " + d.file("clf"), d)
+                  .code,
+              0);
+    auto flip = [&](const std::string& path) {
+        std::string b = read_bytes(path);
+        b[b.size() / 2] ^= 1;
+        write_bytes(path, b);
+    };
+    for (const auto& [file, cmd] :
+         {std::pair<std::string, std::string>{"m.tmx", "topics " + d.file("m.tmx") + " -k 4 --device cpu -q -o " + d.file("m2")},
+          {"model/model.tmm", "export " + d.file("model") + " -q -o " + d.file("t.json")},
+          {"clf/classifier.tmcl", "classify predict " + d.file("m.tmx") + " --model " + d.file("clf") + " -q -o " + d.file("s.csv")},
+          {"c.tmc", "vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m3.tmx")}}) {
+        const std::string keep = read_bytes(d.file(file));
+        flip(d.file(file));
+        Result r = run_cli(cmd, d);
+        EXPECT_EQ(r.code, 1) << file << "\n" << r.err;
+        EXPECT_NE(r.err.find(d.file(file) + ": corrupt file: its contents do not match the checksum"), std::string::npos)
+            << file << "\n" << r.err;
+        write_bytes(d.file(file), keep);
+        EXPECT_EQ(run_cli(cmd, d).code, 0) << file << ": the intact file is read";
+    }
+}
+
 // --threads beyond 4 per hardware thread is a typo, not a plan: refused before any work.
 TEST(Cli, ThreadsAreBounded) {
     TempDir d;

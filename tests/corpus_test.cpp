@@ -102,13 +102,14 @@ TEST(Corpus, RoundTripCleanColumns) {
 }
 
 TEST(Corpus, ReadsVersion1) {
-    // A version-1 file is a version-2 file without the clean columns.
+    // A version-1 file is a version-3 file without the clean columns and the checksum.
     TempDir tmp;
     const Corpus c = small_corpus();
-    write_corpus(c, tmp.file("v2.tmc"));
-    std::string bytes = read_bytes(tmp.file("v2.tmc"));
+    write_corpus(c, tmp.file("v3.tmc"));
+    std::string bytes = read_bytes(tmp.file("v3.tmc"));
     const uint32_t v1 = 1;
     std::memcpy(&bytes[4], &v1, 4);
+    bytes.resize(bytes.size() - 8);  // the checksum
     bytes.erase(bytes.size() - 4 - kEmptyCleanColumns, kEmptyCleanColumns);
     write_bytes(tmp.file("v1.tmc"), bytes);
     const Corpus r = read_corpus(tmp.file("v1.tmc"));
@@ -254,7 +255,12 @@ TEST(Corpus, EveryTruncationIsAnInputError) {
         expect_input_error(cut, "cut at " + std::to_string(n));
     }
     write_bytes(cut, bytes + "x");
-    expect_input_error(cut, "trailing byte", "1 unexpected bytes after the trailer");
+    expect_input_error(cut, "trailing byte", "1 unexpected bytes after the end");
+    // Any byte changed, even where the structure cannot tell (inside a text), fails the checksum.
+    std::string flipped = bytes;
+    flipped[bytes.find("first")] ^= 0x20;
+    write_bytes(cut, flipped);
+    expect_input_error(cut, "flipped text byte", "corrupt file: its contents do not match the checksum");
 }
 
 TEST(Corpus, CorruptionsAreInputErrors) {
@@ -270,9 +276,9 @@ TEST(Corpus, CorruptionsAreInputErrors) {
     };
     patched(0, "XXXX", 4);
     expect_input_error(bad, "magic", "bad magic");
-    const uint32_t v3 = 3;
-    patched(4, &v3, 4);
-    expect_input_error(bad, "version", "format version 3, this build reads versions 1 to 2");
+    const uint32_t v4 = 4;
+    patched(4, &v4, 4);
+    expect_input_error(bad, "version", "format version 4, this build reads versions 1 to 3");
     // Layout: magic(4) version(4) rows(8) | text offsets: count(8) then 4 offsets.
     const uint64_t rows = 1000000;
     patched(8, &rows, 8);
@@ -284,8 +290,8 @@ TEST(Corpus, CorruptionsAreInputErrors) {
     patched(16 + 8, &nonzero, 8);
     expect_input_error(bad, "offsets[0] != 0", "text offsets do not start at 0");
     // The last source index (uint32 just before the source table and trailer) out of range.
-    // count, "a.jsonl", "b.csv.gz", the three empty clean columns of version 2, trailer
-    const size_t sources_table = 8 + 8 + 7 + 8 + 8 + kEmptyCleanColumns + 4;
+    // count, "a.jsonl", "b.csv.gz", the three empty clean columns of version 2, trailer, checksum
+    const size_t sources_table = 8 + 8 + 7 + 8 + 8 + kEmptyCleanColumns + 4 + 8;
     const uint32_t out_of_range = 2;
     patched(good.size() - sources_table - 4, &out_of_range, 4);
     expect_input_error(bad, "source index", "row 2 names source 2 of 2");

@@ -550,7 +550,7 @@ std::vector<Pick> pick_rows(const std::vector<float>& proba, int64_t n_rows, int
 
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'C', 'L'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: the checksum at the end; 1 is still read
 void write_string(AtomicFile& f, const std::string& s) {
     f.write_vector(std::vector<char>(s.begin(), s.end()));
 }
@@ -611,6 +611,7 @@ void write_classifier(const Classifier& c, const std::string& dir) {
     f.write_vector(c.cv_scores);
     f.write_vector(c.cv_truth);
     f.write(kMagic, 4);
+    f.write_checksum();  // last: XXH3 of every byte before it
     f.commit();
     write_file_atomic((std::filesystem::path(dir) / "classifier.json").string(), classifier_json(c));
 }
@@ -625,7 +626,7 @@ Classifier read_classifier(const std::string& dir) {
     if (std::string(magic, 4) != std::string(kMagic, 4))
         throw InputError(path + ": not a tmine classifier");
     uint32_t version = r.read_pod<uint32_t>("version");
-    if (version != kVersion)
+    if (version < 1 || version > kVersion)
         throw InputError(path + ": classifier version " + std::to_string(version) +
                          " is not supported; train it again");
     Classifier c;
@@ -666,7 +667,9 @@ Classifier read_classifier(const std::string& dir) {
     c.cv_truth = r.read_vector<uint8_t>("cross-validated truth");
     if (c.cv_truth.size() != c.cv_scores.size()) r.fail("cross-validated truth");
     r.read(magic, 4, "trailer");
-    if (std::string(magic, 4) != std::string(kMagic, 4) || r.remaining() != 0) r.fail("trailer");
+    if (std::string(magic, 4) != std::string(kMagic, 4)) r.fail("trailer");
+    if (version >= 2) r.verify_checksum();
+    if (r.remaining() != 0) r.fail("trailer");
     return c;
 }
 

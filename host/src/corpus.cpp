@@ -18,7 +18,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the .tmc format is little endian and written with raw copies");
 
 constexpr char kMagic[4] = {'T', 'M', 'C', '1'};
-constexpr uint32_t kVersion = 2;  // 2 adds the clean columns; 1 is still read
+constexpr uint32_t kVersion = 3;  // 3 adds the checksum, 2 the clean columns; 1 and 2 are still read
 
 void write_strings(AtomicFile& f, const StringColumn& c) {
     f.write_vector(c.offsets);
@@ -142,6 +142,7 @@ void write_corpus(const Corpus& corpus, const std::string& path) {
     write_strings(f, corpus.language);
     f.write_vector(corpus.dup_count);
     f.write(kMagic, sizeof kMagic);  // trailer: a cut file never reads as complete
+    f.write_checksum();  // last: XXH3 of every byte before it
     f.commit();
 }
 
@@ -152,7 +153,7 @@ Corpus read_corpus(const std::string& path) {
     if (std::memcmp(magic, kMagic, sizeof magic) != 0)
         bad(path, "bad magic (expected \"TMC1\"; is this a corpus written by tmine ingest?)");
     const uint32_t version = r.read_pod<uint32_t>("version");
-    if (version != 1 && version != kVersion)
+    if (version < 1 || version > kVersion)
         bad(path, "format version " + std::to_string(version) + ", this build reads versions 1 to " +
                       std::to_string(kVersion) + " (written by a newer tmine?)");
     const uint64_t rows = r.read_pod<uint64_t>("row count");
@@ -194,6 +195,7 @@ Corpus read_corpus(const std::string& path) {
     }
     r.read(magic, sizeof magic, "trailer");
     if (std::memcmp(magic, kMagic, sizeof magic) != 0) bad(path, "bad trailer");
+    if (version >= 3) r.verify_checksum();
     if (r.remaining() != 0)
         bad(path, std::to_string(r.remaining()) + " unexpected bytes after the trailer");
     return c;

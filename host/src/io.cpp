@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <atomic>
 #include <cerrno>
@@ -150,11 +151,16 @@ AtomicFile::AtomicFile(std::string path, bool immediate) : path_(std::move(path)
     // pid and a counter: two outputs of one process to the same path (one deferred) never share
     // a temp file.
     tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);
+    hash_ = XXH3_createState();
+    if (!hash_) throw std::bad_alloc();
+    XXH3_64bits_reset(hash_);
     slot_ = claim_temp(tmp_);
     f_ = std::fopen(tmp_.c_str(), "wb");
     if (!f_) {
+        const std::string e = errno_text();
         release_temp(slot_);
-        throw IoError("cannot write " + path_ + ": " + errno_text());
+        XXH3_freeState(hash_);
+        throw IoError("cannot write " + path_ + ": " + e);
     }
 }
 
@@ -164,9 +170,16 @@ AtomicFile::~AtomicFile() {
         std::remove(tmp_.c_str());
     }
     release_temp(slot_);
+    XXH3_freeState(hash_);
+}
+
+void AtomicFile::write_checksum() {
+    const uint64_t h = XXH3_64bits_digest(hash_);
+    write(&h, sizeof h);
 }
 
 void AtomicFile::write(const void* data, size_t n) {
+    XXH3_64bits_update(hash_, data, n);
     if (n && std::fwrite(data, 1, n, f_) != n)
         throw IoError("cannot write " + path_ + ": " + errno_text());
 }
@@ -207,11 +220,30 @@ BinaryReader::BinaryReader(const std::string& path) : path_(path) {
     note_input(path);
     std::error_code ec;
     size_ = std::filesystem::file_size(path, ec);
-    if (ec) throw IoError("cannot stat " + path + ": " + ec.message());
+    hash_ = XXH3_createState();
+    if (ec || !hash_) {
+        std::fclose(f_);
+        XXH3_freeState(hash_);
+        if (!hash_) throw std::bad_alloc();
+        throw IoError("cannot stat " + path + ": " + ec.message());
+    }
+    XXH3_64bits_reset(hash_);
 }
 
 BinaryReader::~BinaryReader() {
     if (f_) std::fclose(f_);
+    XXH3_freeState(hash_);
+}
+
+void BinaryReader::verify_checksum() {
+    const uint64_t want = XXH3_64bits_digest(hash_);
+    uint64_t have = 0;
+    if (remaining() < sizeof have || std::fread(&have, 1, sizeof have, f_) != sizeof have) fail("checksum");
+    pos_ += sizeof have;
+    if (have != want)
+        throw InputError(path_ + ": corrupt file: its contents do not match the checksum it was written with "
+                                 "(damaged on disk or in a copy); write it again");
+    if (remaining() != 0) throw InputError(path_ + ": " + std::to_string(remaining()) + " unexpected bytes after the end");
 }
 
 void BinaryReader::fail(const char* what) const {
@@ -220,6 +252,7 @@ void BinaryReader::fail(const char* what) const {
 
 void BinaryReader::read(void* data, size_t n, const char* what) {
     if (n > remaining() || std::fread(data, 1, n, f_) != n) fail(what);
+    XXH3_64bits_update(hash_, data, n);
     pos_ += n;
 }
 

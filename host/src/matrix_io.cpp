@@ -11,7 +11,7 @@
 namespace tmine {
 namespace {
 constexpr char kMagic[4] = {'T', 'M', 'X', '1'};
-constexpr uint32_t kVersion = 4;  // 4: the corpus fingerprint
+constexpr uint32_t kVersion = 4;  // 4: the corpus fingerprint and the checksum
 }  // namespace
 
 void write_matrix(const Vectorized& v, const std::string& path) {
@@ -36,6 +36,7 @@ void write_matrix(const Vectorized& v, const std::string& path) {
     f.write_vector(stop.offsets);
     f.write_vector(std::vector<char>(stop.arena.begin(), stop.arena.end()));
     f.write_pod<uint64_t>(v.corpus_fingerprint);
+    f.write_checksum();  // last: XXH3 of every byte before it
     f.commit();
 }
 
@@ -72,7 +73,10 @@ Vectorized read_matrix(const std::string& path) {
         !std::is_sorted(stop.offsets.begin(), stop.offsets.end()))
         throw InputError(path + ": corrupt matrix file (stop words)");
     for (size_t i = 0; i < stop.size(); ++i) v.stop_words.emplace_back(stop[i]);
-    if (version >= 4) v.corpus_fingerprint = r.read_pod<uint64_t>("corpus fingerprint");
+    if (version >= 4) {
+        v.corpus_fingerprint = r.read_pod<uint64_t>("corpus fingerprint");
+        r.verify_checksum();
+    }
     // Validate the structure so later stages can index without checks.
     const auto& X = v.X;
     bool ok = X.rows >= 0 && X.cols >= 0 && X.indptr.size() == size_t(X.rows) + 1 &&

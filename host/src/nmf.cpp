@@ -215,7 +215,7 @@ void write_checkpoint(const std::string& path, const Fingerprint& f, int iterati
                       const std::vector<float>& H) {
     AtomicFile out(path, /*immediate=*/true);  // a checkpoint is there while the fit goes on
     out.write(kCheckpointMagic, 4);
-    out.write_pod<uint32_t>(2);
+    out.write_pod<uint32_t>(3);  // 3: the checksum at the end
     out.write_pod(f);
     out.write_pod<int32_t>(iteration);
     out.write_pod<double>(guide.lambda);
@@ -223,6 +223,7 @@ void write_checkpoint(const std::string& path, const Fingerprint& f, int iterati
     out.write_vector(losses);
     out.write_vector(W);
     out.write_vector(H);
+    out.write_checksum();
     out.commit();
 }
 
@@ -239,9 +240,10 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
     r.read(magic, 4, "magic");
     if (std::memcmp(magic, kCheckpointMagic, 4) != 0)
         throw InputError(path + ": not a tmine NMF checkpoint");
-    if (const auto v = r.read_pod<uint32_t>("version"); v != 2)
-        throw InputError(path + ": NMF checkpoint version " + std::to_string(v) +
-                         " (this tmine reads version 2; start the fit again)");
+    const auto version = r.read_pod<uint32_t>("version");
+    if (version != 2 && version != 3)
+        throw InputError(path + ": NMF checkpoint version " + std::to_string(version) +
+                         " (this tmine reads versions 2 and 3; start the fit again)");
     auto f = r.read_pod<Fingerprint>("settings");
     if (!(f == want)) {
         std::string diff = differences(f, want);
@@ -260,6 +262,7 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
     if (c.iteration < 0 || c.losses.size() != size_t(c.iteration) + 1 ||
         c.W.size() != size_t(f.n * f.k) || c.H.size() != size_t(f.m * f.k))
         throw InputError(path + ": corrupt checkpoint (inconsistent sizes)");
+    if (version >= 3) r.verify_checksum();
     return c;
 }
 

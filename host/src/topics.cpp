@@ -154,6 +154,7 @@ void write_model(const TopicModel& model, const std::string& dir) {
     write_string(f, m.device_description);
     // version 6
     f.write_pod<uint64_t>(model.corpus.fingerprint);
+    f.write_checksum();  // last: XXH3 of every byte before it
     f.commit();
 }
 
@@ -264,7 +265,10 @@ TopicModel read_model(const std::string& dir_or_file) {
         m.cpu_threads = r.read_pod<int32_t>("cpu threads");
         m.device_description = read_string(r, "device description");
     }
-    if (version >= 6) model.corpus.fingerprint = r.read_pod<uint64_t>("corpus fingerprint");
+    if (version >= 6) {
+        model.corpus.fingerprint = r.read_pod<uint64_t>("corpus fingerprint");
+        r.verify_checksum();
+    }
     bool ok = m.n >= 0 && m.m >= 0 && m.k > 0 && m.W.size() == size_t(m.n * m.k) &&
               m.H.size() == size_t(m.m * m.k) && vocab.offsets.size() == size_t(m.m) + 1 &&
               vocab.offsets[0] == 0 && vocab.offsets.back() == vocab.arena.size() &&

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+struct XXH3_state_s;
+
 namespace tmine {
 
 /// Writes to "<path>.tmp.<pid>.<n>" and renames onto `path` in commit(); a destroyed,
@@ -29,6 +31,8 @@ public:
         write_pod<uint64_t>(v.size());
         if (!v.empty()) write(v.data(), v.size() * sizeof(T));
     }
+    /// Appends the XXH3-64 of every byte written so far; BinaryReader::verify_checksum() reads it.
+    void write_checksum();
     /// Flushes, fsyncs and renames. Throws IoError naming the path.
     void commit();
     const std::string& path() const { return path_; }
@@ -38,6 +42,7 @@ private:
     std::FILE* f_ = nullptr;
     int slot_ = -1;  // its entry among the temp files remove_temp_files() knows
     bool immediate_ = false;
+    XXH3_state_s* hash_ = nullptr;  // of the bytes written
 };
 
 /// All or nothing for a command's outputs (the CLI turns it on): with deferral on, each
@@ -94,6 +99,10 @@ public:
         return v;
     }
     uint64_t remaining() const { return size_ - pos_; }
+    /// Reads the checksum AtomicFile::write_checksum() wrote here and compares it with the
+    /// bytes read so far: a file damaged on disk or in a copy is an InputError naming it, not
+    /// numbers that are silently wrong.
+    void verify_checksum();
     [[noreturn]] void fail(const char* what) const;
     const std::string& path() const { return path_; }
 
@@ -101,6 +110,7 @@ private:
     std::string path_;
     std::FILE* f_ = nullptr;
     uint64_t size_ = 0, pos_ = 0;
+    XXH3_state_s* hash_ = nullptr;  // of the bytes read
 };
 
 /// Appends `v` as one RFC 4180 CSV field: quoted, with doubled quotes, when it holds a comma,
