@@ -1,4 +1,6 @@
 // Probing and creating the CUDA resources of a tmine::Context.
+#include <algorithm>
+
 #include "cuda_api.hpp"
 #include "cuda_resources.cuh"
 
@@ -23,6 +25,16 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
     TMINE_CUDA_CHECK(cudaStreamCreateWithFlags(&r->stream, cudaStreamNonBlocking));
     TMINE_CUDA_CHECK(cublasCreate(&r->cublas));
     TMINE_CUDA_CHECK(cublasSetStream(r->cublas, r->stream));
+    // cuBLAS's workspace given to it now (32 MiB, what NVIDIA advises for Hopper), from outside
+    // the stream-ordered pool: the pool keeps what stages free (no release threshold), so a
+    // workspace cuBLAS allocated itself later could find the device full. After
+    // cublasSetStream, which would reset it to cuBLAS's own.
+    // (At most 1/64 of the device: a small one keeps its memory for the data.)
+    const size_t workspace = std::min<size_t>(size_t(32) << 20, (prop.totalGlobalMem / 64) & ~size_t(255));
+    if (workspace > 0) {
+        TMINE_CUDA_CHECK(cudaMalloc(&r->cublas_workspace, workspace));
+        TMINE_CUDA_CHECK(cublasSetWorkspace(r->cublas, r->cublas_workspace, workspace));
+    }
     TMINE_CUDA_CHECK(cusparseCreate(&r->cusparse));
     TMINE_CUDA_CHECK(cusparseSetStream(r->cusparse, r->stream));
     // Keep freed pool memory cached between stages instead of returning it to the driver.

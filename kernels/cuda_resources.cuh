@@ -15,6 +15,7 @@ struct Resources {
     cudaStream_t stream = nullptr;
     cublasHandle_t cublas = nullptr;
     cusparseHandle_t cusparse = nullptr;
+    void* cublas_workspace = nullptr;  ///< cuBLAS's workspace, allocated once (cudaMalloc)
     std::string name;
 
     Resources() = default;
@@ -23,6 +24,7 @@ struct Resources {
     ~Resources() {
         if (cusparse) TMINE_CUDA_CHECK_NOTHROW(cusparseDestroy(cusparse));
         if (cublas) TMINE_CUDA_CHECK_NOTHROW(cublasDestroy(cublas));
+        if (cublas_workspace) TMINE_CUDA_CHECK_NOTHROW(cudaFree(cublas_workspace));
         if (stream) TMINE_CUDA_CHECK_NOTHROW(cudaStreamDestroy(stream));
     }
 };

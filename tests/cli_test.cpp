@@ -394,9 +394,8 @@ TEST(Cli, GpuOutOfMemoryIsSaidAsSuch) {
     Result t = run_cli("topics " + d.file("m.tmx") + " -k 12 --device cuda -q -o " + d.file("model"), d,
                        "TMINE_EMU_DEVICE_MIB=1 ");
     EXPECT_EQ(t.code, 1) << t.err;
-    EXPECT_NE(t.err.find("MiB of GPU memory but only 1 MiB are free; lower -k or use --device cpu"),
-              std::string::npos)
-        << t.err;
+    EXPECT_NE(t.err.find("MiB of GPU memory but only "), std::string::npos) << t.err;
+    EXPECT_NE(t.err.find(" MiB are free; lower -k or use --device cpu"), std::string::npos) << t.err;
     EXPECT_FALSE(std::filesystem::exists(d.file("model/topics.json")));
     // Vectorizing runs out inside a stage: the message says it and what to do.
     Result v = run_cli("vectorize " + d.file("c.tmc") + " --device cuda -q -o " + d.file("g.tmx"), d,

@@ -28,6 +28,7 @@ using cublasHandle_t = EmuCublas*;
 cublasStatus_t cublasCreate(cublasHandle_t* h);
 cublasStatus_t cublasDestroy(cublasHandle_t h);
 cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t s);
+cublasStatus_t cublasSetWorkspace(cublasHandle_t h, void* workspace, size_t bytes);
 cublasStatus_t cublasGetMathMode(cublasHandle_t h, cublasMath_t* mode);
 cublasStatus_t cublasSetMathMode(cublasHandle_t h, cublasMath_t mode);
 const char* cublasGetStatusString(cublasStatus_t s);

@@ -75,6 +75,15 @@ cublasStatus_t cublasDestroy(cublasHandle_t h) {
 cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t) {
     return h ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_INITIALIZED;
 }
+cublasStatus_t cublasSetWorkspace(cublasHandle_t h, void* workspace, size_t bytes) {
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    // cuBLAS wants device memory of the size given, 256-byte aligned.
+    if (bytes && (!dev(workspace, bytes) || reinterpret_cast<uintptr_t>(workspace) % 256 != 0)) {
+        std::fprintf(stderr, "tmine emulation: cublasSetWorkspace: not device memory of %zu bytes, 256-aligned\n", bytes);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
 cublasStatus_t cublasGetMathMode(cublasHandle_t h, cublasMath_t* mode) {
     *mode = h->math;
     return CUBLAS_STATUS_SUCCESS;
