@@ -336,7 +336,7 @@ TEST(Cli, AFlippedBitInABinaryFileIsFound) {
     }
 }
 
-// --threads beyond 4 per hardware thread is a typo, not a plan: refused before any work.
+// --threads beyond max(256, 4 per hardware thread) is a typo, not a plan: refused before any work.
 TEST(Cli, ThreadsAreBounded) {
     TempDir d;
     Result r = run_cli("ingest " + kDemo + kDemoFlags + " --threads 100000 -q -o " + d.file("c.tmc"), d);
@@ -441,6 +441,15 @@ TEST(Cli, CheckpointResumeAndTransform) {
     EXPECT_TRUE(x["model"]["losses"] == y["model"]["losses"]);
     EXPECT_EQ(y["model"]["losses"].Size(), 30u);
     EXPECT_STREQ(y["model"]["solver"].GetString(), "hals");
+    // Continuing in chunks: the resumed fit checkpoints over the checkpoint it started from.
+    Result e = run_cli("topics " + d.file("m.tmx") + common + " --iters 30 --checkpoint-every 5 --resume " +
+                           d.file("part/checkpoint.tmk") + " -o " + d.file("part"),
+                       d);
+    ASSERT_EQ(e.code, 0) << e.err;
+    std::string je = read_bytes(d.file("part/topics.json"));
+    rapidjson::Document z;
+    z.Parse(je.c_str());
+    EXPECT_TRUE(x["model"]["losses"] == z["model"]["losses"]);
     // Score other documents (the customer-support tweets) against the fitted model.
     if (have_data("twcs-customer-support-sample.csv.gz")) {
         ASSERT_EQ(run_cli("ingest " + data_file("twcs-customer-support-sample.csv.gz") +

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -201,9 +202,22 @@ TEST(IngestFixtures, TimesInTheFutureAreSkipped) {
     EXPECT_EQ(r.kept, 1u);
     ASSERT_EQ(c.size(), 1u);
     EXPECT_EQ(c.text[0], "b");
-    EXPECT_EQ(reason_at(r, 1),
-              "timestamp '99999999999' in field 'created_at' is in the future (5138-11-16T09:46:39Z)");
-    EXPECT_EQ(reason_at(r, 3), "timestamp '2921-01-01' in field 'created_at' is in the future (2921-01-01T00:00:00Z)");
+    EXPECT_EQ(reason_at(r, 1), "timestamp '99999999999' in field 'created_at' is in the future "
+                               "(5138-11-16T09:46:39Z; --keep-future-times keeps it)");
+    EXPECT_EQ(reason_at(r, 3), "timestamp '2921-01-01' in field 'created_at' is in the future "
+                               "(2921-01-01T00:00:00Z; --keep-future-times keeps it)");
+    // Data whose clock runs ahead: the caller lifts the limit.
+    IngestOptions all = fixture_opts();
+    all.latest = std::numeric_limits<int64_t>::max();
+    Corpus k;
+    EXPECT_EQ(ingest({tmp.file("t.jsonl")}, all, k).kept, 3u);
+    // A time window decides first: a future post after --until is outside it, not skipped.
+    IngestOptions window = fixture_opts();
+    window.until = now - 3600;
+    Corpus w;
+    const IngestReport rw = ingest({tmp.file("t.jsonl")}, window, w);
+    EXPECT_EQ(rw.out_of_window, 3u);
+    EXPECT_EQ(rw.skipped, 0u);
 }
 
 TEST(IngestFixtures, ExamplesAreCappedButAllCounted) {

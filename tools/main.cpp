@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <iostream>
 #include <new>
 #include <thread>
@@ -61,6 +62,7 @@ struct IngestArgs {
     std::vector<std::string> inputs;
     std::string format = "auto", text_field = "text", time_field, id_field, author_field, source_field;
     std::string since, until;
+    bool keep_future = false;
     IngestOptions options(bool quiet) const {
         IngestOptions o;
         o.format = parse_input_format(format);
@@ -81,6 +83,7 @@ struct IngestArgs {
         o.until = when(until, "--until");
         if (o.since && o.until && *o.since >= *o.until)
             throw InputError("--since must be before --until");
+        if (keep_future) o.latest = std::numeric_limits<int64_t>::max();
         o.progress = !quiet;
         return o;
     }
@@ -97,6 +100,8 @@ void add_ingest_flags(CLI::App* app, IngestArgs& a) {
     app->add_option("--author-field", a.author_field, "author field");
     app->add_option("--source-field", a.source_field,
                     "source field (site, platform, forum; default: the input file)");
+    app->add_flag("--keep-future-times", a.keep_future,
+                  "keep posts dated more than a day after now (by default misread values, skipped)");
     app->add_option("--since", a.since, "keep posts at or after this time (UTC)");
     app->add_option("--until", a.until, "keep posts before this time (UTC)");
 }
@@ -647,6 +652,9 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     t0 = Clock::now();
     Vectorized v = va.run(ctx, corpus, c.quiet);
     write_matrix(v, path("matrix.tmx"));
+    // The corpus and the matrix are complete results of their own: kept even if the fit after
+    // them fails or is interrupted (tmine topics can start again from the matrix).
+    commit_deferred();
     double t_vec = seconds_since(t0);
     t0 = Clock::now();
     CorpusInfo info;
@@ -1150,16 +1158,18 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // A bad command line is an error like any other: one line, exit code 1.
-        std::fprintf(stderr, "tmine: error: %s (tmine %s--help lists the options)\n", e.what(),
-                     argc > 1 && argv[1][0] != '-' ? (std::string(argv[1]) + " ").c_str() : "");
+        std::string cmd;  // the subcommand named, if it is one
+        for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+            if (argc > 1 && sub->get_name() == argv[1]) cmd = sub->get_name() + " ";
+        std::fprintf(stderr, "tmine: error: %s (tmine %s--help lists the options)\n", e.what(), cmd.c_str());
         return 1;
     }
     install_signal_handlers();
     try {
-        const int max_threads = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        const int max_threads = std::max(256, 4 * static_cast<int>(std::thread::hardware_concurrency()));
         if (common.threads < 0 || common.threads > max_threads)
             throw InputError("--threads must be between 0 (all cores) and " + std::to_string(max_threads) +
-                             " (4 per hardware thread here), got " + std::to_string(common.threads));
+                             ", got " + std::to_string(common.threads));
         // An output that names an input is refused before any work (AtomicFile refuses it again
         // when it is written, for the inputs only known then).
         guard_inputs(true);

@@ -261,7 +261,10 @@ class GzInput {
                     std::memmove(in_.data(), in_.data() + in_pos_, tail);
                     in_end_ = tail + std::fread(in_.data() + tail, 1, in_.size() - tail, f_);
                     in_pos_ = 0;
-                    if (in_end_ < in_.size()) file_done_ = true;
+                    if (in_end_ < in_.size()) {
+                        if (std::ferror(f_)) throw IoError("cannot read " + path_ + ": " + std::strerror(errno));
+                        file_done_ = true;
+                    }
                 }
                 const bool more = in_end_ - in_pos_ >= 2 && static_cast<unsigned char>(in_[in_pos_]) == 0x1f &&
                                   static_cast<unsigned char>(in_[in_pos_ + 1]) == 0x8b;
@@ -392,11 +395,6 @@ class Sink {
                 if (!p)
                     return skip(line, "bad timestamp '" + shown(tv.text) + "' in field '" +
                                           name(kTime) + "'");
-                // A post from after the crawl is a misread value (a number in other units, a
-                // corrupt field): skipped, where it would stretch every time series to it.
-                if (*p > latest_)
-                    return skip(line, "timestamp '" + shown(tv.text) + "' in field '" + name(kTime) +
-                                          "' is in the future (" + format_timestamp(*p) + ")");
                 t = *p;
             }
         } else if (tv.kind != Kind::Missing && tv.kind != Kind::Null) {
@@ -412,6 +410,11 @@ class Sink {
                 return counted();
             }
         }
+        // A post from after the crawl is a misread value (a number in other units, a corrupt
+        // field): skipped, where it would stretch every time series to it.
+        if (t != kNoTime && t > latest_)
+            return skip(line, "timestamp '" + shown(tv.text) + "' in field '" + name(kTime) +
+                                  "' is in the future (" + format_timestamp(t) + "; --keep-future-times keeps it)");
         uint32_t source = source_;
         const std::string& sv = f.v[kSource].text;
         if (!sv.empty() && (f.v[kSource].kind == Kind::String || f.v[kSource].kind == Kind::Number)) {
@@ -441,8 +444,8 @@ class Sink {
     const IngestOptions& opts_;
     Corpus& out_;
     IngestReport& rep_;
-    /// The latest time a post may have: a day after this run started.
-    const int64_t latest_ = static_cast<int64_t>(std::time(nullptr)) + 86400;
+    /// The latest time a post may have: a day after this run started, unless the options say.
+    const int64_t latest_ = opts_.latest ? *opts_.latest : static_cast<int64_t>(std::time(nullptr)) + 86400;
     const std::string* names_[kFields];
     const std::string* file_ = nullptr;
     const GzInput* in_ = nullptr;

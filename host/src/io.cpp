@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -79,6 +80,16 @@ void note_input(const std::string& path) {
     for (const auto& f : g_inputs)
         if (f.dev == st.st_dev && f.ino == st.st_ino) return;
     g_inputs.push_back({st.st_dev, st.st_ino, path});
+}
+
+void forget_input(const std::string& path) {
+    if (!g_guard) return;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return;
+    std::lock_guard<std::mutex> lock(g_inputs_mutex);
+    g_inputs.erase(std::remove_if(g_inputs.begin(), g_inputs.end(),
+                                  [&](const InputFile& f) { return f.dev == st.st_dev && f.ino == st.st_ino; }),
+                   g_inputs.end());
 }
 
 void refuse_input_as_output(const std::string& path) {

@@ -533,6 +533,7 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
     if (opts.restarts > 1)
         throw InputError("--resume continues one fit: --restarts cannot be combined with it");
     Checkpoint c = read_checkpoint(checkpoint_path, fingerprint(X, opts));
+    forget_input(checkpoint_path);  // read to be continued: the new checkpoints replace it
     if (opts.progress)
         std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),
                      c.iteration);

@@ -27,6 +27,9 @@ struct IngestOptions {
     std::string source_field;
     std::optional<int64_t> since;  ///< keep posts with time >= since (UTC seconds)
     std::optional<int64_t> until;  ///< keep posts with time <  until
+    /// Posts dated after this (UTC seconds) are misread values and skipped; unset: a day after
+    /// the ingest starts; INT64_MAX: keep every date (data whose clock runs ahead).
+    std::optional<int64_t> latest;
     size_t max_examples = 20;      ///< how many skipped lines are kept with their reason
     bool progress = false;         ///< progress lines on stderr
 };

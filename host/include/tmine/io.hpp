@@ -66,6 +66,9 @@ void guard_inputs(bool on);
 /// AtomicFile of the same process replaces it: a command whose output names one of its inputs
 /// fails with a message instead of destroying the input. Every reader of a user's file calls it.
 void note_input(const std::string& path);
+/// Takes `path` out of the noted inputs: a command that reads a file in order to replace it
+/// (a resumed fit's checkpoint) says so.
+void forget_input(const std::string& path);
 /// Throws IoError when `path` is a file noted by note_input() (the same file, by device and
 /// inode, whatever the spelling of the path). AtomicFile calls it; so can a command that wants
 /// to refuse before its work.
