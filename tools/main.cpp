@@ -160,6 +160,9 @@ struct VectorizeArgs {
                                      "%lld documents): every row of the matrix is empty\n",
                              vocabulary.c_str(), terms.size(), (long long)v.X.rows);
         }
+        // What the matrix file keeps of its corpus (a pass over the texts, so not inside the
+        // vectorize stage the benchmarks time), for either vocabulary.
+        v.corpus_fingerprint = corpus_fingerprint(corpus);
         if (!export_vocabulary.empty()) write_vocabulary_csv(v, export_vocabulary);
         return v;
     }

@@ -210,11 +210,14 @@ class GzInput {
         if (got == 0) eof_ = true;
     }
 
-    /// Compressed (or plain) bytes into in_ once it is used up; in_end_ 0 at the end of the file.
-    void fill_input() {
-        if (in_pos_ < in_end_ || file_done_) return;
+    /// At least `need` unread compressed (or plain) bytes in in_ [in_pos_, in_end_), unless the
+    /// file ends first: the unread tail moves to the front and the file fills the rest.
+    void fill_input(size_t need = 1) {
+        if (in_end_ - in_pos_ >= need || file_done_) return;
+        const size_t tail = in_end_ - in_pos_;
+        std::memmove(in_.data(), in_.data() + in_pos_, tail);
         in_pos_ = 0;
-        in_end_ = std::fread(in_.data(), 1, in_.size(), f_);
+        in_end_ = tail + std::fread(in_.data() + tail, 1, in_.size() - tail, f_);
         if (in_end_ < in_.size()) {
             if (std::ferror(f_)) throw IoError("cannot read " + path_ + ": " + std::strerror(errno));
             file_done_ = true;
@@ -254,18 +257,7 @@ class GzInput {
             if (rc == Z_STREAM_END) {
                 // Another member follows (concatenated gzip files), or the data ends: bytes
                 // after the last member that are not a gzip header are ignored, as gzip does.
-                fill_input();
-                if (in_end_ - in_pos_ < 2 && !file_done_) {
-                    // the next header's two bytes straddle the buffer's end: keep the tail
-                    const size_t tail = in_end_ - in_pos_;
-                    std::memmove(in_.data(), in_.data() + in_pos_, tail);
-                    in_end_ = tail + std::fread(in_.data() + tail, 1, in_.size() - tail, f_);
-                    in_pos_ = 0;
-                    if (in_end_ < in_.size()) {
-                        if (std::ferror(f_)) throw IoError("cannot read " + path_ + ": " + std::strerror(errno));
-                        file_done_ = true;
-                    }
-                }
+                fill_input(2);  // the next header's magic, even across the buffer's end
                 const bool more = in_end_ - in_pos_ >= 2 && static_cast<unsigned char>(in_[in_pos_]) == 0x1f &&
                                   static_cast<unsigned char>(in_[in_pos_ + 1]) == 0x8b;
                 if (!more || inflateReset(&z_) != Z_OK) z_done_ = true;

@@ -60,10 +60,17 @@ struct InputFile {
     dev_t dev;
     ino_t ino;
     std::string path;
+    bool same(const struct stat& st) const { return dev == st.st_dev && ino == st.st_ino; }
 };
 std::mutex g_inputs_mutex;
 std::vector<InputFile> g_inputs;
 std::atomic<bool> g_guard{false};
+
+/// With the guard on and `path` an existing file: its identity in `st`, the noted inputs locked.
+std::unique_lock<std::mutex> guarded(const std::string& path, struct stat& st) {
+    if (!g_guard || ::stat(path.c_str(), &st) != 0) return {};
+    return std::unique_lock<std::mutex>(g_inputs_mutex);
+}
 }  // namespace
 
 void guard_inputs(bool on) {
@@ -73,32 +80,27 @@ void guard_inputs(bool on) {
 }
 
 void note_input(const std::string& path) {
-    if (!g_guard) return;
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-    std::lock_guard<std::mutex> lock(g_inputs_mutex);
+    auto lock = guarded(path, st);
+    if (!lock || !S_ISREG(st.st_mode)) return;
     for (const auto& f : g_inputs)
-        if (f.dev == st.st_dev && f.ino == st.st_ino) return;
+        if (f.same(st)) return;
     g_inputs.push_back({st.st_dev, st.st_ino, path});
 }
 
 void forget_input(const std::string& path) {
-    if (!g_guard) return;
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return;
-    std::lock_guard<std::mutex> lock(g_inputs_mutex);
-    g_inputs.erase(std::remove_if(g_inputs.begin(), g_inputs.end(),
-                                  [&](const InputFile& f) { return f.dev == st.st_dev && f.ino == st.st_ino; }),
-                   g_inputs.end());
+    if (auto lock = guarded(path, st))
+        g_inputs.erase(std::remove_if(g_inputs.begin(), g_inputs.end(), [&](const InputFile& f) { return f.same(st); }),
+                       g_inputs.end());
 }
 
 void refuse_input_as_output(const std::string& path) {
-    if (!g_guard) return;
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return;  // a new file: no input
-    std::lock_guard<std::mutex> lock(g_inputs_mutex);
+    auto lock = guarded(path, st);  // none: no guard, or a new file
+    if (!lock) return;
     for (const auto& f : g_inputs)
-        if (f.dev == st.st_dev && f.ino == st.st_ino)
+        if (f.same(st))
             throw IoError("cannot write " + path + ": it is " +
                           (f.path == path ? std::string("an input") : "the input " + f.path) +
                           " of this command, which would be lost; write to another file");

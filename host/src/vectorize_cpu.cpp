@@ -534,7 +534,6 @@ Vectorized vectorize(const Context& ctx, const Corpus& corpus, const VectorizeOp
         v.pipeline = pipeline_string(opts);
         v.stop_words = opts.stop_words;
         v.device = device_name(ctx.device());
-        v.corpus_fingerprint = corpus_fingerprint(corpus);
         auto t2 = clock::now();
         if (opts.progress) {
             auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };

@@ -154,7 +154,10 @@ struct Vectorized {
     std::string pipeline;       ///< pipeline_string() of the options that made X
     std::vector<std::string> stop_words;  ///< the stop words removed (they shape n-grams)
     std::string device;
-    uint64_t corpus_fingerprint = 0;  ///< corpus_fingerprint() of its corpus; 0 unknown (older files)
+    /// corpus_fingerprint() of its corpus, kept in the .tmx file; 0 unknown (older files).
+    /// vectorize() leaves it 0 (it costs a pass over the texts); a caller that writes the
+    /// matrix for later commands sets it, as the CLI does.
+    uint64_t corpus_fingerprint = 0;
 };
 
 /// The settings that turn text into terms (tokenizer, n-grams, stemming, tf weighting) as one
