@@ -17,6 +17,7 @@
 
 #include "test_util.hpp"
 #include "tmine/classify.hpp"
+#include "tmine/io.hpp"
 #include "tmine/query.hpp"
 
 using namespace tmine;
@@ -435,14 +436,14 @@ TEST(ClassifyLabels, InvalidUtf8InAnIdOrALabelNamesTheLine) {
     };
     // a Latin-1 label would otherwise become a class of its own in classifier.json
     std::string e = err("l.csv", "id,label\nt0,yes\nt1,no\nt2,\xFF\n");
-    EXPECT_NE(e.find(d.file("l.csv") + ":4: invalid UTF-8 in the label (byte 1 of the value)"),
+    EXPECT_NE(e.find(d.file("l.csv") + ":4: invalid UTF-8 in the label (byte 1 of the value"),
               std::string::npos) << e;
     e = err("i.csv", "id,label\nt0,yes\n\"t\xE9" "1\",no\n");
-    EXPECT_NE(e.find(d.file("i.csv") + ":3: invalid UTF-8 in the id (byte 2 of the value)"),
+    EXPECT_NE(e.find(d.file("i.csv") + ":3: invalid UTF-8 in the id (byte 2 of the value"),
               std::string::npos) << e;
     // JSON Lines: RapidJSON does not check the encoding of the strings it reads
     e = err("l.jsonl", "{\"id\": \"t0\", \"label\": \"yes\"}\n{\"id\": \"t1\", \"label\": \"n\xC3o\"}\n");
-    EXPECT_NE(e.find(d.file("l.jsonl") + ":2: invalid UTF-8 in the label (byte 2 of the value)"),
+    EXPECT_NE(e.find(d.file("l.jsonl") + ":2: invalid UTF-8 in the label (byte 2 of the value"),
               std::string::npos) << e;
     // valid UTF-8 labels are fine
     LabelSet ls = read_labels({[&] {
@@ -451,6 +452,73 @@ TEST(ClassifyLabels, InvalidUtf8InAnIdOrALabelNamesTheLine) {
                               }()},
                               &c, 4);
     EXPECT_EQ(ls.classes, (std::vector<std::string>{"non", "s\xC3\xBBr"}));
+}
+
+TEST(ClassifyLabels, SpreadsheetFieldsAndFilesComeBack) {
+    // what a spreadsheet would read as a formula or a number gets the apostrophe
+    for (const char* v : {"@115712 I understand", "=HYPERLINK(\"x\")", "+33 6 12 34 56 78", "- great show",
+                          "-", "\tx", "\rx", "007", "1234567890123456789", "-1e5"})
+        EXPECT_TRUE(spreadsheet_would_alter(v)) << v;
+    for (const char* v : {"", "abc", "119237", "0", "123456789012345", "-1", "+5", "-0.25", "'@x", "a=b"})
+        EXPECT_FALSE(spreadsheet_would_alter(v)) << v;
+    std::string out;
+    append_spreadsheet_field(out, "@a;b", ';');
+    EXPECT_EQ(out, "\"'@a;b\"");
+    out.clear();
+    append_spreadsheet_field(out, "@a;b", ',');
+    EXPECT_EQ(out, "'@a;b");
+    out.clear();
+    append_csv_field(out, "a\tb", '\t');
+    EXPECT_EQ(out, "\"a\tb\"");
+
+    TempDir d;
+    Corpus c;
+    c.sources.push_back("x");
+    for (const char* id : {"007", "1234567890123456789", "t2", "'q", "q", "t5"}) c.add("post", kNoTime, id, "", 0);
+    auto read = [&](const std::string& name, const std::string& content, LabelReadOptions o = {}) {
+        write_bytes(d.file(name), content);
+        return read_labels({d.file(name)}, &c, 6, o);
+    };
+    auto err = [&](const std::string& name, const std::string& content) {
+        return first_error([&] { read(name, content); });
+    };
+    LabelReadOptions allow;
+    allow.allow_empty = true;
+    // saved by a spreadsheet where ',' is the decimal mark: ';', CRLF, the byte-order mark, ids
+    // behind their apostrophe, half the labels filled in, rows of empty cells at the end
+    LabelSet ls = read("semi.csv",
+                       "\xEF\xBB\xBFid;label;predicted;score;reason;text\r\n"
+                       "'007;oui;non;0,51;uncertain;'@a, b\r\n"
+                       "'1234567890123456789;non;non;0,49;random;\"x;\r\ny\"\r\n"
+                       "t2;;oui;0,5;uncertain;z\r\n"
+                       ";;;;;\r\n;;;;;\r\n",
+                       allow);
+    EXPECT_EQ(ls.rows, (std::vector<int64_t>{0, 1}));
+    EXPECT_EQ(ls.classes, (std::vector<std::string>{"non", "oui"}));
+    EXPECT_EQ(ls.lines, (std::vector<int64_t>{2, 3}));
+    // tab-separated text
+    ls = read("tab.txt", "text\tid\tlabel\n'@a\tt2\tyes\nb\tt5\tno\n");
+    EXPECT_EQ(ls.rows, (std::vector<int64_t>{2, 5}));
+    // an id that is itself written with an apostrophe is that id
+    ls = read("q.csv", "id,label\n'q,a\nq,b\n");
+    EXPECT_EQ(ls.rows, (std::vector<int64_t>{3, 4}));
+    // ids a spreadsheet rounded cannot be matched: the error says what happened
+    std::string e = err("r.csv", "id;label\n1,23457E+18;oui\nt2;non\n");
+    EXPECT_NE(e.find("r.csv:2: unknown id '1,23457E+18'"), std::string::npos) << e;
+    EXPECT_NE(e.find("a spreadsheet rounded it as a number: open the pick file again"), std::string::npos) << e;
+    e = err("r2.csv", "id,label\nt2,a\n1.23457e18,b\n");
+    EXPECT_NE(e.find("r2.csv:3: unknown id '1.23457e18' (not an id of the corpus; a spreadsheet"),
+              std::string::npos) << e;
+    e = err("u.csv", "id,label\nt2,a\nt9,b\n");
+    EXPECT_NE(e.find("u.csv:3: unknown id 't9' (not an id of the corpus)"), std::string::npos) << e;
+    // a header that names the columns with no delimiter tmine knows
+    e = err("h.csv", "id|label\nt2|a\n");
+    EXPECT_NE(e.find("h.csv:1: the header must name an 'id' and a 'label' column (separated by , ; or tab)"),
+              std::string::npos) << e;
+    // a label in a spreadsheet's local encoding (Windows-1252 "pertinent" with an accent)
+    e = err("w.csv", "id;label\nt2;non\nt5;\xE9" "cart\xE9\n");
+    EXPECT_NE(e.find("w.csv:3: invalid UTF-8 in the label"), std::string::npos) << e;
+    EXPECT_NE(e.find("save it as \"CSV UTF-8\""), std::string::npos) << e;
 }
 
 // ---- the command line loop on real tweets ----
@@ -525,7 +593,10 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
         << err();
     // records start with "<id>,,<predicted>,<score>,<reason>," (the label column left empty)
     std::string pick = read_bytes(d.file("pick.csv"));
-    EXPECT_EQ(pick.rfind("id,label,predicted,score,reason,text\n", 0), 0u);
+    EXPECT_EQ(pick.rfind("\xEF\xBB\xBFid,label,predicted,score,reason,text\n", 0), 0u);
+    // most of these tweets are replies, "@user …": behind an apostrophe, not a formula
+    EXPECT_NE(pick.find(",'@"), std::string::npos);
+    EXPECT_EQ(pick.find(",@"), std::string::npos);
     std::regex start(R"(^(\d+),,(customer|brand),([0-9.]+),(uncertain|random),)");
     std::map<std::string, size_t> row_of;
     for (size_t i = 0; i < t.corpus.size(); ++i) row_of[std::string(t.corpus.ids[i])] = i;
@@ -567,6 +638,41 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
     std::string cjs = read_bytes(d.file("clf2/classifier.json"));
     ASSERT_FALSE(cj.Parse(cjs.c_str()).HasParseError());
     EXPECT_EQ(cj["train_rows"].GetInt(), 1500 + 40);
+
+    // the same loop through a spreadsheet that separates with tabs and ends lines with CRLF:
+    // every pick labelled, the file comes back whole
+    ASSERT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                 d.file("clf") + " --labels " + d.file("labels.csv") + " -n 30 --delimiter tab -q --device cpu -o " +
+                 d.file("pick.tsv")),
+              0)
+        << err();
+    std::istringstream tsv(read_bytes(d.file("pick.tsv")));
+    std::string saved;
+    int n_tsv = 0;
+    while (std::getline(tsv, line)) {
+        const size_t tab = line.find("\t\t");
+        if (n_tsv > 0 && tab != std::string::npos && row_of.count(line.substr(0, tab))) {
+            line.insert(tab + 1, t.y[row_of[line.substr(0, tab)]] ? "customer" : "brand");
+            ++n_tsv;
+        } else if (n_tsv == 0) {
+            EXPECT_EQ(line, "\xEF\xBB\xBFid\tlabel\tpredicted\tscore\treason\ttext");
+            ++n_tsv;
+        }
+        saved += line + "\r\n";
+    }
+    EXPECT_EQ(n_tsv, 31);
+    write_bytes(d.file("saved.txt"), saved);
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("labels.csv") + " --labels " + d.file("saved.txt") + " -q --device cpu -o " + d.file("clf5")),
+              0)
+        << err();
+    cjs = read_bytes(d.file("clf5/classifier.json"));
+    ASSERT_FALSE(cj.Parse(cjs.c_str()).HasParseError());
+    EXPECT_EQ(cj["train_rows"].GetInt(), 1500 + 30);
+    EXPECT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                 d.file("clf") + " --delimiter '|' -o " + d.file("p.csv")),
+              1);
+    EXPECT_NE(err().find("tmine: error: --delimiter: expected , ; or tab, got '|'"), std::string::npos) << err();
 
     // bad label files and queries end with one line naming the file and line
     write_bytes(d.file("bad.csv"), "id,label\n" + std::string(t.corpus.ids[0]) + ",brand\nnope,customer\n");

@@ -699,7 +699,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
 
 struct ClassifyCli {
     std::string matrix, corpus, model_dir, out, mask, positive, model = "logreg",
-        class_weight = "none";
+        class_weight = "none", delimiter = ",";
     std::vector<std::string> labels;
     double C = 1.0, alpha = 1.0, tol = 1e-5, threshold = 0.5, target_precision = 0,
            random_share = 0.25;
@@ -874,6 +874,11 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     if (clf.vocabulary_hash && vocabulary_hash(in.v.vocabulary) != clf.vocabulary_hash)
         throw InputError(a.matrix + ": its vocabulary differs from the one the classifier was trained on");
     if (a.n < 1) throw InputError("-n must be >= 1");
+    const char d = a.delimiter == "," || a.delimiter == "comma"       ? ','
+                   : a.delimiter == ";" || a.delimiter == "semicolon" ? ';'
+                   : a.delimiter == "tab" || a.delimiter == "\t"      ? '\t'
+                                                                       : 0;
+    if (!d) throw InputError("--delimiter: expected , ; or tab, got '" + a.delimiter + "'");
     if (!(a.random_share >= 0 && a.random_share <= 1)) throw InputError("--random must be in [0, 1]");
     std::vector<int64_t> exclude;
     if (!a.labels.empty()) exclude = classify_labels(a, in).rows;
@@ -895,16 +900,39 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     const int K = static_cast<int>(clf.classes.size());
     const int64_t n_random = static_cast<int64_t>(std::llround(double(n) * a.random_share));
     std::vector<Pick> picks = pick_rows(P, in.v.X.rows, K, n, n_random, a.seed, exclude);
-    std::string csv = "id,label,predicted,score,reason,text\n";
+    // For people, in a spreadsheet: UTF-8 with its byte-order mark (else accents are misread),
+    // the delimiter their spreadsheet expects, no cell it would read as a formula or a number
+    // ("@user …" replies, 19-digit ids: those get the apostrophe read_labels() takes off), and
+    // no text over a spreadsheet cell's 32,767 characters (it would spill into the next rows).
+    const std::string sep(1, d);
+    std::string csv = "\xEF\xBB\xBF" "id" + sep + "label" + sep + "predicted" + sep + "score" + sep +
+                      "reason" + sep + "text\n";
+    constexpr size_t kCellBytes = 32000;
     for (const Pick& p : picks) {
         const float* pr = &P[static_cast<size_t>(p.row) * K];
         int best = static_cast<int>(std::max_element(pr, pr + K) - pr);
         float score = (K == 2 && clf.positive >= 0) ? pr[clf.positive] : pr[best];
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.6f", score);
-        std::string_view text = in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "";
-        csv += csv_field(in.id(p.row)) + ",," + csv_field(clf.classes[best]) + "," + buf + "," +
-               (p.random ? "random" : "uncertain") + "," + csv_field(text) + "\n";
+        std::string text(in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "");
+        if (text.size() > kCellBytes) {
+            size_t cut = kCellBytes;
+            while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+            const size_t more = text.size() - cut;
+            text.resize(cut);
+            text += " [… " + std::to_string(more) + " more bytes]";
+        }
+        append_spreadsheet_field(csv, in.id(p.row), d);
+        csv += d;
+        csv += d;
+        append_spreadsheet_field(csv, clf.classes[best], d);
+        csv += d;
+        csv += buf;
+        csv += d;
+        csv += p.random ? "random" : "uncertain";
+        csv += d;
+        append_spreadsheet_field(csv, text, d);
+        csv += '\n';
     }
     write_file_atomic(a.out, csv);
     if (!c.quiet)
@@ -972,6 +1000,10 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
     a.pick->add_flag("--allow-empty", a.allow_empty, "skip label rows whose label is empty");
     a.pick->add_option("-o,--output", a.out, "CSV to write: id,label (empty),predicted,score,reason,text")
         ->required();
+    a.pick->add_option("--delimiter", a.delimiter,
+                       "field separator of the CSV: , or ; (what a spreadsheet expects where , is the "
+                       "decimal mark) or tab")
+        ->capture_default_str();
 }
 
 int cmd_classify(const CommonArgs& c, const ClassifyCli& a) {

@@ -32,20 +32,22 @@ struct RawLabel {
     const std::string* path = nullptr;
 };
 
-/// RFC 4180 records with the line each starts on.
-void parse_csv(const std::string& path, const std::string& s,
-               std::vector<std::pair<int64_t, std::vector<std::string>>>& records) {
+using CsvRecords = std::vector<std::pair<int64_t, std::vector<std::string>>>;
+
+/// RFC 4180 records with the line each starts on, fields split at `delim`; at most
+/// `max_records` of them. Records whose fields are all blank (a spreadsheet's empty rows,
+/// ",,,") are left out.
+void parse_csv(const std::string& path, const std::string& s, char delim, CsvRecords& records,
+               size_t max_records = SIZE_MAX) {
     size_t i = 0;
     int64_t line = 1;
     if (s.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
-    while (i < s.size()) {
+    while (i < s.size() && records.size() < max_records) {
         std::vector<std::string> fields;
         int64_t start = line;
         std::string f;
-        bool blank = true;
         for (;;) {
             if (i < s.size() && s[i] == '"') {
-                blank = false;
                 size_t open = line;
                 ++i;
                 for (;;) {
@@ -65,40 +67,55 @@ void parse_csv(const std::string& path, const std::string& s,
                     f += s[i++];
                 }
             }
-            while (i < s.size() && s[i] != ',' && s[i] != '\n') {
-                if (s[i] != '\r') blank = false;
+            while (i < s.size() && s[i] != delim && s[i] != '\n') {
                 f += s[i++];
             }
             if (!f.empty() && f.back() == '\r') f.pop_back();
             fields.push_back(std::move(f));
             f.clear();
-            if (i < s.size() && s[i] == ',') {
-                blank = false;
+            if (i < s.size() && s[i] == delim) {
                 ++i;
                 continue;
             }
             if (i < s.size()) ++i, ++line;  // '\n'
             break;
         }
-        if (!blank) records.emplace_back(start, std::move(fields));
+        if (!std::all_of(fields.begin(), fields.end(),
+                                   [](const std::string& v) { return trim(v).empty(); }))
+            records.emplace_back(start, std::move(fields));
     }
 }
 
 void read_csv_labels(const std::string& path, const std::string& content,
                      std::vector<RawLabel>& out) {
-    std::vector<std::pair<int64_t, std::vector<std::string>>> recs;
-    parse_csv(path, content, recs);
-    if (recs.empty()) throw InputError(path + ": the label file is empty");
-    const auto& header = recs[0].second;
+    // The delimiter is the one of , ; and tab that makes the header name both columns: a
+    // spreadsheet saves "CSV" with ';' where ',' is the decimal mark (French, German), and
+    // tab-separated text.
     int id_col = -1, label_col = -1;
-    for (size_t c = 0; c < header.size(); ++c) {
-        std::string h = lower(trim(header[c]));
-        if (h == "id" && id_col < 0) id_col = int(c);
-        if (h == "label" && label_col < 0) label_col = int(c);
+    char delim = 0;
+    CsvRecords recs;
+    for (char d : {',', ';', '\t'}) {
+        recs.clear();
+        parse_csv(path, content, d, recs, 1);
+        if (recs.empty()) throw InputError(path + ": the label file is empty");
+        const auto& header = recs[0].second;
+        id_col = label_col = -1;
+        for (size_t c = 0; c < header.size(); ++c) {
+            std::string h = lower(trim(header[c]));
+            if (h == "id" && id_col < 0) id_col = int(c);
+            if (h == "label" && label_col < 0) label_col = int(c);
+        }
+        if (id_col >= 0 && label_col >= 0) {
+            delim = d;
+            break;
+        }
     }
-    if (id_col < 0 || label_col < 0)
+    if (!delim)
         throw InputError(path + ":" + std::to_string(recs[0].first) +
-                         ": the header must name an 'id' and a 'label' column");
+                         ": the header must name an 'id' and a 'label' column (separated by , ; or tab)");
+    recs.clear();
+    parse_csv(path, content, delim, recs);
+    const auto& header = recs[0].second;
     for (size_t r = 1; r < recs.size(); ++r) {
         const auto& f = recs[r].second;
         size_t need = size_t(std::max(id_col, label_col)) + 1;
@@ -146,6 +163,25 @@ void read_jsonl_labels(const std::string& path, const std::string& content,
         if (!ok2) throw InputError(where + ": \"label\" must be a string, number or boolean");
         out.push_back(std::move(r));
     }
+}
+
+/// "1.23457E+18", "1,23457E+18": how a spreadsheet shows and saves a long number it rounded.
+bool rounded_by_spreadsheet(std::string_view id) {
+    size_t i = 0;
+    auto digits = [&] {
+        const size_t b = i;
+        while (i < id.size() && id[i] >= '0' && id[i] <= '9') ++i;
+        return i > b;
+    };
+    if (!digits()) return false;
+    if (i < id.size() && (id[i] == '.' || id[i] == ',')) {
+        ++i;
+        if (!digits()) return false;
+    }
+    if (i >= id.size() || (id[i] != 'E' && id[i] != 'e')) return false;
+    ++i;
+    if (i < id.size() && id[i] == '+') ++i;
+    return digits() && i == id.size();
 }
 
 bool looks_jsonl(const std::string& path, const std::string& content) {
@@ -204,7 +240,9 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
             const size_t bad = utf8_error_at(value);
             if (bad != std::string::npos)
                 throw InputError(where + ": invalid UTF-8 in the " + field + " (byte " +
-                                 std::to_string(bad + 1) + " of the value)");
+                                 std::to_string(bad + 1) +
+                                 " of the value; a spreadsheet that saved the file in its local "
+                                 "encoding does this: save it as \"CSV UTF-8\")");
         };
         check_utf8(r.id, "id");
         check_utf8(r.label, "label");
@@ -214,11 +252,20 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
             throw InputError(where + ": empty label for id '" + r.id +
                              "' (fill it in or delete the row; --allow-empty skips such rows)");
         }
+        // A spreadsheet keeps an id such as 007 or a 19-digit post id as text only behind an
+        // apostrophe (pick writes one there): without its match, the id behind it.
+        std::string_view id = r.id;
+        if (id.size() > 1 && id[0] == '\'' && !(use_ids && by_id.count(id))) id.remove_prefix(1);
         int64_t row = -1;
         if (use_ids) {
-            auto it = by_id.find(r.id);
+            auto it = by_id.find(id);
             if (it == by_id.end())
-                throw InputError(where + ": unknown id '" + r.id + "' (not an id of the corpus)");
+                throw InputError(where + ": unknown id '" + r.id + "' (not an id of the corpus" +
+                                 (rounded_by_spreadsheet(r.id)
+                                      ? "; a spreadsheet rounded it as a number: open the pick file "
+                                        "again with the id column imported as text, or fill in the "
+                                        "label column in a text editor)"
+                                      : ")"));
             if (it->second.second > 1)
                 throw InputError(where + ": id '" + r.id + "' is the id of " + std::to_string(it->second.second) +
                                  " corpus rows, so it cannot say which post is labelled (ingest with an "
@@ -226,7 +273,8 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
             row = it->second.first;
         } else {
             char* end = nullptr;
-            long long v = std::strtoll(r.id.c_str(), &end, 10);
+            const std::string digits(id);
+            long long v = std::strtoll(digits.c_str(), &end, 10);
             if (*end != '\0' || v < 0 || v >= n_rows)
                 throw InputError(where + ": unknown id '" + r.id + "' (" +
                                  (corpus ? "the corpus has no ids, so ids are row numbers 0.."

@@ -269,8 +269,9 @@ void BinaryReader::read(void* data, size_t n, const char* what) {
     pos_ += n;
 }
 
-void append_csv_field(std::string& out, std::string_view v) {
-    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+void append_csv_field(std::string& out, std::string_view v, char delimiter) {
+    const char special[] = {delimiter, '"', '\r', '\n', '\0'};
+    if (v.find_first_of(special) == std::string_view::npos) {
         out.append(v);
         return;
     }
@@ -280,6 +281,33 @@ void append_csv_field(std::string& out, std::string_view v) {
         out.push_back(c);
     }
     out.push_back('"');
+}
+
+bool spreadsheet_would_alter(std::string_view v) {
+    if (v.empty()) return false;
+    auto digits = [](std::string_view s) {
+        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const char c = v[0];
+    if (c == '=' || c == '@' || c == '\t' || c == '\r') return true;
+    if (c == '+' || c == '-') {
+        // a plain number (-1, +0.25) is read as that number: harmless
+        std::string_view rest = v.substr(1);
+        const size_t dot = rest.find('.');
+        const std::string_view whole = rest.substr(0, dot);
+        const std::string_view frac = dot == std::string_view::npos ? std::string_view("0") : rest.substr(dot + 1);
+        return !(digits(whole) && digits(frac) && whole.size() + frac.size() <= 15);
+    }
+    return digits(v) && ((v.size() > 1 && c == '0') || v.size() > 15);
+}
+
+void append_spreadsheet_field(std::string& out, std::string_view v, char delimiter) {
+    if (!spreadsheet_would_alter(v)) return append_csv_field(out, v, delimiter);
+    std::string marked;
+    marked.reserve(v.size() + 1);
+    marked.push_back('\'');
+    marked.append(v);
+    append_csv_field(out, marked, delimiter);
 }
 
 void make_dirs(const std::string& path) {

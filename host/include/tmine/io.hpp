@@ -116,9 +116,19 @@ private:
     XXH3_state_s* hash_ = nullptr;  // of the bytes read
 };
 
-/// Appends `v` as one RFC 4180 CSV field: quoted, with doubled quotes, when it holds a comma,
-/// a quote or a line break.
-void append_csv_field(std::string& out, std::string_view v);
+/// Appends `v` as one RFC 4180 CSV field: quoted, with doubled quotes, when it holds the
+/// delimiter, a quote or a line break.
+void append_csv_field(std::string& out, std::string_view v, char delimiter = ',');
+/// True when a spreadsheet that opens a CSV file would not keep `v` as the text it is: it
+/// starts with = + - @, a tab or a carriage return (read as a formula: "@user thanks" shows as
+/// an error, "=HYPERLINK(...)" from a crawled post would run), unless it is a plain number such
+/// as -0.5; or it is all digits with a leading zero or more than 15 of them (read as a number:
+/// "007" becomes 7, a 19-digit post id loses its last digits).
+bool spreadsheet_would_alter(std::string_view v);
+/// append_csv_field() for a file people open in a spreadsheet: a value the spreadsheet would
+/// alter gets a leading apostrophe, the spreadsheets' mark for "this is text"
+/// (read_labels() takes it off an id again).
+void append_spreadsheet_field(std::string& out, std::string_view v, char delimiter = ',');
 /// `v` as one CSV field (see append_csv_field).
 inline std::string csv_field(std::string_view v) {
     std::string out;
