@@ -907,21 +907,13 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     const std::string sep(1, d);
     std::string csv = "\xEF\xBB\xBF" "id" + sep + "label" + sep + "predicted" + sep + "score" + sep +
                       "reason" + sep + "text\n";
-    constexpr size_t kCellBytes = 32000;
     for (const Pick& p : picks) {
         const float* pr = &P[static_cast<size_t>(p.row) * K];
         int best = static_cast<int>(std::max_element(pr, pr + K) - pr);
         float score = (K == 2 && clf.positive >= 0) ? pr[clf.positive] : pr[best];
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.6f", score);
-        std::string text(in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "");
-        if (text.size() > kCellBytes) {
-            size_t cut = kCellBytes;
-            while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-            const size_t more = text.size() - cut;
-            text.resize(cut);
-            text += " [… " + std::to_string(more) + " more bytes]";
-        }
+        const std::string text = cut_for_cell(in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "");
         append_spreadsheet_field(csv, in.id(p.row), d);
         csv += d;
         csv += d;

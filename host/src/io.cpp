@@ -310,6 +310,15 @@ void append_spreadsheet_field(std::string& out, std::string_view v, char delimit
     append_csv_field(out, marked, delimiter);
 }
 
+std::string cut_for_cell(std::string_view v, size_t max_bytes) {
+    if (v.size() <= max_bytes) return std::string(v);
+    size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+    const size_t more = v.size() - cut;
+    return std::string(v.substr(0, cut)) + " [\xE2\x80\xA6 " + std::to_string(more) +
+           (more == 1 ? " more byte]" : " more bytes]");
+}
+
 void make_dirs(const std::string& path) {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);

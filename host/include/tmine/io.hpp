@@ -129,6 +129,11 @@ bool spreadsheet_would_alter(std::string_view v);
 /// alter gets a leading apostrophe, the spreadsheets' mark for "this is text"
 /// (read_labels() takes it off an id again).
 void append_spreadsheet_field(std::string& out, std::string_view v, char delimiter = ',');
+/// A spreadsheet cell holds 32,767 characters; a longer CSV field spills into the next rows.
+constexpr size_t kSpreadsheetCellBytes = 32000;
+/// `v` cut to at most `max_bytes` at a UTF-8 character boundary, with " [… N more bytes]" when
+/// something was cut.
+std::string cut_for_cell(std::string_view v, size_t max_bytes = kSpreadsheetCellBytes);
 /// `v` as one CSV field (see append_csv_field).
 inline std::string csv_field(std::string_view v) {
     std::string out;
