@@ -474,7 +474,7 @@ TEST(ClassifyLabels, SpreadsheetFieldsAndFilesComeBack) {
     // texts over a cell's size are cut at a character boundary, and say so
     EXPECT_EQ(cut_for_cell("abc", 3), "abc");
     EXPECT_EQ(cut_for_cell("ab\xC3\xA9z", 3), "ab [\xE2\x80\xA6 3 more bytes]");
-    EXPECT_EQ(cut_for_cell("ab\xC3\xA9z", 4), "ab\xC3\xA9 [\xE2\x80\xA6 1 more bytes]");
+    EXPECT_EQ(cut_for_cell("ab\xC3\xA9z", 4), "ab\xC3\xA9 [\xE2\x80\xA6 1 more byte]");
     EXPECT_EQ(cut_for_cell(std::string(40000, 'x')).size(), kSpreadsheetCellBytes + std::string(" [\xE2\x80\xA6 8000 more bytes]").size());
 
     TempDir d;
