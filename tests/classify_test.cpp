@@ -527,6 +527,50 @@ TEST(ClassifyLabels, SpreadsheetFieldsAndFilesComeBack) {
     EXPECT_NE(e.find("save it as \"CSV UTF-8\""), std::string::npos) << e;
 }
 
+TEST(ClassifyLabels, RecodedCsvKeepsEveryField) {
+    // tmine's own CSV (',' and '\n', RFC 4180 quotes) with another delimiter, field for field
+    const std::string csv =
+        "term,weight,note\n"
+        "a,0.5,\"x, y\"\n"
+        "b;c,-1,\n"
+        ",,\n"
+        "\"q\"\"uote\",\"two\nlines\",@user\n";
+    EXPECT_EQ(recode_csv(csv, ',', false), csv) << "the default leaves the text as it is";
+    EXPECT_EQ(recode_csv(csv, ';', false),
+              "term;weight;note\n"
+              "a;0.5;x, y\n"
+              "\"b;c\";-1;\n"
+              ";;\n"
+              "\"q\"\"uote\";\"two\nlines\";@user\n");
+    EXPECT_EQ(recode_csv(csv, '\t', false),
+              "term\tweight\tnote\n"
+              "a\t0.5\tx, y\n"
+              "b;c\t-1\t\n"
+              "\t\t\n"
+              "\"q\"\"uote\"\t\"two\nlines\"\t@user\n");
+    // for a spreadsheet: the byte-order mark, and the apostrophe before a cell it would alter;
+    // numbers stay numbers
+    EXPECT_EQ(recode_csv("id,score,text\n007,0.25,@a\n1234567890123456789,-1,=1+1\n", ',', true),
+              "\xEF\xBB\xBFid,score,text\n'007,0.25,'@a\n'1234567890123456789,-1,'=1+1\n");
+    // and a file read back through the labels reader gives the same ids
+    Corpus c;
+    c.sources.push_back("x");
+    for (const char* id : {"007", "@x", "t3"}) c.add("post", kNoTime, id, "", 0);
+    TempDir d;
+    write_bytes(d.file("l.csv"), recode_csv("id,label\n@x,\"a;b\"\n007,c\nt3,\n", ';', true));
+    LabelReadOptions allow;
+    allow.allow_empty = true;
+    LabelSet ls = read_labels({d.file("l.csv")}, &c, 3, allow);
+    EXPECT_EQ(ls.rows, (std::vector<int64_t>{1, 0}));
+    EXPECT_EQ(ls.classes, (std::vector<std::string>{"a;b", "c"}));
+
+    EXPECT_EQ(parse_csv_delimiter("semicolon"), ';');
+    EXPECT_EQ(parse_csv_delimiter("tab"), '\t');
+    EXPECT_EQ(parse_csv_delimiter(","), ',');
+    std::string e = first_error([] { parse_csv_delimiter("|", "--delimiter"); });
+    EXPECT_NE(e.find("--delimiter: expected , ; or tab, got '|'"), std::string::npos) << e;
+}
+
 // ---- the command line loop on real tweets ----
 
 TEST(ClassifyCli, TrainPredictEvalPickLoop) {
@@ -578,6 +622,14 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
     EXPECT_EQ(scores.rfind("id,label,score\n", 0), 0u);
     EXPECT_EQ(size_t(std::count(scores.begin(), scores.end(), '\n')), t.corpus.size() + 1);
     EXPECT_NE(scores.find("\n" + std::string(t.corpus.ids[0]) + ","), std::string::npos);
+    // the same scores for a spreadsheet, ';'-separated
+    ASSERT_EQ(sh("classify predict " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                 d.file("clf") + " --target-precision 0.95 --spreadsheet --delimiter semicolon --device cpu -o " +
+                 d.file("scores2.csv")),
+              0)
+        << err();
+    EXPECT_EQ(read_bytes(d.file("scores2.csv")), recode_csv(scores, ';', true));
+    EXPECT_EQ(read_bytes(d.file("scores2.csv")).rfind("\xEF\xBB\xBFid;label;score\n", 0), 0u);
 
     ASSERT_EQ(sh("classify eval " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
                  d.file("labels.csv") + " --folds 4 --class-weight balanced --device cpu -o " +

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "test_util.hpp"
+#include "tmine/io.hpp"
 
 using namespace tmine;
 using namespace tmine::test;
@@ -99,6 +100,23 @@ TEST(Cli, StagesOneByOneMatchTheOneShotRun) {
     ASSERT_EQ(c.code, 0) << c.err;
     EXPECT_EQ(count_lines(read_bytes(d.file("t.csv"))), 1u + 6u * 20u);
     EXPECT_EQ(count_lines(read_bytes(d.file("docs.csv"))), 12001u);
+    // The same tables for a spreadsheet where ',' is the decimal mark.
+    Result sp = run_cli("export " + d.file("model") + " --format csv --spreadsheet --delimiter ';' -o " +
+                            d.file("t2.csv") + " --documents " + d.file("docs2.csv") + " --corpus " +
+                            d.file("c.tmc"),
+                        d);
+    ASSERT_EQ(sp.code, 0) << sp.err;
+    const std::string t2 = read_bytes(d.file("t2.csv")), docs2 = read_bytes(d.file("docs2.csv"));
+    EXPECT_EQ(t2.rfind("\xEF\xBB\xBFtopic;label;rank;term;weight\n", 0), 0u) << t2.substr(0, 60);
+    EXPECT_EQ(docs2.rfind("\xEF\xBB\xBFrow;id;time;author;source;topic;weight\n", 0), 0u);
+    EXPECT_EQ(count_lines(t2), 1u + 6u * 20u);
+    EXPECT_EQ(count_lines(docs2), 12001u);
+    EXPECT_EQ(t2, recode_csv(read_bytes(d.file("t.csv")), ';', true));
+    EXPECT_EQ(docs2, recode_csv(read_bytes(d.file("docs.csv")), ';', true));
+    Result bad_delim = run_cli("export " + d.file("model") + " --format csv --delimiter '|' -o " + d.file("t3.csv"), d);
+    EXPECT_NE(bad_delim.code, 0);
+    EXPECT_NE(bad_delim.err.find("--delimiter: expected , ; or tab, got '|'"), std::string::npos) << bad_delim.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("t3.csv")));
     // The one-shot run with the same settings gives the same topics.
     Result r = run_cli("run " + kDemo + kDemoFlags +
                          " --min-df 5 --max-df 0.5 -k 6 --iters 20 --device cpu -o " + d.file("run"),
@@ -463,6 +481,12 @@ TEST(Cli, CheckpointResumeAndTransform) {
                            d);
         ASSERT_EQ(t.code, 0) << t.err;
         EXPECT_EQ(count_lines(read_bytes(d.file("scored.csv"))), 5001u);
+        Result ts = run_cli("transform " + d.file("whole") + " " + d.file("t.tmc") +
+                                " --device cpu --delimiter tab -o " + d.file("scored.tsv"),
+                            d);
+        ASSERT_EQ(ts.code, 0) << ts.err;
+        EXPECT_EQ(read_bytes(d.file("scored.tsv")), recode_csv(read_bytes(d.file("scored.csv")), '\t', false));
+        EXPECT_EQ(read_bytes(d.file("scored.tsv")).rfind("row\tid\ttime\t", 0), 0u);
     }
     // A checkpoint with other settings is refused in one line.
     Result bad = run_cli("topics " + d.file("m.tmx") + " -k 7 --resume " + d.file("part/checkpoint.tmk") +

@@ -58,6 +58,23 @@ void add_common(CLI::App* app, CommonArgs& a) {
     app->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
 }
 
+/// How CSV outputs are written: plain RFC 4180 for scripts (default), or for a spreadsheet.
+struct CsvArgs {
+    bool spreadsheet = false;
+    std::string delimiter = ",";
+    char delim() const { return parse_csv_delimiter(delimiter); }
+    std::string apply(const std::string& csv) const { return recode_csv(csv, delim(), spreadsheet); }
+};
+void add_csv_flags(CLI::App* app, CsvArgs& a, bool spreadsheet_flag = true) {
+    if (spreadsheet_flag)
+        app->add_flag("--spreadsheet", a.spreadsheet,
+                      "CSV for a spreadsheet: UTF-8 byte-order mark, an apostrophe before cells it would "
+                      "read as a formula or a number (@user, =..., 19-digit ids)");
+    app->add_option("--delimiter", a.delimiter,
+                    "CSV field separator: , or ; (what a spreadsheet expects where , is the decimal mark) or tab")
+        ->capture_default_str();
+}
+
 struct IngestArgs {
     std::vector<std::string> inputs;
     std::string format = "auto", text_field = "text", time_field, id_field, author_field, source_field;
@@ -365,7 +382,8 @@ struct ExportArgs {
 
 int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::string& format,
                const std::string& out, const std::string& documents,
-               const std::string& corpus_path, int top_terms, const ExportArgs& ea) {
+               const std::string& corpus_path, int top_terms, const ExportArgs& ea, const CsvArgs& csv) {
+    (void)csv.delim();  // a bad --delimiter before any work
     if (format != "json" && format != "csv" && format != "html")
         throw InputError("--format: expected json, csv or html, got '" + format + "'");
     if (top_terms < 1) throw InputError("--top-terms must be >= 1");
@@ -419,7 +437,7 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     if (format == "json")
         write_file_atomic(out, topics_json(model, s, sections ? &it : nullptr));
     else if (format == "csv")
-        write_file_atomic(out, topics_csv(s));
+        write_file_atomic(out, csv.apply(topics_csv(s)));
     else {
         ReportOptions ro;
         ro.title = ea.title;
@@ -428,24 +446,25 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     if (!ea.tables.empty()) {
         make_dirs(ea.tables);
         auto at = [&](const char* name) { return (fs::path(ea.tables) / name).string(); };
-        write_file_atomic(at("topics.csv"), topic_table_csv(s, it));
-        write_file_atomic(at("terms.csv"), topics_csv(s));
-        write_file_atomic(at("weights.csv"), document_weights_csv(model));
-        write_file_atomic(at("clusters.csv"), clusters_csv(s, it.clusters));
-        if (it.has_series) write_file_atomic(at("time_series.csv"), time_series_csv(it.series));
+        write_file_atomic(at("topics.csv"), csv.apply(topic_table_csv(s, it)));
+        write_file_atomic(at("terms.csv"), csv.apply(topics_csv(s)));
+        write_file_atomic(at("weights.csv"), csv.apply(document_weights_csv(model)));
+        write_file_atomic(at("clusters.csv"), csv.apply(clusters_csv(s, it.clusters)));
+        if (it.has_series) write_file_atomic(at("time_series.csv"), csv.apply(time_series_csv(it.series)));
         if (!it.grouped.empty())
             write_file_atomic(at((std::string("time_series_by_") + series_split_name(it.grouped.by) + ".csv").c_str()),
-                              grouped_series_csv(it.grouped));
+                              csv.apply(grouped_series_csv(it.grouped)));
         if (!it.audiences.authors.empty())
-            write_file_atomic(at("authors.csv"), authors_csv(it.audiences, model.nmf.k));
+            write_file_atomic(at("authors.csv"), csv.apply(authors_csv(it.audiences, model.nmf.k)));
     }
-    if (!documents.empty()) write_file_atomic(documents, documents_csv(s, cp));
+    if (!documents.empty()) write_file_atomic(documents, csv.apply(documents_csv(s, cp)));
     return 0;
 }
 
 int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
                   const std::string& model_dir, const std::string& corpus_path,
-                  const std::string& out) {
+                  const std::string& out, const CsvArgs& csv) {
+    (void)csv.delim();  // a bad --delimiter before any work
     Context ctx = c.context();
     TopicModel model = read_model(model_dir);
     NmfOptions o = model.options;
@@ -465,7 +484,7 @@ int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
     std::vector<float> W = nmf_transform(ctx, v.X, model.nmf.H, model.nmf.k, o);
     TopicSummary s;
     dominant_topics(W, v.X.rows, model.nmf.k, s.dominant, s.dominant_weight);
-    write_file_atomic(out, documents_csv(s, &corpus));
+    write_file_atomic(out, csv.apply(documents_csv(s, &corpus)));
     if (!c.quiet)
         std::fprintf(stderr, "transform: %zu documents scored against %d topics; wrote %s\n",
                      corpus.size(), model.nmf.k, out.c_str());
@@ -580,11 +599,12 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     return 0;
 }
 
-/// What `tmine run` adds to the stages' own flags: cleaning and the report.
+/// What `tmine run` adds to the stages' own flags: cleaning, the report, its CSV files.
 struct RunArgs {
     std::string clean, lang, keep_mask, by = "month", title = "Topics", split = "none";
     int split_groups = 8;
     double near_dup = 0.8;
+    CsvArgs csv;
 };
 void add_run_flags(CLI::App* app, RunArgs& a) {
     app->add_option("--clean", a.clean,
@@ -600,6 +620,7 @@ void add_run_flags(CLI::App* app, RunArgs& a) {
         ->capture_default_str();
     app->add_option("--split-groups", a.split_groups, "largest groups shown with --split (the rest merged)")
         ->capture_default_str();
+    add_csv_flags(app, a.csv);
 }
 
 int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, const TopicArgs& ta,
@@ -618,6 +639,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     io.split_groups = ra.split_groups;
     // Flags that are only read after the long stages, checked now.
     (void)ta.ks();
+    (void)ra.csv.delim();
     if (ra.split_groups < 1) throw InputError("--split-groups must be at least 1");
     if (ta.coherence_top < 2) throw InputError("--k-coherence-top must be at least 2");
     if (!ta.seed_terms.empty() && !fs::is_regular_file(ta.seed_terms))
@@ -666,15 +688,15 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     TopicModel model = fit(ctx, v, ta, path("model"), c.quiet, info);
     write_model(model, path("model"));
     if (!model.k_selection.empty())
-        write_file_atomic(path("k_selection.csv"), k_selection_csv(model.k_selection));
+        write_file_atomic(path("k_selection.csv"), ra.csv.apply(k_selection_csv(model.k_selection)));
     double t_nmf = seconds_since(t0);
     t0 = Clock::now();
     TopicSummary s = summarize_topics(model, ta.top_terms);
     Interpretation it = interpret(ctx, model, s, &corpus, &v.X, io);
     if (!clean_json.empty()) it.funnel = cleaning_funnel(clean_json, path("clean.json"));
     write_file_atomic(path("topics.json"), topics_json(model, s, &it));
-    write_file_atomic(path("topics.csv"), topics_csv(s));
-    write_file_atomic(path("documents.csv"), documents_csv(s, &corpus));
+    write_file_atomic(path("topics.csv"), ra.csv.apply(topics_csv(s)));
+    write_file_atomic(path("documents.csv"), ra.csv.apply(documents_csv(s, &corpus)));
     ReportOptions ro;
     ro.title = ra.title;
     write_file_atomic(path("report.html"), html_report(model, s, it, ro));
@@ -699,7 +721,8 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
 
 struct ClassifyCli {
     std::string matrix, corpus, model_dir, out, mask, positive, model = "logreg",
-        class_weight = "none", delimiter = ",";
+        class_weight = "none";
+    CsvArgs csv;  // predict's scores; pick's file is always for a spreadsheet
     std::vector<std::string> labels;
     double C = 1.0, alpha = 1.0, tol = 1e-5, threshold = 0.5, target_precision = 0,
            random_share = 0.25;
@@ -805,6 +828,7 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
     const int K = static_cast<int>(clf.classes.size());
     double thr = a.threshold;
     if (!(thr >= 0 && thr <= 1)) throw InputError("--threshold must be in [0, 1]");
+    (void)a.csv.delim();
     if (cmd->count("--target-precision")) {
         if (cmd->count("--threshold")) throw InputError("give --threshold or --target-precision, not both");
         if (clf.cv_scores.empty() || positive != clf.positive)
@@ -841,7 +865,7 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
         std::snprintf(buf, sizeof buf, "%.6f", score);
         csv += csv_field(in.id(i)) + "," + csv_field(clf.classes[best]) + "," + buf + "\n";
     }
-    write_file_atomic(a.out, csv);
+    write_file_atomic(a.out, a.csv.apply(csv));
     if (!a.mask.empty()) write_mask(a.mask, keep);
     if (!c.quiet) {
         std::fprintf(stderr, "classify: scored %lld posts in %.2f s (%.0f posts/s) on %s; wrote %s\n",
@@ -874,11 +898,7 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     if (clf.vocabulary_hash && vocabulary_hash(in.v.vocabulary) != clf.vocabulary_hash)
         throw InputError(a.matrix + ": its vocabulary differs from the one the classifier was trained on");
     if (a.n < 1) throw InputError("-n must be >= 1");
-    const char d = a.delimiter == "," || a.delimiter == "comma"       ? ','
-                   : a.delimiter == ";" || a.delimiter == "semicolon" ? ';'
-                   : a.delimiter == "tab" || a.delimiter == "\t"      ? '\t'
-                                                                       : 0;
-    if (!d) throw InputError("--delimiter: expected , ; or tab, got '" + a.delimiter + "'");
+    const char delimiter = a.csv.delim();
     if (!(a.random_share >= 0 && a.random_share <= 1)) throw InputError("--random must be in [0, 1]");
     std::vector<int64_t> exclude;
     if (!a.labels.empty()) exclude = classify_labels(a, in).rows;
@@ -900,32 +920,22 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     const int K = static_cast<int>(clf.classes.size());
     const int64_t n_random = static_cast<int64_t>(std::llround(double(n) * a.random_share));
     std::vector<Pick> picks = pick_rows(P, in.v.X.rows, K, n, n_random, a.seed, exclude);
-    // For people, in a spreadsheet: UTF-8 with its byte-order mark (else accents are misread),
-    // the delimiter their spreadsheet expects, no cell it would read as a formula or a number
-    // ("@user …" replies, 19-digit ids: those get the apostrophe read_labels() takes off), and
-    // no text over a spreadsheet cell's 32,767 characters (it would spill into the next rows).
-    const std::string sep(1, d);
-    std::string csv = "\xEF\xBB\xBF" "id" + sep + "label" + sep + "predicted" + sep + "score" + sep +
-                      "reason" + sep + "text\n";
+    // For people, in a spreadsheet (recode_csv): UTF-8 with its byte-order mark (else accents
+    // are misread), the delimiter their spreadsheet expects, no cell it would read as a formula
+    // or a number ("@user …" replies, 19-digit ids: those get the apostrophe read_labels()
+    // takes off), and no text over a cell's 32,767 characters (it would spill into the next rows).
+    std::string csv = "id,label,predicted,score,reason,text\n";
     for (const Pick& p : picks) {
         const float* pr = &P[static_cast<size_t>(p.row) * K];
         int best = static_cast<int>(std::max_element(pr, pr + K) - pr);
         float score = (K == 2 && clf.positive >= 0) ? pr[clf.positive] : pr[best];
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.6f", score);
-        const std::string text = cut_for_cell(in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "");
-        append_spreadsheet_field(csv, in.id(p.row), d);
-        csv += d;
-        csv += d;
-        append_spreadsheet_field(csv, clf.classes[best], d);
-        csv += d;
-        csv += buf;
-        csv += d;
-        csv += p.random ? "random" : "uncertain";
-        csv += d;
-        append_spreadsheet_field(csv, text, d);
-        csv += '\n';
+        std::string_view text = in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "";
+        csv += csv_field(in.id(p.row)) + ",," + csv_field(clf.classes[best]) + "," + buf + "," +
+               (p.random ? "random" : "uncertain") + "," + csv_field(cut_for_cell(text)) + "\n";
     }
+    csv = recode_csv(csv, delimiter, true);
     write_file_atomic(a.out, csv);
     if (!c.quiet)
         std::fprintf(stderr, "classify: picked %zu posts (%lld at random) to label; fill in the label "
@@ -973,6 +983,7 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
     a.predict->add_option("--target-precision", a.target_precision,
                           "choose the threshold reaching this precision on the cross-validated training labels");
     a.predict->add_option("--positive", a.positive, "the relevant class (default: the classifier's)");
+    add_csv_flags(a.predict, a.csv);
 
     a.eval = a.cmd->add_subcommand("eval", "stratified k-fold cross-validation on labelled rows");
     matrix(a.eval);
@@ -992,10 +1003,7 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
     a.pick->add_flag("--allow-empty", a.allow_empty, "skip label rows whose label is empty");
     a.pick->add_option("-o,--output", a.out, "CSV to write: id,label (empty),predicted,score,reason,text")
         ->required();
-    a.pick->add_option("--delimiter", a.delimiter,
-                       "field separator of the CSV: , or ; (what a spreadsheet expects where , is the "
-                       "decimal mark) or tab")
-        ->capture_default_str();
+    add_csv_flags(a.pick, a.csv, false);
 }
 
 int cmd_classify(const CommonArgs& c, const ClassifyCli& a) {
@@ -1145,6 +1153,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     export_cmd->add_option("--clean-report", ea.clean_report, "clean.json of the corpus: the report shows the cleaning funnel");
     add_common(export_cmd, common);  // --device: where the coherence counts run
+    CsvArgs csv;
+    add_csv_flags(export_cmd, csv);
 
     std::string corpus_in;
     auto* transform_cmd = app.add_subcommand(
@@ -1157,6 +1167,7 @@ int main(int argc, char** argv) {
     transform_cmd->add_option("--iters", ta.iters, "iterations with H fixed")->capture_default_str();
     transform_cmd->add_option("--tol", ta.tol, "tolerance, as for topics")->capture_default_str();
     add_common(transform_cmd, common);
+    add_csv_flags(transform_cmd, csv);
 
     auto* run_cmd = app.add_subcommand(
         "run", "ingest, (clean,) vectorize, fit topics and export JSON, CSV and report.html in one go");
@@ -1210,8 +1221,8 @@ int main(int argc, char** argv) {
         if (*ingest_cmd) rc = cmd_ingest(ia, out, common.quiet);
         else if (*vec_cmd) rc = cmd_vectorize(common, va, input, out);
         else if (*topics_cmd) rc = cmd_topics(common, ta, input, out);
-        else if (*export_cmd) rc = cmd_export(common, input, format, out, documents, corpus_path, ta.top_terms, ea);
-        else if (*transform_cmd) rc = cmd_transform(common, ta, input, corpus_in, out);
+        else if (*export_cmd) rc = cmd_export(common, input, format, out, documents, corpus_path, ta.top_terms, ea, csv);
+        else if (*transform_cmd) rc = cmd_transform(common, ta, input, corpus_in, out, csv);
         else if (*run_cmd) rc = cmd_run(common, ia, va, ta, ra, out);
         else if (*classify_args.cmd) rc = cmd_classify(common, classify_args);
         else if (*query_args.cmd) rc = cmd_query(common, query_args);

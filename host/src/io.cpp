@@ -310,6 +310,61 @@ void append_spreadsheet_field(std::string& out, std::string_view v, char delimit
     append_csv_field(out, marked, delimiter);
 }
 
+std::string recode_csv(std::string_view csv, char delimiter, bool spreadsheet) {
+    if (delimiter == ',' && !spreadsheet) return std::string(csv);
+    std::string out;
+    out.reserve(csv.size() + csv.size() / 16 + 3);
+    if (spreadsheet) out += "\xEF\xBB\xBF";
+    std::string field;
+    size_t i = 0;
+    bool first = true;  // the record's first field
+    while (i < csv.size()) {
+        field.clear();
+        if (csv[i] == '"') {
+            for (++i; i < csv.size(); ++i) {
+                if (csv[i] == '"') {
+                    if (i + 1 < csv.size() && csv[i + 1] == '"') {
+                        field += '"';
+                        ++i;
+                        continue;
+                    }
+                    ++i;
+                    break;
+                }
+                field += csv[i];
+            }
+        } else {
+            const size_t e = csv.find_first_of(",\n", i);
+            const size_t end = e == std::string_view::npos ? csv.size() : e;
+            field.assign(csv.substr(i, end - i));
+            i = end;
+        }
+        if (!first) out += delimiter;
+        if (spreadsheet)
+            append_spreadsheet_field(out, field, delimiter);
+        else
+            append_csv_field(out, field, delimiter);
+        first = false;
+        if (i < csv.size() && csv[i] == ',') {
+            ++i;
+            if (i == csv.size() || csv[i] == '\n') out += delimiter;  // an empty last field
+        }
+        if (i < csv.size() && csv[i] == '\n') {
+            out += '\n';
+            ++i;
+            first = true;
+        }
+    }
+    return out;
+}
+
+char parse_csv_delimiter(const std::string& value, const char* option) {
+    if (value == "," || value == "comma") return ',';
+    if (value == ";" || value == "semicolon") return ';';
+    if (value == "tab" || value == "\t") return '\t';
+    throw InputError(std::string(option) + ": expected , ; or tab, got '" + value + "'");
+}
+
 std::string cut_for_cell(std::string_view v, size_t max_bytes) {
     if (v.size() <= max_bytes) return std::string(v);
     size_t cut = max_bytes;

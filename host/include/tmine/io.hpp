@@ -129,6 +129,13 @@ bool spreadsheet_would_alter(std::string_view v);
 /// alter gets a leading apostrophe, the spreadsheets' mark for "this is text"
 /// (read_labels() takes it off an id again).
 void append_spreadsheet_field(std::string& out, std::string_view v, char delimiter = ',');
+/// A CSV text tmine wrote (RFC 4180, ',', '\n' line ends) with its fields separated by
+/// `delimiter` instead; with `spreadsheet`, also for a spreadsheet: a UTF-8 byte-order mark
+/// first and every field through append_spreadsheet_field().
+std::string recode_csv(std::string_view csv, char delimiter, bool spreadsheet);
+/// The delimiter a --delimiter option names: "," or "comma", ";" or "semicolon", "tab".
+/// Throws InputError naming `option` otherwise.
+char parse_csv_delimiter(const std::string& value, const char* option = "--delimiter");
 /// A spreadsheet cell holds 32,767 characters; a longer CSV field spills into the next rows.
 constexpr size_t kSpreadsheetCellBytes = 32000;
 /// `v` cut to at most `max_bytes` at a UTF-8 character boundary, with " [… N more bytes]" when
