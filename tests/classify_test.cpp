@@ -457,9 +457,11 @@ TEST(ClassifyLabels, InvalidUtf8InAnIdOrALabelNamesTheLine) {
 TEST(ClassifyLabels, SpreadsheetFieldsAndFilesComeBack) {
     // what a spreadsheet would read as a formula or a number gets the apostrophe
     for (const char* v : {"@115712 I understand", "=HYPERLINK(\"x\")", "+33 6 12 34 56 78", "- great show",
-                          "-", "\tx", "\rx", "007", "1234567890123456789", "-1e5"})
+                          "-", "\tx", "\rx", "007", "1234567890123456789", "123456789012", "+5",
+                          "+4915112345678", "-1e5x", "-1e", "-123456789012"})
         EXPECT_TRUE(spreadsheet_would_alter(v)) << v;
-    for (const char* v : {"", "abc", "119237", "0", "123456789012345", "-1", "+5", "-0.25", "'@x", "a=b"})
+    for (const char* v : {"", "abc", "119237", "0", "12345678901", "-1", "-0.25", "-3.2e-05", "-1E+5",
+                          "3.2e-05", "'@x", "a=b"})
         EXPECT_FALSE(spreadsheet_would_alter(v)) << v;
     std::string out;
     append_spreadsheet_field(out, "@a;b", ';');
@@ -525,6 +527,13 @@ TEST(ClassifyLabels, SpreadsheetFieldsAndFilesComeBack) {
     e = err("w.csv", "id;label\nt2;non\nt5;\xE9" "cart\xE9\n");
     EXPECT_NE(e.find("w.csv:3: invalid UTF-8 in the label"), std::string::npos) << e;
     EXPECT_NE(e.find("save it as \"CSV UTF-8\""), std::string::npos) << e;
+    // a spreadsheet's "Unicode Text" (UTF-16, tab-separated)
+    e = err("u16.txt", std::string("\xFF\xFEi\0d\0\t\0l\0", 10));
+    EXPECT_NE(e.find("u16.txt: the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); save it as"),
+              std::string::npos) << e;
+    // the header's line is the first row that is not blank
+    e = err("h2.csv", ",,,\nfoo;bar\n");
+    EXPECT_NE(e.find("h2.csv:2: the header must name"), std::string::npos) << e;
 }
 
 TEST(ClassifyLabels, RecodedCsvKeepsEveryField) {
@@ -548,6 +557,10 @@ TEST(ClassifyLabels, RecodedCsvKeepsEveryField) {
               "b;c\t-1\t\n"
               "\t\t\n"
               "\"q\"\"uote\"\t\"two\nlines\"\t@user\n");
+    // text after a closing quote stays in its field; CRLF line ends come out as \n
+    EXPECT_EQ(recode_csv("\"a\"b,c\r\n\"x\",\r\ny,\"z\r\"\r\n", ';', false), "ab;c\nx;\ny;\"z\r\"\n");
+    EXPECT_EQ(recode_csv("a,b", ';', false), "a;b") << "a last line without its line end";
+    EXPECT_EQ(recode_csv("", ';', true), "\xEF\xBB\xBF");
     // for a spreadsheet: the byte-order mark, and the apostrophe before a cell it would alter;
     // numbers stay numbers
     EXPECT_EQ(recode_csv("id,score,text\n007,0.25,@a\n1234567890123456789,-1,=1+1\n", ',', true),

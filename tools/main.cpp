@@ -355,7 +355,9 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
     return model;
 }
 
-int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, const std::string& out) {
+int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, const std::string& out,
+               const CsvArgs& csv) {
+    (void)csv.delim();  // a bad --delimiter before any work
     Context ctx = c.context();
     Vectorized v = read_matrix(in);
     CorpusInfo info;
@@ -363,7 +365,7 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
     TopicModel model = fit(ctx, v, a, out, c.quiet, info);
     write_model(model, out);
     if (!model.k_selection.empty())
-        write_file_atomic((fs::path(out) / "k_selection.csv").string(), k_selection_csv(model.k_selection));
+        write_file_atomic((fs::path(out) / "k_selection.csv").string(), csv.apply(k_selection_csv(model.k_selection)));
     write_file_atomic((fs::path(out) / "topics.json").string(),
                       topics_json(model, summarize_topics(model, a.top_terms)));
     if (!c.quiet)
@@ -500,6 +502,7 @@ struct CleanCli {
     bool keep_html = false, keep_markdown = false, no_nfkc = false, keep_empty = false;
     bool drop_und = false, allow_unreliable = false, no_exact = false;
     CleanOptions o;
+    CsvArgs csv;  // --removed
 };
 
 void add_clean_command(CLI::App& app, CleanCli& a, CommonArgs& common) {
@@ -553,9 +556,11 @@ void add_clean_command(CLI::App& app, CleanCli& a, CommonArgs& common) {
     c->add_option("--keep-mask", a.o.relevance.keep_mask, "relevance: file with one 0/1 per input row");
     c->add_option("--keep-ids", a.o.relevance.keep_ids, "relevance: file with the ids to keep, one per line");
     add_common(c, common);
+    add_csv_flags(c, a.csv);
 }
 
 int cmd_clean(const CommonArgs& common, CleanCli& a) {
+    (void)a.csv.delim();  // a bad --delimiter before any work
     Context ctx = common.context();
     CleanOptions o = a.o;
     o.steps = parse_clean_steps(a.steps);
@@ -589,9 +594,9 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
         std::string csv = "row,id,step,reason,duplicate_of\n";
         for (const RemovedRow& r : removed)
             csv += std::to_string(r.row) + "," + csv_field(input_ids[r.row]) + "," +
-                   clean_step_name(r.step) + "," + r.reason + "," +
+                   clean_step_name(r.step) + "," + csv_field(r.reason) + "," +
                    (r.duplicate_of >= 0 ? std::to_string(r.duplicate_of) : std::string()) + "\n";
-        write_file_atomic(a.removed, csv);
+        write_file_atomic(a.removed, a.csv.apply(csv));
     }
     if (!common.quiet)
         std::fprintf(stderr, "clean: kept %llu of %llu posts; wrote %s\n", (unsigned long long)rep.rows_out,
@@ -818,6 +823,7 @@ int cmd_classify_train(const CommonArgs& c, const ClassifyCli& a) {
 }
 
 int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::App* cmd) {
+    const char delimiter = a.csv.delim();  // a bad --delimiter before any work
     Context ctx = c.context();
     Classifier clf = read_classifier(a.model_dir);
     ClassifyInputs in = classify_inputs(a);
@@ -828,7 +834,6 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
     const int K = static_cast<int>(clf.classes.size());
     double thr = a.threshold;
     if (!(thr >= 0 && thr <= 1)) throw InputError("--threshold must be in [0, 1]");
-    (void)a.csv.delim();
     if (cmd->count("--target-precision")) {
         if (cmd->count("--threshold")) throw InputError("give --threshold or --target-precision, not both");
         if (clf.cv_scores.empty() || positive != clf.positive)
@@ -865,7 +870,7 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
         std::snprintf(buf, sizeof buf, "%.6f", score);
         csv += csv_field(in.id(i)) + "," + csv_field(clf.classes[best]) + "," + buf + "\n";
     }
-    write_file_atomic(a.out, a.csv.apply(csv));
+    write_file_atomic(a.out, recode_csv(csv, delimiter, a.csv.spreadsheet));
     if (!a.mask.empty()) write_mask(a.mask, keep);
     if (!c.quiet) {
         std::fprintf(stderr, "classify: scored %lld posts in %.2f s (%.0f posts/s) on %s; wrote %s\n",
@@ -892,13 +897,13 @@ int cmd_classify_eval(const CommonArgs& c, const ClassifyCli& a) {
 }
 
 int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
+    const char delimiter = a.csv.delim();  // a bad --delimiter before any work
     Context ctx = c.context();
     Classifier clf = read_classifier(a.model_dir);
     ClassifyInputs in = classify_inputs(a);
     if (clf.vocabulary_hash && vocabulary_hash(in.v.vocabulary) != clf.vocabulary_hash)
         throw InputError(a.matrix + ": its vocabulary differs from the one the classifier was trained on");
     if (a.n < 1) throw InputError("-n must be >= 1");
-    const char delimiter = a.csv.delim();
     if (!(a.random_share >= 0 && a.random_share <= 1)) throw InputError("--random must be in [0, 1]");
     std::vector<int64_t> exclude;
     if (!a.labels.empty()) exclude = classify_labels(a, in).rows;
@@ -1125,6 +1130,8 @@ int main(int argc, char** argv) {
     topics_cmd->add_option("-o,--output", out, "model directory to write")->required();
     add_topic_flags(topics_cmd, ta, true);
     add_common(topics_cmd, common);
+    CsvArgs csv;  // the one command that runs: topics' k_selection.csv, export's and transform's CSVs
+    add_csv_flags(topics_cmd, csv);
 
     ExportArgs ea;
     auto* export_cmd = app.add_subcommand("export", "export a model's topics as JSON, CSV or an HTML report");
@@ -1153,7 +1160,6 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     export_cmd->add_option("--clean-report", ea.clean_report, "clean.json of the corpus: the report shows the cleaning funnel");
     add_common(export_cmd, common);  // --device: where the coherence counts run
-    CsvArgs csv;
     add_csv_flags(export_cmd, csv);
 
     std::string corpus_in;
@@ -1220,7 +1226,7 @@ int main(int argc, char** argv) {
         if (*ingest_cmd) parse_device(common.device);  // validated; ingest is a CPU stage
         if (*ingest_cmd) rc = cmd_ingest(ia, out, common.quiet);
         else if (*vec_cmd) rc = cmd_vectorize(common, va, input, out);
-        else if (*topics_cmd) rc = cmd_topics(common, ta, input, out);
+        else if (*topics_cmd) rc = cmd_topics(common, ta, input, out, csv);
         else if (*export_cmd) rc = cmd_export(common, input, format, out, documents, corpus_path, ta.top_terms, ea, csv);
         else if (*transform_cmd) rc = cmd_transform(common, ta, input, corpus_in, out, csv);
         else if (*run_cmd) rc = cmd_run(common, ia, va, ta, ra, out);

@@ -94,10 +94,12 @@ void read_csv_labels(const std::string& path, const std::string& content,
     int id_col = -1, label_col = -1;
     char delim = 0;
     CsvRecords recs;
+    int64_t header_line = 0;
     for (char d : {',', ';', '\t'}) {
         recs.clear();
         parse_csv(path, content, d, recs, 1);
         if (recs.empty()) throw InputError(path + ": the label file is empty");
+        if (!header_line) header_line = recs[0].first;
         const auto& header = recs[0].second;
         id_col = label_col = -1;
         for (size_t c = 0; c < header.size(); ++c) {
@@ -111,7 +113,7 @@ void read_csv_labels(const std::string& path, const std::string& content,
         }
     }
     if (!delim)
-        throw InputError(path + ":" + std::to_string(recs[0].first) +
+        throw InputError(path + ":" + std::to_string(header_line) +
                          ": the header must name an 'id' and a 'label' column (separated by , ; or tab)");
     recs.clear();
     parse_csv(path, content, delim, recs);
@@ -207,6 +209,9 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         if (in) note_input(path);
         if (!in) throw IoError(path + ": cannot open the label file");
         std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (content.compare(0, 2, "\xFF\xFE") == 0 || content.compare(0, 2, "\xFE\xFF") == 0)
+            throw InputError(path + ": the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); "
+                                    "save it as \"CSV UTF-8\"");
         if (looks_jsonl(path, content))
             read_jsonl_labels(path, content, raw);
         else

@@ -289,16 +289,28 @@ bool spreadsheet_would_alter(std::string_view v) {
         return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
     const char c = v[0];
-    if (c == '=' || c == '@' || c == '\t' || c == '\r') return true;
-    if (c == '+' || c == '-') {
-        // a plain number (-1, +0.25) is read as that number: harmless
+    // a formula, or '+': "+33 6…" is a formula, "+4915…" a number that loses its '+'
+    if (c == '=' || c == '@' || c == '+' || c == '\t' || c == '\r') return true;
+    if (c == '-') {
+        // a plain negative number (-1, -0.25, -3.2e-05, as tmine prints them) is read as that
+        // number: harmless
         std::string_view rest = v.substr(1);
+        const size_t e = rest.find_first_of("eE");
+        if (e != std::string_view::npos) {
+            std::string_view exp = rest.substr(e + 1);
+            if (!exp.empty() && (exp[0] == '-' || exp[0] == '+')) exp.remove_prefix(1);
+            if (!digits(exp) || exp.size() > 3) return true;
+            rest = rest.substr(0, e);
+        }
         const size_t dot = rest.find('.');
         const std::string_view whole = rest.substr(0, dot);
         const std::string_view frac = dot == std::string_view::npos ? std::string_view("0") : rest.substr(dot + 1);
-        return !(digits(whole) && digits(frac) && whole.size() + frac.size() <= 15);
+        return !(digits(whole) && digits(frac) && whole.size() <= kSpreadsheetIntegerDigits &&
+                 whole.size() + frac.size() <= 15);
     }
-    return digits(v) && ((v.size() > 1 && c == '0') || v.size() > 15);
+    // an id of digits: a leading zero is dropped, and past 11 digits a spreadsheet shows (and
+    // saves as CSV) 1.23457E+11
+    return digits(v) && ((v.size() > 1 && c == '0') || v.size() > kSpreadsheetIntegerDigits);
 }
 
 void append_spreadsheet_field(std::string& out, std::string_view v, char delimiter) {
@@ -316,40 +328,43 @@ std::string recode_csv(std::string_view csv, char delimiter, bool spreadsheet) {
     out.reserve(csv.size() + csv.size() / 16 + 3);
     if (spreadsheet) out += "\xEF\xBB\xBF";
     std::string field;
+    const size_t n = csv.size();
     size_t i = 0;
     bool first = true;  // the record's first field
-    while (i < csv.size()) {
+    while (i < n) {
+        // one field: quoted parts with "" for a quote, up to the next unquoted ',' or line end
         field.clear();
-        if (csv[i] == '"') {
-            for (++i; i < csv.size(); ++i) {
-                if (csv[i] == '"') {
-                    if (i + 1 < csv.size() && csv[i + 1] == '"') {
-                        field += '"';
-                        ++i;
-                        continue;
-                    }
-                    ++i;
-                    break;
-                }
-                field += csv[i];
+        bool in_quotes = false, raw_cr = false;  // raw_cr: the last byte is an unquoted '\r'
+        for (; i < n; ++i) {
+            const char ch = csv[i];
+            if (in_quotes) {
+                if (ch != '"') field += ch;
+                else if (i + 1 < n && csv[i + 1] == '"') field += '"', ++i;
+                else in_quotes = false;
+                raw_cr = false;
+            } else if (ch == '"') {
+                in_quotes = true;
+            } else if (ch == ',' || ch == '\n') {
+                break;
+            } else {
+                field += ch;
+                raw_cr = ch == '\r';
             }
-        } else {
-            const size_t e = csv.find_first_of(",\n", i);
-            const size_t end = e == std::string_view::npos ? csv.size() : e;
-            field.assign(csv.substr(i, end - i));
-            i = end;
         }
+        if (raw_cr && (i == n || csv[i] == '\n')) field.pop_back();  // a CRLF line end
         if (!first) out += delimiter;
         if (spreadsheet)
             append_spreadsheet_field(out, field, delimiter);
         else
             append_csv_field(out, field, delimiter);
         first = false;
-        if (i < csv.size() && csv[i] == ',') {
+        if (i < n && csv[i] == ',') {
             ++i;
-            if (i == csv.size() || csv[i] == '\n') out += delimiter;  // an empty last field
+            if (i == n || csv[i] == '\n' || (csv[i] == '\r' && i + 1 < n && csv[i + 1] == '\n'))
+                out += delimiter;  // an empty last field
+            if (i < n && csv[i] == '\r' && i + 1 < n && csv[i + 1] == '\n') ++i;
         }
-        if (i < csv.size() && csv[i] == '\n') {
+        if (i < n && csv[i] == '\n') {
             out += '\n';
             ++i;
             first = true;

@@ -119,11 +119,15 @@ private:
 /// Appends `v` as one RFC 4180 CSV field: quoted, with doubled quotes, when it holds the
 /// delimiter, a quote or a line break.
 void append_csv_field(std::string& out, std::string_view v, char delimiter = ',');
+/// Digits a spreadsheet shows of a number in its General format: past 11 it shows (and saves
+/// as CSV) 1.23457E+11.
+constexpr size_t kSpreadsheetIntegerDigits = 11;
 /// True when a spreadsheet that opens a CSV file would not keep `v` as the text it is: it
 /// starts with = + - @, a tab or a carriage return (read as a formula: "@user thanks" shows as
-/// an error, "=HYPERLINK(...)" from a crawled post would run), unless it is a plain number such
-/// as -0.5; or it is all digits with a leading zero or more than 15 of them (read as a number:
-/// "007" becomes 7, a 19-digit post id loses its last digits).
+/// an error, "=HYPERLINK(...)" from a crawled post would run; "+4915..." loses its '+'), unless
+/// it is a plain negative number such as -0.5 or -3.2e-05; or it is all digits with a leading
+/// zero or more than kSpreadsheetIntegerDigits of them (read as a number: "007" becomes 7, a
+/// 19-digit post id is saved back as 1.23457E+18).
 bool spreadsheet_would_alter(std::string_view v);
 /// append_csv_field() for a file people open in a spreadsheet: a value the spreadsheet would
 /// alter gets a leading apostrophe, the spreadsheets' mark for "this is text"
