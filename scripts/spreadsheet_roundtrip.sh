@@ -74,4 +74,35 @@ if "$TMINE" classify train "$W/m.tmx" --corpus "$W/c.tmc" --labels "$W/labels.cs
 fi
 cat "$W/err"
 grep -q 'a spreadsheet rounded it as a number' "$W/err"
+
+# Ids and values of other shapes, through `run --spreadsheet`'s documents.csv and the plain one:
+# every id must come back (after the apostrophe tmine's readers take off) as it was written.
+python3 - "$W/ids.jsonl" <<'EOF'
+import json, sys
+ids = ['007', '123456789012', '1234567890123456', '+4915112345678', '=1+1', '@user', '-17', 't9']
+with open(sys.argv[1], 'w') as f:
+    for i in ids:
+        f.write(json.dumps({'id': i, 'text': 'streaming series tonight on the sofa'}) + '\n')
+EOF
+for mode in sheet plain; do
+    flag=(); [ "$mode" = sheet ] && flag=(--spreadsheet)
+    "$TMINE" run "$W/ids.jsonl" --text-field text --id-field id --min-df 1 --max-df 1.0 -k 1 --iters 5 \
+        --stop-words none "${flag[@]}" "${q[@]}" -o "$W/ids_$mode" >/dev/null 2>&1
+    cp "$W/ids_$mode/documents.csv" "$W/ids_$mode.csv"
+    through_spreadsheet "ids_$mode"
+done
+python3 - "$W/ids.jsonl" "$W/back/ids_sheet.csv" "$W/back/ids_plain.csv" <<'EOF'
+import csv, json, sys
+want = [json.loads(l)['id'] for l in open(sys.argv[1])]
+def ids(path):
+    rows = list(csv.reader(open(path, encoding='utf-8-sig', newline=''), delimiter=';'))
+    return [r[1] for r in rows[1:]]
+sheet, plain = ids(sys.argv[2]), ids(sys.argv[3])
+print('id written          --spreadsheet, back     plain, back')
+for w, s, p in zip(want, sheet, plain):
+    print(f'{w:<20}{s:<24}{p}')
+bad = [w for w, s in zip(want, sheet) if (s[1:] if s.startswith("'") else s) != w]
+if bad or len(sheet) != len(want):
+    sys.exit('spreadsheet_roundtrip: ids changed by the spreadsheet despite --spreadsheet: %s' % bad)
+EOF
 echo "spreadsheet_roundtrip: ok"
