@@ -61,6 +61,11 @@ TEST(CleanNormalize, Markdown) {
     EXPECT_EQ(norm("snake_case_name stays, _emphasis_ goes, \\*escaped\\*"),
               "snake_case_name stays, emphasis goes, *escaped*");
     EXPECT_EQ(norm("E = mc^2 and ^(small words)"), "E = mc2 and small words");
+    // rules and table separators carry no text; emoticons made of the same characters are text
+    EXPECT_EQ(norm("a\n* * *\nb\n___\nc\n====\nd\n--- | :---:\ne"), "a b c d e");
+    EXPECT_EQ(norm("-_-"), "-_-");
+    EXPECT_EQ(norm("__bold__ and _it_ and a__b"), "bold and it and a__b");
+    EXPECT_EQ(norm("=_="), "=_=");
 }
 
 TEST(CleanNormalize, UrlsWhitespaceUnicode) {
@@ -132,6 +137,42 @@ TEST(CleanSpam, EachRuleOnHandWrittenPosts) {
     o.spam.max_token_share = 1.0;
     clean(Context::cpu(1), c2, o);
     EXPECT_EQ(c2.size(), in.size());
+}
+
+TEST(CleanSpam, UrlWordsAreCountedFromTheTextWhateverTheUrlMode) {
+    // three words each, plus a link: never too short, whatever became of the link in the text
+    const Corpus in = corpus_of({
+        {"<a href=\"https://www.example.com/x\">great article here</a>", ""},  // p0 link in markup
+        {"Source https://www.example.com/x nice read", ""},                    // p1
+        {"https://www.example.com/x", ""},                                     // p2 a bare link
+        {"https://www.example.com/x great https://www.example.com/x read here", ""},  // p3 twice
+    });
+    for (UrlMode m : {UrlMode::Domain, UrlMode::Drop, UrlMode::Keep}) {
+        for (bool two_runs : {false, true}) {
+            Corpus c = in;
+            CleanOptions o;
+            o.normalize.urls = m;
+            o.normalize.drop_empty = false;
+            o.spam.min_words = 3;
+            std::vector<RemovedRow> removed;
+            if (two_runs) {  // normalised in an earlier run: the spam step sees only the text
+                o.steps = {CleanStep::Normalize};
+                clean(Context::cpu(1), c, o);
+                o.steps = {CleanStep::Spam};
+                o.normalize.urls = UrlMode::Domain;  // the later run's default, not the text's
+            } else {
+                o.steps = {CleanStep::Normalize, CleanStep::Spam};
+            }
+            clean(Context::cpu(1), c, o, &removed);
+            const auto why = reasons_by_id(in, removed);
+            const std::string where = "urls mode " + std::to_string(int(m)) + (two_runs ? ", two runs" : "");
+            EXPECT_EQ(why.count("p0"), 0u) << where << ": " << (why.count("p0") ? why.at("p0") : "");
+            EXPECT_EQ(why.count("p1"), 0u) << where << ": " << (why.count("p1") ? why.at("p1") : "");
+            EXPECT_EQ(why.count("p3"), 0u) << where << ": " << (why.count("p3") ? why.at("p3") : "");
+            ASSERT_EQ(why.count("p2"), 1u) << where;
+            EXPECT_EQ(why.at("p2"), "link_ratio") << where;
+        }
+    }
 }
 
 TEST(CleanSpam, ProlificAuthors) {
@@ -754,6 +795,29 @@ TEST(CleanCli, WritesCorpusReportAndRemovedList) {
               1);
     EXPECT_NE(err.find(tmp.file("r.json")), std::string::npos) << err;
     EXPECT_FALSE(fs::exists(tmp.file("x.tmc")));
+    // a filter for a step that does not run is an error, not ignored
+    std::string zeros;
+    for (int i = 0; i < 3000; ++i) zeros += "0\n";
+    test::write_bytes(tmp.file("zeros.txt"), zeros);
+    EXPECT_EQ(run_tmine("clean " + tmp.file("in.tmc") + " -o " + tmp.file("x.tmc") +
+                            " --steps normalize,dedup --keep-mask " + tmp.file("zeros.txt"),
+                        err),
+              1);
+    EXPECT_NE(err.find("--keep-mask is read by the relevance step, which the steps leave out"), std::string::npos)
+        << err;
+    EXPECT_EQ(run_tmine("clean " + tmp.file("in.tmc") + " -o " + tmp.file("x.tmc") + " --steps dedup --lang zz", err),
+              1);
+    EXPECT_NE(err.find("--lang is applied by the language step, which the steps leave out"), std::string::npos)
+        << err;
+    EXPECT_FALSE(fs::exists(tmp.file("x.tmc")));
+    // a keep-mask with the default steps adds the relevance step: a mask of zeros keeps nothing
+    ASSERT_EQ(run_tmine("clean " + tmp.file("in.tmc") + " -o " + tmp.file("none.tmc") + " --keep-mask " +
+                            tmp.file("zeros.txt") + " --report " + tmp.file("r2.json") + " --device cpu",
+                        err),
+              0)
+        << err;
+    EXPECT_EQ(read_corpus(tmp.file("none.tmc")).size(), 0u);
+    EXPECT_NE(test::read_bytes(tmp.file("r2.json")).find("\"relevance\""), std::string::npos);
 }
 
 }  // namespace

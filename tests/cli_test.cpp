@@ -152,6 +152,24 @@ TEST(Cli, ErrorsAreOneClearLineAndNonZero) {
     EXPECT_NE(f.err.find("reddit-demo.jsonl.gz:1: "), std::string::npos) << f.err;
     EXPECT_NE(f.err.find("'nope'"), std::string::npos) << f.err;
     EXPECT_NE(f.err.find("tmine: error: run: no record kept"), std::string::npos) << f.err;
+    // a cleaning filter without the cleaning that applies it
+    Result lang = run_cli("run " + d.file("tiny.jsonl") + " -k 1 --lang fr --stop-words none --device cpu -o " +
+                              d.file("o4"),
+                          d);
+    EXPECT_NE(lang.code, 0);
+    EXPECT_NE(lang.err.find("--lang is applied by the cleaning's language step: add --clean all"), std::string::npos)
+        << lang.err;
+    // a keep-mask alone runs the relevance step: the post marked 0 is not in the corpus
+    {
+        std::ofstream f(d.file("keep.txt"));
+        f << "1\n0\n";
+    }
+    Result km = run_cli("run " + d.file("tiny.jsonl") + " -k 1 --keep-mask " + d.file("keep.txt") +
+                            " --stop-words none --device cpu -o " + d.file("o5"),
+                        d);
+    ASSERT_EQ(km.code, 0) << km.err;
+    EXPECT_EQ(count_lines(read_bytes(d.file("o5/documents.csv"))), 2u) << "header + the one post kept";
+    EXPECT_NE(read_bytes(d.file("o5/clean.json")).find("not_relevant"), std::string::npos);
     // a file that is not a tmine matrix
     Result m = run_cli("topics " + d.file("tiny.jsonl") + " -k 2 -o " + d.file("o3"), d);
     EXPECT_NE(m.code, 0);

@@ -78,6 +78,21 @@ TEST(Query, PhrasesAndPrefixes) {
     // a hashtag matches its word; a number is searchable
     EXPECT_TRUE(m("netflix", "Love #Netflix"));
     EXPECT_TRUE(m("2022 AND netflix", "netflix price in 2022"));
+    // a domain matches a link to it and the name written out
+    for (const char* q : {"netflix.com", "www.netflix.com", "https://netflix.com", "Netflix.COM"}) {
+        EXPECT_TRUE(m(q, "watch https://www.netflix.com/title/123 now")) << q;
+        EXPECT_TRUE(m(q, "I saw it on netflix.com yesterday")) << q;
+        EXPECT_FALSE(m(q, "netflix is great")) << q;
+        EXPECT_FALSE(m(q, "https://www.netflix.fr/title/1")) << q;
+    }
+    EXPECT_EQ(Query::parse("netflix.com").describe(), "(\"netflix com\" OR netflix.com)");
+    // a phrase word with no token is matched without, and said
+    const Query vd = Query::parse("\"vitamin d\" OR x2");
+    EXPECT_TRUE(vd.matches("vitamin c is good"));
+    ASSERT_EQ(vd.warnings().size(), 1u);
+    EXPECT_NE(vd.warnings()[0].find("'d' (column 10) in the phrase has no searchable token"), std::string::npos)
+        << vd.warnings()[0];
+    EXPECT_TRUE(Query::parse("\"séries en ligne\"").warnings().empty());
 }
 
 TEST(Query, FrenchAccentsAndElisions) {

@@ -553,8 +553,8 @@ void add_clean_command(CLI::App& app, CleanCli& a, CommonArgs& common) {
     c->add_option("--author-min-posts", s.author_min_posts, "... and more than this many posts")
         ->capture_default_str();
     // relevance
-    c->add_option("--keep-mask", a.o.relevance.keep_mask, "relevance: file with one 0/1 per input row");
-    c->add_option("--keep-ids", a.o.relevance.keep_ids, "relevance: file with the ids to keep, one per line");
+    c->add_option("--keep-mask", a.o.relevance.keep_mask, "relevance: file with one 0/1 per input row (adds the relevance step to the default --steps)");
+    c->add_option("--keep-ids", a.o.relevance.keep_ids, "relevance: file with the ids to keep, one per line (as --keep-mask)");
     add_common(c, common);
     add_csv_flags(c, a.csv);
 }
@@ -564,6 +564,9 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     Context ctx = common.context();
     CleanOptions o = a.o;
     o.steps = parse_clean_steps(a.steps);
+    // a relevance file with the default steps: they run, then the relevance step
+    if (!a.cmd->count("--steps") && (!o.relevance.keep_mask.empty() || !o.relevance.keep_ids.empty()))
+        o.steps.push_back(CleanStep::Relevance);
     o.normalize.urls = parse_url_mode(a.urls);
     o.normalize.strip_html = !a.keep_html;
     o.normalize.strip_markdown = !a.keep_markdown;
@@ -585,7 +588,10 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     std::vector<RemovedRow> removed;
     const StringColumn input_ids = a.removed.empty() ? StringColumn() : corpus.ids;
     CleanReport rep = clean(ctx, corpus, o, a.removed.empty() ? nullptr : &removed);
-    if (corpus.size() == 0)
+    if (rep.rows_in == 0)
+        std::fprintf(stderr, "clean: warning: %s holds no post, so %s is an empty corpus too\n", a.input.c_str(),
+                     a.output.c_str());
+    else if (corpus.size() == 0)
         std::fprintf(stderr, "clean: warning: every post was removed, so %s is an empty corpus%s\n",
                      a.output.c_str(), a.report.empty() ? " (--report FILE says why)" : "; the report says why");
     write_corpus(corpus, a.output);
@@ -618,7 +624,7 @@ void add_run_flags(CLI::App* app, RunArgs& a) {
     app->add_option("--lang", a.lang, "with --clean language: keep these languages (fr,en)");
     app->add_option("--near-dup", a.near_dup, "with --clean dedup: Jaccard threshold (0 = exact only)")
         ->capture_default_str();
-    app->add_option("--keep-mask", a.keep_mask, "with --clean relevance: one 0/1 per ingested post");
+    app->add_option("--keep-mask", a.keep_mask, "one 0/1 per ingested post: the relevance step keeps the 1s (after the other --clean steps)");
     app->add_option("--by", a.by, "time bins of the report: day, week or month")->capture_default_str();
     app->add_option("--title", a.title, "title of report.html")->capture_default_str();
     app->add_option("--split", a.split, "also split the time series by source or language")
@@ -652,12 +658,19 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     if (io.split == SeriesSplit::Language && ra.clean.find("language") == std::string::npos &&
         ra.clean != "all")
         throw InputError("--split language needs the language step: --clean all or --clean language");
+    if (!ra.lang.empty() && ra.clean.empty())
+        throw InputError("--lang is applied by the cleaning's language step: add --clean all or --clean language");
     std::string clean_json;
     double t_clean = 0;
-    if (!ra.clean.empty()) {
+    if (!ra.clean.empty() || !ra.keep_mask.empty()) {
         auto t_c = Clock::now();
         CleanOptions co;
-        co.steps = parse_clean_steps(ra.clean == "all" ? "normalize,language,dedup,spam" : ra.clean);
+        // --clean all: every step, the relevance one when a --keep-mask is given; a --keep-mask
+        // alone: the relevance step alone
+        co.steps = parse_clean_steps(ra.clean == "all" ? "normalize,language,dedup,spam"
+                                     : ra.clean.empty() ? "relevance"
+                                                        : ra.clean);
+        if (ra.clean == "all" && !ra.keep_mask.empty()) co.steps.push_back(CleanStep::Relevance);
         std::string langs = ra.lang;
         for (size_t p = 0; !langs.empty();) {
             size_t q = langs.find(',', p);
@@ -1040,6 +1053,7 @@ int cmd_query(const CommonArgs& c, const QueryCli& a) {
     QueryOptions qo;
     qo.accent_sensitive = a.accent_sensitive;
     Query q = Query::parse(a.query, qo);
+    for (const std::string& w : q.warnings()) std::fprintf(stderr, "query: warning: %s\n", w.c_str());
     Corpus corpus = read_corpus(a.corpus);
     auto t0 = Clock::now();
     std::vector<uint8_t> mask = query_mask(Context::cpu(c.threads), corpus, q);

@@ -205,8 +205,18 @@ struct SpamSignals {
     size_t links = 0, words = 0, hashtags = 0, max_run = 0, top_word = 0;
 };
 
-SpamSignals spam_signals(std::string_view original, std::string_view text, bool text_is_normalized,
-                         UrlMode urls) {
+/// How often `needle` occurs in `hay`; as a whole space-separated token when `token`.
+size_t occurrences(std::string_view hay, std::string_view needle, bool token) {
+    size_t n = 0;
+    if (needle.empty()) return 0;
+    for (size_t p = hay.find(needle); p != std::string_view::npos; p = hay.find(needle, p + 1)) {
+        const size_t e = p + needle.size();
+        if (!token || ((p == 0 || hay[p - 1] == ' ') && (e == hay.size() || hay[e] == ' '))) ++n;
+    }
+    return n;
+}
+
+SpamSignals spam_signals(std::string_view original, std::string_view text) {
     SpamSignals s;
     std::vector<std::pair<size_t, size_t>> spans;
     s.links = detail::find_urls(original, &spans);
@@ -224,15 +234,34 @@ SpamSignals spam_signals(std::string_view original, std::string_view text, bool 
         s.top_word = std::max(s.top_word, e - a);
         a = e;
     }
-    // URLs are not words: subtract what they left in `text` (their domain, or themselves).
+    // URLs are not words: subtract what each link left in `text`, the URL itself (text not
+    // normalised, or --urls keep) or its domain (--urls domain), whichever the text holds, and
+    // nothing where it holds neither (--urls drop, a link that was only in an HTML attribute).
+    // Read from the text, so a corpus normalised in an earlier run with other --urls counts right.
     size_t url_words = 0;
-    if (!text_is_normalized || urls != UrlMode::Drop)
+    if (!spans.empty()) {
+        std::vector<std::pair<std::string, bool>> seen;  // (URL or domain, as a token), one per use
+        auto left = [&](std::string_view what, bool token) {
+            size_t used = 0;
+            for (const auto& u : seen) used += u.second == token && u.first == what;
+            return occurrences(text, what, token) > used;
+        };
         for (auto [b, e] : spans) {
-            std::string_view u = original.substr(b, e - b);
-            std::string dom = detail::url_domain(u);
-            detail::for_each_word(text_is_normalized && urls == UrlMode::Domain ? std::string_view(dom) : u,
-                                  buf, [&](std::string_view, int) { ++url_words; });
+            const std::string_view u = original.substr(b, e - b);
+            const std::string dom = detail::url_domain(u);
+            std::string_view counted;
+            if (left(u, false)) {
+                seen.emplace_back(std::string(u), false);
+                counted = u;
+            } else if (left(dom, true)) {
+                seen.emplace_back(dom, true);
+                counted = dom;
+            } else {
+                continue;
+            }
+            detail::for_each_word(counted, buf, [&](std::string_view, int) { ++url_words; });
         }
+    }
     s.words = all_words > url_words ? all_words - url_words : 0;
     // hashtags: '#' at a word start followed by a word character, in the original
     for (size_t i = 0; i + 1 < original.size(); ++i) {
@@ -276,15 +305,14 @@ void check_spam_options(const SpamOptions& o) {
     if (o.author_min_posts < 0) throw InputError("--author-min-posts must be >= 0");
 }
 
-void step_spam(const Context& ctx, Work& w, const SpamOptions& o, bool normalized, UrlMode urls,
-               StepReport& rep) {
+void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& rep) {
     Corpus& c = w.c;
     const size_t n = c.size();
     std::vector<const char*> reason(n, nullptr);
 #pragma omp parallel for schedule(dynamic, 1024) num_threads(ctx.cpu_threads())
     for (int64_t ii = 0; ii < int64_t(n); ++ii) {
         const size_t i = size_t(ii);
-        const SpamSignals s = spam_signals(w.original(i), c.text[i], normalized, urls);
+        const SpamSignals s = spam_signals(w.original(i), c.text[i]);
         const char* why = nullptr;
         if (s.words + s.links > 0 && double(s.links) / double(s.words + s.links) > o.max_link_ratio)
             why = "link_ratio";
@@ -514,6 +542,12 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
     // options checked before any work
     if (on(CleanStep::Relevance) && opts.relevance.keep_mask.empty() == opts.relevance.keep_ids.empty())
         throw InputError("the relevance step needs exactly one of --keep-mask FILE or --keep-ids FILE");
+    // a filter given for a step that does not run would be silently ignored
+    if (!on(CleanStep::Relevance) && (!opts.relevance.keep_mask.empty() || !opts.relevance.keep_ids.empty()))
+        throw InputError(std::string(opts.relevance.keep_mask.empty() ? "--keep-ids" : "--keep-mask") +
+                         " is read by the relevance step, which the steps leave out: add relevance to them");
+    if (!on(CleanStep::Language) && !opts.language.keep.empty())
+        throw InputError("--lang is applied by the language step, which the steps leave out: add language to them");
     if (on(CleanStep::Language)) {
         check_language_codes(opts.language.keep);
         if (opts.language.min_letters < 0) throw InputError("--min-letters must be >= 0");
@@ -531,7 +565,6 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
     std::vector<uint8_t> relevance_keep;  // the relevance file, read before any step runs
     uint64_t ids_in_file = 0;
     if (on(CleanStep::Relevance)) relevance_keep = read_relevance(corpus, opts.relevance, ids_in_file);
-    const bool normalized = corpus.has_original() || on(CleanStep::Normalize);
     const CleanStep order[] = {CleanStep::Normalize, CleanStep::Language, CleanStep::Dedup,
                                CleanStep::Spam, CleanStep::Relevance};
     for (CleanStep s : order) {
@@ -542,7 +575,7 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
             case CleanStep::Normalize: step_normalize(ctx, w, opts.normalize, rep); break;
             case CleanStep::Language: step_language(ctx, w, opts.language, rep); break;
             case CleanStep::Dedup: step_dedup(ctx, w, opts.dedup, rep); break;
-            case CleanStep::Spam: step_spam(ctx, w, opts.spam, normalized, opts.normalize.urls, rep); break;
+            case CleanStep::Spam: step_spam(ctx, w, opts.spam, rep); break;
             case CleanStep::Relevance:
                 step_relevance(w, opts.relevance, relevance_keep, ids_in_file, rep);
                 break;

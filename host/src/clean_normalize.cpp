@@ -168,12 +168,25 @@ std::string strip_markdown(std::string_view s) {
             break;
         }
         line.remove_prefix(i);
-        // a rule (---, ***, ___, ===) or a table separator (|---|:--:|) carries no text
-        bool rule = line.size() >= 3;
-        for (char c : line)
-            if (!(c == '-' || c == '*' || c == '_' || c == '=' || c == '|' || c == ':' || is_space(c)))
-                rule = false;
-        if (rule) line = {};
+        // a rule (---, * * *, ___, === under a heading: three or more of one of these, spaces
+        // allowed) or a table separator (|---|:--:|, - | -: '|' and '-' with ':' and spaces)
+        // carries no text; an emoticon such as -_- or :-| is text
+        size_t marks[4] = {0, 0, 0, 0};  // - * _ =
+        size_t pipes = 0, colons = 0, other = 0;
+        for (char c : line) {
+            if (c == '-') ++marks[0];
+            else if (c == '*') ++marks[1];
+            else if (c == '_') ++marks[2];
+            else if (c == '=') ++marks[3];
+            else if (c == '|') ++pipes;
+            else if (c == ':') ++colons;
+            else if (!is_space(c)) ++other;
+        }
+        const size_t kinds = (marks[0] > 0) + (marks[1] > 0) + (marks[2] > 0) + (marks[3] > 0);
+        const size_t total = marks[0] + marks[1] + marks[2] + marks[3];
+        const bool one_rule = other == 0 && pipes == 0 && colons == 0 && kinds == 1 && total >= 3;
+        const bool table = other == 0 && pipes > 0 && kinds == 1 && marks[0] >= 3;
+        if (one_rule || table) line = {};
         size_t h = 0;
         while (h < line.size() && h < 6 && line[h] == '#') ++h;
         if (h > 0 && h < line.size() && line[h] == ' ') line.remove_prefix(h + 1);
@@ -231,10 +244,18 @@ std::string strip_markdown(std::string_view s) {
             }
             continue;
         }
-        if (c == '_') {  // emphasis underscores sit at a word edge; snake_case stays
+        if (c == '_') {  // emphasis underscores sit at a word edge; snake_case and -_- stay
+            size_t j = i;
+            while (j < lines.size() && lines[j] == '_') ++j;
             const bool before = !out.empty() && is_alnum(out.back());
-            const bool after = i + 1 < lines.size() && is_alnum(lines[i + 1]);
-            if (!(before && after)) continue;
+            const bool after = j < lines.size() && is_alnum(lines[j]);
+            if (before != after) {
+                i = j - 1;  // the run opens or closes emphasis: dropped
+                continue;
+            }
+            out.append(lines, i, j - i);
+            i = j - 1;
+            continue;
         }
         out.push_back(c);
     }

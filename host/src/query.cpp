@@ -230,6 +230,32 @@ private:
                              "' has no searchable token (tokens are runs of 2 or more letters or "
                              "digits)",
                          i);
+                // in a phrase the words around it still match side by side, as in the posts,
+                // whose tokens leave it out too; said, since "vitamin d" then finds "vitamin c"
+                q_.warnings_.push_back("'" + std::string(piece) + "' (column " + std::to_string(i + 1) +
+                                       ") in the phrase has no searchable token (tokens are runs of "
+                                       "2 or more letters or digits): the phrase is matched without it");
+            }
+            // a domain: a post's link to it is one token (netflix.com), the name written out is
+            // two (netflix com); the term matches either
+            if (!quoted && !prefix && b == i && j == e && piece.find('.') != std::string_view::npos) {
+                std::vector<std::string> as_link, written;
+                if (toks.size() == 1 && toks[0].find('.') != std::string::npos)
+                    as_link = toks;  // written as a link already (www.…, https://…)
+                else
+                    query_tokens("http://" + std::string(piece), q_.opts_, as_link);
+                if (as_link.size() == 1 && as_link[0].find('.') != std::string::npos) {
+                    std::string name = as_link[0];
+                    std::replace(name.begin(), name.end(), '.', ' ');
+                    query_tokens(name, q_.opts_, written);
+                    if (!written.empty() && written != as_link) {
+                        Query::Node link, words;
+                        link.patterns.push_back({as_link[0], false});
+                        for (const std::string& t : written) words.patterns.push_back({t, false});
+                        const int w = add(std::move(words));
+                        return binary(Query::Node::Or, w, add(std::move(link)));
+                    }
+                }
             }
             for (size_t k = 0; k < toks.size(); ++k)
                 n.patterns.push_back({toks[k], prefix && k + 1 == toks.size()});

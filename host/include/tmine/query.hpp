@@ -64,6 +64,8 @@ public:
     /// The parsed tree with explicit parentheses, e.g. (netflix OR (streaming AND NOT spotify)).
     std::string describe() const;
     const QueryOptions& options() const { return opts_; }
+    /// What the parse accepted but a user should know (a word a phrase matches without).
+    const std::vector<std::string>& warnings() const { return warnings_; }
 
 private:
     struct Pattern {
@@ -83,6 +85,7 @@ private:
     std::vector<Node> nodes_;
     int root_ = -1;
     QueryOptions opts_;
+    std::vector<std::string> warnings_;
 };
 
 /// One 0/1 per corpus row: whether the post matches (CPU, OpenMP over posts).
