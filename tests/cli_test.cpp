@@ -405,9 +405,9 @@ TEST(Cli, OutOfMemoryIsSaidAsSuch) {
     TempDir d;
     ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
     ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m.tmx"), d).code, 0);
-    // 12000 topics of 12000 comments: W alone is 576 MB and H 1.2 GB, in 1 GB of address space
-    // (OpenBLAS's start-up buffers, one thread, fit in it).
-    Result r = run_cli("topics " + d.file("m.tmx") + " -k 12000 --init random --iters 1 --threads 1 "
+    // 11000 topics of 12000 comments (11,808 with a term): W alone is 528 MB and H 1.1 GB, in
+    // 1 GB of address space (OpenBLAS's start-up buffers, one thread, fit in it).
+    Result r = run_cli("topics " + d.file("m.tmx") + " -k 11000 --init random --iters 1 --threads 1 "
                        "--device cpu -q -o " + d.file("model"),
                        d, "ulimit -v 1000000 && OPENBLAS_NUM_THREADS=1 timeout 120 ");
     EXPECT_EQ(r.code, 2) << r.err;
@@ -506,6 +506,37 @@ TEST(Cli, CheckpointResumeAndTransform) {
         EXPECT_EQ(read_bytes(d.file("scored.tsv")), recode_csv(read_bytes(d.file("scored.csv")), '\t', false));
         EXPECT_EQ(read_bytes(d.file("scored.tsv")).rfind("row\tid\ttime\t", 0), 0u);
     }
+    // A checkpoint past --iters is an error, not a silent no-op.
+    ASSERT_EQ(run_cli("topics " + d.file("m.tmx") + common + " --iters 20 --checkpoint-every 20 --checkpoint " +
+                          d.file("at20.tmk") + " -o " + d.file("at20"),
+                      d)
+                  .code,
+              0);
+    Result past = run_cli("topics " + d.file("m.tmx") + common + " --iters 5 --resume " + d.file("at20.tmk") + " -o " +
+                       d.file("past"),
+                   d);
+    EXPECT_NE(past.code, 0);
+    EXPECT_NE(past.err.find("--iters 5: " + d.file("at20.tmk") + " is at iteration 20 already"), std::string::npos)
+        << past.err;
+    // Flags that cannot go together leave no output directory behind.
+    for (const std::string bad : {" --iters 10 --checkpoint-every 5 --restarts 2", " -k 2:3 --checkpoint-every 5"}) {
+        Result r = run_cli("topics " + d.file("m.tmx") + " --tol 0 --device cpu" + bad + " -o " + d.file("nodir"), d);
+        EXPECT_NE(r.code, 0) << bad;
+        EXPECT_FALSE(std::filesystem::exists(d.file("nodir"))) << bad;
+    }
+    // A corpus with no term of the model's vocabulary: every post gets topic -1, and it is said.
+    {
+        std::ofstream f(d.file("fr.jsonl"));
+        f << "{\"body\": \"zzqx wwyv\"}\n{\"body\": \"qqzz vvww\"}\n";
+    }
+    ASSERT_EQ(run_cli("ingest " + d.file("fr.jsonl") + " --text-field body -o " + d.file("fr.tmc"), d).code, 0);
+    Result none = run_cli("transform " + d.file("whole") + " " + d.file("fr.tmc") + " --device cpu -q -o " +
+                              d.file("none.csv"),
+                          d);
+    ASSERT_EQ(none.code, 0) << none.err;
+    EXPECT_NE(none.err.find("transform: warning: no post of " + d.file("fr.tmc") + " has a term of the model's vocabulary"),
+              std::string::npos)
+        << none.err;
     // A checkpoint with other settings is refused in one line.
     Result bad = run_cli("topics " + d.file("m.tmx") + " -k 7 --resume " + d.file("part/checkpoint.tmk") +
                              " --device cpu -o " + d.file("bad"),

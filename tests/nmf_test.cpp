@@ -212,6 +212,46 @@ TEST(Nmf, KOutsideWhatTheDataAllowsIsAClearError) {
     empty.indptr = {0, 0, 0, 0};
     o.k = 1;
     EXPECT_THROW(nmf(Context::cpu(), empty, o), InputError);
+    // documents of stop words only (empty rows) and unused terms do not count: three posts, one
+    // with terms, give one topic, not three identical ones
+    CsrMatrix sparse;
+    sparse.rows = 3;
+    sparse.cols = 4;
+    sparse.indptr = {0, 0, 3, 3};
+    sparse.indices = {0, 1, 2};
+    sparse.data = {0.5f, 0.5f, 0.7f};
+    o.k = 2;
+    try {
+        nmf(Context::cpu(), sparse, o);
+        FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("-k 2: must be between 1 and 1 (the smaller of 1 documents with a "
+                                             "term (of 3) and 3 terms in a document (of 4))"),
+                  std::string::npos)
+            << e.what();
+    }
+    o.k = 1;
+    o.max_iter = 5;
+    EXPECT_EQ(nmf(Context::cpu(), sparse, o).k, 1);
+}
+
+TEST(Nmf, AnExactFitStopsAtTheFirstToleranceCheck) {
+    // a rank-1 matrix and k = 1: the loss starts (NNDSVD) at 0 and stays there
+    CsrMatrix X;
+    X.rows = 2;
+    X.cols = 2;
+    X.indptr = {0, 2, 4};
+    X.indices = {0, 1, 0, 1};
+    X.data = {1.0f, 2.0f, 2.0f, 4.0f};
+    NmfOptions o;
+    o.k = 1;
+    o.max_iter = 200;
+    o.tol = 1e-4;
+    o.init = NmfInit::Nndsvd;
+    const NmfModel m = nmf(Context::cpu(), X, o);
+    EXPECT_LT(m.relative_error, 1e-6);
+    EXPECT_EQ(m.stop_reason, "tol");
+    EXPECT_EQ(m.iterations, 10);
 }
 
 TEST(Nmf, NndsvdaInitIsPositiveAndNndsvdKeepsZeros) {

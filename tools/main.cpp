@@ -315,9 +315,11 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
                const std::string& outdir, bool quiet, CorpusInfo info) {
     if (a.checkpoint.empty() && (a.checkpoint_every > 0 || !a.resume.empty()))
         a.checkpoint = (fs::path(outdir) / "checkpoint.tmk").string();
-    if (a.checkpoint_every > 0) make_dirs(outdir);
     TopicModel model;
-    model.options = a.options(quiet);
+    model.options = a.options(quiet);  // bad flags before the checkpoint directory is made
+    if (a.checkpoint_every > 0 && a.ks().size() > 1)
+        throw InputError("-k FROM:TO cannot be combined with --checkpoint-every (checkpoint one fit)");
+    if (a.checkpoint_every > 0) make_dirs(outdir);
     if (!a.seed_terms.empty()) {
         SeedTerms st = read_seed_terms(a.seed_terms, v);
         for (const auto& w : st.warnings) std::fprintf(stderr, "topics: warning: %s\n", w.c_str());
@@ -486,6 +488,15 @@ int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
     std::vector<float> W = nmf_transform(ctx, v.X, model.nmf.H, model.nmf.k, o);
     TopicSummary s;
     dominant_topics(W, v.X.rows, model.nmf.k, s.dominant, s.dominant_weight);
+    int64_t empty = 0;  // posts with no term of the model's vocabulary: topic -1
+    for (int64_t r = 0; r < v.X.rows; ++r) empty += v.X.indptr[r + 1] == v.X.indptr[r];
+    if (empty == v.X.rows && v.X.rows > 0)
+        std::fprintf(stderr, "transform: warning: no post of %s has a term of the model's vocabulary; every "
+                             "post gets topic -1 (a corpus in another language, or other tokenizer settings?)\n",
+                     corpus_path.c_str());
+    else if (empty > 0 && !c.quiet)
+        std::fprintf(stderr, "transform: %lld of %lld posts have no term of the model's vocabulary (topic -1)\n",
+                     (long long)empty, (long long)v.X.rows);
     write_file_atomic(out, csv.apply(documents_csv(s, &corpus)));
     if (!c.quiet)
         std::fprintf(stderr, "transform: %zu documents scored against %d topics; wrote %s\n",

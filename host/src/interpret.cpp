@@ -170,7 +170,7 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X, const TopicModel& mo
     if (X.cols != model.nmf.m)
         throw InputError("coherence: the matrix has " + std::to_string(X.cols) +
                          " terms but the model " + std::to_string(model.nmf.m));
-    if (opts.top_n < 2) throw InputError("coherence: top terms must be >= 2");
+    if (opts.top_n < 2) throw InputError("--coherence-top: the top terms must be at least 2");
     return coherence(ctx, X, top_term_ids(model, opts.top_n));
 }
 
@@ -582,7 +582,8 @@ Audiences audiences(const TopicModel& model, const Corpus& corpus, const Audienc
         throw InputError("audiences: the corpus has " + std::to_string(corpus.size()) +
                          " documents but the model " + std::to_string(n));
     if (opts.min_posts < 1 || opts.segments < 1)
-        throw InputError("audiences: min posts and segments must be >= 1");
+        throw InputError(opts.min_posts < 1 ? "--min-author-posts must be at least 1"
+                                            : "--segments must be at least 1");
     // Profiles, in double, per author name.
     std::map<std::string_view, size_t> index;
     std::vector<std::vector<double>> sum;

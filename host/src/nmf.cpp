@@ -20,8 +20,9 @@ void validate(const NmfOptions& o) {
     if (o.k < 1) throw InputError("-k must be at least 1");
     if (o.max_iter < 1) throw InputError("--iters must be at least 1");
     if (!(o.tol >= 0)) throw InputError("--tol must be >= 0");
-    if (!(o.alpha_W >= 0)) throw InputError("--alpha-w must be >= 0");
-    if (!(o.alpha_H >= 0) && o.alpha_H != -1.0) throw InputError("--alpha-h must be >= 0");
+    if (!(o.alpha_W >= 0 && std::isfinite(o.alpha_W))) throw InputError("--alpha-w must be a finite number >= 0");
+    if (!(o.alpha_H >= 0 && std::isfinite(o.alpha_H)) && o.alpha_H != -1.0)
+        throw InputError("--alpha-h must be a finite number >= 0");
     if (!(o.l1_ratio >= 0 && o.l1_ratio <= 1)) throw InputError("--l1-ratio must be in [0, 1]");
     if (!(o.time_limit >= 0)) throw InputError("--time-limit must be >= 0");
     if (o.checkpoint_every < 0) throw InputError("--checkpoint-every must be >= 0");
@@ -113,16 +114,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr char kCheckpointMagic[4] = {'T', 'M', 'K', '1'};
 
-void check_shape(const CsrMatrix& X, int k) {
-    if (X.rows == 0 || X.cols == 0 || X.nnz() == 0)
-        throw InputError("topics: the matrix is empty (" + std::to_string(X.rows) + " x " +
-                         std::to_string(X.cols) + ", no non-zeros)");
-    const int64_t limit = std::min(X.rows, X.cols);
-    if (k < 1 || k > limit)
-        throw InputError("-k " + std::to_string(k) + ": must be between 1 and " +
-                         std::to_string(limit) + " (the smaller of " + std::to_string(X.rows) +
-                         " documents and " + std::to_string(X.cols) + " terms)");
-}
 
 /// What a checkpoint must agree on with the run that resumes it.
 struct Fingerprint {
@@ -398,7 +389,8 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
             original_H(h);
             write_checkpoint(opts.checkpoint_path, fp, it, guide, losses, w, h);
         }
-        if (check && (losses[it - 10] - losses[it]) / loss0 < opts.tol) {
+        // relative to the loss at the start (a start at loss 0 is converged already)
+        if (check && (losses[it - 10] - losses[it]) / (loss0 > 0 ? loss0 : 1.0) < opts.tol) {
             model.stop_reason = "tol";
             break;
         }
@@ -488,9 +480,30 @@ Guide guide_init(const CsrMatrix& X, const NmfOptions& o, std::vector<float>& W,
 
 }  // namespace
 
+void check_k(const CsrMatrix& X, int k) {
+    if (X.rows == 0 || X.cols == 0 || X.nnz() == 0)
+        throw InputError("topics: the matrix is empty (" + std::to_string(X.rows) + " x " +
+                         std::to_string(X.cols) + ", no non-zeros)");
+    int64_t rows = 0;
+    std::vector<uint8_t> used(static_cast<size_t>(X.cols), 0);
+    for (int64_t r = 0; r < X.rows; ++r) {
+        rows += X.indptr[r + 1] > X.indptr[r];
+        for (int64_t p = X.indptr[r]; p < X.indptr[r + 1]; ++p) used[static_cast<size_t>(X.indices[p])] = 1;
+    }
+    const int64_t cols = std::count(used.begin(), used.end(), uint8_t(1));
+    const int64_t limit = std::min(rows, cols);
+    if (k < 1 || k > limit)
+        throw InputError("-k " + std::to_string(k) + ": must be between 1 and " + std::to_string(limit) +
+                         " (the smaller of " + std::to_string(rows) + " documents" +
+                         (rows < X.rows ? " with a term (of " + std::to_string(X.rows) + ")" : std::string()) +
+                         " and " + std::to_string(cols) + " terms" +
+                         (cols < X.cols ? " in a document (of " + std::to_string(X.cols) + ")" : std::string()) +
+                         ")");
+}
+
 NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
              const TruncatedSvd* svd) {
-    check_shape(X, opts.k);
+    check_k(X, opts.k);
     validate(opts);
     NmfModel best;
     std::vector<double> finals;
@@ -528,11 +541,15 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
 
 NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
                     const std::string& checkpoint_path) {
-    check_shape(X, opts.k);
+    check_k(X, opts.k);
     validate(opts);
     if (opts.restarts > 1)
         throw InputError("--resume continues one fit: --restarts cannot be combined with it");
     Checkpoint c = read_checkpoint(checkpoint_path, fingerprint(X, opts));
+    if (opts.max_iter < c.iteration)
+        throw InputError("--iters " + std::to_string(opts.max_iter) + ": " + checkpoint_path +
+                         " is at iteration " + std::to_string(c.iteration) +
+                         " already; give --iters above it to continue the fit");
     forget_input(checkpoint_path);  // read to be continued: the new checkpoints replace it
     if (opts.progress)
         std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),

@@ -61,11 +61,7 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
     if (!std::is_sorted(ks.begin(), ks.end()) || std::adjacent_find(ks.begin(), ks.end()) != ks.end())
         throw InputError("-k: the values of k must be ascending and distinct");
     if (ko.coherence.top_n < 2) throw InputError("--k-coherence-top must be at least 2");
-    const int64_t limit = std::min(X.rows, X.cols);
-    if (ks.back() > limit)
-        throw InputError("-k " + std::to_string(ks.back()) + ": must be between 1 and " +
-                         std::to_string(limit) + " (the smaller of " + std::to_string(X.rows) +
-                         " documents and " + std::to_string(X.cols) + " terms)");
+    check_k(X, ks.back());
     if (int(opts.seed_terms.size()) > ks.front())
         throw InputError("--seed-terms: " + std::to_string(opts.seed_terms.size()) +
                          " guided topics but the smallest k is " + std::to_string(ks.front()));

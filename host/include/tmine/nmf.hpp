@@ -119,7 +119,11 @@ TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64
 void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
               std::vector<float>& H, const TruncatedSvd* svd = nullptr);
 
-/// Fits the model. Throws InputError when k is not in [1, min(n, m)] or X is empty. `svd`, when
+/// Throws InputError when X is empty or k is not in [1, min(n', m')], n' and m' the rows
+/// and columns of X that hold a non-zero (a post of stop words only adds no document).
+void check_k(const CsrMatrix& X, int k);
+
+/// Fits the model. Throws InputError as check_k() does. `svd`, when
 /// given, initialises the fit whose seed is svd->seed (see nmf_init).
 NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
              const TruncatedSvd* svd = nullptr);
