@@ -215,6 +215,10 @@ TEST(Cli, NegativeCountsAreErrorsNamingTheFlag) {
     expect_error("export " + d.file("model") + " --top-terms 0 -o " + d.file("t.json"), "--top-terms must be >= 1");
     expect_error("export " + d.file("model") + " --groups -1 -o " + d.file("t.json"), "--groups must be >= 0");
     expect_error("export " + d.file("model") + " --posts -3 -o " + d.file("t.json"), "--posts must be >= 0");
+    // seeds are unsigned: -1 is an error, not 2^64 - 1
+    expect_error("clean " + d.file("c.tmc") + " --seed -1 --device cpu -q -o " + d.file("x.tmc"),
+                 "--seed: must be >= 0, got -1");
+    expect_error("topics " + d.file("c.tmc") + " -k 2 --seed -1 -o " + d.file("x"), "--seed: must be >= 0, got -1");
     EXPECT_FALSE(std::filesystem::exists(d.file("m.tmx")));
     EXPECT_FALSE(std::filesystem::exists(d.file("x.tmc")));
     Result ok = run_cli("vectorize " + d.file("c.tmc") + " --threads 0 --device cpu -q -o " + d.file("m.tmx"), d);

@@ -58,6 +58,11 @@ void add_common(CLI::App* app, CommonArgs& a) {
     app->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
 }
 
+/// A count or seed read into an unsigned type: "-1" would wrap around instead of failing.
+const CLI::Validator kNonNegative(
+    [](std::string& v) { return v.find('-') == std::string::npos ? std::string() : "must be >= 0, got " + v; },
+    "NUMBER >= 0", "non-negative");
+
 /// How CSV outputs are written: plain RFC 4180 for scripts (default), or for a spreadsheet.
 struct CsvArgs {
     bool spreadsheet = false;
@@ -255,7 +260,7 @@ void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
     app->add_option("--iters", a.iters, "maximum iterations")->capture_default_str();
     app->add_option("--tol", a.tol, "stop when the loss improves less than this (relative to the start) over 10 iterations; 0 = never")
         ->capture_default_str();
-    app->add_option("--seed", a.seed, "seed of the initialisation")->capture_default_str();
+    app->add_option("--seed", a.seed, "seed of the initialisation")->capture_default_str()->check(kNonNegative);
     app->add_option("--init", a.init, "nndsvda, nndsvd, nndsvdar or random")->capture_default_str();
     app->add_option("--solver", a.solver, "mu (multiplicative updates) or hals (scikit-learn's cd)")
         ->capture_default_str();
@@ -546,7 +551,7 @@ void add_clean_command(CLI::App& app, CleanCli& a, CommonArgs& common) {
     c->add_option("--shingle", a.o.dedup.shingle, "words per shingle")->capture_default_str();
     c->add_option("--num-hashes", a.o.dedup.num_hashes, "MinHash signature length")->capture_default_str();
     c->add_option("--bands", a.o.dedup.bands, "LSH bands (0 = chosen from --near-dup)")->capture_default_str();
-    c->add_option("--seed", a.o.dedup.seed, "seed of the MinHash family")->capture_default_str();
+    c->add_option("--seed", a.o.dedup.seed, "seed of the MinHash family")->capture_default_str()->check(kNonNegative);
     // spam
     SpamOptions& s = a.o.spam;
     c->add_option("--max-link-ratio", s.max_link_ratio, "links / (words + links) above this is spam")
@@ -991,7 +996,7 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
         s->add_option("--tol", a.tol, "stop when max |gradient| <= tol (logreg)")->capture_default_str();
         s->add_option("--positive", a.positive, "the relevant class (default: 1/true/yes/relevant or the second)");
         s->add_flag("--allow-empty", a.allow_empty, "skip label rows whose label is empty");
-        s->add_option("--seed", a.seed, "seed of the fold assignment")->capture_default_str();
+        s->add_option("--seed", a.seed, "seed of the fold assignment")->capture_default_str()->check(kNonNegative);
     };
     a.train = a.cmd->add_subcommand("train", "fit a classifier on labelled rows");
     matrix(a.train);
@@ -1028,7 +1033,7 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
     a.pick->add_option("-n", a.n, "posts to pick")->capture_default_str();
     a.pick->add_option("--random", a.random_share, "share of them drawn at random")->capture_default_str();
     a.pick->add_option("--labels", a.labels, "already labelled rows (never picked again)")->check(CLI::ExistingFile);
-    a.pick->add_option("--seed", a.seed, "seed of the random sample")->capture_default_str();
+    a.pick->add_option("--seed", a.seed, "seed of the random sample")->capture_default_str()->check(kNonNegative);
     a.pick->add_flag("--allow-empty", a.allow_empty, "skip label rows whose label is empty");
     a.pick->add_option("-o,--output", a.out, "CSV to write: id,label (empty),predicted,score,reason,text")
         ->required();
