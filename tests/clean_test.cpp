@@ -63,6 +63,7 @@ TEST(CleanNormalize, Markdown) {
     EXPECT_EQ(norm("E = mc^2 and ^(small words)"), "E = mc2 and small words");
     // rules and table separators carry no text; emoticons made of the same characters are text
     EXPECT_EQ(norm("a\n* * *\nb\n___\nc\n====\nd\n--- | :---:\ne"), "a b c d e");
+    EXPECT_EQ(norm("a\n|-|-|\nb\n- | -:\nc"), "a b c");
     EXPECT_EQ(norm("-_-"), "-_-");
     EXPECT_EQ(norm("__bold__ and _it_ and a__b"), "bold and it and a__b");
     EXPECT_EQ(norm("=_="), "=_=");
@@ -146,6 +147,8 @@ TEST(CleanSpam, UrlWordsAreCountedFromTheTextWhateverTheUrlMode) {
         {"Source https://www.example.com/x nice read", ""},                    // p1
         {"https://www.example.com/x", ""},                                     // p2 a bare link
         {"https://www.example.com/x great https://www.example.com/x read here", ""},  // p3 twice
+        // p4: a link whose text decoding changes (&amp;): still a link, not words of the post
+        {"great https://www.youtube.com/watch?v=abc&amp;feature=share&amp;list=xyz", ""},
     });
     for (UrlMode m : {UrlMode::Domain, UrlMode::Drop, UrlMode::Keep}) {
         for (bool two_runs : {false, true}) {
@@ -171,6 +174,8 @@ TEST(CleanSpam, UrlWordsAreCountedFromTheTextWhateverTheUrlMode) {
             EXPECT_EQ(why.count("p3"), 0u) << where << ": " << (why.count("p3") ? why.at("p3") : "");
             ASSERT_EQ(why.count("p2"), 1u) << where;
             EXPECT_EQ(why.at("p2"), "link_ratio") << where;
+            ASSERT_EQ(why.count("p4"), 1u) << where;
+            EXPECT_EQ(why.at("p4"), "too_short") << where;
         }
     }
 }
@@ -803,11 +808,11 @@ TEST(CleanCli, WritesCorpusReportAndRemovedList) {
                             " --steps normalize,dedup --keep-mask " + tmp.file("zeros.txt"),
                         err),
               1);
-    EXPECT_NE(err.find("--keep-mask is read by the relevance step, which the steps leave out"), std::string::npos)
+    EXPECT_NE(err.find("--keep-mask is read by the relevance step, which the steps (--steps; run's --clean) leave out"), std::string::npos)
         << err;
     EXPECT_EQ(run_tmine("clean " + tmp.file("in.tmc") + " -o " + tmp.file("x.tmc") + " --steps dedup --lang zz", err),
               1);
-    EXPECT_NE(err.find("--lang is applied by the language step, which the steps leave out"), std::string::npos)
+    EXPECT_NE(err.find("--lang is applied by the language step, which the steps (--steps; run's --clean) leave out"), std::string::npos)
         << err;
     EXPECT_FALSE(fs::exists(tmp.file("x.tmc")));
     // a keep-mask with the default steps adds the relevance step: a mask of zeros keeps nothing

@@ -93,6 +93,11 @@ TEST(Query, PhrasesAndPrefixes) {
     EXPECT_NE(vd.warnings()[0].find("'d' (column 10) in the phrase has no searchable token"), std::string::npos)
         << vd.warnings()[0];
     EXPECT_TRUE(Query::parse("\"séries en ligne\"").warnings().empty());
+    EXPECT_TRUE(Query::parse("\"rock & roll\"").warnings().empty()) << "punctuation is not a word";
+    // only a host name is a domain: a path or a number stays a phrase
+    EXPECT_EQ(Query::parse("reddit.com/r/netflix").describe(), "\"reddit com netflix\"");
+    EXPECT_FALSE(m("reddit.com/r/netflix", "https://www.reddit.com/r/movies"));
+    EXPECT_EQ(Query::parse("3.14").describe(), "\"3 14\"");
 }
 
 TEST(Query, FrenchAccentsAndElisions) {

@@ -640,7 +640,8 @@ void add_run_flags(CLI::App* app, RunArgs& a) {
     app->add_option("--lang", a.lang, "with --clean language: keep these languages (fr,en)");
     app->add_option("--near-dup", a.near_dup, "with --clean dedup: Jaccard threshold (0 = exact only)")
         ->capture_default_str();
-    app->add_option("--keep-mask", a.keep_mask, "one 0/1 per ingested post: the relevance step keeps the 1s (after the other --clean steps)");
+    app->add_option("--keep-mask", a.keep_mask, "one 0/1 per ingested post: the relevance step keeps the 1s (alone, or after --clean all; "
+                    "with other --clean steps, list relevance among them)");
     app->add_option("--by", a.by, "time bins of the report: day, week or month")->capture_default_str();
     app->add_option("--title", a.title, "title of report.html")->capture_default_str();
     app->add_option("--split", a.split, "also split the time series by source or language")

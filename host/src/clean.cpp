@@ -205,17 +205,6 @@ struct SpamSignals {
     size_t links = 0, words = 0, hashtags = 0, max_run = 0, top_word = 0;
 };
 
-/// How often `needle` occurs in `hay`; as a whole space-separated token when `token`.
-size_t occurrences(std::string_view hay, std::string_view needle, bool token) {
-    size_t n = 0;
-    if (needle.empty()) return 0;
-    for (size_t p = hay.find(needle); p != std::string_view::npos; p = hay.find(needle, p + 1)) {
-        const size_t e = p + needle.size();
-        if (!token || ((p == 0 || hay[p - 1] == ' ') && (e == hay.size() || hay[e] == ' '))) ++n;
-    }
-    return n;
-}
-
 SpamSignals spam_signals(std::string_view original, std::string_view text) {
     SpamSignals s;
     std::vector<std::pair<size_t, size_t>> spans;
@@ -234,32 +223,35 @@ SpamSignals spam_signals(std::string_view original, std::string_view text) {
         s.top_word = std::max(s.top_word, e - a);
         a = e;
     }
-    // URLs are not words: subtract what each link left in `text`, the URL itself (text not
-    // normalised, or --urls keep) or its domain (--urls domain), whichever the text holds, and
-    // nothing where it holds neither (--urls drop, a link that was only in an HTML attribute).
-    // Read from the text, so a corpus normalised in an earlier run with other --urls counts right.
+    // URLs are not words: subtract what the links left in `text`. URLs still in the text (text
+    // not normalised, --urls keep, however decoding changed them) are found in the text itself;
+    // the domains that replaced the other links (--urls domain) are space-separated tokens of
+    // the text equal to one of those links' domains, one per link; nothing is left by --urls drop
+    // or by a link that was only in an HTML attribute. Read from the text, so a corpus normalised
+    // in an earlier run with other --urls counts right. One pass over the text: linear.
     size_t url_words = 0;
     if (!spans.empty()) {
-        std::vector<std::pair<std::string, bool>> seen;  // (URL or domain, as a token), one per use
-        auto left = [&](std::string_view what, bool token) {
-            size_t used = 0;
-            for (const auto& u : seen) used += u.second == token && u.first == what;
-            return occurrences(text, what, token) > used;
-        };
-        for (auto [b, e] : spans) {
-            const std::string_view u = original.substr(b, e - b);
-            const std::string dom = detail::url_domain(u);
-            std::string_view counted;
-            if (left(u, false)) {
-                seen.emplace_back(std::string(u), false);
-                counted = u;
-            } else if (left(dom, true)) {
-                seen.emplace_back(dom, true);
-                counted = dom;
-            } else {
-                continue;
+        std::vector<std::pair<size_t, size_t>> in_text;
+        const size_t kept_links = detail::find_urls(text, &in_text);
+        for (auto [b, e] : in_text)
+            detail::for_each_word(text.substr(b, e - b), buf, [&](std::string_view, int) { ++url_words; });
+        if (spans.size() > kept_links) {
+            size_t budget = spans.size() - kept_links;  // links that left a domain at most
+            std::unordered_map<std::string, size_t> domains;
+            for (auto [b, e] : spans) ++domains[detail::url_domain(original.substr(b, e - b))];
+            size_t at = 0;
+            while (budget > 0 && at < text.size()) {
+                const size_t sp = text.find(' ', at);
+                const size_t end = sp == std::string_view::npos ? text.size() : sp;
+                const std::string token(text.substr(at, end - at));
+                auto it = domains.find(token);
+                if (!token.empty() && it != domains.end() && it->second > 0) {
+                    --it->second;
+                    --budget;
+                    detail::for_each_word(token, buf, [&](std::string_view, int) { ++url_words; });
+                }
+                at = end + 1;
             }
-            detail::for_each_word(counted, buf, [&](std::string_view, int) { ++url_words; });
         }
     }
     s.words = all_words > url_words ? all_words - url_words : 0;
@@ -545,9 +537,9 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
     // a filter given for a step that does not run would be silently ignored
     if (!on(CleanStep::Relevance) && (!opts.relevance.keep_mask.empty() || !opts.relevance.keep_ids.empty()))
         throw InputError(std::string(opts.relevance.keep_mask.empty() ? "--keep-ids" : "--keep-mask") +
-                         " is read by the relevance step, which the steps leave out: add relevance to them");
+                         " is read by the relevance step, which the steps (--steps; run's --clean) leave out: add relevance to them");
     if (!on(CleanStep::Language) && !opts.language.keep.empty())
-        throw InputError("--lang is applied by the language step, which the steps leave out: add language to them");
+        throw InputError("--lang is applied by the language step, which the steps (--steps; run's --clean) leave out: add language to them");
     if (on(CleanStep::Language)) {
         check_language_codes(opts.language.keep);
         if (opts.language.min_letters < 0) throw InputError("--min-letters must be >= 0");

@@ -169,7 +169,7 @@ std::string strip_markdown(std::string_view s) {
         }
         line.remove_prefix(i);
         // a rule (---, * * *, ___, === under a heading: three or more of one of these, spaces
-        // allowed) or a table separator (|---|:--:|, - | -: '|' and '-' with ':' and spaces)
+        // allowed) or a table separator (|---|:--:|, |-|-|, - | -: '|' and '-' with ':' and spaces)
         // carries no text; an emoticon such as -_- or :-| is text
         size_t marks[4] = {0, 0, 0, 0};  // - * _ =
         size_t pipes = 0, colons = 0, other = 0;
@@ -185,7 +185,7 @@ std::string strip_markdown(std::string_view s) {
         const size_t kinds = (marks[0] > 0) + (marks[1] > 0) + (marks[2] > 0) + (marks[3] > 0);
         const size_t total = marks[0] + marks[1] + marks[2] + marks[3];
         const bool one_rule = other == 0 && pipes == 0 && colons == 0 && kinds == 1 && total >= 3;
-        const bool table = other == 0 && pipes > 0 && kinds == 1 && marks[0] >= 3;
+        const bool table = other == 0 && pipes > 0 && kinds == 1 && marks[0] >= 1;
         if (one_rule || table) line = {};
         size_t h = 0;
         while (h < line.size() && h < 6 && line[h] == '#') ++h;

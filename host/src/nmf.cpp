@@ -549,7 +549,7 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
     if (opts.max_iter < c.iteration)
         throw InputError("--iters " + std::to_string(opts.max_iter) + ": " + checkpoint_path +
                          " is at iteration " + std::to_string(c.iteration) +
-                         " already; give --iters above it to continue the fit");
+                         " already; give --iters " + std::to_string(c.iteration) + " or more to continue the fit");
     forget_input(checkpoint_path);  // read to be continued: the new checkpoints replace it
     if (opts.progress)
         std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),

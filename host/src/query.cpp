@@ -2,6 +2,7 @@
 #include "tmine/query.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -231,14 +232,26 @@ private:
                              "digits)",
                          i);
                 // in a phrase the words around it still match side by side, as in the posts,
-                // whose tokens leave it out too; said, since "vitamin d" then finds "vitamin c"
+                // whose tokens leave it out too; said for a letter or digit ("vitamin d" then
+                // finds "vitamin c"), not for punctuation ("rock & roll")
+                if (std::any_of(piece.begin(), piece.end(),
+                                [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || (ch & 0x80); }))
                 q_.warnings_.push_back("'" + std::string(piece) + "' (column " + std::to_string(i + 1) +
                                        ") in the phrase has no searchable token (tokens are runs of "
                                        "2 or more letters or digits): the phrase is matched without it");
             }
             // a domain: a post's link to it is one token (netflix.com), the name written out is
             // two (netflix com); the term matches either
-            if (!quoted && !prefix && b == i && j == e && piece.find('.') != std::string_view::npos) {
+            // (a host name only: no path, port or address, and a top-level domain of letters,
+            // so reddit.com/r/x and 3.14 stay phrases)
+            std::string_view host = piece;
+            if (const size_t sch = host.find("://"); sch != std::string_view::npos) host.remove_prefix(sch + 3);
+            while (!host.empty() && host.back() == '/') host.remove_suffix(1);
+            const size_t last_dot = host.rfind('.');
+            const bool tld = last_dot != std::string_view::npos && last_dot + 1 < host.size() &&
+                             std::all_of(host.begin() + last_dot + 1, host.end(),
+                                         [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); });
+            if (!quoted && !prefix && b == i && j == e && tld && host.find_first_of("/?#@:") == std::string_view::npos) {
                 std::vector<std::string> as_link, written;
                 if (toks.size() == 1 && toks[0].find('.') != std::string::npos)
                     as_link = toks;  // written as a link already (www.…, https://…)
