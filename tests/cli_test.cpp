@@ -159,6 +159,19 @@ TEST(Cli, ErrorsAreOneClearLineAndNonZero) {
     EXPECT_NE(lang.code, 0);
     EXPECT_NE(lang.err.find("--lang is applied by the cleaning's language step: add --clean all"), std::string::npos)
         << lang.err;
+    // Cleaning flags its steps leave out, a missing relevance file and bad vectorize or topics
+    // flags fail before the ingest (no ingest summary) and leave no output directory.
+    for (const std::string& bad : {std::string(" --clean dedup --lang fr"), std::string(" --clean spam --keep-mask ") + d.file("none.txt"),
+                                   std::string(" --clean all --keep-mask ") + d.file("none.txt"),
+                                   std::string(" --clean dedup --near-dup 1.5"), std::string(" --min-df x"),
+                                   std::string(" --solver nope")}) {
+        Result r = run_cli("run " + d.file("tiny.jsonl") + " -k 1 --stop-words none --device cpu" + bad + " -o " +
+                               d.file("o6"),
+                           d);
+        EXPECT_NE(r.code, 0) << bad;
+        EXPECT_EQ(r.err.find("ingest:"), std::string::npos) << bad << ": " << r.err;
+        EXPECT_FALSE(std::filesystem::exists(d.file("o6"))) << bad;
+    }
     // a keep-mask alone runs the relevance step: the post marked 0 is not in the corpus
     {
         std::ofstream f(d.file("keep.txt"));
@@ -523,7 +536,8 @@ TEST(Cli, CheckpointResumeAndTransform) {
     EXPECT_NE(past.err.find("--iters 5: " + d.file("at20.tmk") + " is at iteration 20 already"), std::string::npos)
         << past.err;
     // Flags that cannot go together leave no output directory behind.
-    for (const std::string bad : {" --iters 10 --checkpoint-every 5 --restarts 2", " -k 2:3 --checkpoint-every 5"}) {
+    for (const std::string bad : {" --iters 10 --checkpoint-every 5 --restarts 2", " -k 2:3 --checkpoint-every 5",
+                                  " -k 100000 --checkpoint-every 5"}) {
         Result r = run_cli("topics " + d.file("m.tmx") + " --tol 0 --device cpu" + bad + " -o " + d.file("nodir"), d);
         EXPECT_NE(r.code, 0) << bad;
         EXPECT_FALSE(std::filesystem::exists(d.file("nodir"))) << bad;

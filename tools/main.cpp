@@ -324,7 +324,10 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
     model.options = a.options(quiet);  // bad flags before the checkpoint directory is made
     if (a.checkpoint_every > 0 && a.ks().size() > 1)
         throw InputError("-k FROM:TO cannot be combined with --checkpoint-every (checkpoint one fit)");
-    if (a.checkpoint_every > 0) make_dirs(outdir);
+    if (a.checkpoint_every > 0) {
+        check_k(v.X, a.ks().back());  // k above what the data allows, before the directory is made
+        make_dirs(outdir);
+    }
     if (!a.seed_terms.empty()) {
         SeedTerms st = read_seed_terms(a.seed_terms, v);
         for (const auto& w : st.warnings) std::fprintf(stderr, "topics: warning: %s\n", w.c_str());
@@ -653,20 +656,13 @@ void add_run_flags(CLI::App* app, RunArgs& a) {
 
 int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, const TopicArgs& ta,
             const RunArgs& ra, const std::string& outdir) {
-    Context ctx = c.context();
-    make_dirs(outdir);
-    auto path = [&](const char* name) { return (fs::path(outdir) / name).string(); };
-    auto t0 = Clock::now();
-    Corpus corpus;
-    IngestReport rep = ingest(ia.inputs, ia.options(c.quiet), corpus);
-    std::fputs(rep.summary().c_str(), stderr);
-    if (corpus.size() == 0) throw InputError("run: no record kept from the inputs");
+    // Every flag is checked before the long stages, and before the output directory is made.
     InterpretOptions io;
-    io.by = parse_time_bin(ra.by);  // checked before the long stages
+    io.by = parse_time_bin(ra.by);
     io.split = parse_series_split(ra.split);
     io.split_groups = ra.split_groups;
-    // Flags that are only read after the long stages, checked now.
-    (void)ta.ks();
+    (void)va.options(true);  // --ngram, --min-df, stop-word files...
+    (void)ta.options(true);  // -k, --solver, --init, --alpha-*...
     (void)ra.csv.delim();
     if (ra.split_groups < 1) throw InputError("--split-groups must be at least 1");
     if (ta.coherence_top < 2) throw InputError("--k-coherence-top must be at least 2");
@@ -677,11 +673,11 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
         throw InputError("--split language needs the language step: --clean all or --clean language");
     if (!ra.lang.empty() && ra.clean.empty())
         throw InputError("--lang is applied by the cleaning's language step: add --clean all or --clean language");
-    std::string clean_json;
-    double t_clean = 0;
-    if (!ra.clean.empty() || !ra.keep_mask.empty()) {
-        auto t_c = Clock::now();
-        CleanOptions co;
+    // The cleaning's options, checked before the ingest (a --lang or --keep-mask its steps
+    // leave out, a bad step name, a missing relevance file).
+    const bool cleaning = !ra.clean.empty() || !ra.keep_mask.empty();
+    CleanOptions co;
+    if (cleaning) {
         // --clean all: every step, the relevance one when a --keep-mask is given; a --keep-mask
         // alone: the relevance step alone
         co.steps = parse_clean_steps(ra.clean == "all" ? "normalize,language,dedup,spam"
@@ -698,6 +694,20 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
         co.dedup.near_dup = ra.near_dup;
         co.relevance.keep_mask = ra.keep_mask;
         co.progress = !c.quiet;
+        check_clean_options(co);
+    }
+    Context ctx = c.context();
+    make_dirs(outdir);
+    auto path = [&](const char* name) { return (fs::path(outdir) / name).string(); };
+    auto t0 = Clock::now();
+    Corpus corpus;
+    IngestReport rep = ingest(ia.inputs, ia.options(c.quiet), corpus);
+    std::fputs(rep.summary().c_str(), stderr);
+    if (corpus.size() == 0) throw InputError("run: no record kept from the inputs");
+    std::string clean_json;
+    double t_clean = 0;
+    if (cleaning) {
+        auto t_c = Clock::now();
         CleanReport cr = clean(ctx, corpus, co);
         clean_json = cr.to_json();
         write_file_atomic(path("clean.json"), clean_json);

@@ -520,18 +520,10 @@ std::string CleanReport::to_json(const std::string& input) const {
     return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }
 
-CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
-                  std::vector<RemovedRow>* removed) {
-    CleanReport report;
-    report.rows_in = corpus.size();
-    report.device = ctx.description();
-    Work w{corpus, {}, report, removed, opts.max_examples, opts.progress};
-    w.input_row.resize(corpus.size());
-    for (size_t i = 0; i < corpus.size(); ++i) w.input_row[i] = i;
+void check_clean_options(const CleanOptions& opts) {
     auto on = [&](CleanStep s) {
         return std::find(opts.steps.begin(), opts.steps.end(), s) != opts.steps.end();
     };
-    // options checked before any work
     if (on(CleanStep::Relevance) && opts.relevance.keep_mask.empty() == opts.relevance.keep_ids.empty())
         throw InputError("the relevance step needs exactly one of --keep-mask FILE or --keep-ids FILE");
     // a filter given for a step that does not run would be silently ignored
@@ -554,6 +546,24 @@ CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
         if (d.bands < 0 || d.bands > d.num_hashes) throw InputError("--bands must be in 0..--num-hashes");
     }
     if (on(CleanStep::Spam)) check_spam_options(opts.spam);
+    if (on(CleanStep::Relevance)) {  // a missing file found before the steps (and run's ingest)
+        const std::string& f = opts.relevance.keep_mask.empty() ? opts.relevance.keep_ids : opts.relevance.keep_mask;
+        if (!std::ifstream(f, std::ios::binary)) throw IoError(f + ": cannot read the relevance file");
+    }
+}
+
+CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
+                  std::vector<RemovedRow>* removed) {
+    CleanReport report;
+    report.rows_in = corpus.size();
+    report.device = ctx.description();
+    Work w{corpus, {}, report, removed, opts.max_examples, opts.progress};
+    w.input_row.resize(corpus.size());
+    for (size_t i = 0; i < corpus.size(); ++i) w.input_row[i] = i;
+    auto on = [&](CleanStep s) {
+        return std::find(opts.steps.begin(), opts.steps.end(), s) != opts.steps.end();
+    };
+    check_clean_options(opts);  // before any work
     std::vector<uint8_t> relevance_keep;  // the relevance file, read before any step runs
     uint64_t ids_in_file = 0;
     if (on(CleanStep::Relevance)) relevance_keep = read_relevance(corpus, opts.relevance, ids_in_file);

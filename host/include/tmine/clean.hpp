@@ -128,6 +128,10 @@ struct RemovedRow {
 /// the normalised text and `original` the text as ingested; `language` and `dup_count` are filled
 /// by their steps. `removed` (optional) receives every removed row. Throws InputError for bad
 /// options or a bad relevance file (naming the file and line).
+/// The checks clean() makes of its options before any work (the steps, each running step's
+/// thresholds, a --keep-mask/--keep-ids/--lang given to a step that does not run); callers with
+/// a long stage before the cleaning (tmine run's ingest) make them first. Throws InputError.
+void check_clean_options(const CleanOptions& opts);
 CleanReport clean(const Context& ctx, Corpus& corpus, const CleanOptions& opts,
                   std::vector<RemovedRow>* removed = nullptr);
 
