@@ -18,7 +18,7 @@ done
 # Its own build folder (CUDA, Release, benchmarks), so that no other build is reconfigured
 # (BUILD=build reuses the main CUDA build when it is configured so).
 build=${BUILD:-build-gpu}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTMINE_CUDA=ON -DTMINE_BENCH=ON > /dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTMINE_CUDA=ON -DTMINE_MPI=OFF -DTMINE_BENCH=ON > /dev/null
 cmake --build "$build" -j"$(nproc)" > /dev/null
 
 shopt -s nullglob

@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       rapidjson-dev libcli11-dev zlib1g-dev libutf8proc-dev libxxhash-dev libstemmer-dev libopenblas-openmp-dev
-      libgtest-dev libgmock-dev libbenchmark-dev liblbfgs-dev libcld2-dev manpages-fr)
+      libgtest-dev libgmock-dev libbenchmark-dev liblbfgs-dev libcld2-dev manpages-fr
+      libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

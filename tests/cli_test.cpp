@@ -9,6 +9,7 @@
 
 #include "test_util.hpp"
 #include "tmine/io.hpp"
+#include "tmine/topics.hpp"
 
 using namespace tmine;
 using namespace tmine::test;
@@ -634,4 +635,75 @@ TEST(Cli, ChoosesKAndGuidesTopics) {
     Result r = run_cli("topics " + d.file("m.tmx") + " -k 9:3 -o " + d.file("r"), d);
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find("-k '9:3'"), std::string::npos) << r.err;
+}
+
+// A distributed fit (mpirun -np 3 tmine topics ...) against one process on the demo matrix:
+// the same iterations, losses within float summation noise, the same factors to 1e-3 of their
+// largest entry, the same top terms; a distributed checkpoint and resume equals the
+// uninterrupted distributed fit bit for bit.
+TEST(Cli, DistributedFitAgreesWithOneProcess) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 --stop-words english --device cpu -q -o " +
+                          d.file("m.tmx"),
+                      d)
+                  .code,
+              0);
+    const std::string mpiexec = TMINE_MPIEXEC;
+    if (mpiexec.empty()) {
+        // Without MPI, a launcher's several processes are refused (each would do the whole fit).
+        Result r = run_cli("topics " + d.file("m.tmx") + " -k 4 -o " + d.file("x"), d, "OMPI_COMM_WORLD_SIZE=2 ");
+        EXPECT_EQ(r.code, 1);
+        EXPECT_NE(r.err.find("built without MPI, but an MPI launcher started 2 processes"), std::string::npos) << r.err;
+        GTEST_SKIP() << "this build has no MPI (-DTMINE_MPI=OFF or no libopenmpi-dev): the distributed fit is not run";
+    }
+    const std::string launch = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + mpiexec +
+                               " -np 3 --oversubscribe ";
+    const std::string common = " -k 8 --device cpu --threads 1 -q";
+    for (const std::string solver : {" --iters 30 --solver mu --tol 0", " --iters 30 --solver hals", " --iters 30 --loss kl --tol 0"}) {
+        const std::string one = d.file("one"), three = d.file("three");
+        std::filesystem::remove_all(one);
+        std::filesystem::remove_all(three);
+        Result a = run_cli("topics " + d.file("m.tmx") + common + solver + " -o " + one, d);
+        ASSERT_EQ(a.code, 0) << a.err;
+        Result b = run_cli("topics " + d.file("m.tmx") + common + solver + " -o " + three, d, launch);
+        ASSERT_EQ(b.code, 0) << solver << ": " << b.err;
+        const TopicModel ma = read_model(one), mb = read_model(three);
+        EXPECT_NE(mb.nmf.device_description.find("3 processes"), std::string::npos) << mb.nmf.device_description;
+        EXPECT_EQ(ma.nmf.iterations, mb.nmf.iterations) << solver;
+        ASSERT_EQ(ma.nmf.losses.size(), mb.nmf.losses.size());
+        for (size_t i = 0; i < ma.nmf.losses.size(); ++i)
+            EXPECT_NEAR(ma.nmf.losses[i], mb.nmf.losses[i], 1e-5 * ma.nmf.losses[i]) << solver << " iteration " << i + 1;
+        auto close = [&](const std::vector<float>& x, const std::vector<float>& y, const char* what) {
+            ASSERT_EQ(x.size(), y.size()) << what;
+            float big = 0, diff = 0;
+            for (size_t i = 0; i < x.size(); ++i) {
+                big = std::max(big, std::abs(x[i]));
+                diff = std::max(diff, std::abs(x[i] - y[i]));
+            }
+            EXPECT_LE(diff, 1e-3f * big) << solver << ": " << what;
+        };
+        close(ma.nmf.W, mb.nmf.W, "W");
+        close(ma.nmf.H, mb.nmf.H, "H");
+        const TopicSummary sa = summarize_topics(ma, 5), sb = summarize_topics(mb, 5);
+        for (size_t t = 0; t < sa.topics.size(); ++t)
+            for (size_t r = 0; r < 3; ++r)
+                EXPECT_EQ(sa.topics[t].terms[r].term, sb.topics[t].terms[r].term) << solver << " topic " << t;
+    }
+    // checkpoint at 10, resume to 20 (3 processes both times) = 20 iterations at once
+    Result cp = run_cli("topics " + d.file("m.tmx") + common + " --tol 0 --iters 10 --checkpoint-every 5 -o " + d.file("p1"),
+                        d, launch);
+    ASSERT_EQ(cp.code, 0) << cp.err;
+    Result res = run_cli("topics " + d.file("m.tmx") + common + " --tol 0 --iters 20 --resume " + d.file("p1/checkpoint.tmk") +
+                             " -o " + d.file("p2"),
+                         d, launch);
+    ASSERT_EQ(res.code, 0) << res.err;
+    ASSERT_EQ(run_cli("topics " + d.file("m.tmx") + common + " --tol 0 --iters 20 -o " + d.file("p3"), d, launch).code, 0);
+    EXPECT_EQ(read_model(d.file("p2")).nmf.losses, read_model(d.file("p3")).nmf.losses);
+    EXPECT_EQ(read_model(d.file("p2")).nmf.W, read_model(d.file("p3")).nmf.W);
+    // the other commands run as one process
+    Result v = run_cli("vectorize " + d.file("c.tmc") + " -q -o " + d.file("v.tmx"), d, launch);
+    EXPECT_NE(v.code, 0);
+    EXPECT_NE(v.err.find("only tmine topics runs on several processes"), std::string::npos) << v.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("v.tmx")));
 }

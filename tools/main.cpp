@@ -21,6 +21,7 @@
 #include "tmine/classify.hpp"
 #include "tmine/clean.hpp"
 #include "tmine/context.hpp"
+#include "tmine/distributed.hpp"
 #include "tmine/corpus.hpp"
 #include "tmine/error.hpp"
 #include "tmine/export.hpp"
@@ -373,6 +374,7 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
     CorpusInfo info;
     info.source = in;
     TopicModel model = fit(ctx, v, a, out, c.quiet, info);
+    if (processes::rank() > 0) return 0;  // a distributed fit: rank 0 writes the model
     write_model(model, out);
     if (!model.k_selection.empty())
         write_file_atomic((fs::path(out) / "k_selection.csv").string(), csv.apply(k_selection_csv(model.k_selection)));
@@ -1251,6 +1253,15 @@ int main(int argc, char** argv) {
     }
     install_signal_handlers();
     try {
+        // Started by an MPI launcher: the processes fit one model together (tmine topics); the
+        // others would each do the whole work and write the same files.
+        processes::start(&argc, &argv);
+        if (processes::size() > 1) {
+            if (!*topics_cmd)
+                throw InputError("only tmine topics runs on several processes (" + processes::description() +
+                                 "); start this command as one process");
+            if (processes::rank() > 0) common.quiet = true;  // progress from rank 0
+        }
         const int max_threads = std::max(256, 4 * static_cast<int>(std::thread::hardware_concurrency()));
         if (common.threads < 0 || common.threads > max_threads)
             throw InputError("--threads must be between 0 (all cores) and " + std::to_string(max_threads) +
@@ -1276,19 +1287,25 @@ int main(int argc, char** argv) {
         else if (*clean_args.cmd) rc = cmd_clean(common, clean_args);
         if (rc == 0) commit_deferred();
         else discard_deferred();
+        processes::stop();
         return rc;
     } catch (const tmine::Error& e) {
         discard_deferred();
-        std::fprintf(stderr, "tmine: error: %s\n", e.what());
+        // in a distributed fit, which process says it (each may, the same error)
+        const std::string who = processes::size() > 1 ? " (process " + std::to_string(processes::rank()) + ")" : "";
+        std::fprintf(stderr, "tmine: error%s: %s\n", who.c_str(), e.what());
+        processes::abort_all(1);  // no other process waits for this one in a collective
         return 1;
     } catch (const std::bad_alloc& e) {
         discard_deferred();
         std::fprintf(stderr, "tmine: out of memory (%s): try a smaller corpus, fewer --threads, or a "
                              "machine with more memory\n", e.what());
+        processes::abort_all(2);
         return 2;
     } catch (const std::exception& e) {
         discard_deferred();
         std::fprintf(stderr, "tmine: internal error: %s\n", e.what());
+        processes::abort_all(2);
         return 2;
     }
     return 0;

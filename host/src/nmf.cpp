@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sparse_cpu.hpp"
+#include "tmine/distributed.hpp"
 #include "tmine/error.hpp"
 #include "tmine/io.hpp"
 #include "tmine/nmf.hpp"
@@ -313,12 +314,61 @@ std::vector<float> move_columns(const std::vector<float>& H, int k, const std::v
     return out;
 }
 
+/// Distributed fits: the first row of each process's block, and n at the end. Blocks hold
+/// about nnz / P non-zeros each (the products' work), and at least one row.
+std::vector<int64_t> row_blocks(const CsrMatrix& X, int P) {
+    std::vector<int64_t> first(size_t(P) + 1, 0);
+    first[P] = X.rows;
+    for (int r = 1; r < P; ++r) {
+        const int64_t target = int64_t((__int128)X.nnz() * r / P);
+        int64_t row = std::upper_bound(X.indptr.begin(), X.indptr.end(), target) - X.indptr.begin() - 1;
+        first[r] = std::clamp(row, first[r - 1] + 1, X.rows - (P - r));
+    }
+    return first;
+}
+
+/// Rows [lo, hi) of X.
+CsrMatrix rows_of(const CsrMatrix& X, int64_t lo, int64_t hi) {
+    CsrMatrix b;
+    b.rows = hi - lo;
+    b.cols = X.cols;
+    const int64_t a = X.indptr[lo], e = X.indptr[hi];
+    b.indptr.resize(size_t(b.rows) + 1);
+    for (int64_t r = 0; r <= b.rows; ++r) b.indptr[r] = X.indptr[lo + r] - a;
+    b.indices.assign(X.indices.begin() + a, X.indices.begin() + e);
+    b.data.assign(X.data.begin() + a, X.data.begin() + e);
+    return b;
+}
+
 /// The iteration loop: from factors (W, H) at iteration `start` whose losses so far are
 /// `losses` (slot i = after iteration i; empty when starting fresh).
+///
+/// Distributed (processes::size() P > 1, docs/architecture.md "Distributed NMF"): every
+/// process holds X and starts from rank 0's W and H; process r iterates on its block of rows
+/// of X and of W, with H replicated: the W half-step is local, the H half-step needs X^T W
+/// and W^T W summed over the processes (MPI_Allreduce, m k + k k floats an iteration), after
+/// which every process makes the same H update. The losses are the whole matrix's, so every
+/// process stops at the same iteration; W is gathered at checkpoints and at the end.
 NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, bool update_H,
                std::vector<float> W, std::vector<float> H, int start, std::vector<double> losses,
-               const Guide& guide = {}) {
+               const Guide& guide_in = {}) {
     const int k = opts.k;
+    const int P = processes::size(), me = processes::rank();
+    Guide guide = guide_in;
+    if (P > 1) {
+        if (!update_H) throw InputError("transform runs in one process: start it without an MPI launcher");
+        if (ctx.is_cuda())
+            throw InputError("a distributed fit runs on the CPU in this version: give --device cpu to each process");
+        if (X.rows < P)
+            throw InputError("topics: " + std::to_string(P) + " processes but only " + std::to_string(X.rows) +
+                             " documents: start fewer processes");
+        // every process starts from rank 0's factors (its initialisation or its checkpoint)
+        processes::broadcast(W.data(), int64_t(W.size()));
+        processes::broadcast(H.data(), int64_t(H.size()));
+        double g[2] = {guide.lambda, guide.weight};
+        processes::broadcast(g, 2);
+        guide = Guide{g[0], g[1]};
+    }
     auto t0 = Clock::now();
     ColumnOrder reordered;
     const bool reorder = !ctx.is_cuda();
@@ -330,9 +380,18 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     auto original_H = [&](std::vector<float>& h) {
         if (reorder) h = move_columns(h, k, reordered.to_new, false);
     };
+    // Distributed: this process's rows of X and W ([first[me], first[me + 1])).
+    const std::vector<int64_t> first = row_blocks(Xi, P);
+    CsrMatrix block;
+    if (P > 1) {
+        block = rows_of(Xi, first[me], first[me + 1]);
+        W = std::vector<float>(W.begin() + first[me] * k, W.begin() + first[me + 1] * k);
+    }
+    const CsrMatrix& Xl = P > 1 ? block : Xi;
     std::vector<int64_t> order;
-    CsrMatrix Xt = transpose(ctx, Xi, &order);
-    detail::NmfProblem p{Xi, Xt, order, k, regularization(opts, X.rows, X.cols), update_H, {}, {}, 0.0f, 0.0f};
+    CsrMatrix Xt = transpose(ctx, Xl, &order);
+    detail::NmfProblem p{Xl, Xt, order, k, regularization(opts, X.rows, X.cols), update_H, {}, {}, 0.0f, 0.0f};
+    p.distributed = P > 1;
     if (update_H && !opts.seed_terms.empty() && guide.lambda > 0) {
         p.seed_lambda = float(guide.lambda);
         p.seed_pull = float(guide.lambda * guide.weight);
@@ -377,7 +436,8 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         finite_or_throw(start);
         losses.resize(start + 1);
         losses.insert(losses.end(), local.begin() + 1, local.end());
-        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (P > 1 && opts.time_limit > 0) elapsed = processes::max(elapsed);  // one decision for all
         if (opts.progress)
             std::fprintf(stderr, "topics: iteration %d/%d %s %.6f (%.2f s, %s)\n", it,
                          opts.max_iter,
@@ -386,8 +446,9 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         if (save) {
             std::vector<float> w, h;
             iters->factors(w, h);
+            w = processes::gather_rows(w, first, k);
             original_H(h);
-            write_checkpoint(opts.checkpoint_path, fp, it, guide, losses, w, h);
+            if (me == 0) write_checkpoint(opts.checkpoint_path, fp, it, guide, losses, w, h);
         }
         // relative to the loss at the start (a start at loss 0 is converged already)
         if (check && (losses[it - 10] - losses[it]) / (loss0 > 0 ? loss0 : 1.0) < opts.tol) {
@@ -404,6 +465,10 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     losses.resize(start + 1);
     losses.insert(losses.end(), local.begin() + 1, local.end());
     iters->factors(W, H);
+    if (P > 1) {
+        W = processes::gather_rows(W, first, k);
+        processes::broadcast(H.data(), int64_t(H.size()));  // the same on every process: rank 0's, to the bit
+    }
     original_H(H);
     if (update_H && std::all_of(H.begin(), H.end(), [](float h) { return h == 0.0f; }))
         throw InputError("topics: every topic came out empty (all of H is 0)" +
@@ -420,7 +485,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     model.losses.assign(losses.begin() + 1, losses.end());
     model.device = device_name(ctx.device());
     model.cpu_threads = ctx.cpu_threads();
-    model.device_description = ctx.description();
+    model.device_description = ctx.description() + (P > 1 ? ", " + processes::description() : std::string());
     model.seed_lambda = guide.lambda;
     model.seed_weight = guide.weight;
     // With --tf32 the per-iteration losses use TF32 Gram matrices: the final error is

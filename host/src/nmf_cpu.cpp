@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sparse_cpu.hpp"
+#include "tmine/distributed.hpp"
 #include "tmine/error.hpp"
 #include "tmine/nmf.hpp"
 
@@ -205,6 +206,12 @@ public:
         xx_ = sum_squares(p.X);
         x_sum_ = 0;
         for (float v : p.X.data) x_sum_ += v;
+        if (p.distributed) {  // this process's rows: the sums are over all of them
+            double t[2] = {xx_, x_sum_};
+            processes::sum(t, 2);
+            xx_ = t[0];
+            x_sum_ = t[1];
+        }
         WtW_.resize(k_ * k_);
         HHt_.resize(k_ * k_);
         if (kl()) {
@@ -220,7 +227,9 @@ public:
             else {
                 XtW_.resize(m_ * k_);
                 spmm(p.Xt, W_.data(), k_, XtW_.data(), T_);
+                all_processes(XtW_);
             }
+            all_processes(WtW_);
         }
         losses_.push_back(current_loss());
     }
@@ -296,6 +305,13 @@ private:
             WtW_[x] = s;
         }
         mirror_upper(WtW_.data(), k_);  // gram_add filled the upper triangles
+        all_processes(XtW_);
+        all_processes(WtW_);
+    }
+
+    /// A distributed fit: the sum of `x` over the processes (their rows' shares), in place.
+    void all_processes(std::vector<float>& x) {
+        if (p_.distributed) processes::sum(x.data(), int64_t(x.size()));
     }
 
     void step_frobenius() {
@@ -382,6 +398,10 @@ private:
                 ratio_t_[q] = ratio_[p_.xt_order[q]];
             spmm(p_.Xt, W_.data(), k_, num_.data(), T_, ratio_t_.data());
             column_sums(W_.data(), n_, k_, sums_.data(), T_);
+            if (p_.distributed) {
+                processes::sum(num_.data(), m_ * k_);
+                processes::sum(sums_.data(), k_);
+            }
             for (auto& s : sums_)
                 if (s == 0.0f) s = 1.0f;
             mu_update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, k_, r.l1_H, r.l2_H, T_);
@@ -394,7 +414,7 @@ private:
         if (kl()) {
             // D = sum x log(x / wh) + sum(WH) - sum(X), over x > eps, a zero wh as kEps.
             const auto& x = p_.X.data;
-            const double s = ordered_sum(int64_t(x.size()), T_, [&](int64_t q) {
+            double s = ordered_sum(int64_t(x.size()), T_, [&](int64_t q) {
                 if (!(x[q] > kEps)) return 0.0;
                 const double wh = wh_[q] == 0.0f ? kEps : wh_[q];
                 return double(x[q]) * std::log(double(x[q]) / wh);
@@ -402,6 +422,10 @@ private:
             std::vector<float> wsum(k_), hsum(k_);
             column_sums(W_.data(), n_, k_, wsum.data(), T_);
             column_sums(Ht_.data(), m_, k_, hsum.data(), T_);
+            if (p_.distributed) {
+                processes::sum(&s, 1);
+                processes::sum(wsum.data(), k_);
+            }
             double sum_wh = 0;
             for (int j = 0; j < k_; ++j) sum_wh += double(wsum[j]) * hsum[j];
             return std::sqrt(2.0 * std::max(0.0, s + sum_wh - x_sum_));

@@ -169,6 +169,10 @@ struct NmfProblem {
     std::vector<int64_t> seed_entries;
     std::vector<int32_t> seed_topics;
     float seed_pull = 0, seed_lambda = 0;
+    /// X and W are this process's rows of a distributed fit (processes::size() > 1): the
+    /// products that sum over documents (X^T W, W^T W, the loss's sums) are summed over the
+    /// processes.
+    bool distributed = false;
     bool guided() const { return !seed_topics.empty() && seed_lambda > 0; }
 };
 

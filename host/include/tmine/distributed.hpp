@@ -1,0 +1,37 @@
+#pragma once
+/// The processes of a distributed fit (docs/architecture.md, "Distributed NMF"): MPI's world
+/// when an MPI launcher (mpirun, srun) started tmine and the build has MPI, otherwise this
+/// process alone, where every call below is a no-op. Collectives are MPI's; nothing is
+/// home-made. Every process must make the same calls in the same order.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tmine::processes {
+
+/// Joins the launcher's processes (MPI_Init) when one started this process. Throws
+/// InputError when a launcher started more than one process and the build has no MPI.
+void start(int* argc, char*** argv);
+/// MPI_Finalize, when start() joined.
+void stop();
+/// Ends every process after an error in one of them (MPI_Abort), so none waits forever in a
+/// collective; returns when this process is alone.
+void abort_all(int code);
+
+int rank();
+int size();
+/// What start() saw: "" or e.g. "MPI (Open MPI v4.1.4), 4 processes".
+std::string description();
+
+/// Element-wise sums over the processes, in place; every process gets the same result.
+void sum(float* x, int64_t n);
+void sum(double* x, int64_t n);
+double max(double x);
+/// Rank 0's values to every process.
+void broadcast(float* x, int64_t n);
+void broadcast(double* x, int64_t n);
+/// Rows [first[r], first[r + 1]) of an n x k row-major array were computed by process r
+/// (`mine`, its rows); every process gets the whole array.
+std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>& first, int k);
+
+}  // namespace tmine::processes

@@ -1,0 +1,143 @@
+#include "tmine/distributed.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+
+#include "tmine/error.hpp"
+
+#ifdef TMINE_WITH_MPI
+#define OMPI_SKIP_MPICXX 1  // the C API only: no C++ bindings to link
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#endif
+
+namespace tmine::processes {
+namespace {
+
+bool g_joined = false;
+int g_rank = 0, g_size = 1;
+std::string g_description;
+
+/// The number of processes an MPI launcher says it started, 0 when none did.
+int launched_size() {
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
+        if (const char* s = std::getenv(v)) return std::max(1, std::atoi(s));
+    if (std::getenv("PMIX_RANK") || std::getenv("PMI_RANK")) return 1;  // a size it does not say
+    return 0;
+}
+
+#ifdef TMINE_WITH_MPI
+// MPI counts are int: longer arrays go in pieces.
+constexpr int64_t kPiece = int64_t(1) << 30;
+template <class T>
+MPI_Datatype type();
+template <>
+MPI_Datatype type<float>() { return MPI_FLOAT; }
+template <>
+MPI_Datatype type<double>() { return MPI_DOUBLE; }
+
+void check(int rc, const char* call) {
+    if (rc == MPI_SUCCESS) return;
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, text, &len);
+    throw Error(std::string("MPI: ") + call + " failed: " + std::string(text, len));
+}
+
+template <class T>
+void allreduce(T* x, int64_t n, MPI_Op op) {
+    for (int64_t at = 0; at < n; at += kPiece)
+        check(MPI_Allreduce(MPI_IN_PLACE, x + at, int(std::min(kPiece, n - at)), type<T>(), op, MPI_COMM_WORLD),
+              "MPI_Allreduce");
+}
+template <class T>
+void bcast(T* x, int64_t n) {
+    for (int64_t at = 0; at < n; at += kPiece)
+        check(MPI_Bcast(x + at, int(std::min(kPiece, n - at)), type<T>(), 0, MPI_COMM_WORLD), "MPI_Bcast");
+}
+#endif
+
+}  // namespace
+
+void start(int* argc, char*** argv) {
+    if (g_joined) return;
+    const int launched = launched_size();
+    if (launched == 0) return;
+#ifdef TMINE_WITH_MPI
+    int provided = 0;
+    // Only the main thread calls MPI (OpenMP threads never do).
+    check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    g_joined = true;
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    char version[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(version, &len);
+    std::string v(version, len);
+    v = v.substr(0, v.find_first_of(",\n"));
+    g_description = "MPI (" + v + "), " + std::to_string(g_size) + " process" + (g_size > 1 ? "es" : "");
+#else
+    (void)argc;
+    (void)argv;
+    if (launched > 1)
+        throw InputError("this tmine was built without MPI, but an MPI launcher started " + std::to_string(launched) +
+                         " processes: each would do the whole work; build with MPI (Debian: libopenmpi-dev) or "
+                         "start one process");
+#endif
+}
+
+void stop() {
+#ifdef TMINE_WITH_MPI
+    if (g_joined) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) MPI_Finalize();
+    }
+#endif
+    g_joined = false;
+}
+
+void abort_all(int code) {
+#ifdef TMINE_WITH_MPI
+    if (g_joined && g_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+    (void)code;
+}
+
+int rank() { return g_rank; }
+int size() { return g_size; }
+std::string description() { return g_description; }
+
+#ifdef TMINE_WITH_MPI
+void sum(float* x, int64_t n) { if (g_size > 1) allreduce(x, n, MPI_SUM); }
+void sum(double* x, int64_t n) { if (g_size > 1) allreduce(x, n, MPI_SUM); }
+double max(double x) {
+    if (g_size > 1) allreduce(&x, 1, MPI_MAX);
+    return x;
+}
+void broadcast(float* x, int64_t n) { if (g_size > 1) bcast(x, n); }
+void broadcast(double* x, int64_t n) { if (g_size > 1) bcast(x, n); }
+std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>& first, int k) {
+    if (g_size == 1) return mine;
+    std::vector<float> all(size_t(first.back()) * size_t(k));
+    std::copy(mine.begin(), mine.end(), all.begin() + first[g_rank] * k);
+    // each process's block, broadcast by its owner (pieces below 2^30 floats)
+    for (int r = 0; r < g_size; ++r) {
+        float* block = all.data() + first[r] * k;
+        const int64_t count = (first[r + 1] - first[r]) * k;
+        for (int64_t at = 0; at < count; at += kPiece)
+            check(MPI_Bcast(block + at, int(std::min(kPiece, count - at)), MPI_FLOAT, r, MPI_COMM_WORLD), "MPI_Bcast");
+    }
+    return all;
+}
+#else
+void sum(float*, int64_t) {}
+void sum(double*, int64_t) {}
+double max(double x) { return x; }
+void broadcast(float*, int64_t) {}
+void broadcast(double*, int64_t) {}
+std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>&, int) { return mine; }
+#endif
+
+}  // namespace tmine::processes
