@@ -1261,6 +1261,10 @@ int main(int argc, char** argv) {
                 throw InputError("only tmine topics runs on several processes (" + processes::description() +
                                  "); start this command as one process");
             if (processes::rank() > 0) common.quiet = true;  // progress from rank 0
+            // the machine's cores shared by its processes; the fit runs on the CPU (docs/architecture.md)
+            if (common.threads == 0)
+                common.threads = std::max(1, int(std::thread::hardware_concurrency()) / processes::local_size());
+            if (common.device == "auto") common.device = "cpu";
         }
         const int max_threads = std::max(256, 4 * static_cast<int>(std::thread::hardware_concurrency()));
         if (common.threads < 0 || common.threads > max_threads)

@@ -16,7 +16,7 @@ namespace tmine::processes {
 namespace {
 
 bool g_joined = false;
-int g_rank = 0, g_size = 1;
+int g_rank = 0, g_size = 1, g_local = 1;
 std::string g_description;
 
 /// The number of processes an MPI launcher says it started, 0 when none did.
@@ -71,6 +71,11 @@ void start(int* argc, char*** argv) {
     g_joined = true;
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    MPI_Comm node;  // the processes that share this machine's memory
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
+    MPI_Comm_size(node, &g_local);
+    MPI_Comm_free(&node);
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     MPI_Get_library_version(version, &len);
@@ -107,6 +112,7 @@ void abort_all(int code) {
 
 int rank() { return g_rank; }
 int size() { return g_size; }
+int local_size() { return g_local; }
 std::string description() { return g_description; }
 
 #ifdef TMINE_WITH_MPI

@@ -584,8 +584,13 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
                 "topics: initialising %s (k=%d): truncated SVD of the %lld x %lld matrix on %s\n",
                 nmf_init_name(o.init), o.k, static_cast<long long>(X.rows),
                 static_cast<long long>(X.cols), ctx.description().c_str());
-        nmf_init(ctx, X, o, W, H, given);
-        const Guide guide = guide_init(X, o, W, H);
+        if (processes::rank() == 0) {
+            nmf_init(ctx, X, o, W, H, given);
+        } else {  // a distributed fit starts from rank 0's factors (drive broadcasts them)
+            W.assign(size_t(X.rows) * size_t(o.k), 0.0f);
+            H.assign(size_t(o.k) * size_t(X.cols), 0.0f);
+        }
+        const Guide guide = processes::rank() == 0 ? guide_init(X, o, W, H) : Guide{};
         if (o.progress)
             std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s; solver %s, loss %s%s\n",
                          nmf_init_name(o.init), o.k,

@@ -20,6 +20,8 @@ void abort_all(int code);
 
 int rank();
 int size();
+/// The processes on this machine (this one included).
+int local_size();
 /// What start() saw: "" or e.g. "MPI (Open MPI v4.1.4), 4 processes".
 std::string description();
 
