@@ -43,6 +43,14 @@ Result run_cli(const std::string& args, const TempDir& dir, const std::string& p
 
 size_t count_lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
+/// The demo sample ingested to DIR/c.tmc and vectorized with `flags` to DIR/m.tmx (call it
+/// under ASSERT_NO_FATAL_FAILURE).
+void demo_matrix(const TempDir& d, const std::string& flags) {
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    Result v = run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 " + flags + " -q -o " + d.file("m.tmx"), d);
+    ASSERT_EQ(v.code, 0) << v.err;
+}
+
 }  // namespace
 
 TEST(Cli, RunWritesTopicsJsonWithTheDocumentedSchema) {
@@ -468,12 +476,7 @@ TEST(Cli, GpuOutOfMemoryIsSaidAsSuch) {
 
 TEST(Cli, CheckpointResumeAndTransform) {
     TempDir d;
-    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -o " + d.file("c.tmc"), d).code, 0);
-    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 --sublinear-tf -o " +
-                          d.file("m.tmx"),
-                      d)
-                  .code,
-              0);
+    ASSERT_NO_FATAL_FAILURE(demo_matrix(d, "--sublinear-tf"));
     const std::string common = " -k 6 --tol 0 --device cpu --solver hals";
     Result a = run_cli("topics " + d.file("m.tmx") + common + " --iters 30 -o " + d.file("whole"), d);
     ASSERT_EQ(a.code, 0) << a.err;
@@ -593,12 +596,7 @@ TEST(Cli, RunWithCleaningWritesTheCleaningReportAndTheHtmlReport) {
 // -k FROM:TO:STEP and --seed-terms through the command line.
 TEST(Cli, ChoosesKAndGuidesTopics) {
     TempDir d;
-    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -o " + d.file("c.tmc"), d).code, 0);
-    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 --stop-words english -o " +
-                          d.file("m.tmx"),
-                      d)
-                  .code,
-              0);
+    ASSERT_NO_FATAL_FAILURE(demo_matrix(d, "--stop-words english"));
     Result a = run_cli("topics " + d.file("m.tmx") + " -k 3:9:3 --iters 40 --device cpu -o " + d.file("k"), d);
     ASSERT_EQ(a.code, 0) << a.err;
     EXPECT_NE(a.err.find("has the highest mean NPMI coherence"), std::string::npos) << a.err;
@@ -643,12 +641,7 @@ TEST(Cli, ChoosesKAndGuidesTopics) {
 // uninterrupted distributed fit bit for bit.
 TEST(Cli, DistributedFitAgreesWithOneProcess) {
     TempDir d;
-    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
-    ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 --stop-words english --device cpu -q -o " +
-                          d.file("m.tmx"),
-                      d)
-                  .code,
-              0);
+    ASSERT_NO_FATAL_FAILURE(demo_matrix(d, "--stop-words english --device cpu"));
     const std::string mpiexec = TMINE_MPIEXEC;
     if (mpiexec.empty()) {
         // Without MPI, a launcher's several processes are refused (each would do the whole fit).
