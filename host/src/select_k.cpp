@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tmine/distributed.hpp"
 #include "tmine/error.hpp"
 #include "tmine/interpret.hpp"
 
@@ -77,7 +78,7 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
     sel.svd_k = opts.init != NmfInit::Random ? ks.back() : 0;
     TruncatedSvd svd;
     const bool share_svd = opts.init != NmfInit::Random;
-    if (share_svd) {
+    if (share_svd && processes::rank() == 0) {  // a distributed fit initialises on rank 0 only
         auto t0 = Clock::now();
         if (ko.progress)  // seconds on a large matrix: say what the wait is for
             std::fprintf(stderr, "topics: truncated SVD (k=%d) of the %lld x %lld matrix, shared by %zu fits...\n",
