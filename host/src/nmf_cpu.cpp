@@ -210,7 +210,7 @@ class FlushDenormals {
 public:
     explicit FlushDenormals(int threads) : T_(threads) {
 #ifdef TMINE_HAVE_MXCSR
-        saved_.assign(size_t(T_), 0);
+        saved_.assign(size_t(T_), _mm_getcsr());  // a thread missing from the first team restores the default
 #pragma omp parallel num_threads(T_)
         {
             const unsigned int now = _mm_getcsr();
