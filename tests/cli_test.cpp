@@ -650,10 +650,15 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
         EXPECT_NE(r.err.find("built without MPI, but an MPI launcher started 2 processes"), std::string::npos) << r.err;
         GTEST_SKIP() << "this build has no MPI (-DTMINE_MPI=OFF or no libopenmpi-dev): the distributed fit is not run";
     }
-    const std::string launch = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + mpiexec +
-                               " -np 3 --oversubscribe ";
+    // Open MPI's launcher (Debian's); a hang in a collective fails the test after 300 s
+    auto launch_on = [&](int processes) {
+        return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 " + mpiexec + " -np " +
+               std::to_string(processes) + " --oversubscribe ";
+    };
+    const std::string launch = launch_on(3);
     const std::string common = " -k 8 --device cpu --threads 1 -q";
-    for (const std::string solver : {" --iters 30 --solver mu --tol 0", " --iters 30 --solver hals", " --iters 30 --loss kl --tol 0"}) {
+    for (const std::string solver : {" --iters 30 --solver mu --tol 0", " --iters 30 --solver hals", " --iters 30 --loss kl --tol 0",
+                                     " --iters 30 --solver mu --alpha-w 0.0005 --l1-ratio 0.5 --restarts 2"}) {
         const std::string one = d.file("one"), three = d.file("three");
         std::filesystem::remove_all(one);
         std::filesystem::remove_all(three);
@@ -679,9 +684,12 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
         close(ma.nmf.W, mb.nmf.W, "W");
         close(ma.nmf.H, mb.nmf.H, "H");
         const TopicSummary sa = summarize_topics(ma, 5), sb = summarize_topics(mb, 5);
-        for (size_t t = 0; t < sa.topics.size(); ++t)
-            for (size_t r = 0; r < 3; ++r)
+        ASSERT_EQ(sa.topics.size(), sb.topics.size());
+        for (size_t t = 0; t < sa.topics.size(); ++t) {
+            ASSERT_EQ(sa.topics[t].terms.size(), sb.topics[t].terms.size()) << solver << " topic " << t;
+            for (size_t r = 0; r < std::min<size_t>(3, sa.topics[t].terms.size()); ++r)
                 EXPECT_EQ(sa.topics[t].terms[r].term, sb.topics[t].terms[r].term) << solver << " topic " << t;
+        }
     }
     // checkpoint at 10, resume to 20 (3 processes both times) = 20 iterations at once
     Result cp = run_cli("topics " + d.file("m.tmx") + common + " --tol 0 --iters 10 --checkpoint-every 5 -o " + d.file("p1"),
@@ -694,6 +702,19 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
     ASSERT_EQ(run_cli("topics " + d.file("m.tmx") + common + " --tol 0 --iters 20 -o " + d.file("p3"), d, launch).code, 0);
     EXPECT_EQ(read_model(d.file("p2")).nmf.losses, read_model(d.file("p3")).nmf.losses);
     EXPECT_EQ(read_model(d.file("p2")).nmf.W, read_model(d.file("p3")).nmf.W);
+    // the same checkpoint continued on 2 processes: the same fit up to summation order
+    Result two = run_cli("topics " + d.file("m.tmx") + common + " --tol 0 --iters 20 --resume " + d.file("p1/checkpoint.tmk") +
+                             " -o " + d.file("p4"),
+                         d, launch_on(2));
+    ASSERT_EQ(two.code, 0) << two.err;
+    const std::vector<double> l2 = read_model(d.file("p4")).nmf.losses, l3 = read_model(d.file("p3")).nmf.losses;
+    ASSERT_EQ(l2.size(), l3.size());
+    for (size_t i = 0; i < l2.size(); ++i) EXPECT_NEAR(l2[i], l3[i], 1e-5 * l3[i]) << "iteration " << i + 1;
+    // --time-limit: one decision for all processes (the slowest clock)
+    Result tl = run_cli("topics " + d.file("m.tmx") + common + " --tol 0 --iters 1000000 --time-limit 0.5 -o " + d.file("tl"), d,
+                        launch);
+    ASSERT_EQ(tl.code, 0) << tl.err;
+    EXPECT_EQ(read_model(d.file("tl")).nmf.stop_reason, "time_limit");
     // the other commands run as one process
     Result v = run_cli("vectorize " + d.file("c.tmc") + " -q -o " + d.file("v.tmx"), d, launch);
     EXPECT_NE(v.code, 0);

@@ -18,6 +18,8 @@
 #include <new>
 #include <thread>
 
+#include <omp.h>
+
 #include "tmine/classify.hpp"
 #include "tmine/clean.hpp"
 #include "tmine/context.hpp"
@@ -1262,8 +1264,13 @@ int main(int argc, char** argv) {
                                  "); start this command as one process");
             if (processes::rank() > 0) common.quiet = true;  // progress from rank 0
             // the machine's cores shared by its processes; the fit runs on the CPU (docs/architecture.md)
-            if (common.threads == 0)
-                common.threads = std::max(1, int(std::thread::hardware_concurrency()) / processes::local_size());
+            // (the cores this process may run on when the launcher bound it to some, else the
+            // machine's divided among its processes); OpenBLAS's OpenMP threads follow
+            if (common.threads == 0) {
+                const int allowed = omp_get_num_procs(), machine = int(std::thread::hardware_concurrency());
+                common.threads = allowed < machine ? allowed : std::max(1, machine / processes::local_size());
+            }
+            omp_set_num_threads(common.threads);
             if (common.device == "auto") common.device = "cpu";
         }
         const int max_threads = std::max(256, 4 * static_cast<int>(std::thread::hardware_concurrency()));

@@ -21,7 +21,7 @@ std::string g_description;
 
 /// The number of processes an MPI launcher says it started, 0 when none did.
 int launched_size() {
-    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
         if (const char* s = std::getenv(v)) return std::max(1, std::atoi(s));
     if (std::getenv("PMIX_RANK") || std::getenv("PMI_RANK")) return 1;  // a size it does not say
     return 0;
@@ -29,7 +29,7 @@ int launched_size() {
 
 #ifdef TMINE_WITH_MPI
 // MPI counts are int: longer arrays go in pieces.
-constexpr int64_t kPiece = int64_t(1) << 30;
+constexpr int64_t kPiece = int64_t(1) << 28;  // at most 2 GiB a message (some transports stop there)
 template <class T>
 MPI_Datatype type();
 template <>
@@ -71,6 +71,11 @@ void start(int* argc, char*** argv) {
     g_joined = true;
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    if (launched > 1 && g_size == 1)  // e.g. another MPI's launcher: each would fit alone
+        throw InputError("an MPI launcher started " + std::to_string(launched) +
+                         " processes, but this one joined no other (a launcher of another MPI than the one "
+                         "tmine was built with?): each would do the whole work");
+    if (provided < MPI_THREAD_FUNNELED) throw Error("MPI: this MPI library gives no MPI_THREAD_FUNNELED");
     MPI_Comm node;  // the processes that share this machine's memory
     check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node),
           "MPI_Comm_split_type");

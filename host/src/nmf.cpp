@@ -406,6 +406,13 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     auto iters = ctx.is_cuda() ? cuda_impl::nmf_iterations(ctx, p, opts, W, H)
                                : cpu_impl::nmf_iterations(ctx, p, opts, W, H);
     std::vector<double> local;
+    // Every decision (finite, --tol, the restart kept) reads rank 0's losses: the processes'
+    // copies of H are meant to be equal, but a BLAS kernel or an all-reduce differing in the
+    // last bit on one machine must not make one process stop while the others go on.
+    auto read_losses = [&](int upto) {
+        iters->losses(upto, local);
+        if (P > 1) processes::broadcast(local.data(), int64_t(local.size()));
+    };
     // A loss that is no longer a number stops the fit with the reason, rather than writing a
     // model of NaNs (a regularisation too strong for float32, or extreme matrix values).
     auto finite_or_throw = [&](int first_iteration) {
@@ -417,7 +424,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
                                                                  : " after iteration " + std::to_string(first_iteration + int(i))) +
                                  "; lower --alpha-w / --alpha-h, or check the matrix's values");
     };
-    iters->losses(0, local);
+    read_losses(0);
     finite_or_throw(start);
     if (losses.empty()) losses.push_back(local[0]);
     const double loss0 = losses[0];
@@ -432,7 +439,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         const bool save = opts.checkpoint_every > 0 && it % opts.checkpoint_every == 0;
         if ((it - start) % iters->read_every() != 0 && !check && !save && it != opts.max_iter)
             continue;  // a GPU keeps going without waiting; losses are read in batches
-        iters->losses(it - start, local);
+        read_losses(it - start);
         finite_or_throw(start);
         losses.resize(start + 1);
         losses.insert(losses.end(), local.begin() + 1, local.end());
@@ -460,7 +467,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
             break;
         }
     }
-    iters->losses(done - start, local);
+    read_losses(done - start);
     finite_or_throw(start);
     losses.resize(start + 1);
     losses.insert(losses.end(), local.begin() + 1, local.end());
@@ -615,7 +622,20 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
     validate(opts);
     if (opts.restarts > 1)
         throw InputError("--resume continues one fit: --restarts cannot be combined with it");
-    Checkpoint c = read_checkpoint(checkpoint_path, fingerprint(X, opts));
+    // A distributed fit: rank 0 reads the checkpoint (it wrote it; the others' file systems may
+    // not have it) and sends its iteration, losses and guide; drive() broadcasts W and H.
+    Checkpoint c;
+    if (processes::rank() == 0) c = read_checkpoint(checkpoint_path, fingerprint(X, opts));
+    if (processes::size() > 1) {
+        double head[4] = {double(c.iteration), double(c.losses.size()), c.guide.lambda, c.guide.weight};
+        processes::broadcast(head, 4);
+        c.iteration = int(head[0]);
+        c.losses.resize(size_t(head[1]));
+        processes::broadcast(c.losses.data(), int64_t(c.losses.size()));
+        c.guide = Guide{head[2], head[3]};
+        c.W.resize(size_t(X.rows) * size_t(opts.k));
+        c.H.resize(size_t(opts.k) * size_t(X.cols));
+    }
     if (opts.max_iter < c.iteration)
         throw InputError("--iters " + std::to_string(opts.max_iter) + ": " + checkpoint_path +
                          " is at iteration " + std::to_string(c.iteration) +
