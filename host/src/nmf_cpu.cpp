@@ -208,7 +208,8 @@ void transpose_small(const float* A, int64_t rows, int k, float* At) {
 /// settings come back when the fit ends (other stages keep IEEE behaviour).
 class FlushDenormals {
 public:
-    explicit FlushDenormals(int threads) : T_(threads) {
+    /// Over the fit's threads and every thread OpenBLAS may use (omp_get_max_threads()).
+    explicit FlushDenormals(int threads) : T_(std::max(threads, omp_get_max_threads())) {
 #ifdef TMINE_HAVE_MXCSR
         saved_.assign(size_t(T_), _mm_getcsr());  // a thread missing from the first team restores the default
 #pragma omp parallel num_threads(T_)
