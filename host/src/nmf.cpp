@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sparse_cpu.hpp"
+#include "tmine/classify.hpp"  // take_rows
 #include "tmine/distributed.hpp"
 #include "tmine/error.hpp"
 #include "tmine/io.hpp"
@@ -327,19 +328,6 @@ std::vector<int64_t> row_blocks(const CsrMatrix& X, int P) {
     return first;
 }
 
-/// Rows [lo, hi) of X.
-CsrMatrix rows_of(const CsrMatrix& X, int64_t lo, int64_t hi) {
-    CsrMatrix b;
-    b.rows = hi - lo;
-    b.cols = X.cols;
-    const int64_t a = X.indptr[lo], e = X.indptr[hi];
-    b.indptr.resize(size_t(b.rows) + 1);
-    for (int64_t r = 0; r <= b.rows; ++r) b.indptr[r] = X.indptr[lo + r] - a;
-    b.indices.assign(X.indices.begin() + a, X.indices.begin() + e);
-    b.data.assign(X.data.begin() + a, X.data.begin() + e);
-    return b;
-}
-
 /// The iteration loop: from factors (W, H) at iteration `start` whose losses so far are
 /// `losses` (slot i = after iteration i; empty when starting fresh).
 ///
@@ -384,7 +372,9 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     const std::vector<int64_t> first = row_blocks(Xi, P);
     CsrMatrix block;
     if (P > 1) {
-        block = rows_of(Xi, first[me], first[me + 1]);
+        std::vector<int64_t> mine(size_t(first[me + 1] - first[me]));
+        std::iota(mine.begin(), mine.end(), first[me]);
+        block = take_rows(Xi, mine);
         W = std::vector<float>(W.begin() + first[me] * k, W.begin() + first[me + 1] * k);
     }
     const CsrMatrix& Xl = P > 1 ? block : Xi;
