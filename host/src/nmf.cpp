@@ -77,8 +77,8 @@ double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vec
         for (int64_t c = 0; c < m; ++c) Ht[c * k + j] = H[j * m + c];
     std::vector<float> XHt(n * k), WtW(k * k), HHt(k * k);
     spmm(X, Ht.data(), k, XHt.data(), T);
-    gram(W.data(), n, k, WtW.data());
-    gram(Ht.data(), m, k, HHt.data());
+    gram(W.data(), n, k, WtW.data(), T);
+    gram(Ht.data(), m, k, HHt.data(), T);
     const double xx = sum_squares(X);
     const double e2 = xx - 2 * detail::ordered_dot(W.data(), XHt.data(), n * k, T) +
                       detail::ordered_dot(WtW.data(), HHt.data(), k * k, 1);

@@ -259,8 +259,8 @@ public:
             ratio_t_.resize(p.X.nnz());
             sddmm(p.X, W_.data(), Ht_.data(), k_, wh_.data(), T_);
         } else {
-            gram(Ht_.data(), m_, k_, HHt_.data());
-            gram(W_.data(), n_, k_, WtW_.data());
+            gram(Ht_.data(), m_, k_, HHt_.data(), T_);
+            gram(W_.data(), n_, k_, WtW_.data(), T_);
             XHt_.resize(n_ * k_);
             if (!p.update_H) spmm(p.X, Ht_.data(), k_, XHt_.data(), T_);  // H is fixed
             else {
@@ -367,11 +367,11 @@ private:
             hals_update(Ht_.data(), WtW_.data(), XtW_.data(), m_, k_, r.l1_H, r.l2_H, T_);
         } else {
             den_.resize(m_ * k_);
-            times_small(Ht_.data(), m_, k_, WtW_.data(), den_.data());
+            times_small(Ht_.data(), m_, k_, WtW_.data(), den_.data(), T_);
             mu_update(Ht_.data(), XtW_.data(), den_.data(), nullptr, m_, k_, r.l1_H, r.l2_H, T_);
         }
         if (p_.guided()) pull(false);
-        gram(Ht_.data(), m_, k_, HHt_.data());
+        gram(Ht_.data(), m_, k_, HHt_.data(), T_);
     }
 
     /// Guided topics (NmfProblem): before the H update, lambda * r joins X^T W at the seed
@@ -404,10 +404,10 @@ private:
             hals_update(W_.data(), HHt_.data(), XHt_.data(), n_, k_, r.l1_W, r.l2_W, T_);
         } else {
             den_.resize(n_ * k_);
-            times_small(W_.data(), n_, k_, HHt_.data(), den_.data());
+            times_small(W_.data(), n_, k_, HHt_.data(), den_.data(), T_);
             mu_update(W_.data(), XHt_.data(), den_.data(), nullptr, n_, k_, r.l1_W, r.l2_W, T_);
         }
-        gram(W_.data(), n_, k_, WtW_.data());
+        gram(W_.data(), n_, k_, WtW_.data(), T_);
     }
 
     /// ratio[p] = x[p] / wh[p], a zero wh replaced by kEps (scikit-learn's rule).

@@ -1,7 +1,6 @@
 // CPU building blocks of the NMF (see sparse_cpu.hpp).
 #include "sparse_cpu.hpp"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -172,27 +171,6 @@ double sum_squares(const CsrMatrix& X) {
     double s = 0;
     for (float v : X.data) s += double(v) * v;
     return s;
-}
-
-void gram(const float* A, int64_t rows, int k, float* C) {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, static_cast<int>(rows), 1.0f, A, k, 0.0f,
-                C, k);
-    mirror_upper(C, k);
-}
-
-void gram_add(const float* A, int64_t rows, int k, float* C) {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, static_cast<int>(rows), 1.0f, A, k, 1.0f,
-                C, k);
-}
-
-void mirror_upper(float* C, int k) {
-    for (int i = 0; i < k; ++i)
-        for (int j = 0; j < i; ++j) C[i * k + j] = C[j * k + i];
-}
-
-void times_small(const float* F, int64_t rows, int k, const float* G, float* D) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), k, k, 1.0f, F, k,
-                G, k, 0.0f, D, k);
 }
 
 void column_sums(const float* A, int64_t rows, int k, float* out, int threads) {

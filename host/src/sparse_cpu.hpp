@@ -28,15 +28,19 @@ void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* ou
 
 /// sum of squares of X's values in float64.
 double sum_squares(const CsrMatrix& X);
-/// C (k x k) = A^T A for A (rows x k) (a symmetric rank-k update: half of sgemm's flops).
-void gram(const float* A, int64_t rows, int k, float* C);
-/// The upper triangle of C (k x k, row-major) += that of A^T A, on the calling thread's BLAS;
-/// the strict lower triangle is left as it was (mirror_upper() completes C).
+/// C (k x k) = A^T A for A (rows x k), on `threads` threads (the upper triangle, about half
+/// of a general product's flops, then mirrored). The result does not depend on `threads`.
+void gram(const float* A, int64_t rows, int k, float* C, int threads);
+/// The upper triangle of C (k x k, row-major) += that of A^T A, on the calling thread; the
+/// strict lower triangle is left as it was (mirror_upper() completes C).
 void gram_add(const float* A, int64_t rows, int k, float* C);
 /// Copies the upper triangle of C (k x k, row-major) into the lower one.
 void mirror_upper(float* C, int k);
-/// D (rows x k) = F (rows x k) * G (k x k).
+/// D (rows x k) = F (rows x k) * G (k x k), on the calling thread. Each row of D is summed in
+/// the same order whatever the CPU's vector width (AVX-512 and AVX2 give the same bits).
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D);
+/// The same on `threads` threads (blocks of rows; the result does not depend on `threads`).
+void times_small(const float* F, int64_t rows, int k, const float* G, float* D, int threads);
 /// Column sums of A (rows x k) in float64, then rounded to float.
 void column_sums(const float* A, int64_t rows, int k, float* out, int threads);
 

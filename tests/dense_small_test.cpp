@@ -1,0 +1,87 @@
+// The NMF's k x k dense products on the CPU (host/src/dense_small_cpu.cpp) against a float64
+// reference, over widths that do and do not fill a vector and row counts that do and do not
+// fill a tile; results independent of the thread count.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "sparse_cpu.hpp"
+
+namespace {
+
+std::vector<float> random_matrix(int64_t rows, int cols, uint32_t seed, double zeros = 0.3) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    std::vector<float> a(size_t(rows) * cols);
+    for (auto& x : a) x = u(rng) < zeros ? 0.0f : u(rng);
+    return a;
+}
+
+const int kWidths[] = {1, 3, 4, 8, 15, 16, 17, 50, 64, 100, 257};
+const int64_t kRows[] = {0, 1, 7, 8, 9, 1031};
+
+TEST(DenseSmall, TimesSmallMatchesFloat64) {
+    for (int k : kWidths)
+        for (int64_t rows : kRows) {
+            const auto F = random_matrix(rows, k, uint32_t(k * 7919 + rows));
+            const auto G = random_matrix(k, k, uint32_t(k + 17), 0.0);
+            std::vector<float> D(size_t(rows) * k, -1.0f);
+            tmine::cpu_impl::times_small(F.data(), rows, k, G.data(), D.data());
+            for (int64_t i = 0; i < rows; ++i)
+                for (int j = 0; j < k; ++j) {
+                    double want = 0;
+                    for (int t = 0; t < k; ++t) want += double(F[i * k + t]) * G[t * k + j];
+                    ASSERT_NEAR(D[i * k + j], want, 1e-5 * (1 + std::fabs(want)))
+                        << "k=" << k << " rows=" << rows << " at (" << i << "," << j << ")";
+                }
+        }
+}
+
+TEST(DenseSmall, GramAddUpdatesTheUpperTriangleOnly) {
+    for (int k : kWidths)
+        for (int64_t rows : kRows) {
+            const auto A = random_matrix(rows, k, uint32_t(k * 31 + rows));
+            std::vector<float> C(size_t(k) * k);
+            for (int i = 0; i < k; ++i)
+                for (int j = 0; j < k; ++j) C[i * k + j] = float(i * k + j);  // existing values
+            tmine::cpu_impl::gram_add(A.data(), rows, k, C.data());
+            for (int i = 0; i < k; ++i)
+                for (int j = 0; j < k; ++j) {
+                    if (j < i) {
+                        ASSERT_EQ(C[i * k + j], float(i * k + j)) << "lower triangle changed";
+                        continue;
+                    }
+                    double want = i * k + j;
+                    for (int64_t r = 0; r < rows; ++r) want += double(A[r * k + i]) * A[r * k + j];
+                    ASSERT_NEAR(C[i * k + j], want, 1e-5 * (1 + std::fabs(want)))
+                        << "k=" << k << " rows=" << rows << " at (" << i << "," << j << ")";
+                }
+        }
+}
+
+TEST(DenseSmall, ParallelVersionsDoNotDependOnThreads) {
+    const int k = 50;
+    const int64_t rows = 40000;  // three blocks of the Gram's partial sums, 40 of times_small
+    const auto A = random_matrix(rows, k, 5);
+    const auto G = random_matrix(k, k, 6, 0.0);
+    std::vector<float> C1(k * k), C3(k * k), D1(size_t(rows) * k), D3(size_t(rows) * k);
+    tmine::cpu_impl::gram(A.data(), rows, k, C1.data(), 1);
+    tmine::cpu_impl::gram(A.data(), rows, k, C3.data(), 3);
+    EXPECT_EQ(C1, C3);
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) ASSERT_EQ(C1[i * k + j], C1[j * k + i]) << "not symmetric";
+    double want = 0;
+    for (int64_t r = 0; r < rows; ++r) want += double(A[r * k + 3]) * A[r * k + 41];
+    EXPECT_NEAR(C1[3 * k + 41], want, 1e-4 * want);
+    tmine::cpu_impl::times_small(A.data(), rows, k, G.data(), D1.data(), 1);
+    tmine::cpu_impl::times_small(A.data(), rows, k, G.data(), D3.data(), 3);
+    EXPECT_EQ(D1, D3);
+    std::vector<float> D(size_t(rows) * k);
+    tmine::cpu_impl::times_small(A.data(), rows, k, G.data(), D.data());  // one call, one thread
+    EXPECT_EQ(D1, D);
+}
+
+}  // namespace
