@@ -57,35 +57,43 @@ inline __attribute__((always_inline)) void times_rows(const float* F, int64_t ro
         for (int c = 0; c < k; c += L) times_tile<L, 1>(F + i * k, k, Gp, kp, D + i * k, c);
 }
 
-/// Rows [0, R) of F added to the upper block triangle of C (k x kp): each row copied once
-/// into a zero-padded panel, then for each column block c the rows t < c + L of C.
-template <int L, int R>
-inline __attribute__((always_inline)) void gram_tile(const float* F, int k, float* C, int kp,
-                                                     float* P) {
-    typedef typename Vec<L>::type V;
-    for (int r = 0; r < R; ++r) {
-        for (int j = 0; j < k; ++j) P[r * kp + j] = F[int64_t(r) * k + j];
-        for (int j = k; j < kp; ++j) P[r * kp + j] = 0.0f;
-    }
-    for (int c = 0; c < kp; c += L) {
-        V row[R];
-        for (int r = 0; r < R; ++r) row[r] = *reinterpret_cast<const V*>(P + r * kp + c);
-        const int tend = std::min(c + L, k);
-        for (int t = 0; t < tend; ++t) {
-            V* out = reinterpret_cast<V*>(C + int64_t(t) * kp + c);
-            V a = *out;
-            for (int r = 0; r < R; ++r) a += P[r * kp + t] * row[r];
-            *out = a;
-        }
-    }
-}
+/// The upper block triangle of C (k x kp) += F^T F for F (rows x k): for each tile of 8 rows
+/// t of C and each column block c to the right of its start, 8 accumulators of L lanes in
+/// registers over all the rows of F (one vector load and 8 broadcast multiply-adds a row),
+/// then added to C. A row's last column block reads past its end into the next row (lanes
+/// that are never stored); the last rows, whose reads would leave F, go through P (kp
+/// floats, zero-padded).
 template <int L>
 inline __attribute__((always_inline)) void gram_rows(const float* F, int64_t rows, int k,
                                                      float* C, int kp, float* P) {
-    constexpr int R = 8;
-    int64_t i = 0;
-    for (; i + R <= rows; i += R) gram_tile<L, R>(F + i * k, k, C, kp, P);
-    for (; i < rows; ++i) gram_tile<L, 1>(F + i * k, k, C, kp, P);
+    typedef typename Vec<L>::type V;
+    constexpr int TR = 8;
+    for (int t0 = 0; t0 < k; t0 += TR) {
+        int off[TR];  // the rows of the tile; past k they repeat k - 1 and are not stored
+        for (int i = 0; i < TR; ++i) off[i] = std::min(t0 + i, k - 1);
+        for (int c = (t0 / L) * L; c < k; c += L) {
+            V acc[TR];
+            for (int i = 0; i < TR; ++i) acc[i] = V{};
+            // Rows whose load of [c, c + L) stays inside F.
+            const int64_t room = rows * k - c - L;  // row r's load stays inside for r * k <= room
+            const int64_t direct = room < 0 ? 0 : std::min(rows, room / k + 1);
+            for (int64_t r = 0; r < direct; ++r) {
+                const float* a = F + r * k;
+                const V v = *reinterpret_cast<const V*>(a + c);
+                for (int i = 0; i < TR; ++i) acc[i] += a[off[i]] * v;
+            }
+            for (int64_t r = direct; r < rows; ++r) {
+                for (int j = 0; j < k; ++j) P[j] = F[r * k + j];
+                for (int j = k; j < kp; ++j) P[j] = 0.0f;
+                const V v = *reinterpret_cast<const V*>(P + c);
+                for (int i = 0; i < TR; ++i) acc[i] += P[off[i]] * v;
+            }
+            for (int i = 0; i < TR && t0 + i < k; ++i) {
+                V* out = reinterpret_cast<V*>(C + int64_t(t0 + i) * kp + c);
+                *out += acc[i];
+            }
+        }
+    }
 }
 
 using TimesFn = void (*)(const float*, int64_t, int, const float*, int, float*);
@@ -138,7 +146,7 @@ const SmallKernels& small_kernels() {
 }
 int padded(int k, int lanes) { return (k + lanes - 1) / lanes * lanes; }
 
-/// Scratch of the calling thread (a padded k x kp matrix and a panel of rows), kept between
+/// Scratch of the calling thread (a padded k x kp matrix and a padded row), kept between
 /// calls: the fit calls these once per block of rows.
 struct SmallScratch {
     std::vector<float> square, panel;
@@ -155,7 +163,7 @@ void gram_add(const float* A, int64_t rows, int k, float* C) {
     const int kp = padded(k, K.lanes);
     SmallScratch& s = scratch();
     s.square.assign(size_t(k) * kp, 0.0f);
-    s.panel.resize(size_t(8) * kp);
+    s.panel.resize(size_t(kp));
     for (int t = 0; t < k; ++t)
         for (int j = t; j < k; ++j) s.square[size_t(t) * kp + j] = C[t * k + j];
     K.gram(A, rows, k, s.square.data(), kp, s.panel.data());
