@@ -91,16 +91,16 @@ void mu_update(float* F, const float* num, const float* den, const float* den_ro
 
 /// One HALS sweep over the rows of F (rows x k): coordinate t of row i moves to the minimum
 /// of the regularised quadratic, clipped at 0 (scikit-learn's _update_cdnmf_fast, in order
-/// t = 0..k-1; rows are independent). The row's gradient v = G f is formed once and updated by
-/// the column of G of each coordinate that moves (G is a symmetric Gram matrix), and 8 rows go
-/// through the sweep together, one per vector lane: every step is an 8-wide vector operation,
-/// with no dot product whose additions wait on each other and no branch per coordinate.
+/// t = 0..k-1; rows are independent). The rows' gradients V = F G are formed once for all the
+/// rows (times_small, G is a symmetric Gram matrix) and each is updated by the column of G of
+/// each coordinate that moves; 8 rows go through the sweep together, one per vector lane:
+/// every step is an 8-wide vector operation, with no branch per coordinate.
 TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N, int64_t rows,
                                         int k, float l1, float l2) {
     constexpr int L = 8;
     std::vector<float> inv(k), fb(size_t(k) * L), nb(size_t(k) * L), vb(size_t(k) * L);
-    std::vector<int> nz;
-    nz.reserve(k);
+    std::vector<float> V(size_t(rows) * k);
+    times_small(F, rows, k, G, V.data());
     for (int t = 0; t < k; ++t) {  // 1 / Hessian of each coordinate; 0 freezes it
         const float hess = G[int64_t(t) * k + t] + l2;
         inv[t] = hess != 0.0f ? 1.0f / hess : 0.0f;
@@ -113,48 +113,8 @@ TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N
                 fb[t * L + l] = l < n ? F[(i0 + l) * k + t] : 0.0f;
                 nb[t * L + l] = l < n ? N[(i0 + l) * k + t] - l1 : 0.0f;
             }
-        // v = G f over the coordinates that are non-zero in some lane (HALS factors are
-        // sparse), each lane's sum in register, r ascending.
-        nz.clear();
-        for (int r = 0; r < k; ++r) {
-            bool any = false;
-            for (int l = 0; l < L; ++l) any |= fb[r * L + l] != 0.0f;
-            if (any) nz.push_back(r);
-        }
-        // Four coordinates at a time: four independent sums (each still in r order), so the
-        // additions overlap instead of waiting on each other.
-        int t = 0;
-        for (; t + 4 <= k; t += 4) {
-            const float* g = G + int64_t(t) * k;  // rows t..t+3 = columns (symmetric)
-            float a0[L] = {}, a1[L] = {}, a2[L] = {}, a3[L] = {};
-            for (int r : nz) {
-                const float* fr = fb.data() + r * L;
-                const float g0 = g[r], g1 = g[k + r], g2 = g[2 * k + r], g3 = g[3 * k + r];
-#pragma omp simd
-                for (int l = 0; l < L; ++l) {
-                    a0[l] += fr[l] * g0;
-                    a1[l] += fr[l] * g1;
-                    a2[l] += fr[l] * g2;
-                    a3[l] += fr[l] * g3;
-                }
-            }
-            for (int l = 0; l < L; ++l) {
-                vb[t * L + l] = a0[l];
-                vb[(t + 1) * L + l] = a1[l];
-                vb[(t + 2) * L + l] = a2[l];
-                vb[(t + 3) * L + l] = a3[l];
-            }
-        }
-        for (; t < k; ++t) {
-            const float* g = G + int64_t(t) * k;
-            float acc[L] = {};
-            for (int r : nz) {
-                const float* fr = fb.data() + r * L;
-#pragma omp simd
-                for (int l = 0; l < L; ++l) acc[l] += fr[l] * g[r];
-            }
-            for (int l = 0; l < L; ++l) vb[t * L + l] = acc[l];
-        }
+        for (int t = 0; t < k; ++t)
+            for (int l = 0; l < L; ++l) vb[t * L + l] = l < n ? V[(i0 + l) * k + t] : 0.0f;
         for (int t = 0; t < k; ++t) {
             float* f = fb.data() + t * L;
             const float* v = vb.data() + t * L;
