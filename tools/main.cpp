@@ -1101,33 +1101,57 @@ int cmd_query(const CommonArgs& c, const QueryCli& a) {
 
 namespace {
 
+/// The environment tmine runs in, set before anything is loaded, by starting the program
+/// again once (tunables and library settings are read at start-up). Two settings:
+///
 /// Transparent huge pages for the heap. tmine's stages allocate large arrays (tokens, term
 /// tables, matrices) and touch each page once; with 4 KiB pages the page faults cost 10-20% of
 /// a vectorize run (measured on the 2-core VM; docs/benchmarks.md). Where the kernel gives
 /// huge pages on request only (the usual "madvise" setting), glibc asks for them when its
-/// tunable glibc.malloc.hugetlb is 1, and tunables are read at start-up: so the program starts
-/// itself again once with the tunable added. TMINE_HUGEPAGES=0 turns this off.
+/// tunable glibc.malloc.hugetlb is 1. The same start keeps freed memory in the process: with
+/// glibc's defaults a freed block above the mmap threshold goes back to the kernel, and so does
+/// the top of a heap above the trim threshold, and the next array of that size faults its
+/// pages in (and zeroes them) again. The stages grow and free tables and token arrays all the
+/// time (a vectorize run faulted for about 15% of its tokenising time), so blocks up to 32 MiB
+/// come from the heaps and heaps are not trimmed. tmine is a batch program: its peak memory is
+/// what it needs anyway. TMINE_HUGEPAGES=0 turns this off.
 ///
-/// The same start keeps freed memory in the process: with glibc's defaults a freed block above
-/// the mmap threshold goes back to the kernel, and so does the top of a heap above the trim
-/// threshold, and the next array of that size faults its pages in (and zeroes them) again.
-/// The stages grow and free tables and token arrays all the time (a vectorize run faulted for
-/// about 15% of its tokenising time), so blocks up to 32 MiB come from the heaps and heaps are
-/// not trimmed. tmine is a batch program: its peak memory is what it needs anyway.
-void start_with_huge_pages(char** argv) {
+/// OpenBLAS's kernels on Intel CPUs. Debian's OpenBLAS 0.3.21 picks its kernels by CPU model
+/// when it loads; on a model newer than it knows (the Intel Xeon, family 6 model 207, of
+/// docs/benchmarks.md) it falls back to its SSE3 kernels: SGEMM at 12 GFLOP/s a core instead
+/// of 45-60, and the NNDSVD initialisation's double-precision Cholesky QR as slow. On Intel,
+/// the kernels OpenBLAS would choose for every model it knows are its SkylakeX ones where the
+/// CPU has AVX-512 (F, BW, DQ, VL, CD: x86-64-v4) and its Haswell ones where it has AVX2 and FMA
+/// (x86-64-v3), so tmine names them (OPENBLAS_CORETYPE) unless the user did. Other vendors are
+/// left to OpenBLAS's own choice.
+void start_with_tuned_environment(char** argv) {
+    bool changed = false;
     const char* off = std::getenv("TMINE_HUGEPAGES");
-    if (off && std::strcmp(off, "0") == 0) return;
     const char* tunables = std::getenv("GLIBC_TUNABLES");
     std::string t = tunables ? tunables : "";
-    if (t.find("glibc.malloc.hugetlb") != std::string::npos) return;  // set (by us or the user)
-    auto add = [&t](const char* name, const char* value) {
-        if (t.find(name) == std::string::npos) t += (t.empty() ? "" : ":") + std::string(name) + "=" + value;
-    };
-    add("glibc.malloc.hugetlb", "1");
-    add("glibc.malloc.mmap_threshold", "33554432");
-    add("glibc.malloc.trim_threshold", "4294967295");
-    if (setenv("GLIBC_TUNABLES", t.c_str(), 1) != 0) return;
-    execv("/proc/self/exe", argv);  // returns only on failure: carry on without
+    if (!(off && std::strcmp(off, "0") == 0) && t.find("glibc.malloc.hugetlb") == std::string::npos) {
+        auto add = [&t](const char* name, const char* value) {
+            if (t.find(name) == std::string::npos) t += (t.empty() ? "" : ":") + std::string(name) + "=" + value;
+        };
+        add("glibc.malloc.hugetlb", "1");
+        add("glibc.malloc.mmap_threshold", "33554432");
+        add("glibc.malloc.trim_threshold", "4294967295");
+        if (setenv("GLIBC_TUNABLES", t.c_str(), 1) == 0) changed = true;
+    }
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (!std::getenv("OPENBLAS_CORETYPE")) {
+        __builtin_cpu_init();
+        const char* core = nullptr;
+        if (__builtin_cpu_is("intel")) {
+            if (__builtin_cpu_supports("x86-64-v4"))
+                core = "SkylakeX";
+            else if (__builtin_cpu_supports("x86-64-v3"))
+                core = "Haswell";
+        }
+        if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) changed = true;
+    }
+#endif
+    if (changed) execv("/proc/self/exe", argv);  // returns only on failure: carry on without
 }
 
 /// SIGINT, SIGTERM and SIGHUP remove the temp files being written, then end the process as the
@@ -1148,7 +1172,7 @@ void install_signal_handlers() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    start_with_huge_pages(argv);
+    start_with_tuned_environment(argv);
     CLI::App app{"tmine: GPU-accelerated text mining, from crawled posts to topics"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "tmine 0.1.0");
