@@ -84,4 +84,32 @@ TEST(DenseSmall, ParallelVersionsDoNotDependOnThreads) {
     EXPECT_EQ(D1, D);
 }
 
+TEST(DenseSmall, DoubleGramAndInPlaceProductMatchFloat64Loops) {
+    // The initialisation's Cholesky QR: C = AᵀA over more rows than one piece of the kernel,
+    // then A = A R in place.
+    for (int k : {3, 8, 60}) {
+        const int64_t rows = 5000;
+        const auto f = random_matrix(rows, k, uint32_t(k));
+        std::vector<double> A(f.begin(), f.end()), C(size_t(k) * k);
+        tmine::cpu_impl::gram(A.data(), rows, k, C.data(), 2);
+        for (int i = 0; i < k; ++i)
+            for (int j = 0; j < k; ++j) {
+                double want = 0;
+                for (int64_t r = 0; r < rows; ++r) want += A[r * k + i] * A[r * k + j];
+                ASSERT_NEAR(C[i * k + j], want, 1e-12 * want) << "k=" << k << " (" << i << "," << j << ")";
+            }
+        std::vector<double> R(size_t(k) * k, 0.0);
+        for (int i = 0; i < k; ++i)
+            for (int j = i; j < k; ++j) R[i * k + j] = 1.0 / (1 + i + j);
+        std::vector<double> B = A;
+        tmine::cpu_impl::times_small_in_place(B.data(), rows, k, R.data(), 2);
+        for (int64_t r = 0; r < rows; r += 97)
+            for (int j = 0; j < k; ++j) {
+                double want = 0;
+                for (int t = 0; t < k; ++t) want += A[r * k + t] * R[t * k + j];
+                ASSERT_NEAR(B[r * k + j], want, 1e-13 * (1 + std::fabs(want))) << "row " << r;
+            }
+    }
+}
+
 }  // namespace

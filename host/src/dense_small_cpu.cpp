@@ -9,7 +9,6 @@
 #include "sparse_cpu.hpp"
 
 namespace tmine::cpu_impl {
-static_assert(sizeof(float) == 4, "the small kernels count 4 bytes a float");
 namespace {
 
 // The k x k products of the NMF (W HHᵀ, Ht WᵀW and the Gram matrices WᵀW, HHᵀ): tall, thin
@@ -17,22 +16,22 @@ namespace {
 // They were OpenBLAS calls; on a CPU model OpenBLAS 0.3.21 does not know (the 2-core Intel
 // Xeon, family 6 model 207, of docs/benchmarks.md) its runtime dispatch falls back to SSE3
 // kernels at 12 GFLOP/s, a third of an MU iteration. These kernels are the hot path, written
-// once for a vector of L floats and compiled for AVX-512 (L = 16), AVX2 + FMA (L = 8) and the
-// baseline (L = 4); a CPU check at first use picks one. Every output is summed in the same
+// once for a vector of L elements and compiled for AVX-512 (L = 16 floats, 8 doubles), AVX2 +
+// FMA (8, 4) and the baseline (4, 2); a CPU check at first use picks one. Every output is summed in the same
 // order on every ISA (t ascending; rows in order), so AVX-512 and AVX2 (both with FMA) give
 // the same bits; the baseline, without FMA, rounds each product.
 
-template <int L>
+template <class T, int L>
 struct Vec {
-    typedef float type __attribute__((vector_size(L * 4), aligned(4)));  // unaligned loads
+    typedef T type __attribute__((vector_size(L * sizeof(T)), aligned(sizeof(T))));  // unaligned loads
 };
 
 /// Columns [c, c + L) of rows [0, R) of D = F G, G zero-padded to kp columns: R
 /// accumulators of L lanes held in registers over the k terms.
-template <int L, int R>
-inline __attribute__((always_inline)) void times_tile(const float* F, int k, const float* Gp,
-                                                      int kp, float* D, int c) {
-    typedef typename Vec<L>::type V;
+template <class T, int L, int R>
+inline __attribute__((always_inline)) void times_tile(const T* F, int k, const T* Gp, int kp,
+                                                      T* D, int c) {
+    typedef typename Vec<T, L>::type V;
     V acc[R];
     for (int r = 0; r < R; ++r) acc[r] = V{};
     for (int t = 0; t < k; ++t) {
@@ -46,15 +45,15 @@ inline __attribute__((always_inline)) void times_tile(const float* F, int k, con
             for (int l = 0; l < k - c; ++l) D[int64_t(r) * k + c + l] = acc[r][l];
     }
 }
-template <int L>
-inline __attribute__((always_inline)) void times_rows(const float* F, int64_t rows, int k,
-                                                      const float* Gp, int kp, float* D) {
+template <class T, int L>
+inline __attribute__((always_inline)) void times_rows(const T* F, int64_t rows, int k,
+                                                      const T* Gp, int kp, T* D) {
     constexpr int R = 8;
     int64_t i = 0;
     for (; i + R <= rows; i += R)
-        for (int c = 0; c < k; c += L) times_tile<L, R>(F + i * k, k, Gp, kp, D + i * k, c);
+        for (int c = 0; c < k; c += L) times_tile<T, L, R>(F + i * k, k, Gp, kp, D + i * k, c);
     for (; i < rows; ++i)
-        for (int c = 0; c < k; c += L) times_tile<L, 1>(F + i * k, k, Gp, kp, D + i * k, c);
+        for (int c = 0; c < k; c += L) times_tile<T, L, 1>(F + i * k, k, Gp, kp, D + i * k, c);
 }
 
 /// The upper block triangle of C (k x kp) += F^T F for F (rows x k): for each tile of 8 rows
@@ -62,11 +61,11 @@ inline __attribute__((always_inline)) void times_rows(const float* F, int64_t ro
 /// registers over all the rows of F (one vector load and 8 broadcast multiply-adds a row),
 /// then added to C. A row's last column block reads past its end into the next row (lanes
 /// that are never stored); the last rows, whose reads would leave F, go through P (kp
-/// floats, zero-padded).
-template <int L>
-inline __attribute__((always_inline)) void gram_rows(const float* F, int64_t rows, int k,
-                                                     float* C, int kp, float* P) {
-    typedef typename Vec<L>::type V;
+/// elements, zero-padded).
+template <class T, int L>
+inline __attribute__((always_inline)) void gram_rows(const T* F, int64_t rows, int k, T* C,
+                                                     int kp, T* P) {
+    typedef typename Vec<T, L>::type V;
     constexpr int TR = 8;
     for (int t0 = 0; t0 < k; t0 += TR) {
         int off[TR];  // the rows of the tile; past k they repeat k - 1 and are not stored
@@ -78,13 +77,13 @@ inline __attribute__((always_inline)) void gram_rows(const float* F, int64_t row
             const int64_t room = rows * k - c - L;  // row r's load stays inside for r * k <= room
             const int64_t direct = room < 0 ? 0 : std::min(rows, room / k + 1);
             for (int64_t r = 0; r < direct; ++r) {
-                const float* a = F + r * k;
+                const T* a = F + r * k;
                 const V v = *reinterpret_cast<const V*>(a + c);
                 for (int i = 0; i < TR; ++i) acc[i] += a[off[i]] * v;
             }
             for (int64_t r = direct; r < rows; ++r) {
                 for (int j = 0; j < k; ++j) P[j] = F[r * k + j];
-                for (int j = k; j < kp; ++j) P[j] = 0.0f;
+                for (int j = k; j < kp; ++j) P[j] = T(0);
                 const V v = *reinterpret_cast<const V*>(P + c);
                 for (int i = 0; i < TR; ++i) acc[i] += P[off[i]] * v;
             }
@@ -96,98 +95,149 @@ inline __attribute__((always_inline)) void gram_rows(const float* F, int64_t row
     }
 }
 
-using TimesFn = void (*)(const float*, int64_t, int, const float*, int, float*);
-using GramFn = void (*)(const float*, int64_t, int, float*, int, float*);
+template <class T>
+using TimesFn = void (*)(const T*, int64_t, int, const T*, int, T*);
+template <class T>
+using GramFn = void (*)(const T*, int64_t, int, T*, int, T*);
 
+// One function per ISA and element type; LF and LD are a vector's width in floats, doubles.
+#define TMINE_SMALL_KERNELS(ATTR, SUFFIX, LF, LD)                                               \
+    ATTR void times_##SUFFIX(const float* F, int64_t rows, int k, const float* Gp, int kp,     \
+                             float* D) {                                                        \
+        times_rows<float, LF>(F, rows, k, Gp, kp, D);                                          \
+    }                                                                                           \
+    ATTR void times_##SUFFIX(const double* F, int64_t rows, int k, const double* Gp, int kp,   \
+                             double* D) {                                                       \
+        times_rows<double, LD>(F, rows, k, Gp, kp, D);                                         \
+    }                                                                                           \
+    ATTR void gram_##SUFFIX(const float* F, int64_t rows, int k, float* C, int kp, float* P) { \
+        gram_rows<float, LF>(F, rows, k, C, kp, P);                                            \
+    }                                                                                           \
+    ATTR void gram_##SUFFIX(const double* F, int64_t rows, int k, double* C, int kp,           \
+                            double* P) {                                                        \
+        gram_rows<double, LD>(F, rows, k, C, kp, P);                                           \
+    }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target("arch=x86-64-v4"))) void times_v4(const float* F, int64_t rows, int k,
-                                                        const float* Gp, int kp, float* D) {
-    times_rows<16>(F, rows, k, Gp, kp, D);
-}
-__attribute__((target("arch=x86-64-v3"))) void times_v3(const float* F, int64_t rows, int k,
-                                                        const float* Gp, int kp, float* D) {
-    times_rows<8>(F, rows, k, Gp, kp, D);
-}
-__attribute__((target("arch=x86-64-v4"))) void gram_v4(const float* F, int64_t rows, int k,
-                                                       float* C, int kp, float* P) {
-    gram_rows<16>(F, rows, k, C, kp, P);
-}
-__attribute__((target("arch=x86-64-v3"))) void gram_v3(const float* F, int64_t rows, int k,
-                                                       float* C, int kp, float* P) {
-    gram_rows<8>(F, rows, k, C, kp, P);
-}
+TMINE_SMALL_KERNELS(__attribute__((target("arch=x86-64-v4"))), v4, 16, 8)
+TMINE_SMALL_KERNELS(__attribute__((target("arch=x86-64-v3"))), v3, 8, 4)
 #endif
-void times_v1(const float* F, int64_t rows, int k, const float* Gp, int kp, float* D) {
-    times_rows<4>(F, rows, k, Gp, kp, D);
-}
-void gram_v1(const float* F, int64_t rows, int k, float* C, int kp, float* P) {
-    gram_rows<4>(F, rows, k, C, kp, P);
-}
+TMINE_SMALL_KERNELS(, v1, 4, 2)
+#undef TMINE_SMALL_KERNELS
 
-/// The kernels this CPU runs and their vector width.
+/// The kernels this CPU runs for elements of type T, and their vector width.
+template <class T>
 struct SmallKernels {
-    TimesFn times = times_v1;
-    GramFn gram = gram_v1;
-    int lanes = 4;
+    TimesFn<T> times = times_v1;
+    GramFn<T> gram = gram_v1;
+    int lanes = 16 / int(sizeof(T));
     SmallKernels() {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
         __builtin_cpu_init();
         if (__builtin_cpu_supports("x86-64-v4")) {
-            times = times_v4, gram = gram_v4, lanes = 16;
+            times = times_v4, gram = gram_v4, lanes = 64 / int(sizeof(T));
         } else if (__builtin_cpu_supports("x86-64-v3")) {
-            times = times_v3, gram = gram_v3, lanes = 8;
+            times = times_v3, gram = gram_v3, lanes = 32 / int(sizeof(T));
         }
 #endif
     }
 };
-const SmallKernels& small_kernels() {
-    static const SmallKernels kernels;
+template <class T>
+const SmallKernels<T>& small_kernels() {
+    static const SmallKernels<T> kernels;
     return kernels;
 }
 int padded(int k, int lanes) { return (k + lanes - 1) / lanes * lanes; }
 
-/// Scratch of the calling thread (a padded k x kp matrix and a padded row), kept between
-/// calls: the fit calls these once per block of rows.
+/// Scratch of the calling thread (a padded k x kp matrix, a padded row, a block of results),
+/// kept between calls: the fit calls these once per block of rows.
+template <class T>
 struct SmallScratch {
-    std::vector<float> square, panel;
+    std::vector<T> square, panel, block;
 };
-SmallScratch& scratch() {
-    static thread_local SmallScratch s;
+template <class T>
+SmallScratch<T>& scratch() {
+    static thread_local SmallScratch<T> s;
     return s;
 }
 
-}  // namespace
-
-void gram_add(const float* A, int64_t rows, int k, float* C) {
-    const SmallKernels& K = small_kernels();
+template <class T>
+void gram_add_impl(const T* A, int64_t rows, int k, T* C) {
+    const SmallKernels<T>& K = small_kernels<T>();
     const int kp = padded(k, K.lanes);
-    SmallScratch& s = scratch();
-    s.square.assign(size_t(k) * kp, 0.0f);
+    SmallScratch<T>& s = scratch<T>();
+    s.square.assign(size_t(k) * kp, T(0));
     s.panel.resize(size_t(kp));
     for (int t = 0; t < k; ++t)
         for (int j = t; j < k; ++j) s.square[size_t(t) * kp + j] = C[t * k + j];
-    K.gram(A, rows, k, s.square.data(), kp, s.panel.data());
+    // The kernel passes over its rows once per tile of C: rows in pieces of about 128 KiB,
+    // which stay in L2 between passes.
+    const int64_t piece = std::max<int64_t>(8, (int64_t(128) << 10) / (int64_t(k) * int64_t(sizeof(T))));
+    for (int64_t lo = 0; lo < rows; lo += piece)
+        K.gram(A + lo * k, std::min(piece, rows - lo), k, s.square.data(), kp, s.panel.data());
     for (int t = 0; t < k; ++t)
         for (int j = t; j < k; ++j) C[t * k + j] = s.square[size_t(t) * kp + j];
 }
 
-void gram(const float* A, int64_t rows, int k, float* C, int threads) {
+template <class T>
+void gram_impl(const T* A, int64_t rows, int k, T* C, int threads) {
     // Partial sums over fixed blocks of rows, added in block order: the result does not
     // depend on the thread count.
     constexpr int64_t kBlock = 16384;
     const int64_t blocks = std::max<int64_t>(1, (rows + kBlock - 1) / kBlock);
-    std::vector<float> part(size_t(blocks) * k * k, 0.0f);
+    std::vector<T> part(size_t(blocks) * k * k, T(0));
 #pragma omp parallel for num_threads(std::max(1, threads)) schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
         const int64_t lo = b * kBlock, hi = std::min(rows, lo + kBlock);
-        if (hi > lo) gram_add(A + lo * k, hi - lo, k, part.data() + size_t(b) * k * k);
+        if (hi > lo) gram_add_impl(A + lo * k, hi - lo, k, part.data() + size_t(b) * k * k);
     }
     for (int x = 0; x < k * k; ++x) {
-        float v = 0.0f;
+        T v = T(0);
         for (int64_t b = 0; b < blocks; ++b) v += part[size_t(b) * k * k + x];
         C[x] = v;
     }
-    mirror_upper(C, k);
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < i; ++j) C[i * k + j] = C[j * k + i];
+}
+
+template <class T>
+void times_small_impl(const T* F, int64_t rows, int k, const T* G, T* D) {
+    const SmallKernels<T>& K = small_kernels<T>();
+    const int kp = padded(k, K.lanes);
+    SmallScratch<T>& s = scratch<T>();
+    s.square.assign(size_t(k) * kp, T(0));
+    for (int t = 0; t < k; ++t)
+        for (int j = 0; j < k; ++j) s.square[size_t(t) * kp + j] = G[t * k + j];
+    K.times(F, rows, k, s.square.data(), kp, D);
+}
+
+constexpr int64_t kTimesBlock = 1024;
+
+/// D = F G over blocks of rows on `threads` threads; in place (F = F G) when D is null.
+template <class T>
+void times_small_parallel(T* F, int64_t rows, int k, const T* G, T* D, int threads) {
+    const int64_t blocks = (rows + kTimesBlock - 1) / kTimesBlock;
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t lo = b * kTimesBlock, hi = std::min(rows, lo + kTimesBlock);
+        if (D) {
+            times_small_impl<T>(F + lo * k, hi - lo, k, G, D + lo * k);
+        } else {
+            std::vector<T>& out = scratch<T>().block;
+            out.resize(size_t(hi - lo) * k);
+            times_small_impl<T>(F + lo * k, hi - lo, k, G, out.data());
+            std::copy(out.begin(), out.end(), F + lo * k);
+        }
+    }
+}
+
+}  // namespace
+
+void gram_add(const float* A, int64_t rows, int k, float* C) { gram_add_impl(A, rows, k, C); }
+void gram(const float* A, int64_t rows, int k, float* C, int threads) {
+    gram_impl(A, rows, k, C, threads);
+}
+void gram(const double* A, int64_t rows, int k, double* C, int threads) {
+    gram_impl(A, rows, k, C, threads);
 }
 
 void mirror_upper(float* C, int k) {
@@ -196,23 +246,13 @@ void mirror_upper(float* C, int k) {
 }
 
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D) {
-    const SmallKernels& K = small_kernels();
-    const int kp = padded(k, K.lanes);
-    SmallScratch& s = scratch();
-    s.square.assign(size_t(k) * kp, 0.0f);
-    for (int t = 0; t < k; ++t)
-        for (int j = 0; j < k; ++j) s.square[size_t(t) * kp + j] = G[t * k + j];
-    K.times(F, rows, k, s.square.data(), kp, D);
+    times_small_impl(F, rows, k, G, D);
 }
-
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D, int threads) {
-    constexpr int64_t kBlock = 1024;
-    const int64_t blocks = (rows + kBlock - 1) / kBlock;
-#pragma omp parallel for num_threads(std::max(1, threads)) schedule(static)
-    for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t lo = b * kBlock, hi = std::min(rows, lo + kBlock);
-        times_small(F + lo * k, hi - lo, k, G, D + lo * k);
-    }
+    times_small_parallel(const_cast<float*>(F), rows, k, G, D, threads);  // F only read
+}
+void times_small_in_place(double* F, int64_t rows, int k, const double* G, int threads) {
+    times_small_parallel<double>(F, rows, k, G, nullptr, threads);
 }
 
 }  // namespace tmine::cpu_impl

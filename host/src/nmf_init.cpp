@@ -18,6 +18,8 @@ void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau,
 void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda,
              const double* tau, double* work, const int* lwork, int* info);
 void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t uplo_len);
+void dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda, int* info,
+             size_t uplo_len, size_t diag_len);
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
              double* u, const int* ldu, double* vt, const int* ldvt, double* work,
              const int* lwork, int* iwork, int* info, size_t jobz_len);
@@ -109,18 +111,21 @@ void orthonormalize(std::vector<double>& Q, int rows, int l) {
     TMINE_ASSERT(info == 0, "dorgqr failed");
 }
 
-/// Orthonormalises the columns of a row-major rows x l matrix by Cholesky QR (BLAS-3: a Gram
-/// matrix, its Cholesky factor, a triangular solve), `passes` times: twice (CholQR2) where the
-/// basis must be orthonormal to working precision, once between power iterations, where it
-/// only has to keep the columns apart (scikit-learn normalises those by LU, not QR). Falls back
-/// to Householder QR when the Gram matrix is not positive definite (rank-deficient input).
-void orthonormalize_rows(double* Y, int64_t rows, int l, int passes = 2) {
+/// Orthonormalises the columns of a row-major rows x l matrix by Cholesky QR (a Gram matrix,
+/// its Cholesky factor R, Y R⁻¹), `passes` times: twice (CholQR2) where the basis must be
+/// orthonormal to working precision, once between power iterations, where it only has to keep
+/// the columns apart (scikit-learn normalises those by LU, not QR). The two tall products are
+/// tmine's own kernels (host/src/dense_small_cpu.cpp; OpenBLAS's dsyrk and dtrsm took 40% of
+/// the initialisation, dtrsm scaling poorly on tall, thin matrices); the l x l factorisation and
+/// inverse are LAPACK's. Falls back to Householder QR when the Gram matrix is not positive
+/// definite (rank-deficient input) or R not invertible.
+void orthonormalize_rows(double* Y, int64_t rows, int l, int threads, int passes = 2) {
     std::vector<double> G(size_t(l) * l);
     for (int pass = 0; pass < passes; ++pass) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, l, int(rows), 1.0, Y, l, 0.0,
-                    G.data(), l);
+        cpu_impl::gram(Y, rows, l, G.data(), threads);
         int info = 0;
         dpotrf_("L", &l, G.data(), &l, &info, 1);  // row-major upper == column-major lower
+        if (info == 0) dtrtri_("L", "N", &l, G.data(), &l, &info, 1, 1);  // R⁻¹, upper (row-major)
         if (info != 0) {
             std::vector<double> C;
             to_col_major(Y, rows, l, C);
@@ -128,8 +133,9 @@ void orthonormalize_rows(double* Y, int64_t rows, int l, int passes = 2) {
             to_row_major(C, rows, l, Y);
             return;
         }
-        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, int(rows), l,
-                    1.0, G.data(), l, Y, l);
+        for (int i = 0; i < l; ++i)  // the strict lower triangle still holds the Gram matrix
+            for (int j = 0; j < i; ++j) G[size_t(i) * l + j] = 0.0;
+        cpu_impl::times_small_in_place(Y, rows, l, G.data(), threads);
     }
 }
 
@@ -182,12 +188,12 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
         HugeVector<double> acc;
         spmm(X, omega.data(), l, Yr.data(), T);
         for (int it = 0; it < power_iters; ++it) {
-            orthonormalize_rows(Yr.data(), n, l, 1);
+            orthonormalize_rows(Yr.data(), n, l, T, 1);
             cpu_impl::spmm_transposed(X, Yr.data(), l, Zr.data(), T, acc);
-            orthonormalize_rows(Zr.data(), m, l, 1);
+            orthonormalize_rows(Zr.data(), m, l, T, 1);
             spmm(X, Zr.data(), l, Yr.data(), T);
         }
-        orthonormalize_rows(Yr.data(), n, l);
+        orthonormalize_rows(Yr.data(), n, l, T);
         cpu_impl::spmm_transposed(X, Yr.data(), l, Zr.data(), T, acc);  // B^T = X^T Q, m x l
     }
     to_col_major(Zr.data(), m, l, Zc);

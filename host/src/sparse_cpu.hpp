@@ -31,6 +31,7 @@ double sum_squares(const CsrMatrix& X);
 /// C (k x k) = A^T A for A (rows x k), on `threads` threads (the upper triangle, about half
 /// of a general product's flops, then mirrored). The result does not depend on `threads`.
 void gram(const float* A, int64_t rows, int k, float* C, int threads);
+void gram(const double* A, int64_t rows, int k, double* C, int threads);
 /// The upper triangle of C (k x k, row-major) += that of A^T A, on the calling thread; the
 /// strict lower triangle is left as it was (mirror_upper() completes C).
 void gram_add(const float* A, int64_t rows, int k, float* C);
@@ -41,6 +42,8 @@ void mirror_upper(float* C, int k);
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D);
 /// The same on `threads` threads (blocks of rows; the result does not depend on `threads`).
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D, int threads);
+/// F (rows x k) = F * G (k x k) in place, on `threads` threads (blocks of rows through scratch).
+void times_small_in_place(double* F, int64_t rows, int k, const double* G, int threads);
 /// Column sums of A (rows x k) in float64, then rounded to float.
 void column_sums(const float* A, int64_t rows, int k, float* out, int threads);
 
