@@ -1123,7 +1123,8 @@ namespace {
 /// the kernels OpenBLAS would choose for every model it knows are its SkylakeX ones where the
 /// CPU has AVX-512 (F, BW, DQ, VL, CD: x86-64-v4) and its Haswell ones where it has AVX2 and FMA
 /// (x86-64-v3), so tmine names them (OPENBLAS_CORETYPE) unless the user did. Other vendors are
-/// left to OpenBLAS's own choice.
+/// left to OpenBLAS's own choice. (So TMINE_HUGEPAGES=0 alone no longer avoids the second
+/// start on Intel CPUs: OPENBLAS_CORETYPE set by the user does.)
 void start_with_tuned_environment(char** argv) {
     bool changed = false;
     const char* off = std::getenv("TMINE_HUGEPAGES");

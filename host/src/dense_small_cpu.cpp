@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sparse_cpu.hpp"
+#include "tmine/error.hpp"
 
 namespace tmine::cpu_impl {
 namespace {
@@ -249,6 +250,7 @@ void times_small(const float* F, int64_t rows, int k, const float* G, float* D) 
     times_small_impl(F, rows, k, G, D);
 }
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D, int threads) {
+    TMINE_ASSERT(D != nullptr, "times_small: no output (the in-place form is times_small_in_place)");
     times_small_parallel(const_cast<float*>(F), rows, k, G, D, threads);  // F only read
 }
 void times_small_in_place(double* F, int64_t rows, int k, const double* G, int threads) {
