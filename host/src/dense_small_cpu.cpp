@@ -179,6 +179,13 @@ void gram_add_impl(const T* A, int64_t rows, int k, T* C) {
         for (int j = t; j < k; ++j) C[t * k + j] = s.square[size_t(t) * kp + j];
 }
 
+/// Copies the upper triangle of C (k x k, row-major) into the lower one.
+template <class T>
+void mirror_upper_impl(T* C, int k) {
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < i; ++j) C[i * k + j] = C[j * k + i];
+}
+
 template <class T>
 void gram_impl(const T* A, int64_t rows, int k, T* C, int threads) {
     // Partial sums over fixed blocks of rows, added in block order: the result does not
@@ -196,8 +203,7 @@ void gram_impl(const T* A, int64_t rows, int k, T* C, int threads) {
         for (int64_t b = 0; b < blocks; ++b) v += part[size_t(b) * k * k + x];
         C[x] = v;
     }
-    for (int i = 0; i < k; ++i)
-        for (int j = 0; j < i; ++j) C[i * k + j] = C[j * k + i];
+    mirror_upper_impl(C, k);
 }
 
 template <class T>
@@ -213,20 +219,21 @@ void times_small_impl(const T* F, int64_t rows, int k, const T* G, T* D) {
 
 constexpr int64_t kTimesBlock = 1024;
 
-/// D = F G over blocks of rows on `threads` threads; in place (F = F G) when D is null.
+/// D = F G over blocks of rows on `threads` threads; in place (through a block of scratch)
+/// when D is F.
 template <class T>
-void times_small_parallel(T* F, int64_t rows, int k, const T* G, T* D, int threads) {
+void times_small_parallel(const T* F, int64_t rows, int k, const T* G, T* D, int threads) {
     const int64_t blocks = (rows + kTimesBlock - 1) / kTimesBlock;
 #pragma omp parallel for num_threads(std::max(1, threads)) schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
         const int64_t lo = b * kTimesBlock, hi = std::min(rows, lo + kTimesBlock);
-        if (D) {
+        if (D != F) {
             times_small_impl<T>(F + lo * k, hi - lo, k, G, D + lo * k);
         } else {
             std::vector<T>& out = scratch<T>().block;
             out.resize(size_t(hi - lo) * k);
             times_small_impl<T>(F + lo * k, hi - lo, k, G, out.data());
-            std::copy(out.begin(), out.end(), F + lo * k);
+            std::copy(out.begin(), out.end(), D + lo * k);
         }
     }
 }
@@ -241,20 +248,17 @@ void gram(const double* A, int64_t rows, int k, double* C, int threads) {
     gram_impl(A, rows, k, C, threads);
 }
 
-void mirror_upper(float* C, int k) {
-    for (int i = 0; i < k; ++i)
-        for (int j = 0; j < i; ++j) C[i * k + j] = C[j * k + i];
-}
+void mirror_upper(float* C, int k) { mirror_upper_impl(C, k); }
 
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D) {
     times_small_impl(F, rows, k, G, D);
 }
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D, int threads) {
     TMINE_ASSERT(D != nullptr, "times_small: no output (the in-place form is times_small_in_place)");
-    times_small_parallel(const_cast<float*>(F), rows, k, G, D, threads);  // F only read
+    times_small_parallel(F, rows, k, G, D, threads);
 }
 void times_small_in_place(double* F, int64_t rows, int k, const double* G, int threads) {
-    times_small_parallel<double>(F, rows, k, G, nullptr, threads);
+    times_small_parallel<double>(F, rows, k, G, F, threads);
 }
 
 }  // namespace tmine::cpu_impl
