@@ -3,7 +3,11 @@
 // library: these were OpenBLAS calls, whose kernels fuse multiply-adds too, and no CUDA twin
 // reproduces them bit for bit (cuBLAS computes the GPU's).
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "sparse_cpu.hpp"
@@ -125,27 +129,63 @@ TMINE_SMALL_KERNELS(__attribute__((target("arch=x86-64-v3"))), v3, 8, 4)
 TMINE_SMALL_KERNELS(, v1, 4, 2)
 #undef TMINE_SMALL_KERNELS
 
-/// The kernels this CPU runs for elements of type T, and their vector width.
+/// The best level this CPU runs: 3 (x86-64-v4: AVX-512), 2 (x86-64-v3: AVX2 + FMA), 1.
+int cpu_level() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return 3;
+    if (__builtin_cpu_supports("x86-64-v3")) return 2;
+#endif
+    return 1;
+}
+
+const char* const kLevelNames[] = {"", "baseline", "avx2", "avx512"};
+
+/// The level at first use: the CPU's best, or TMINE_CPU_KERNELS (avx512, avx2, baseline) when
+/// it names one the CPU runs. A value that is not one of those, or names a level above the
+/// CPU's, is reported on stderr and the CPU's best is used (a misspelt tuning variable does
+/// not stop a fit).
+int initial_level() {
+    const int best = cpu_level();
+    const char* want = std::getenv("TMINE_CPU_KERNELS");
+    if (!want || !*want) return best;
+    for (int level = 1; level <= 3; ++level)
+        if (std::strcmp(want, kLevelNames[level]) == 0) {
+            if (level <= best) return level;
+            std::fprintf(stderr, "tmine: TMINE_CPU_KERNELS=%s: this CPU does not run those; using %s\n",
+                         want, kLevelNames[best]);
+            return best;
+        }
+    std::fprintf(stderr,
+                 "tmine: TMINE_CPU_KERNELS=%s is not one of avx512, avx2, baseline; using %s\n",
+                 want, kLevelNames[best]);
+    return best;
+}
+
+std::atomic<int>& level_in_use() {
+    static std::atomic<int> level{initial_level()};
+    return level;
+}
+
+/// The kernels at the level in use for elements of type T, and their vector width.
 template <class T>
 struct SmallKernels {
     TimesFn<T> times = times_v1;
     GramFn<T> gram = gram_v1;
     int lanes = 16 / int(sizeof(T));
-    SmallKernels() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("x86-64-v4")) {
-            times = times_v4, gram = gram_v4, lanes = 64 / int(sizeof(T));
-        } else if (__builtin_cpu_supports("x86-64-v3")) {
-            times = times_v3, gram = gram_v3, lanes = 32 / int(sizeof(T));
-        }
-#endif
-    }
 };
 template <class T>
-const SmallKernels<T>& small_kernels() {
-    static const SmallKernels<T> kernels;
-    return kernels;
+SmallKernels<T> small_kernels() {
+    SmallKernels<T> K;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    const int level = level_in_use().load(std::memory_order_relaxed);
+    if (level == 3) {
+        K.times = times_v4, K.gram = gram_v4, K.lanes = 64 / int(sizeof(T));
+    } else if (level == 2) {
+        K.times = times_v3, K.gram = gram_v3, K.lanes = 32 / int(sizeof(T));
+    }
+#endif
+    return K;
 }
 int padded(int k, int lanes) { return (k + lanes - 1) / lanes * lanes; }
 
@@ -163,7 +203,7 @@ SmallScratch<T>& scratch() {
 
 template <class T>
 void gram_add_impl(const T* A, int64_t rows, int k, T* C) {
-    const SmallKernels<T>& K = small_kernels<T>();
+    const SmallKernels<T> K = small_kernels<T>();
     const int kp = padded(k, K.lanes);
     SmallScratch<T>& s = scratch<T>();
     s.square.assign(size_t(k) * kp, T(0));
@@ -208,7 +248,7 @@ void gram_impl(const T* A, int64_t rows, int k, T* C, int threads) {
 
 template <class T>
 void times_small_impl(const T* F, int64_t rows, int k, const T* G, T* D) {
-    const SmallKernels<T>& K = small_kernels<T>();
+    const SmallKernels<T> K = small_kernels<T>();
     const int kp = padded(k, K.lanes);
     SmallScratch<T>& s = scratch<T>();
     s.square.assign(size_t(k) * kp, T(0));
@@ -239,6 +279,18 @@ void times_small_parallel(const T* F, int64_t rows, int k, const T* G, T* D, int
 }
 
 }  // namespace
+
+int small_kernel_level() { return level_in_use().load(); }
+int best_small_kernel_level() {
+    static const int best = cpu_level();
+    return best;
+}
+int set_small_kernel_level(int level) {
+    const int applied = std::max(1, std::min(level, best_small_kernel_level()));
+    level_in_use().store(applied);
+    return applied;
+}
+const char* small_kernel_name(int level) { return kLevelNames[std::max(1, std::min(level, 3))]; }
 
 void gram_add(const float* A, int64_t rows, int k, float* C) { gram_add_impl(A, rows, k, C); }
 void gram(const float* A, int64_t rows, int k, float* C, int threads) {

@@ -44,6 +44,17 @@ void times_small(const float* F, int64_t rows, int k, const float* G, float* D);
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D, int threads);
 /// F (rows x k) = F * G (k x k) in place, on `threads` threads (blocks of rows through scratch).
 void times_small_in_place(double* F, int64_t rows, int k, const double* G, int threads);
+/// The instruction set of the k x k kernels above: 3 AVX-512 (x86-64-v4), 2 AVX2 + FMA
+/// (x86-64-v3), 1 the baseline (SSE2, no FMA). At first use the CPU's best, or the level
+/// TMINE_CPU_KERNELS names (avx512, avx2, baseline) when the CPU runs it.
+int small_kernel_level();
+/// The best level this CPU runs.
+int best_small_kernel_level();
+/// Uses `level` from now on, lowered to the best this CPU runs; returns the level applied. For
+/// tests and benchmarks of the narrower kernels; not while another thread runs a kernel.
+int set_small_kernel_level(int level);
+/// "avx512", "avx2" or "baseline".
+const char* small_kernel_name(int level);
 /// Column sums of A (rows x k) in float64, then rounded to float.
 void column_sums(const float* A, int64_t rows, int k, float* out, int threads);
 
