@@ -420,6 +420,7 @@ TEST(Cli, ADivergedOrEmptyFitIsAnError) {
     r = run_cli("topics " + d.file("m.tmx") + " -k 4 --alpha-w 1e5 --device cpu -q -o " + d.file("empty"), d);
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_NE(r.err.find("every topic came out empty"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("W's penalty is --alpha-w times the number of terms, "), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(d.file("empty/topics.json")));
 }
 

@@ -470,7 +470,11 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     if (update_H && std::all_of(H.begin(), H.end(), [](float h) { return h == 0.0f; }))
         throw InputError("topics: every topic came out empty (all of H is 0)" +
                          std::string(opts.alpha_W > 0 || opts.alpha_H > 0
-                                         ? ": --alpha-w / --alpha-h are too strong for this matrix; lower them"
+                                         ? ": --alpha-w / --alpha-h are too strong for this matrix; lower them (as in "
+                                           "scikit-learn, W's penalty is --alpha-w times the number of terms, " +
+                                               std::to_string(X.cols) +
+                                               ", and H's --alpha-h times the number of documents, " +
+                                               std::to_string(X.rows) + ")"
                                          : ""));
     model.n = X.rows;
     model.m = X.cols;
