@@ -693,6 +693,8 @@ TEST(CleanRelevance, BadMaskFilesNameFileAndLine) {
     EXPECT_THROW(clean(Context::cpu(1), z, o), InputError);  // neither file given
     EXPECT_THROW(parse_clean_steps("normalize,spelling"), InputError);
     EXPECT_EQ(parse_clean_steps("spam, normalise").size(), 2u);
+    EXPECT_EQ(parse_language_list("fr, en,,de "), (std::vector<std::string>{"fr", "en", "de"}));
+    EXPECT_TRUE(parse_language_list("").empty());
 }
 
 // The relevance file is read, and the thresholds checked, before any step runs: an id whose post

@@ -595,13 +595,7 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     o.normalize.strip_markdown = !a.keep_markdown;
     o.normalize.nfkc = !a.no_nfkc;
     o.normalize.drop_empty = !a.keep_empty;
-    o.language.keep.clear();
-    for (size_t p = 0; p < a.lang.size();) {
-        size_t e = a.lang.find(',', p);
-        if (e == std::string::npos) e = a.lang.size();
-        if (e > p) o.language.keep.push_back(a.lang.substr(p, e - p));
-        p = e + 1;
-    }
+    o.language.keep = parse_language_list(a.lang);
     o.language.drop_undetermined = a.drop_und;
     o.language.require_reliable = !a.allow_unreliable;
     o.dedup.exact = !a.no_exact;
@@ -688,13 +682,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
                                      : ra.clean.empty() ? "relevance"
                                                         : ra.clean);
         if (ra.clean == "all" && !ra.keep_mask.empty()) co.steps.push_back(CleanStep::Relevance);
-        std::string langs = ra.lang;
-        for (size_t p = 0; !langs.empty();) {
-            size_t q = langs.find(',', p);
-            co.language.keep.push_back(langs.substr(p, q == std::string::npos ? q : q - p));
-            if (q == std::string::npos) break;
-            p = q + 1;
-        }
+        co.language.keep = parse_language_list(ra.lang);
         co.dedup.near_dup = ra.near_dup;
         co.relevance.keep_mask = ra.keep_mask;
         co.progress = !c.quiet;

@@ -32,6 +32,20 @@ const char* clean_step_name(CleanStep s) {
     return "?";
 }
 
+std::vector<std::string> parse_language_list(std::string_view list) {
+    std::vector<std::string> out;
+    for (size_t start = 0; start <= list.size();) {
+        size_t end = list.find(',', start);
+        if (end == std::string_view::npos) end = list.size();
+        std::string_view code = list.substr(start, end - start);
+        while (!code.empty() && code.front() == ' ') code.remove_prefix(1);
+        while (!code.empty() && code.back() == ' ') code.remove_suffix(1);
+        if (!code.empty()) out.emplace_back(code);
+        start = end + 1;
+    }
+    return out;
+}
+
 std::vector<CleanStep> parse_clean_steps(std::string_view list) {
     const CleanStep all[] = {CleanStep::Normalize, CleanStep::Language, CleanStep::Dedup,
                              CleanStep::Spam, CleanStep::Relevance};

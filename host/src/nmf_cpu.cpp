@@ -95,11 +95,23 @@ void mu_update(float* F, const float* num, const float* den, const float* den_ro
 /// rows (times_small, G is a symmetric Gram matrix) and each is updated by the column of G of
 /// each coordinate that moves; 8 rows go through the sweep together, one per vector lane:
 /// every step is an 8-wide vector operation, with no branch per coordinate.
+/// The calling thread's buffers for hals_update_rows, kept between its calls (one per block of
+/// rows, every iteration).
+struct HalsScratch {
+    std::vector<float> inv, fb, nb, vb, V;
+};
+HalsScratch& hals_scratch() {
+    static thread_local HalsScratch s;
+    return s;
+}
+
 TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N, int64_t rows,
                                         int k, float l1, float l2) {
     constexpr int L = 8;
-    std::vector<float> inv(k), fb(size_t(k) * L), nb(size_t(k) * L), vb(size_t(k) * L);
-    std::vector<float> V(size_t(rows) * k);
+    HalsScratch& s = hals_scratch();
+    std::vector<float>&inv = s.inv, &fb = s.fb, &nb = s.nb, &vb = s.vb, &V = s.V;
+    inv.resize(size_t(k)), fb.resize(size_t(k) * L), nb.resize(size_t(k) * L), vb.resize(size_t(k) * L);
+    V.resize(size_t(rows) * k);
     times_small(F, rows, k, G, V.data());
     for (int t = 0; t < k; ++t) {  // 1 / Hessian of each coordinate; 0 freezes it
         const float hess = G[int64_t(t) * k + t] + l2;

@@ -22,6 +22,10 @@ const char* clean_step_name(CleanStep s);
 /// Throws InputError naming the unknown step.
 std::vector<CleanStep> parse_clean_steps(std::string_view list);
 
+/// Splits --lang's "fr,en" into codes, spaces around each trimmed and empty ones skipped (the
+/// codes themselves are checked with the other options).
+std::vector<std::string> parse_language_list(std::string_view list);
+
 enum class UrlMode { Domain, Drop, Keep };
 /// Parses "domain|drop|keep"; throws InputError otherwise.
 UrlMode parse_url_mode(std::string_view s);
