@@ -13,9 +13,10 @@ namespace {
 /// (16 measured best of 8, 12, 16, 24 on the Reddit matrix; docs/benchmarks.md).
 constexpr int64_t kPrefetch = 16;
 
-// The sparse-times-dense kernels are the hot loops of every iteration. They are compiled
-// twice, for x86-64-v3 (AVX2 + FMA) and for the baseline ISA, and the loader picks the clone
-// the CPU supports, so one binary is fast on current servers and still runs on older ones.
+// The float64 sparse-times-dense loops (the initialisation's SVD) and the sampled products are
+// compiled twice, for x86-64-v3 (AVX2 + FMA) and for the baseline ISA, and the loader picks
+// the clone the CPU supports, so one binary is fast on current servers and still runs on older
+// ones. The float kernels of the iterations are below (gather_rows, scatter_rows_vec).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define TMINE_HOT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
@@ -45,11 +46,6 @@ inline void spmm_rows(const int64_t* indptr, const int32_t* indices, const float
             for (int j = 0; j < l; ++j) y[j] += a * b[j];
         }
     }
-}
-TMINE_HOT_CLONES void spmm_rows_f32(const int64_t* indptr, const int32_t* indices,
-                                    const float* values, const float* B, int l, float* Y,
-                                    int64_t lo, int64_t hi) {
-    spmm_rows(indptr, indices, values, B, l, Y, lo, hi);
 }
 TMINE_HOT_CLONES void spmm_rows_f64(const int64_t* indptr, const int32_t* indices,
                                     const float* values, const double* B, int l, double* Y,
@@ -92,15 +88,202 @@ inline void scatter_rows(const int64_t* indptr, const int32_t* indices, const fl
         }
     }
 }
-TMINE_HOT_CLONES void scatter_rows_f32(const int64_t* indptr, const int32_t* indices,
-                                       const float* values, const float* W, int k, float* acc,
-                                       int64_t lo, int64_t hi) {
-    scatter_rows(indptr, indices, values, W, k, acc, lo, hi);
-}
 TMINE_HOT_CLONES void scatter_rows_f64(const int64_t* indptr, const int32_t* indices,
                                        const float* values, const double* W, int k, double* acc,
                                        int64_t lo, int64_t hi) {
     scatter_rows(indptr, indices, values, W, k, acc, lo, hi);
+}
+
+// The float kernels of the NMF's iteration (X H^T and X^T W: 4.8 M non-zeros of 50 columns
+// each on the Reddit matrix) hold the row being built (gather) or the row being added
+// (scatter) in registers: NV vectors of L lanes, NV and L fixed at compile time, instead of a
+// loop over l that loads and stores its row at every non-zero and ends in a scalar remainder.
+// That loop's cost was mostly instructions, not memory: with every column index folded into
+// the first 1,000 columns (an L1/L2-resident H^T) an MU iteration was 7% faster, no more. Each
+// output element is summed in the same order as by that loop (non-zeros in order, a product
+// then a sum, no fused multiply-add: this file is built with -ffp-contract=off), so every ISA
+// gives the same bits. Vectors of 8 floats on AVX-512 too: 16-lane loads were slower (16 vs
+// 11 ns per non-zero of X H^T, k = 50), as rows 200 bytes apart make nearly every 64-byte
+// load span two cache lines. Built for x86-64-v4, -v3 (8 lanes) and the baseline (4), chosen
+// by small_kernel_level() (dense_small_cpu.cpp), which TMINE_CPU_KERNELS and the tests set.
+template <int L>
+struct FloatLanes {
+    typedef float type __attribute__((vector_size(L * sizeof(float)), aligned(sizeof(float))));
+};
+
+/// Columns [c0, c0 + w) of rows [lo, hi) of Y = A B, w <= NV * L, w > (NV - 1) * L; B has
+/// `brows` rows of l columns. A ragged last vector reads past its row into the next one (lanes
+/// never stored), except in B's last rows, where that would leave B: those are copied to a
+/// zero-padded buffer first.
+template <int L, int NV>
+inline __attribute__((always_inline)) void gather_chunk(const int64_t* indptr,
+                                                        const int32_t* indices,
+                                                        const float* values, const float* B,
+                                                        int l, int64_t brows, float* Y,
+                                                        int64_t lo, int64_t hi, int c0, int w) {
+    typedef typename FloatLanes<L>::type V;
+    const int64_t last = indptr[hi];
+    const bool ragged = w < NV * L;
+    // Rows of B whose read of NV * L floats from column c0 stays inside B; the others (the
+    // last, or the last few when l < L) go through `edge`.
+    const int64_t room = brows * l - c0 - NV * L;
+    const int64_t inside = room < 0 ? 0 : room / l + 1;
+    alignas(64) float edge[NV * L];
+    for (int64_t i = lo; i < hi; ++i) {
+        V acc[NV];
+        for (int v = 0; v < NV; ++v) acc[v] = V{};
+        const int64_t end = indptr[i + 1];
+        for (int64_t p = indptr[i]; p < end; ++p) {
+            if (p + kPrefetch < last) {
+                const float* ahead = B + int64_t(indices[p + kPrefetch]) * l + c0;
+                for (int o = 0; o < w; o += 16) __builtin_prefetch(ahead + o);
+            }
+            const float a = values[p];
+            const int64_t col = indices[p];
+            const float* b = B + col * l + c0;
+            if (ragged && col >= inside) {
+                for (int j = 0; j < NV * L; ++j) edge[j] = j < w ? b[j] : 0.0f;
+                b = edge;
+            }
+            for (int v = 0; v < NV; ++v) acc[v] += a * *reinterpret_cast<const V*>(b + v * L);
+        }
+        float* y = Y + (i - lo) * l + c0;
+        for (int v = 0; v < NV; ++v) {
+            if ((v + 1) * L <= w) {
+                *reinterpret_cast<V*>(y + v * L) = acc[v];
+            } else {
+                for (int j = v * L; j < w; ++j) y[j] = acc[v][j - v * L];
+            }
+        }
+    }
+}
+
+/// acc[col(p), c0 : c0 + w] += value(p) * W[row(p), c0 : c0 + w] for the non-zeros of rows
+/// [lo, hi), w <= NV * L, w > (NV - 1) * L: the row of W in registers, a ragged last vector's
+/// lanes added one by one (a vector store would write into the next row of acc).
+template <int L, int NV>
+inline __attribute__((always_inline)) void scatter_chunk(const int64_t* indptr,
+                                                         const int32_t* indices,
+                                                         const float* values, const float* W,
+                                                         int k, float* acc, int64_t lo,
+                                                         int64_t hi, int c0, int w) {
+    typedef typename FloatLanes<L>::type V;
+    const int64_t last = indptr[hi];
+    const int full = w / L;  // whole vectors; the rest, w - full * L < L, lane by lane
+    for (int64_t i = lo; i < hi; ++i) {
+        const float* wr = W + i * k + c0;
+        V wv[NV];
+        for (int v = 0; v < NV; ++v) {
+            if (v < full) {
+                wv[v] = *reinterpret_cast<const V*>(wr + v * L);
+            } else {
+                wv[v] = V{};
+                for (int j = v * L; j < w; ++j) wv[v][j - v * L] = wr[j];
+            }
+        }
+        const int64_t end = indptr[i + 1];
+        for (int64_t p = indptr[i]; p < end; ++p) {
+            if (p + kPrefetch < last) {
+                float* ahead = acc + int64_t(indices[p + kPrefetch]) * k + c0;
+                for (int o = 0; o < w; o += 16) __builtin_prefetch(ahead + o, 1);
+            }
+            const float a = values[p];
+            float* y = acc + int64_t(indices[p]) * k + c0;
+            for (int v = 0; v < NV; ++v) {
+                if (v < full) {
+                    V* yv = reinterpret_cast<V*>(y + v * L);
+                    *yv = *yv + a * wv[v];
+                } else {
+                    for (int j = v * L; j < w; ++j) y[j] = y[j] + a * wv[v][j - v * L];
+                }
+            }
+        }
+    }
+}
+
+constexpr int kMaxVectors = 8;  // registers: 8 accumulators (or W's row) + the operands
+
+/// Over column chunks of up to kMaxVectors vectors, each with its own count of vectors.
+template <int L>
+inline __attribute__((always_inline)) void gather_rows(const int64_t* indptr,
+                                                       const int32_t* indices,
+                                                       const float* values, const float* B,
+                                                       int l, int64_t brows, float* Y,
+                                                       int64_t lo, int64_t hi) {
+    for (int c0 = 0; c0 < l; c0 += kMaxVectors * L) {
+        const int w = std::min(l - c0, kMaxVectors * L);
+        switch ((w + L - 1) / L) {
+#define TMINE_GATHER_CASE(NV) \
+    case NV: gather_chunk<L, NV>(indptr, indices, values, B, l, brows, Y, lo, hi, c0, w); break;
+            TMINE_GATHER_CASE(1) TMINE_GATHER_CASE(2) TMINE_GATHER_CASE(3) TMINE_GATHER_CASE(4)
+            TMINE_GATHER_CASE(5) TMINE_GATHER_CASE(6) TMINE_GATHER_CASE(7) TMINE_GATHER_CASE(8)
+#undef TMINE_GATHER_CASE
+        }
+    }
+}
+template <int L>
+inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indptr,
+                                                            const int32_t* indices,
+                                                            const float* values, const float* W,
+                                                            int k, float* acc, int64_t lo,
+                                                            int64_t hi) {
+    for (int c0 = 0; c0 < k; c0 += kMaxVectors * L) {
+        const int w = std::min(k - c0, kMaxVectors * L);
+        switch ((w + L - 1) / L) {
+#define TMINE_SCATTER_CASE(NV) \
+    case NV: scatter_chunk<L, NV>(indptr, indices, values, W, k, acc, lo, hi, c0, w); break;
+            TMINE_SCATTER_CASE(1) TMINE_SCATTER_CASE(2) TMINE_SCATTER_CASE(3) TMINE_SCATTER_CASE(4)
+            TMINE_SCATTER_CASE(5) TMINE_SCATTER_CASE(6) TMINE_SCATTER_CASE(7) TMINE_SCATTER_CASE(8)
+#undef TMINE_SCATTER_CASE
+        }
+    }
+}
+
+#define TMINE_SPARSE_KERNELS(ATTR, SUFFIX, L)                                                   \
+    ATTR void gather_##SUFFIX(const int64_t* indptr, const int32_t* indices, const float* values, \
+                              const float* B, int l, int64_t brows, float* Y, int64_t lo,        \
+                              int64_t hi) {                                                      \
+        gather_rows<L>(indptr, indices, values, B, l, brows, Y, lo, hi);                         \
+    }                                                                                            \
+    ATTR void scatter_##SUFFIX(const int64_t* indptr, const int32_t* indices,                    \
+                               const float* values, const float* W, int k, float* acc,           \
+                               int64_t lo, int64_t hi) {                                         \
+        scatter_rows_vec<L>(indptr, indices, values, W, k, acc, lo, hi);                         \
+    }
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v4"))), v4, 8)
+TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v3"))), v3, 8)
+#endif
+TMINE_SPARSE_KERNELS(, v1, 4)
+#undef TMINE_SPARSE_KERNELS
+
+/// Rows [lo, hi) of Y = A B (B: A.cols rows of l columns), Y pointing at row lo.
+void spmm_rows_f32(const CsrMatrix& A, const float* values, const float* B, int l, float* Y,
+                   int64_t lo, int64_t hi) {
+    const int64_t* ip = A.indptr.data();
+    const int32_t* ix = A.indices.data();
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    switch (small_kernel_level()) {
+        case 3: return gather_v4(ip, ix, values, B, l, A.cols, Y, lo, hi);
+        case 2: return gather_v3(ip, ix, values, B, l, A.cols, Y, lo, hi);
+        default: break;
+    }
+#endif
+    gather_v1(ip, ix, values, B, l, A.cols, Y, lo, hi);
+}
+void scatter_rows_f32(const CsrMatrix& A, const float* W, int k, float* acc, int64_t lo,
+                      int64_t hi) {
+    const int64_t* ip = A.indptr.data();
+    const int32_t* ix = A.indices.data();
+    const float* v = A.data.data();
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    switch (small_kernel_level()) {
+        case 3: return scatter_v4(ip, ix, v, W, k, acc, lo, hi);
+        case 2: return scatter_v3(ip, ix, v, W, k, acc, lo, hi);
+        default: break;
+    }
+#endif
+    scatter_v1(ip, ix, v, W, k, acc, lo, hi);
 }
 
 constexpr int64_t kRowBlock = 256;
@@ -117,7 +300,7 @@ void for_row_blocks(int64_t rows, int threads, F&& f) {
 void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads, const float* values) {
     const float* v = values ? values : A.data.data();
     for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
-        spmm_rows_f32(A.indptr.data(), A.indices.data(), v, B, l, Y + lo * l, lo, hi);
+        spmm_rows_f32(A, v, B, l, Y + lo * l, lo, hi);
     });
 }
 
@@ -154,11 +337,11 @@ void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int 
 }
 
 void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo, int64_t hi) {
-    spmm_rows_f32(A.indptr.data(), A.indices.data(), A.data.data(), B, l, Y, lo, hi);
+    spmm_rows_f32(A, A.data.data(), B, l, Y, lo, hi);
 }
 
 void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int64_t lo, int64_t hi) {
-    scatter_rows_f32(A.indptr.data(), A.indices.data(), A.data.data(), W, k, acc, lo, hi);
+    scatter_rows_f32(A, W, k, acc, lo, hi);
 }
 
 void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads) {
