@@ -106,22 +106,26 @@ TEST(SparseKernels, ParallelGatherWithOtherValuesMatchesTheBlocks) {
 }
 
 TEST(SparseKernels, ScatterGivesThePlainLoopsBits) {
+    // acc's rows k apart, and scatter_stride(k) apart (whole vectors stored over the padding,
+    // which must keep its values).
     const CsrMatrix X = random_csr(203, 37, 3);
     for_each_level([&] {
-        for (int k : kWidths) {
-            const auto W = random_dense(X.rows, k, uint32_t(k + 1));
-            const auto start = random_dense(X.cols, k, uint32_t(k + 2));  // acc's values before
-            std::vector<float> acc = start, want = start;
-            const int64_t lo = 5, hi = 200;
-            tmine::cpu_impl::scatter_block(X, W.data(), k, acc.data(), lo, hi);
-            for (int64_t i = lo; i < hi; ++i)
-                for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
-                    for (int j = 0; j < k; ++j) {
-                        float& y = want[size_t(X.indices[p]) * k + j];
-                        y = add_product(y, X.data[p], W[size_t(i) * k + j]);
-                    }
-            ASSERT_EQ(acc, want) << "k=" << k;
-        }
+        for (int k : kWidths)
+            for (int ld : {k, tmine::cpu_impl::scatter_stride(k)}) {
+                ASSERT_EQ(ld % 16 == 0 || ld == k, true);
+                const auto W = random_dense(X.rows, k, uint32_t(k + 1));
+                const auto start = random_dense(X.cols, ld, uint32_t(k + 2));  // acc's values before
+                std::vector<float> acc = start, want = start;
+                const int64_t lo = 5, hi = 200;
+                tmine::cpu_impl::scatter_block(X, W.data(), k, acc.data(), ld, lo, hi);
+                for (int64_t i = lo; i < hi; ++i)
+                    for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
+                        for (int j = 0; j < k; ++j) {
+                            float& y = want[size_t(X.indices[p]) * ld + j];
+                            y = add_product(y, X.data[p], W[size_t(i) * k + j]);
+                        }
+                ASSERT_EQ(acc, want) << "k=" << k << " ld=" << ld;
+            }
     });
 }
 

@@ -278,14 +278,15 @@ private:
         const auto& r = p_.reg;
         const int64_t block = 1024;  // 256 -> 1024: 5% faster MU iterations (fewer, larger BLAS calls); 4096 no better
         const int64_t blocks = (n_ + block - 1) / block;
-        acc_.resize(size_t(T_) * m_ * k_);
+        const int ld = scatter_stride(k_);  // acc's rows: whole 64-byte lines
+        acc_.resize(size_t(T_) * m_ * ld);
         gram_acc_.assign(size_t(T_) * k_ * k_, 0.0f);
 #pragma omp parallel num_threads(T_)
         {
             const int t = omp_get_thread_num();
-            float* acc = acc_.data() + size_t(t) * m_ * k_;
+            float* acc = acc_.data() + size_t(t) * m_ * ld;
             float* g = gram_acc_.data() + size_t(t) * k_ * k_;
-            std::fill(acc, acc + m_ * k_, 0.0f);
+            std::fill(acc, acc + m_ * ld, 0.0f);
             std::vector<float> xht(block * k_), den(block * k_);
 #pragma omp for schedule(static)
             for (int64_t b = 0; b < blocks; ++b) {
@@ -300,16 +301,17 @@ private:
                                    float(r.l2_W));
                 }
                 gram_add(W, rows, k_, g);
-                scatter_block(p_.X, W_.data(), k_, acc, lo, hi);
+                scatter_block(p_.X, W_.data(), k_, acc, ld, lo, hi);
             }
         }
         // Reduce in thread order (fixed for a given thread count).
 #pragma omp parallel for num_threads(T_) schedule(static)
-        for (int64_t x = 0; x < m_ * k_; ++x) {
-            float s = 0.0f;
-            for (int t = 0; t < T_; ++t) s += acc_[size_t(t) * m_ * k_ + x];
-            XtW_[x] = s;
-        }
+        for (int64_t c = 0; c < m_; ++c)
+            for (int j = 0; j < k_; ++j) {
+                float s = 0.0f;
+                for (int t = 0; t < T_; ++t) s += acc_[(size_t(t) * m_ + c) * ld + j];
+                XtW_[c * k_ + j] = s;
+            }
         for (int x = 0; x < k_ * k_; ++x) {
             float s = 0.0f;
             for (int t = 0; t < T_; ++t) s += gram_acc_[size_t(t) * k_ * k_ + x];
@@ -456,7 +458,8 @@ private:
     int T_;
     int64_t n_, m_;
     int k_;
-    std::vector<float> W_, Ht_, XHt_, XtW_, den_, num_, WtW_, HHt_, sums_, acc_, gram_acc_;
+    std::vector<float> W_, Ht_, XHt_, XtW_, den_, num_, WtW_, HHt_, sums_, gram_acc_;
+    HugeVector<float> acc_;  // per-thread X^T W, rows scatter_stride(k) apart, on huge pages
     std::vector<float> wh_, ratio_, ratio_t_, saved_num_, saved_gram_;
     double xx_ = 0, x_sum_ = 0;
     std::vector<double> losses_;

@@ -1,5 +1,6 @@
 // CPU building blocks of the NMF (see sparse_cpu.hpp).
 #include "sparse_cpu.hpp"
+#include "tmine/error.hpp"
 
 #include <omp.h>
 
@@ -159,17 +160,20 @@ inline __attribute__((always_inline)) void gather_chunk(const int64_t* indptr,
 }
 
 /// acc[col(p), c0 : c0 + w] += value(p) * W[row(p), c0 : c0 + w] for the non-zeros of rows
-/// [lo, hi), w <= NV * L, w > (NV - 1) * L: the row of W in registers, a ragged last vector's
-/// lanes added one by one (a vector store would write into the next row of acc).
+/// [lo, hi), w <= NV * L, w > (NV - 1) * L, acc's rows ld apart: the row of W in registers.
+/// When acc's row has room for NV whole vectors from c0 (ld padded) every vector is stored
+/// whole, the lanes past w adding value * 0 to the padding; otherwise a ragged last vector's
+/// lanes are added one by one (a vector store would write into the next row of acc).
 template <int L, int NV>
 inline __attribute__((always_inline)) void scatter_chunk(const int64_t* indptr,
                                                          const int32_t* indices,
                                                          const float* values, const float* W,
-                                                         int k, float* acc, int64_t lo,
-                                                         int64_t hi, int c0, int w) {
+                                                         int k, float* acc, int ld,
+                                                         int64_t lo, int64_t hi, int c0, int w) {
     typedef typename FloatLanes<L>::type V;
     const int64_t last = indptr[hi];
-    const int full = w / L;  // whole vectors; the rest, w - full * L < L, lane by lane
+    const int full = w / L;  // whole vectors of W; the rest, w - full * L < L, lane by lane
+    const bool whole = c0 + NV * L <= ld;
     for (int64_t i = lo; i < hi; ++i) {
         const float* wr = W + i * k + c0;
         V wv[NV];
@@ -184,13 +188,13 @@ inline __attribute__((always_inline)) void scatter_chunk(const int64_t* indptr,
         const int64_t end = indptr[i + 1];
         for (int64_t p = indptr[i]; p < end; ++p) {
             if (p + kPrefetch < last) {
-                float* ahead = acc + int64_t(indices[p + kPrefetch]) * k + c0;
+                float* ahead = acc + int64_t(indices[p + kPrefetch]) * ld + c0;
                 for (int o = 0; o < w; o += 16) __builtin_prefetch(ahead + o, 1);
             }
             const float a = values[p];
-            float* y = acc + int64_t(indices[p]) * k + c0;
+            float* y = acc + int64_t(indices[p]) * ld + c0;
             for (int v = 0; v < NV; ++v) {
-                if (v < full) {
+                if (v < full || whole) {
                     V* yv = reinterpret_cast<V*>(y + v * L);
                     *yv = *yv + a * wv[v];
                 } else {
@@ -225,13 +229,13 @@ template <int L>
 inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indptr,
                                                             const int32_t* indices,
                                                             const float* values, const float* W,
-                                                            int k, float* acc, int64_t lo,
-                                                            int64_t hi) {
+                                                            int k, float* acc, int ld,
+                                                            int64_t lo, int64_t hi) {
     for (int c0 = 0; c0 < k; c0 += kMaxVectors * L) {
         const int w = std::min(k - c0, kMaxVectors * L);
         switch ((w + L - 1) / L) {
 #define TMINE_SCATTER_CASE(NV) \
-    case NV: scatter_chunk<L, NV>(indptr, indices, values, W, k, acc, lo, hi, c0, w); break;
+    case NV: scatter_chunk<L, NV>(indptr, indices, values, W, k, acc, ld, lo, hi, c0, w); break;
             TMINE_SCATTER_CASE(1) TMINE_SCATTER_CASE(2) TMINE_SCATTER_CASE(3) TMINE_SCATTER_CASE(4)
             TMINE_SCATTER_CASE(5) TMINE_SCATTER_CASE(6) TMINE_SCATTER_CASE(7) TMINE_SCATTER_CASE(8)
 #undef TMINE_SCATTER_CASE
@@ -239,22 +243,25 @@ inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indpt
     }
 }
 
-#define TMINE_SPARSE_KERNELS(ATTR, SUFFIX, L)                                                   \
+// LG and LS: the lanes of the gather's and the scatter's vectors. The AVX-512 scatter uses 16:
+// its rows of acc are padded to whole 64-byte lines (scatter_stride), so each vector is one
+// aligned line, read and written whole.
+#define TMINE_SPARSE_KERNELS(ATTR, SUFFIX, LG, LS)                                              \
     ATTR void gather_##SUFFIX(const int64_t* indptr, const int32_t* indices, const float* values, \
                               const float* B, int l, int64_t brows, float* Y, int64_t lo,        \
                               int64_t hi) {                                                      \
-        gather_rows<L>(indptr, indices, values, B, l, brows, Y, lo, hi);                         \
+        gather_rows<LG>(indptr, indices, values, B, l, brows, Y, lo, hi);                        \
     }                                                                                            \
     ATTR void scatter_##SUFFIX(const int64_t* indptr, const int32_t* indices,                    \
-                               const float* values, const float* W, int k, float* acc,           \
+                               const float* values, const float* W, int k, float* acc, int ld,   \
                                int64_t lo, int64_t hi) {                                         \
-        scatter_rows_vec<L>(indptr, indices, values, W, k, acc, lo, hi);                         \
+        scatter_rows_vec<LS>(indptr, indices, values, W, k, acc, ld, lo, hi);                    \
     }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v4"))), v4, 8)
-TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v3"))), v3, 8)
+TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v4"))), v4, 8, 16)
+TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v3"))), v3, 8, 8)
 #endif
-TMINE_SPARSE_KERNELS(, v1, 4)
+TMINE_SPARSE_KERNELS(, v1, 4, 4)
 #undef TMINE_SPARSE_KERNELS
 
 /// Rows [lo, hi) of Y = A B (B: A.cols rows of l columns), Y pointing at row lo.
@@ -271,19 +278,19 @@ void spmm_rows_f32(const CsrMatrix& A, const float* values, const float* B, int 
 #endif
     gather_v1(ip, ix, values, B, l, A.cols, Y, lo, hi);
 }
-void scatter_rows_f32(const CsrMatrix& A, const float* W, int k, float* acc, int64_t lo,
+void scatter_rows_f32(const CsrMatrix& A, const float* W, int k, float* acc, int ld, int64_t lo,
                       int64_t hi) {
     const int64_t* ip = A.indptr.data();
     const int32_t* ix = A.indices.data();
     const float* v = A.data.data();
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     switch (small_kernel_level()) {
-        case 3: return scatter_v4(ip, ix, v, W, k, acc, lo, hi);
-        case 2: return scatter_v3(ip, ix, v, W, k, acc, lo, hi);
+        case 3: return scatter_v4(ip, ix, v, W, k, acc, ld, lo, hi);
+        case 2: return scatter_v3(ip, ix, v, W, k, acc, ld, lo, hi);
         default: break;
     }
 #endif
-    scatter_v1(ip, ix, v, W, k, acc, lo, hi);
+    scatter_v1(ip, ix, v, W, k, acc, ld, lo, hi);
 }
 
 constexpr int64_t kRowBlock = 256;
@@ -340,8 +347,12 @@ void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo,
     spmm_rows_f32(A, A.data.data(), B, l, Y, lo, hi);
 }
 
-void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int64_t lo, int64_t hi) {
-    scatter_rows_f32(A, W, k, acc, lo, hi);
+int scatter_stride(int k) { return (k + 15) / 16 * 16; }
+
+void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int ld, int64_t lo,
+                   int64_t hi) {
+    TMINE_ASSERT(ld >= k, "scatter_block: rows of acc shorter than k");
+    scatter_rows_f32(A, W, k, acc, ld, lo, hi);
 }
 
 void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads) {

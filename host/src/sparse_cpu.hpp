@@ -20,8 +20,13 @@ void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int 
 
 /// Rows [lo, hi) of A * B into Y (Y points at row lo), on the calling thread.
 void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo, int64_t hi);
-/// acc (A.cols x k) += A[lo:hi, :]^T * W[lo:hi, :], on the calling thread.
-void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int64_t lo, int64_t hi);
+/// acc (A.cols x k, rows ld >= k apart) += A[lo:hi, :]^T * W[lo:hi, :], on the calling
+/// thread. With ld = scatter_stride(k) every row is whole 64-byte lines, updated whole (the
+/// padding columns must hold finite numbers; they are left as they are); other strides work too.
+void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int ld, int64_t lo,
+                   int64_t hi);
+/// k rounded up to 16 floats (64 bytes).
+int scatter_stride(int k);
 
 /// out[p] = <W[row(p), :], Ht[col(p), :]> for every non-zero p of X (sampled dense-dense).
 void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads);
