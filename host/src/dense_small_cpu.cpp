@@ -31,72 +31,108 @@ struct Vec {
     typedef T type __attribute__((vector_size(L * sizeof(T)), aligned(sizeof(T))));  // unaligned loads
 };
 
-/// Columns [c, c + L) of rows [0, R) of D = F G, G zero-padded to kp columns: R
-/// accumulators of L lanes held in registers over the k terms.
-template <class T, int L, int R>
+/// Columns [c, c + C L) of rows [0, R) of D = F G, G zero-padded to kp columns: R x C
+/// accumulators of L lanes held in registers over the k terms (each row's element of F
+/// broadcast once for C vectors of G).
+template <class T, int L, int R, int C>
 inline __attribute__((always_inline)) void times_tile(const T* F, int k, const T* Gp, int kp,
                                                       T* D, int c) {
     typedef typename Vec<T, L>::type V;
-    V acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = V{};
+    V acc[R][C];
+    for (int r = 0; r < R; ++r)
+        for (int v = 0; v < C; ++v) acc[r][v] = V{};
     for (int t = 0; t < k; ++t) {
-        const V g = *reinterpret_cast<const V*>(Gp + int64_t(t) * kp + c);
-        for (int r = 0; r < R; ++r) acc[r] += F[int64_t(r) * k + t] * g;
+        V g[C];
+        for (int v = 0; v < C; ++v) g[v] = *reinterpret_cast<const V*>(Gp + int64_t(t) * kp + c + v * L);
+        for (int r = 0; r < R; ++r) {
+            const T f = F[int64_t(r) * k + t];
+            for (int v = 0; v < C; ++v) acc[r][v] += f * g[v];
+        }
     }
-    if (c + L <= k) {
-        for (int r = 0; r < R; ++r) *reinterpret_cast<V*>(D + int64_t(r) * k + c) = acc[r];
-    } else {
-        for (int r = 0; r < R; ++r)
-            for (int l = 0; l < k - c; ++l) D[int64_t(r) * k + c + l] = acc[r][l];
+    for (int v = 0; v < C; ++v) {
+        const int cv = c + v * L;
+        if (cv + L <= k) {
+            for (int r = 0; r < R; ++r) *reinterpret_cast<V*>(D + int64_t(r) * k + cv) = acc[r][v];
+        } else {
+            for (int r = 0; r < R; ++r)
+                for (int l = 0; l < k - cv; ++l) D[int64_t(r) * k + cv + l] = acc[r][v][l];
+        }
     }
+}
+/// Rows of D = F G in tiles of 6 rows by 2 vectors (12 accumulators and 2 vectors of G: within
+/// the 16 registers of AVX2), then the rows and columns left.
+template <class T, int L, int R>
+inline __attribute__((always_inline)) void times_row_block(const T* F, int k, const T* Gp, int kp,
+                                                           T* D) {
+    int c = 0;
+    for (; c + L < k; c += 2 * L) times_tile<T, L, R, 2>(F, k, Gp, kp, D, c);
+    if (c < k) times_tile<T, L, R, 1>(F, k, Gp, kp, D, c);
 }
 template <class T, int L>
 inline __attribute__((always_inline)) void times_rows(const T* F, int64_t rows, int k,
                                                       const T* Gp, int kp, T* D) {
-    constexpr int R = 8;
+    constexpr int R = 6;
     int64_t i = 0;
-    for (; i + R <= rows; i += R)
-        for (int c = 0; c < k; c += L) times_tile<T, L, R>(F + i * k, k, Gp, kp, D + i * k, c);
-    for (; i < rows; ++i)
-        for (int c = 0; c < k; c += L) times_tile<T, L, 1>(F + i * k, k, Gp, kp, D + i * k, c);
+    for (; i + R <= rows; i += R) times_row_block<T, L, R>(F + i * k, k, Gp, kp, D + i * k);
+    for (; i < rows; ++i) times_row_block<T, L, 1>(F + i * k, k, Gp, kp, D + i * k);
 }
 
-/// The upper block triangle of C (k x kp) += F^T F for F (rows x k): for each tile of 8 rows
-/// t of C and each column block c to the right of its start, 8 accumulators of L lanes in
-/// registers over all the rows of F (one vector load and 8 broadcast multiply-adds a row),
-/// then added to C. A row's last column block reads past its end into the next row (lanes
-/// that are never stored); the last rows, whose reads would leave F, go through P (kp
-/// elements, zero-padded).
+/// Rows [t0, t0 + TR) and columns [c, c + CV L) of C (k x kp) += F^T F for F (rows x k): TR x CV
+/// accumulators of L lanes in registers over all the rows of F (CV vector loads and TR
+/// broadcast elements a row, each used for CV vectors), then added to C. A row's last columns
+/// read past its end into the next row (lanes that are never stored); the last rows, whose
+/// reads would leave F, go through P (kp elements, zero-padded).
+template <class T, int L, int TR, int CV>
+inline __attribute__((always_inline)) void gram_tile(const T* F, int64_t rows, int k, T* C,
+                                                     int kp, T* P, int t0, int c) {
+    typedef typename Vec<T, L>::type V;
+    int off[TR];  // the rows of the tile; past k they repeat k - 1 and are not stored
+    for (int i = 0; i < TR; ++i) off[i] = std::min(t0 + i, k - 1);
+    V acc[TR][CV];
+    for (int i = 0; i < TR; ++i)
+        for (int v = 0; v < CV; ++v) acc[i][v] = V{};
+    // Rows whose load of [c, c + CV L) stays inside F.
+    const int64_t room = rows * k - c - CV * L;  // row r's load stays inside for r * k <= room
+    const int64_t direct = room < 0 ? 0 : std::min(rows, room / k + 1);
+    for (int64_t r = 0; r < direct; ++r) {
+        const T* a = F + r * k;
+        V x[CV];
+        for (int v = 0; v < CV; ++v) x[v] = *reinterpret_cast<const V*>(a + c + v * L);
+        for (int i = 0; i < TR; ++i) {
+            const T e = a[off[i]];
+            for (int v = 0; v < CV; ++v) acc[i][v] += e * x[v];
+        }
+    }
+    for (int64_t r = direct; r < rows; ++r) {
+        for (int j = 0; j < k; ++j) P[j] = F[r * k + j];
+        for (int j = k; j < kp; ++j) P[j] = T(0);
+        V x[CV];
+        for (int v = 0; v < CV; ++v) x[v] = *reinterpret_cast<const V*>(P + c + v * L);
+        for (int i = 0; i < TR; ++i) {
+            const T e = P[off[i]];
+            for (int v = 0; v < CV; ++v) acc[i][v] += e * x[v];
+        }
+    }
+    for (int i = 0; i < TR && t0 + i < k; ++i)
+        for (int v = 0; v < CV; ++v) {
+            V* out = reinterpret_cast<V*>(C + int64_t(t0 + i) * kp + c + v * L);
+            *out += acc[i][v];
+        }
+}
+
+/// The upper block triangle of C (k x kp) += F^T F for F (rows x k), in tiles of 8 rows of C
+/// by one or (with 32 vector registers, AVX-512) two column vectors, each to the right of the
+/// tile's start. Every element of C is summed over the rows in order, whatever the tiling.
 template <class T, int L>
 inline __attribute__((always_inline)) void gram_rows(const T* F, int64_t rows, int k, T* C,
                                                      int kp, T* P) {
-    typedef typename Vec<T, L>::type V;
     constexpr int TR = 8;
+    constexpr int CV = L * sizeof(T) == 64 ? 2 : 1;  // 16 accumulators only where 32 registers
     for (int t0 = 0; t0 < k; t0 += TR) {
-        int off[TR];  // the rows of the tile; past k they repeat k - 1 and are not stored
-        for (int i = 0; i < TR; ++i) off[i] = std::min(t0 + i, k - 1);
-        for (int c = (t0 / L) * L; c < k; c += L) {
-            V acc[TR];
-            for (int i = 0; i < TR; ++i) acc[i] = V{};
-            // Rows whose load of [c, c + L) stays inside F.
-            const int64_t room = rows * k - c - L;  // row r's load stays inside for r * k <= room
-            const int64_t direct = room < 0 ? 0 : std::min(rows, room / k + 1);
-            for (int64_t r = 0; r < direct; ++r) {
-                const T* a = F + r * k;
-                const V v = *reinterpret_cast<const V*>(a + c);
-                for (int i = 0; i < TR; ++i) acc[i] += a[off[i]] * v;
-            }
-            for (int64_t r = direct; r < rows; ++r) {
-                for (int j = 0; j < k; ++j) P[j] = F[r * k + j];
-                for (int j = k; j < kp; ++j) P[j] = T(0);
-                const V v = *reinterpret_cast<const V*>(P + c);
-                for (int i = 0; i < TR; ++i) acc[i] += P[off[i]] * v;
-            }
-            for (int i = 0; i < TR && t0 + i < k; ++i) {
-                V* out = reinterpret_cast<V*>(C + int64_t(t0 + i) * kp + c);
-                *out += acc[i];
-            }
-        }
+        int c = (t0 / L) * L;
+        if (CV == 2)
+            for (; c + L < k; c += 2 * L) gram_tile<T, L, TR, CV>(F, rows, k, C, kp, P, t0, c);
+        for (; c < k; c += L) gram_tile<T, L, TR, 1>(F, rows, k, C, kp, P, t0, c);
     }
 }
 
