@@ -697,12 +697,32 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
         };
         close(ma.nmf.W, mb.nmf.W, "W");
         close(ma.nmf.H, mb.nmf.H, "H");
+        // the final error (KL: recomputed by rank 0 and sent to the others)
+        EXPECT_NEAR(ma.nmf.relative_error, mb.nmf.relative_error, 1e-4) << solver;
         const TopicSummary sa = summarize_topics(ma, 5), sb = summarize_topics(mb, 5);
         ASSERT_EQ(sa.topics.size(), sb.topics.size());
         for (size_t t = 0; t < sa.topics.size(); ++t) {
             ASSERT_EQ(sa.topics[t].terms.size(), sb.topics[t].terms.size()) << solver << " topic " << t;
             for (size_t r = 0; r < std::min<size_t>(3, sa.topics[t].terms.size()); ++r)
                 EXPECT_EQ(sa.topics[t].terms[r].term, sb.topics[t].terms[r].term) << solver << " topic " << t;
+        }
+    }
+    // k chosen from a range on 3 processes (the coherence scored by rank 0): the same k and
+    // scores as one process, up to summation order
+    {
+        const std::string ks = " -k 4:8:4 --device cpu --threads 1 -q --iters 30 --tol 0";
+        Result a = run_cli("topics " + d.file("m.tmx") + ks + " -o " + d.file("k1"), d);
+        ASSERT_EQ(a.code, 0) << a.err;
+        Result b = run_cli("topics " + d.file("m.tmx") + ks + " -o " + d.file("k3"), d, launch);
+        ASSERT_EQ(b.code, 0) << b.err;
+        const TopicModel ka = read_model(d.file("k1")), kb = read_model(d.file("k3"));
+        ASSERT_EQ(ka.k_selection.candidates.size(), 2u);
+        ASSERT_EQ(kb.k_selection.candidates.size(), 2u);
+        EXPECT_EQ(ka.k_selection.recommended, kb.k_selection.recommended);
+        for (size_t i = 0; i < 2; ++i) {
+            EXPECT_NEAR(ka.k_selection.candidates[i].npmi, kb.k_selection.candidates[i].npmi, 1e-3) << i;
+            EXPECT_NEAR(ka.k_selection.candidates[i].umass, kb.k_selection.candidates[i].umass, 1e-3) << i;
+            EXPECT_NE(kb.k_selection.candidates[i].npmi, 0.0) << i;
         }
     }
     // checkpoint at 10, resume to 20 (3 processes both times) = 20 iterations at once

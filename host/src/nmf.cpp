@@ -491,10 +491,16 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     model.seed_weight = guide.weight;
     // With --tf32 the per-iteration losses use TF32 Gram matrices: the final error is
     // recomputed in float64 on the host.
-    model.relative_error = opts.loss == NmfLoss::Frobenius && update_H && done > start &&
-                                   !(opts.tf32 && ctx.is_cuda())
-                               ? model.losses.back()
-                               : nmf_relative_error(ctx, X, model.W, model.H, k);
+    if (opts.loss == NmfLoss::Frobenius && update_H && done > start && !(opts.tf32 && ctx.is_cuda())) {
+        model.relative_error = model.losses.back();
+    } else {
+        // Every process holds the same W (gathered) and H: rank 0 computes, the others take
+        // its value instead of repeating the pass over the whole of X.
+        double e = 0;
+        if (P == 1 || me == 0) e = nmf_relative_error(ctx, X, model.W, model.H, k);
+        if (P > 1) processes::broadcast(&e, 1);
+        model.relative_error = e;
+    }
     return model;
 }
 

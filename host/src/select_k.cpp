@@ -93,7 +93,16 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
         auto t0 = Clock::now();
         o.k = k;
         NmfModel m = nmf(ctx, X, o, share_svd ? &svd : nullptr);
-        Coherence c = coherence(ctx, X, top_term_ids(m.H, k, m.m, ko.coherence.top_n));
+        // Every process of a distributed fit has the same model: rank 0 scores it, the others
+        // take its means.
+        Coherence c;
+        if (processes::rank() == 0) c = coherence(ctx, X, top_term_ids(m.H, k, m.m, ko.coherence.top_n));
+        if (processes::size() > 1) {
+            double means[2] = {c.npmi_mean, c.umass_mean};
+            processes::broadcast(means, 2);
+            c.npmi_mean = means[0];
+            c.umass_mean = means[1];
+        }
         KCandidate cand;
         cand.k = k;
         cand.iterations = m.iterations;
