@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "sparse_cpu.hpp"
@@ -21,18 +22,29 @@ std::vector<float> random_matrix(int64_t rows, int cols, uint32_t seed, double z
     return a;
 }
 
+/// Runs f on a new thread: the kernels' per-thread scratch is then allocated for this call
+/// alone, at its exact size, so the ASan build catches a read past it (a thread that ran a
+/// wider k before would hide it in spare capacity).
+template <class F>
+void on_fresh_thread(F f) {
+    std::thread t(f);
+    t.join();
+}
+
 /// Runs `check` once per kernel level this CPU runs (baseline, AVX2, AVX-512), then restores
 /// the level in use.
 template <class F>
 void for_each_level(F check) {
-    const int before = tmine::cpu_impl::small_kernel_level();
+    struct Restore {  // the level in use comes back however the checks end
+        int before = tmine::cpu_impl::small_kernel_level();
+        ~Restore() { tmine::cpu_impl::set_small_kernel_level(before); }
+    } restore;
     for (int level = 1; level <= tmine::cpu_impl::best_small_kernel_level(); ++level) {
         ASSERT_EQ(tmine::cpu_impl::set_small_kernel_level(level), level);
         SCOPED_TRACE(tmine::cpu_impl::small_kernel_name(level));
         check();
         if (::testing::Test::HasFatalFailure()) break;
     }
-    tmine::cpu_impl::set_small_kernel_level(before);
 }
 
 const int kWidths[] = {1, 3, 4, 8, 15, 16, 17, 50, 64, 100, 257};
@@ -41,43 +53,47 @@ const int64_t kRows[] = {0, 1, 7, 8, 9, 1031};
 TEST(DenseSmall, TimesSmallMatchesFloat64) {
     for_each_level([&] {
         for (int k : kWidths)
-            for (int64_t rows : kRows) {
-                const auto F = random_matrix(rows, k, uint32_t(k * 7919 + rows));
-                const auto G = random_matrix(k, k, uint32_t(k + 17), 0.0);
-                std::vector<float> D(size_t(rows) * k, -1.0f);
-                tmine::cpu_impl::times_small(F.data(), rows, k, G.data(), D.data());
-                for (int64_t i = 0; i < rows; ++i)
-                    for (int j = 0; j < k; ++j) {
-                        double want = 0;
-                        for (int t = 0; t < k; ++t) want += double(F[i * k + t]) * G[t * k + j];
-                        ASSERT_NEAR(D[i * k + j], want, 1e-5 * (1 + std::fabs(want)))
-                            << "k=" << k << " rows=" << rows << " at (" << i << "," << j << ")";
-                    }
-            }
+            on_fresh_thread([&] {
+                for (int64_t rows : kRows) {
+                    const auto F = random_matrix(rows, k, uint32_t(k * 7919 + rows));
+                    const auto G = random_matrix(k, k, uint32_t(k + 17), 0.0);
+                    std::vector<float> D(size_t(rows) * k, -1.0f);
+                    tmine::cpu_impl::times_small(F.data(), rows, k, G.data(), D.data());
+                    for (int64_t i = 0; i < rows; ++i)
+                        for (int j = 0; j < k; ++j) {
+                            double want = 0;
+                            for (int t = 0; t < k; ++t) want += double(F[i * k + t]) * G[t * k + j];
+                            ASSERT_NEAR(D[i * k + j], want, 1e-5 * (1 + std::fabs(want)))
+                                << "k=" << k << " rows=" << rows << " at (" << i << "," << j << ")";
+                        }
+                }
+            });
     });
 }
 
 TEST(DenseSmall, GramAddUpdatesTheUpperTriangleOnly) {
     for_each_level([&] {
         for (int k : kWidths)
-            for (int64_t rows : kRows) {
-                const auto A = random_matrix(rows, k, uint32_t(k * 31 + rows));
-                std::vector<float> C(size_t(k) * k);
-                for (int i = 0; i < k; ++i)
-                    for (int j = 0; j < k; ++j) C[i * k + j] = float(i * k + j);  // existing values
-                tmine::cpu_impl::gram_add(A.data(), rows, k, C.data());
-                for (int i = 0; i < k; ++i)
-                    for (int j = 0; j < k; ++j) {
-                        if (j < i) {
-                            ASSERT_EQ(C[i * k + j], float(i * k + j)) << "lower triangle changed";
-                            continue;
+            on_fresh_thread([&] {
+                for (int64_t rows : kRows) {
+                    const auto A = random_matrix(rows, k, uint32_t(k * 31 + rows));
+                    std::vector<float> C(size_t(k) * k);
+                    for (int i = 0; i < k; ++i)
+                        for (int j = 0; j < k; ++j) C[i * k + j] = float(i * k + j);  // existing values
+                    tmine::cpu_impl::gram_add(A.data(), rows, k, C.data());
+                    for (int i = 0; i < k; ++i)
+                        for (int j = 0; j < k; ++j) {
+                            if (j < i) {
+                                ASSERT_EQ(C[i * k + j], float(i * k + j)) << "lower triangle changed";
+                                continue;
+                            }
+                            double want = i * k + j;
+                            for (int64_t r = 0; r < rows; ++r) want += double(A[r * k + i]) * A[r * k + j];
+                            ASSERT_NEAR(C[i * k + j], want, 1e-5 * (1 + std::fabs(want)))
+                                << "k=" << k << " rows=" << rows << " at (" << i << "," << j << ")";
                         }
-                        double want = i * k + j;
-                        for (int64_t r = 0; r < rows; ++r) want += double(A[r * k + i]) * A[r * k + j];
-                        ASSERT_NEAR(C[i * k + j], want, 1e-5 * (1 + std::fabs(want)))
-                            << "k=" << k << " rows=" << rows << " at (" << i << "," << j << ")";
-                    }
-            }
+                }
+            });
     });
 }
 
@@ -110,27 +126,29 @@ TEST(DenseSmall, DoubleGramAndInPlaceProductMatchFloat64Loops) {
         // The initialisation's Cholesky QR: C = AᵀA over more rows than one piece of the kernel,
         // then A = A R in place.
         for (int k : {3, 8, 60}) {
-            const int64_t rows = 5003;  // a last block of 907 rows: 7 rows past the 8-row tiles
-            const auto f = random_matrix(rows, k, uint32_t(k));
-            std::vector<double> A(f.begin(), f.end()), C(size_t(k) * k);
-            tmine::cpu_impl::gram(A.data(), rows, k, C.data(), 2);
-            for (int i = 0; i < k; ++i)
-                for (int j = 0; j < k; ++j) {
-                    double want = 0;
-                    for (int64_t r = 0; r < rows; ++r) want += A[r * k + i] * A[r * k + j];
-                    ASSERT_NEAR(C[i * k + j], want, 1e-12 * want) << "k=" << k << " (" << i << "," << j << ")";
-                }
-            std::vector<double> R(size_t(k) * k, 0.0);
-            for (int i = 0; i < k; ++i)
-                for (int j = i; j < k; ++j) R[i * k + j] = 1.0 / (1 + i + j);
-            std::vector<double> B = A;
-            tmine::cpu_impl::times_small_in_place(B.data(), rows, k, R.data(), 2);
-            for (int64_t r = 0; r < rows; r += 97)
-                for (int j = 0; j < k; ++j) {
-                    double want = 0;
-                    for (int t = 0; t < k; ++t) want += A[r * k + t] * R[t * k + j];
-                    ASSERT_NEAR(B[r * k + j], want, 1e-13 * (1 + std::fabs(want))) << "row " << r;
-                }
+            on_fresh_thread([&] {
+                const int64_t rows = 5003;  // a last block of 907 rows: 7 rows past the 8-row tiles
+                const auto f = random_matrix(rows, k, uint32_t(k));
+                std::vector<double> A(f.begin(), f.end()), C(size_t(k) * k);
+                tmine::cpu_impl::gram(A.data(), rows, k, C.data(), 2);
+                for (int i = 0; i < k; ++i)
+                    for (int j = 0; j < k; ++j) {
+                        double want = 0;
+                        for (int64_t r = 0; r < rows; ++r) want += A[r * k + i] * A[r * k + j];
+                        ASSERT_NEAR(C[i * k + j], want, 1e-12 * want) << "k=" << k << " (" << i << "," << j << ")";
+                    }
+                std::vector<double> R(size_t(k) * k, 0.0);
+                for (int i = 0; i < k; ++i)
+                    for (int j = i; j < k; ++j) R[i * k + j] = 1.0 / (1 + i + j);
+                std::vector<double> B = A;
+                tmine::cpu_impl::times_small_in_place(B.data(), rows, k, R.data(), 2);
+                for (int64_t r = 0; r < rows; r += 97)
+                    for (int j = 0; j < k; ++j) {
+                        double want = 0;
+                        for (int t = 0; t < k; ++t) want += A[r * k + t] * R[t * k + j];
+                        ASSERT_NEAR(B[r * k + j], want, 1e-13 * (1 + std::fabs(want))) << "row " << r;
+                    }
+            });
         }
     });
 }

@@ -89,12 +89,6 @@ void mu_update(float* F, const float* num, const float* den, const float* den_ro
     }
 }
 
-/// One HALS sweep over the rows of F (rows x k): coordinate t of row i moves to the minimum
-/// of the regularised quadratic, clipped at 0 (scikit-learn's _update_cdnmf_fast, in order
-/// t = 0..k-1; rows are independent). The rows' gradients V = F G are formed once for all the
-/// rows (times_small, G is a symmetric Gram matrix) and each is updated by the column of G of
-/// each coordinate that moves; 8 rows go through the sweep together, one per vector lane:
-/// every step is an 8-wide vector operation, with no branch per coordinate.
 /// The calling thread's buffers for hals_update_rows, kept between its calls (one per block of
 /// rows, every iteration).
 struct HalsScratch {
@@ -105,6 +99,12 @@ HalsScratch& hals_scratch() {
     return s;
 }
 
+/// One HALS sweep over the rows of F (rows x k): coordinate t of row i moves to the minimum
+/// of the regularised quadratic, clipped at 0 (scikit-learn's _update_cdnmf_fast, in order
+/// t = 0..k-1; rows are independent). The rows' gradients V = F G are formed once for all the
+/// rows (times_small, G is a symmetric Gram matrix) and each is updated by the column of G of
+/// each coordinate that moves; 8 rows go through the sweep together, one per vector lane:
+/// every step is an 8-wide vector operation, with no branch per coordinate.
 TMINE_HALS_CLONES void hals_update_rows(float* F, const float* G, const float* N, int64_t rows,
                                         int k, float l1, float l2) {
     constexpr int L = 8;
@@ -279,11 +279,14 @@ private:
         const int64_t block = 1024;  // 256 -> 1024: 5% faster MU iterations (fewer, larger BLAS calls); 4096 no better
         const int64_t blocks = (n_ + block - 1) / block;
         const int ld = scatter_stride(k_);  // acc's rows: whole 64-byte lines
-        acc_.resize(size_t(T_) * m_ * ld);
+        acc_.resize(size_t(T_) * m_ * ld);  // not zeroed: each thread of the team fills its own
+        int used = 1;
         gram_acc_.assign(size_t(T_) * k_ * k_, 0.0f);
 #pragma omp parallel num_threads(T_)
         {
             const int t = omp_get_thread_num();
+#pragma omp single
+            used = omp_get_num_threads();  // OpenMP may give fewer than T_: only theirs are summed
             float* acc = acc_.data() + size_t(t) * m_ * ld;
             float* g = gram_acc_.data() + size_t(t) * k_ * k_;
             std::fill(acc, acc + m_ * ld, 0.0f);
@@ -309,7 +312,7 @@ private:
         for (int64_t c = 0; c < m_; ++c)
             for (int j = 0; j < k_; ++j) {
                 float s = 0.0f;
-                for (int t = 0; t < T_; ++t) s += acc_[(size_t(t) * m_ + c) * ld + j];
+                for (int t = 0; t < used; ++t) s += acc_[(size_t(t) * m_ + c) * ld + j];
                 XtW_[c * k_ + j] = s;
             }
         for (int x = 0; x < k_ * k_; ++x) {

@@ -49,7 +49,8 @@ void times_small(const float* F, int64_t rows, int k, const float* G, float* D);
 void times_small(const float* F, int64_t rows, int k, const float* G, float* D, int threads);
 /// F (rows x k) = F * G (k x k) in place, on `threads` threads (blocks of rows through scratch).
 void times_small_in_place(double* F, int64_t rows, int k, const double* G, int threads);
-/// The instruction set of the k x k kernels above: 3 AVX-512 (x86-64-v4), 2 AVX2 + FMA
+/// The instruction set of the k x k kernels above and of the float sparse kernels
+/// (spmm_block, scatter_block, spmm): 3 AVX-512 (x86-64-v4), 2 AVX2 + FMA
 /// (x86-64-v3), 1 the baseline (SSE2, no FMA). At first use the CPU's best, or the level
 /// TMINE_CPU_KERNELS names (avx512, avx2, baseline) when the CPU runs it.
 int small_kernel_level();
