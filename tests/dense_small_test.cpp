@@ -10,9 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "kernel_levels.hpp"
 #include "sparse_cpu.hpp"
 
 namespace {
+
+using tmine::test::for_each_level;
 
 std::vector<float> random_matrix(int64_t rows, int cols, uint32_t seed, double zeros = 0.3) {
     std::mt19937 rng(seed);
@@ -29,22 +32,6 @@ template <class F>
 void on_fresh_thread(F f) {
     std::thread t(f);
     t.join();
-}
-
-/// Runs `check` once per kernel level this CPU runs (baseline, AVX2, AVX-512), then restores
-/// the level in use.
-template <class F>
-void for_each_level(F check) {
-    struct Restore {  // the level in use comes back however the checks end
-        int before = tmine::cpu_impl::small_kernel_level();
-        ~Restore() { tmine::cpu_impl::set_small_kernel_level(before); }
-    } restore;
-    for (int level = 1; level <= tmine::cpu_impl::best_small_kernel_level(); ++level) {
-        ASSERT_EQ(tmine::cpu_impl::set_small_kernel_level(level), level);
-        SCOPED_TRACE(tmine::cpu_impl::small_kernel_name(level));
-        check();
-        if (::testing::Test::HasFatalFailure()) break;
-    }
 }
 
 const int kWidths[] = {1, 3, 4, 8, 15, 16, 17, 50, 64, 100, 257};

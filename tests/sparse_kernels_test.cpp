@@ -10,10 +10,13 @@
 #include <random>
 #include <vector>
 
+#include "kernel_levels.hpp"
 #include "sparse_cpu.hpp"
 #include "tmine/vectorize.hpp"
 
 namespace {
+
+using tmine::test::for_each_level;
 
 using tmine::CsrMatrix;
 
@@ -55,20 +58,6 @@ inline float add_product(float y, float a, float b) {
 }
 
 const int kWidths[] = {1, 3, 8, 9, 16, 17, 50, 63, 64, 65, 100, 129, 257};
-
-template <class F>
-void for_each_level(F check) {
-    struct Restore {  // the level in use comes back however the checks end
-        int before = tmine::cpu_impl::small_kernel_level();
-        ~Restore() { tmine::cpu_impl::set_small_kernel_level(before); }
-    } restore;
-    for (int level = 1; level <= tmine::cpu_impl::best_small_kernel_level(); ++level) {
-        ASSERT_EQ(tmine::cpu_impl::set_small_kernel_level(level), level);
-        SCOPED_TRACE(tmine::cpu_impl::small_kernel_name(level));
-        check();
-        if (::testing::Test::HasFatalFailure()) break;
-    }
-}
 
 TEST(SparseKernels, GatherGivesThePlainLoopsBits) {
     const CsrMatrix X = random_csr(203, 37, 1);

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 namespace tmine::cpu_impl {
@@ -207,23 +208,33 @@ inline __attribute__((always_inline)) void scatter_chunk(const int64_t* indptr,
 
 constexpr int kMaxVectors = 8;  // registers: 8 accumulators (or W's row) + the operands
 
-/// Over column chunks of up to kMaxVectors vectors, each with its own count of vectors.
+/// Calls f(std::integral_constant<int, NV>, c0, w) for each chunk [c0, c0 + w) of n columns,
+/// w up to kMaxVectors vectors of L lanes, NV = ceil(w / L) fixed at compile time.
+template <int L, class F>
+inline __attribute__((always_inline)) void over_chunks(int n, F&& f) {
+    for (int c0 = 0; c0 < n; c0 += kMaxVectors * L) {
+        const int w = std::min(n - c0, kMaxVectors * L);
+        switch ((w + L - 1) / L) {
+            case 1: f(std::integral_constant<int, 1>{}, c0, w); break;
+            case 2: f(std::integral_constant<int, 2>{}, c0, w); break;
+            case 3: f(std::integral_constant<int, 3>{}, c0, w); break;
+            case 4: f(std::integral_constant<int, 4>{}, c0, w); break;
+            case 5: f(std::integral_constant<int, 5>{}, c0, w); break;
+            case 6: f(std::integral_constant<int, 6>{}, c0, w); break;
+            case 7: f(std::integral_constant<int, 7>{}, c0, w); break;
+            default: f(std::integral_constant<int, 8>{}, c0, w); break;
+        }
+    }
+}
 template <int L>
 inline __attribute__((always_inline)) void gather_rows(const int64_t* indptr,
                                                        const int32_t* indices,
                                                        const float* values, const float* B,
                                                        int l, int64_t brows, float* Y,
                                                        int64_t lo, int64_t hi) {
-    for (int c0 = 0; c0 < l; c0 += kMaxVectors * L) {
-        const int w = std::min(l - c0, kMaxVectors * L);
-        switch ((w + L - 1) / L) {
-#define TMINE_GATHER_CASE(NV) \
-    case NV: gather_chunk<L, NV>(indptr, indices, values, B, l, brows, Y, lo, hi, c0, w); break;
-            TMINE_GATHER_CASE(1) TMINE_GATHER_CASE(2) TMINE_GATHER_CASE(3) TMINE_GATHER_CASE(4)
-            TMINE_GATHER_CASE(5) TMINE_GATHER_CASE(6) TMINE_GATHER_CASE(7) TMINE_GATHER_CASE(8)
-#undef TMINE_GATHER_CASE
-        }
-    }
+    over_chunks<L>(l, [&](auto nv, int c0, int w) __attribute__((always_inline)) {
+        gather_chunk<L, decltype(nv)::value>(indptr, indices, values, B, l, brows, Y, lo, hi, c0, w);
+    });
 }
 template <int L>
 inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indptr,
@@ -231,16 +242,9 @@ inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indpt
                                                             const float* values, const float* W,
                                                             int k, float* acc, int ld,
                                                             int64_t lo, int64_t hi) {
-    for (int c0 = 0; c0 < k; c0 += kMaxVectors * L) {
-        const int w = std::min(k - c0, kMaxVectors * L);
-        switch ((w + L - 1) / L) {
-#define TMINE_SCATTER_CASE(NV) \
-    case NV: scatter_chunk<L, NV>(indptr, indices, values, W, k, acc, ld, lo, hi, c0, w); break;
-            TMINE_SCATTER_CASE(1) TMINE_SCATTER_CASE(2) TMINE_SCATTER_CASE(3) TMINE_SCATTER_CASE(4)
-            TMINE_SCATTER_CASE(5) TMINE_SCATTER_CASE(6) TMINE_SCATTER_CASE(7) TMINE_SCATTER_CASE(8)
-#undef TMINE_SCATTER_CASE
-        }
-    }
+    over_chunks<L>(k, [&](auto nv, int c0, int w) __attribute__((always_inline)) {
+        scatter_chunk<L, decltype(nv)::value>(indptr, indices, values, W, k, acc, ld, lo, hi, c0, w);
+    });
 }
 
 // LG and LS: the lanes of the gather's and the scatter's vectors. The AVX-512 scatter uses 16:
