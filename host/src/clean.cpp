@@ -32,17 +32,27 @@ const char* clean_step_name(CleanStep s) {
     return "?";
 }
 
-std::vector<std::string> parse_language_list(std::string_view list) {
-    std::vector<std::string> out;
+namespace {
+/// The comma-separated items of a flag's value, spaces around each trimmed (empty items kept).
+std::vector<std::string_view> comma_items(std::string_view list) {
+    std::vector<std::string_view> out;
     for (size_t start = 0; start <= list.size();) {
         size_t end = list.find(',', start);
         if (end == std::string_view::npos) end = list.size();
-        std::string_view code = list.substr(start, end - start);
-        while (!code.empty() && code.front() == ' ') code.remove_prefix(1);
-        while (!code.empty() && code.back() == ' ') code.remove_suffix(1);
-        if (!code.empty()) out.emplace_back(code);
+        std::string_view item = list.substr(start, end - start);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        out.push_back(item);
         start = end + 1;
     }
+    return out;
+}
+}  // namespace
+
+std::vector<std::string> parse_language_list(std::string_view list) {
+    std::vector<std::string> out;
+    for (std::string_view code : comma_items(list))
+        if (!code.empty()) out.emplace_back(code);
     return out;
 }
 
@@ -50,13 +60,7 @@ std::vector<CleanStep> parse_clean_steps(std::string_view list) {
     const CleanStep all[] = {CleanStep::Normalize, CleanStep::Language, CleanStep::Dedup,
                              CleanStep::Spam, CleanStep::Relevance};
     std::vector<bool> on(5, false);
-    size_t start = 0;
-    while (start <= list.size()) {
-        size_t end = list.find(',', start);
-        if (end == std::string_view::npos) end = list.size();
-        std::string_view name = list.substr(start, end - start);
-        while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-        while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    for (std::string_view name : comma_items(list)) {
         bool found = name == "all";
         if (found) std::fill(on.begin(), on.end(), true);
         for (int i = 0; i < 5; ++i)
@@ -67,7 +71,6 @@ std::vector<CleanStep> parse_clean_steps(std::string_view list) {
         if (!found)
             throw InputError("--steps: unknown step '" + std::string(name) +
                              "' (expected normalize, language, dedup, spam, relevance or all)");
-        start = end + 1;
     }
     std::vector<CleanStep> out;
     for (int i = 0; i < 5; ++i)
