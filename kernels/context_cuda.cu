@@ -8,7 +8,7 @@ namespace tmine::cuda_impl {
 
 bool compiled_in() { return true; }
 
-std::shared_ptr<Resources> create_resources(std::string& why, std::string& description) {
+std::shared_ptr<Resources> create_resources(std::string& why, std::string& description, int which) {
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
@@ -18,7 +18,7 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
         return nullptr;
     }
     auto r = std::make_shared<Resources>();
-    r->device = 0;
+    r->device = std::max(which, 0) % count;
     TMINE_CUDA_CHECK(cudaSetDevice(r->device));
     cudaDeviceProp prop{};
     TMINE_CUDA_CHECK(cudaGetDeviceProperties(&prop, r->device));
@@ -43,7 +43,7 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
     uint64_t threshold = UINT64_MAX;
     TMINE_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
     r->name = prop.name;
-    description = "cuda:0 " + r->name + " (" +
+    description = "cuda:" + std::to_string(r->device) + " " + r->name + " (" +
                   std::to_string(prop.totalGlobalMem >> 30) + " GiB, sm_" +
                   std::to_string(prop.major) + std::to_string(prop.minor) + ")";
     return r;

@@ -9,8 +9,9 @@
 
 namespace tmine::cuda_impl {
 
-/// Probes for a usable device. Returns nullptr and sets `why` when none.
-std::shared_ptr<Resources> create_resources(std::string& why, std::string& description);
+/// Probes for a usable device: the machine's device `which` modulo their number (a distributed
+/// fit's processes on one machine take one each). Returns nullptr and sets `why` when none.
+std::shared_ptr<Resources> create_resources(std::string& why, std::string& description, int which = 0);
 
 /// True when this binary was built with the CUDA twins.
 bool compiled_in();

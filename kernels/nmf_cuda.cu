@@ -8,7 +8,9 @@
 #include <limits>
 
 #include "cuda_resources.cuh"
+#include "process_sums.cuh"
 #include "sparse_cuda.cuh"
+#include "tmine/distributed.hpp"
 #include "tmine/nmf.hpp"
 
 namespace tmine::cuda_impl {
@@ -201,6 +203,13 @@ public:
             xx_ += double(v) * v;
             x_sum_ += v;
         }
+        if (p.distributed) {  // this process's rows: the sums are over all of them
+            double t[2] = {xx_, x_sum_};
+            processes::sum(t, 2);
+            xx_ = t[0];
+            x_sum_ = t[1];
+            sums_over_ = std::make_unique<ProcessSums>(r_, opts.progress);
+        }
         X_ = std::make_unique<DevicePattern>(p.X, s_);
         Xt_ = std::make_unique<DevicePattern>(p.Xt, s_);
         x_ = DeviceBuffer<float>(p.X.data.data(), nnz_, s_);
@@ -243,9 +252,11 @@ public:
         } else {
             gram(Ht_.data(), m_, HHt_.data());
             gram(W_.data(), n_, WtW_.data());
-            if (p.update_H)
+            all_processes(WtW_.data(), int64_t(k_) * k_);
+            if (p.update_H) {
                 mXt_->spmm(r_, *dW_, *dNumM_);  // num_ holds X^T W for the first loss
-            else
+                all_processes(num_.data(), m_ * k_);
+            } else
                 mX_->spmm(r_, *dHt_, *dNumN_);  // H is fixed: X H^T once
         }
         if (p.guided()) {
@@ -360,6 +371,8 @@ private:
         gram(W_.data(), n_, WtW_.data());
         if (!p_.update_H) return;
         mXt_->spmm(r_, *dW_, *dNumM_);  // X^T W
+        all_processes(WtW_.data(), int64_t(k_) * k_);
+        all_processes(num_.data(), m_ * k_);
         if (p_.guided()) pull(true);
         if (hals()) {
             hals(Ht_.data(), WtW_.data(), num_.data(), m_, r.l1_H, r.l2_H);
@@ -394,11 +407,19 @@ private:
             TMINE_CUDA_LAUNCH_CHECK();
             mRt_->spmm(r_, *dW_, *dNumM_);
             column_sums(W_.data(), n_, sums_.data());
+            all_processes(num_.data(), m_ * k_);
+            all_processes(sums_.data(), k_);
             TMINE_LAUNCH(zero_to_one, 1, 64, s_)(sums_.data(), k_);
             TMINE_CUDA_LAUNCH_CHECK();
             update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, r.l1_H, r.l2_H);
         }
         sddmm_into(wh_.data());
+    }
+
+    /// A distributed fit: the sum of the device values x[0, n) over the processes, in place.
+    template <class T>
+    void all_processes(T* x, int64_t n) {
+        if (sums_over_) sums_over_->sum(x, n);
     }
 
     void dot(const float* a, const float* b, int64_t len, double* out) {
@@ -419,6 +440,8 @@ private:
             TMINE_CUDA_LAUNCH_CHECK();
             column_sums(W_.data(), n_, wsum_.data());
             column_sums(Ht_.data(), m_, hsum_.data());
+            all_processes(d, 1);
+            all_processes(wsum_.data(), k_);
             TMINE_LAUNCH(finish_kl, 1, 1, s_)(d, wsum_.data(), hsum_.data(), k_, x_sum_,
                                        losses_.data() + slot);
         } else {
@@ -451,6 +474,7 @@ private:
     DeviceBuffer<double> dots_, losses_, partials_;  // partials_: reductions' per-block sums
     std::unique_ptr<SpMat> mX_, mXt_, mR_, mRt_;
     std::unique_ptr<DnMat> dW_, dHt_, dNumN_, dNumM_;
+    std::unique_ptr<ProcessSums> sums_over_;  // a distributed fit's sums over the processes
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_util.hpp"
 #include "test_util.hpp"
 #include "tmine/io.hpp"
 #include "tmine/topics.hpp"
@@ -16,40 +17,7 @@ using namespace tmine::test;
 
 namespace {
 
-const std::string kDemo = std::string(TMINE_SOURCE_DIR) + "/data/demo/reddit-demo.jsonl.gz";
-const std::string kDemoFlags =
-    " --text-field body --time-field created_utc --author-field subreddit --id-field subreddit_id";
-
-struct Result {
-    int code = 0;
-    std::string err;
-};
-
-/// Runs `tmine ARGS`, stdout to /dev/null, stderr captured; `prefix` goes before the command
-/// (shell settings such as a ulimit, environment variables).
-Result run_cli(const std::string& args, const TempDir& dir, const std::string& prefix = "") {
-    std::string err_path = dir.file("stderr.txt");
-    std::string cmd = prefix + std::string(TMINE_BINARY) + " " + args + " >/dev/null 2>" + err_path;
-    int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.err = ss.str();
-    return r;
-}
-
-
 size_t count_lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
-
-/// The demo sample ingested to DIR/c.tmc and vectorized with `flags` to DIR/m.tmx (call it
-/// under ASSERT_NO_FATAL_FAILURE).
-void demo_matrix(const TempDir& d, const std::string& flags) {
-    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
-    Result v = run_cli("vectorize " + d.file("c.tmc") + " --min-df 5 --max-df 0.5 " + flags + " -q -o " + d.file("m.tmx"), d);
-    ASSERT_EQ(v.code, 0) << v.err;
-}
 
 }  // namespace
 
@@ -651,11 +619,7 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
         EXPECT_NE(r.err.find("built without MPI, but an MPI launcher started 2 processes"), std::string::npos) << r.err;
         GTEST_SKIP() << "this build has no MPI (-DTMINE_MPI=OFF or no libopenmpi-dev): the distributed fit is not run";
     }
-    // Open MPI's launcher (Debian's); a hang in a collective fails the test after 300 s
-    auto launch_on = [&](int processes) {
-        return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 " + mpiexec + " -np " +
-               std::to_string(processes) + " --oversubscribe ";
-    };
+    const auto launch_on = mpi_launch;
     const std::string launch = launch_on(3);
     const std::string common = " -k 8 --device cpu --threads 1 -q";
     for (const std::string solver : {" --iters 30 --solver mu --tol 0", " --iters 30 --solver hals", " --iters 30 --loss kl --tol 0",
@@ -667,45 +631,7 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
         ASSERT_EQ(a.code, 0) << a.err;
         Result b = run_cli("topics " + d.file("m.tmx") + common + solver + " -o " + three, d, launch);
         ASSERT_EQ(b.code, 0) << solver << ": " << b.err;
-        const TopicModel ma = read_model(one), mb = read_model(three);
-        EXPECT_NE(mb.nmf.device_description.find("3 processes"), std::string::npos) << mb.nmf.device_description;
-        EXPECT_EQ(ma.nmf.iterations, mb.nmf.iterations) << solver;
-        // Every restart ran alike; NNDSVDA restarts differ only by the SVD's random start and
-        // end within float noise of each other here, so either may be kept: the kept one's
-        // losses are compared when both runs kept the same, else the two must tie.
-        ASSERT_EQ(ma.nmf.restart_losses.size(), mb.nmf.restart_losses.size()) << solver;
-        for (size_t r = 0; r < ma.nmf.restart_losses.size(); ++r)
-            EXPECT_NEAR(ma.nmf.restart_losses[r], mb.nmf.restart_losses[r], 1e-5 * ma.nmf.restart_losses[r])
-                << solver << " restart " << r + 1;
-        ASSERT_EQ(ma.nmf.losses.size(), mb.nmf.losses.size());
-        if (ma.nmf.seed == mb.nmf.seed) {
-            for (size_t i = 0; i < ma.nmf.losses.size(); ++i)
-                EXPECT_NEAR(ma.nmf.losses[i], mb.nmf.losses[i], 1e-5 * ma.nmf.losses[i]) << solver << " iteration " << i + 1;
-        } else {
-            EXPECT_NEAR(ma.nmf.losses.back(), mb.nmf.losses.back(), 1e-5 * ma.nmf.losses.back())
-                << solver << ": different restarts kept (seeds " << ma.nmf.seed << ", " << mb.nmf.seed
-                << ") whose final losses do not tie";
-        }
-        auto close = [&](const std::vector<float>& x, const std::vector<float>& y, const char* what) {
-            ASSERT_EQ(x.size(), y.size()) << what;
-            float big = 0, diff = 0;
-            for (size_t i = 0; i < x.size(); ++i) {
-                big = std::max(big, std::abs(x[i]));
-                diff = std::max(diff, std::abs(x[i] - y[i]));
-            }
-            EXPECT_LE(diff, 1e-3f * big) << solver << ": " << what;
-        };
-        close(ma.nmf.W, mb.nmf.W, "W");
-        close(ma.nmf.H, mb.nmf.H, "H");
-        // the final error (KL: recomputed by rank 0 and sent to the others)
-        EXPECT_NEAR(ma.nmf.relative_error, mb.nmf.relative_error, 1e-4) << solver;
-        const TopicSummary sa = summarize_topics(ma, 5), sb = summarize_topics(mb, 5);
-        ASSERT_EQ(sa.topics.size(), sb.topics.size());
-        for (size_t t = 0; t < sa.topics.size(); ++t) {
-            ASSERT_EQ(sa.topics[t].terms.size(), sb.topics[t].terms.size()) << solver << " topic " << t;
-            for (size_t r = 0; r < std::min<size_t>(3, sa.topics[t].terms.size()); ++r)
-                EXPECT_EQ(sa.topics[t].terms[r].term, sb.topics[t].terms[r].term) << solver << " topic " << t;
-        }
+        expect_same_fit(read_model(one), read_model(three), "3 processes", solver);
     }
     // k chosen from a range on 3 processes (the coherence scored by rank 0): the same k and
     // scores as one process, up to summation order

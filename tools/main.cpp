@@ -1276,9 +1276,10 @@ int main(int argc, char** argv) {
                 throw InputError("only tmine topics runs on several processes (" + processes::description() +
                                  "); start this command as one process");
             if (processes::rank() > 0) common.quiet = true;  // progress from rank 0
-            // the machine's cores shared by its processes; the fit runs on the CPU (docs/architecture.md)
-            // (the cores this process may run on when the launcher bound it to some, else the
-            // machine's divided among its processes); OpenBLAS's OpenMP threads follow
+            // the machine's cores shared by its processes (the cores this process may run on when
+            // the launcher bound it to some, else the machine's divided among its processes);
+            // OpenBLAS's OpenMP threads follow. --device auto is the CPU; --device cuda gives each
+            // process a GPU of its machine (docs/architecture.md, "Distributed NMF")
             if (common.threads == 0) {
                 const int allowed = omp_get_num_procs(), machine = int(std::thread::hardware_concurrency());
                 common.threads = allowed < machine ? allowed : std::max(1, machine / processes::local_size());

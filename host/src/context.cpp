@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cuda_api.hpp"
+#include "tmine/distributed.hpp"
 #include "tmine/error.hpp"
 
 namespace tmine {
@@ -37,7 +38,8 @@ Context Context::create(Device requested, int cpu_threads, bool quiet) {
     Context c = cpu(cpu_threads);
     if (requested == Device::Cpu) return c;
     std::string why, desc;
-    auto res = cuda_impl::create_resources(why, desc);
+    // a distributed fit's processes on one machine take one GPU each (the launcher's order)
+    auto res = cuda_impl::create_resources(why, desc, processes::local_rank());
     if (res) {
         c.device_ = Device::Cuda;
         c.cuda_ = std::move(res);

@@ -19,7 +19,7 @@ namespace {
 
 bool compiled_in() { return false; }
 
-std::shared_ptr<Resources> create_resources(std::string& why, std::string& description) {
+std::shared_ptr<Resources> create_resources(std::string& why, std::string& description, int) {
     why = "this tmine was built without CUDA";
     description.clear();
     return nullptr;

@@ -16,7 +16,7 @@ namespace tmine::processes {
 namespace {
 
 bool g_joined = false;
-int g_rank = 0, g_size = 1, g_local = 1;
+int g_rank = 0, g_size = 1, g_local = 1, g_local_rank = 0;
 std::string g_description;
 
 /// The number of processes an MPI launcher says it started, 0 when none did.
@@ -80,6 +80,7 @@ void start(int* argc, char*** argv) {
     check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node),
           "MPI_Comm_split_type");
     MPI_Comm_size(node, &g_local);
+    MPI_Comm_rank(node, &g_local_rank);
     MPI_Comm_free(&node);
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
@@ -118,6 +119,7 @@ void abort_all(int code) {
 int rank() { return g_rank; }
 int size() { return g_size; }
 int local_size() { return g_local; }
+int local_rank() { return g_local_rank; }
 std::string description() { return g_description; }
 
 #ifdef TMINE_WITH_MPI
@@ -129,6 +131,14 @@ double max(double x) {
 }
 void broadcast(float* x, int64_t n) { if (g_size > 1) bcast(x, n); }
 void broadcast(double* x, int64_t n) { if (g_size > 1) bcast(x, n); }
+void broadcast_bytes(void* x, int64_t n) {
+    if (g_size > 1) check(MPI_Bcast(x, int(n), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+}
+bool all(bool mine) {
+    int v = mine ? 1 : 0;
+    if (g_size > 1) check(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD), "MPI_Allreduce");
+    return v != 0;
+}
 std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>& first, int k) {
     if (g_size == 1) return mine;
     std::vector<float> all(size_t(first.back()) * size_t(k));
@@ -148,6 +158,8 @@ void sum(double*, int64_t) {}
 double max(double x) { return x; }
 void broadcast(float*, int64_t) {}
 void broadcast(double*, int64_t) {}
+void broadcast_bytes(void*, int64_t) {}
+bool all(bool mine) { return mine; }
 std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>&, int) { return mine; }
 #endif
 

@@ -345,8 +345,6 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     Guide guide = guide_in;
     if (P > 1) {
         if (!update_H) throw InputError("transform runs in one process: start it without an MPI launcher");
-        if (ctx.is_cuda())
-            throw InputError("a distributed fit runs on the CPU in this version: give --device cpu to each process");
         if (X.rows < P)
             throw InputError("topics: " + std::to_string(P) + " processes but only " + std::to_string(X.rows) +
                              " documents: start fewer processes");

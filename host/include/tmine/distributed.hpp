@@ -22,6 +22,8 @@ int rank();
 int size();
 /// The processes on this machine (this one included).
 int local_size();
+/// This process's place among them (0 .. local_size() - 1): which of the machine's GPUs it uses.
+int local_rank();
 /// What start() saw: "" or e.g. "MPI (Open MPI v4.1.4), 4 processes".
 std::string description();
 
@@ -32,6 +34,10 @@ double max(double x);
 /// Rank 0's values to every process.
 void broadcast(float* x, int64_t n);
 void broadcast(double* x, int64_t n);
+/// Rank 0's n bytes (n < 2^31) to every process.
+void broadcast_bytes(void* x, int64_t n);
+/// True on every process when `mine` is true on every process.
+bool all(bool mine);
 /// Rows [first[r], first[r + 1]) of an n x k row-major array were computed by process r
 /// (`mine`, its rows); every process gets the whole array.
 std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>& first, int k);

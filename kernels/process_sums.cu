@@ -1,0 +1,137 @@
+// Device sums over a distributed fit's processes: NCCL (loaded at run time, so that a
+// single-GPU tmine needs no NCCL on the machine) or MPI through the host.
+#include "process_sums.cuh"
+
+#include <cstdio>
+#include <cstdlib>
+#include <type_traits>
+
+#include "tmine/distributed.hpp"
+#include "tmine/error.hpp"
+
+#if !defined(TMINE_CUDA_EMULATION) && __has_include(<nccl.h>)
+#define TMINE_NCCL_API 1
+#include <dlfcn.h>
+#include <nccl.h>
+#endif
+
+namespace tmine::cuda_impl {
+
+#ifdef TMINE_NCCL_API
+/// NCCL's entry points from libnccl.so.2 (TMINE_NCCL_LIBRARY names another file), and this
+/// process's communicator.
+struct ProcessSums::Nccl {
+    void* lib = nullptr;
+    ncclComm_t comm = nullptr;
+    decltype(&ncclGetVersion) get_version = nullptr;
+    decltype(&ncclGetUniqueId) get_unique_id = nullptr;
+    decltype(&ncclCommInitRank) init_rank = nullptr;
+    decltype(&ncclAllReduce) all_reduce = nullptr;
+    decltype(&ncclCommDestroy) destroy = nullptr;
+    decltype(&ncclGetErrorString) error_string = nullptr;
+
+    /// Loads the library; false (and `why`) when it or one of its functions is missing.
+    bool load(std::string& why) {
+        const char* named = std::getenv("TMINE_NCCL_LIBRARY");
+        lib = dlopen(named && *named ? named : "libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            const char* e = dlerror();
+            why = e ? e : "libnccl.so.2 not found";
+            return false;
+        }
+        auto get = [&](auto& f, const char* name) {
+            f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, name));
+            if (!f) why = std::string("no ") + name + " in NCCL's library";
+            return f != nullptr;
+        };
+        return get(get_version, "ncclGetVersion") && get(get_unique_id, "ncclGetUniqueId") &&
+               get(init_rank, "ncclCommInitRank") && get(all_reduce, "ncclAllReduce") &&
+               get(destroy, "ncclCommDestroy") && get(error_string, "ncclGetErrorString");
+    }
+    void check(ncclResult_t rc, const char* call) const {
+        if (rc != ncclSuccess)
+            throw DeviceError(std::string("NCCL error in ") + call + ": " + error_string(rc) +
+                              " (TMINE_NCCL=0 makes a distributed fit sum through the host instead)");
+    }
+    ~Nccl() {
+        if (comm) (void)destroy(comm);
+        if (lib) dlclose(lib);
+    }
+};
+#else
+struct ProcessSums::Nccl {};
+#endif
+
+ProcessSums::ProcessSums(Resources& r, bool progress) : r_(r), how_("the host (MPI)") {
+    std::string why;
+#ifdef TMINE_NCCL_API
+    // NCCL when every process can load it and has a GPU of its own (NCCL refuses two ranks on
+    // one device); one decision for all of them, or the collectives would not meet.
+    auto nccl = std::make_unique<Nccl>();
+    bool ok = false;
+    if (const char* off = std::getenv("TMINE_NCCL"); off && std::string(off) == "0") {
+        why = "TMINE_NCCL=0";
+    } else if (nccl->load(why)) {
+        int count = 0;
+        TMINE_CUDA_CHECK(cudaGetDeviceCount(&count));
+        ok = count >= processes::local_size();
+        if (!ok)
+            why = std::to_string(processes::local_size()) + " processes on this machine but " +
+                  std::to_string(count) + " GPUs";
+    }
+    if (processes::all(ok)) {
+        ncclUniqueId id{};
+        if (processes::rank() == 0) nccl->check(nccl->get_unique_id(&id), "ncclGetUniqueId");
+        processes::broadcast_bytes(&id, sizeof id);
+        TMINE_CUDA_CHECK(cudaSetDevice(r_.device));
+        nccl->check(nccl->init_rank(&nccl->comm, processes::size(), id, processes::rank()), "ncclCommInitRank");
+        int v = 0;
+        nccl->get_version(&v);
+        how_ = "NCCL " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+        nccl_ = std::move(nccl);
+    } else if (ok) {
+        why = "not every process can use NCCL";
+    }
+#else
+    why = "this build has no NCCL";
+#endif
+    if (progress && processes::rank() == 0)
+        std::fprintf(stderr, "topics: %d processes, each on its GPU; sums over them through %s%s\n",
+                     processes::size(), how_.c_str(), nccl_ ? "" : (" (" + why + ")").c_str());
+}
+
+ProcessSums::~ProcessSums() = default;
+
+template <class T>
+void ProcessSums::through_host(T* x, int64_t n, std::vector<T>& host) {
+    host.resize(size_t(n));
+    TMINE_CUDA_CHECK(cudaMemcpyAsync(host.data(), x, size_t(n) * sizeof(T), cudaMemcpyDeviceToHost, r_.stream));
+    TMINE_CUDA_CHECK(cudaStreamSynchronize(r_.stream));
+    processes::sum(host.data(), n);
+    TMINE_CUDA_CHECK(cudaMemcpyAsync(x, host.data(), size_t(n) * sizeof(T), cudaMemcpyHostToDevice, r_.stream));
+    // `host` is reused by the next sum only after that one's synchronisation
+}
+
+void ProcessSums::sum(float* x, int64_t n) {
+    if (processes::size() == 1 || n == 0) return;
+#ifdef TMINE_NCCL_API
+    if (nccl_) {
+        nccl_->check(nccl_->all_reduce(x, x, size_t(n), ncclFloat32, ncclSum, nccl_->comm, r_.stream), "ncclAllReduce");
+        return;
+    }
+#endif
+    through_host(x, n, host_f_);
+}
+
+void ProcessSums::sum(double* x, int64_t n) {
+    if (processes::size() == 1 || n == 0) return;
+#ifdef TMINE_NCCL_API
+    if (nccl_) {
+        nccl_->check(nccl_->all_reduce(x, x, size_t(n), ncclFloat64, ncclSum, nccl_->comm, r_.stream), "ncclAllReduce");
+        return;
+    }
+#endif
+    through_host(x, n, host_d_);
+}
+
+}  // namespace tmine::cuda_impl
