@@ -2,9 +2,9 @@
 # README command 2 (and what .ci/run calls): install, build with the CUDA twins compiled in,
 # run the test suite (with MPI: the distributed fit against one process); then the CPU-only
 # build without MPI (-DTMINE_CUDA=OFF -DTMINE_MPI=OFF) and its tests; then the
-# emulation build (-DTMINE_CUDA_EMULATION=ON, tests/cuda_emulation, with AddressSanitizer),
-# where the CUDA twins run on the CPU against checked device memory and the whole suite runs
-# on the emulated device.
+# emulation build (-DTMINE_CUDA_EMULATION=ON, tests/cuda_emulation, with AddressSanitizer and
+# MPI), where the CUDA twins run on the CPU against checked device memory and the whole suite
+# runs on the emulated device.
 # In the first build the GPU-labelled tests skip with the reason when no GPU is present
 # (ctest lists them as skipped); only there do they say anything about a real GPU.
 set -euo pipefail
@@ -18,9 +18,10 @@ cmake -S . -B build-cpu -DCMAKE_BUILD_TYPE=Release -DTMINE_CUDA=OFF -DTMINE_MPI=
 cmake --build build-cpu -j"$jobs"
 (cd build-cpu && ctest -j"$jobs" --output-on-failure)
 # Under AddressSanitizer (and its leak checker), which also finds a kernel's reads and writes
-# past its buffers.
-# (Without MPI: Open MPI's own allocations would fail the leak checker.)
-cmake -S . -B build-emu -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTMINE_CUDA_EMULATION=ON -DTMINE_MPI=OFF -DTMINE_BENCH=OFF \
+# past its buffers. With MPI: the distributed GPU fit runs there, each process on its own
+# emulated device (the processes an MPI launcher starts run with leak checking off: Open MPI
+# keeps its allocations until exit).
+cmake -S . -B build-emu -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTMINE_CUDA_EMULATION=ON -DTMINE_MPI=ON -DTMINE_BENCH=OFF \
     -DCMAKE_CXX_FLAGS="-fsanitize=address -fno-omit-frame-pointer" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address"
 cmake --build build-emu -j"$jobs"
 (cd build-emu && ctest -j"$jobs" --output-on-failure)

@@ -695,6 +695,8 @@ TEST(CleanRelevance, BadMaskFilesNameFileAndLine) {
     EXPECT_EQ(parse_clean_steps("spam, normalise").size(), 2u);
     EXPECT_EQ(parse_language_list("fr, en,,de "), (std::vector<std::string>{"fr", "en", "de"}));
     EXPECT_TRUE(parse_language_list("").empty());
+    EXPECT_THROW(parse_language_list(","), InputError);
+    EXPECT_THROW(parse_language_list(" , "), InputError);
 }
 
 // The relevance file is read, and the thresholds checked, before any step runs: an id whose post

@@ -3,6 +3,7 @@
 // code and stderr, and the MPI launcher of the distributed tests.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -49,10 +50,11 @@ inline void demo_matrix(const TempDir& d, const std::string& flags) {
 }
 
 /// The prefix that starts `processes` copies of a command under Open MPI's launcher (Debian's);
-/// a hang in a collective fails the test after 300 s. Empty when this build has no MPI.
+/// a hang in a collective fails the test after 300 s. Empty when this build has no MPI or the
+/// launcher it was built with is not on this machine (a GPU machine the build was copied to).
 inline std::string mpi_launch(int processes) {
     const std::string mpiexec = TMINE_MPIEXEC;
-    if (mpiexec.empty()) return "";
+    if (mpiexec.empty() || access(mpiexec.c_str(), X_OK) != 0) return "";
     // (leak checking off under AddressSanitizer: Open MPI keeps its allocations until exit)
     return "ASAN_OPTIONS=detect_leaks=0 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 " +
            mpiexec + " -np " + std::to_string(processes) + " --oversubscribe ";

@@ -21,7 +21,9 @@ using namespace tmine::test;
 TEST(DistributedCuda, FitAgreesWithOneProcess) {
     TMINE_REQUIRE_CUDA(gpu);
     const std::string launch = mpi_launch(3);
-    if (launch.empty()) GTEST_SKIP() << "this build has no MPI: the distributed fit is not run";
+    if (launch.empty())
+        GTEST_SKIP() << "this build has no MPI, or its launcher (" << TMINE_MPIEXEC
+                     << ") is not on this machine: the distributed fit is not run";
     TempDir d;
     ASSERT_NO_FATAL_FAILURE(demo_matrix(d, "--stop-words english --device cpu"));
     write_bytes(d.file("seeds.txt"), "game, games, play\nmoney, stock, market\n");

@@ -53,6 +53,10 @@ std::vector<std::string> parse_language_list(std::string_view list) {
     std::vector<std::string> out;
     for (std::string_view code : comma_items(list))
         if (!code.empty()) out.emplace_back(code);
+    // "" keeps every language; a list of nothing but commas and spaces is a slip, not "all"
+    if (out.empty() && list.find_first_not_of(" \t") != std::string_view::npos)
+        throw InputError("--lang: no language code in '" + std::string(list) +
+                         "' (expected codes such as fr,en, or nothing to keep every language)");
     return out;
 }
 

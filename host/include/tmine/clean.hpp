@@ -23,7 +23,8 @@ const char* clean_step_name(CleanStep s);
 std::vector<CleanStep> parse_clean_steps(std::string_view list);
 
 /// Splits --lang's "fr,en" into codes, spaces around each trimmed and empty ones skipped (the
-/// codes themselves are checked with the other options).
+/// codes themselves are checked with the other options). "" is no list (every language kept);
+/// a list of only commas and spaces is an InputError.
 std::vector<std::string> parse_language_list(std::string_view list);
 
 enum class UrlMode { Domain, Drop, Keep };
