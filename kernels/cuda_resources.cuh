@@ -2,6 +2,7 @@
 // The CUDA half of tmine::Context: one stream and library handles bound to it.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <thrust/execution_policy.h>
@@ -10,6 +11,8 @@
 
 namespace tmine::cuda_impl {
 
+class ProcessSums;  // kernels/process_sums.cuh
+
 struct Resources {
     int device = 0;
     cudaStream_t stream = nullptr;
@@ -17,11 +20,15 @@ struct Resources {
     cusparseHandle_t cusparse = nullptr;
     void* cublas_workspace = nullptr;  ///< cuBLAS's workspace, allocated once (cudaMalloc)
     std::string name;
+    /// A distributed fit's sums over the processes (NCCL's communicator or the host path),
+    /// made by the first fit that needs them and kept for the next (restarts, a range of k).
+    std::shared_ptr<ProcessSums> process_sums;
 
     Resources() = default;
     Resources(const Resources&) = delete;
     Resources& operator=(const Resources&) = delete;
     ~Resources() {
+        process_sums.reset();  // before the stream its collectives were queued on
         if (cusparse) TMINE_CUDA_CHECK_NOTHROW(cusparseDestroy(cusparse));
         if (cublas) TMINE_CUDA_CHECK_NOTHROW(cublasDestroy(cublas));
         if (cublas_workspace) TMINE_CUDA_CHECK_NOTHROW(cudaFree(cublas_workspace));

@@ -208,7 +208,9 @@ public:
             processes::sum(t, 2);
             xx_ = t[0];
             x_sum_ = t[1];
-            sums_over_ = std::make_unique<ProcessSums>(r_, opts.progress);
+            // collective: every process's fit makes the first one at the same point
+            if (!r_.process_sums) r_.process_sums = std::make_shared<ProcessSums>(r_, opts.progress);
+            sums_over_ = r_.process_sums.get();
         }
         X_ = std::make_unique<DevicePattern>(p.X, s_);
         Xt_ = std::make_unique<DevicePattern>(p.Xt, s_);
@@ -474,7 +476,7 @@ private:
     DeviceBuffer<double> dots_, losses_, partials_;  // partials_: reductions' per-block sums
     std::unique_ptr<SpMat> mX_, mXt_, mR_, mRt_;
     std::unique_ptr<DnMat> dW_, dHt_, dNumN_, dNumM_;
-    std::unique_ptr<ProcessSums> sums_over_;  // a distributed fit's sums over the processes
+    ProcessSums* sums_over_ = nullptr;  // a distributed fit's sums over the processes (r_'s)
 };
 
 }  // namespace

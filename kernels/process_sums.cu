@@ -3,7 +3,9 @@
 #include "process_sums.cuh"
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <type_traits>
 
 #include "tmine/distributed.hpp"
@@ -28,12 +30,14 @@ struct ProcessSums::Nccl {
     decltype(&ncclCommInitRank) init_rank = nullptr;
     decltype(&ncclAllReduce) all_reduce = nullptr;
     decltype(&ncclCommDestroy) destroy = nullptr;
+    decltype(&ncclCommAbort) abort = nullptr;
     decltype(&ncclGetErrorString) error_string = nullptr;
 
     /// Loads the library; false (and `why`) when it or one of its functions is missing.
     bool load(std::string& why) {
         const char* named = std::getenv("TMINE_NCCL_LIBRARY");
-        lib = dlopen(named && *named ? named : "libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
+        // never unloaded (NCCL leaves threads behind): RTLD_NODELETE, and no dlclose
+        lib = dlopen(named && *named ? named : "libnccl.so.2", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!lib) {
             const char* e = dlerror();
             why = e ? e : "libnccl.so.2 not found";
@@ -46,7 +50,8 @@ struct ProcessSums::Nccl {
         };
         return get(get_version, "ncclGetVersion") && get(get_unique_id, "ncclGetUniqueId") &&
                get(init_rank, "ncclCommInitRank") && get(all_reduce, "ncclAllReduce") &&
-               get(destroy, "ncclCommDestroy") && get(error_string, "ncclGetErrorString");
+               get(destroy, "ncclCommDestroy") && get(abort, "ncclCommAbort") &&
+               get(error_string, "ncclGetErrorString");
     }
     void check(ncclResult_t rc, const char* call) const {
         if (rc != ncclSuccess)
@@ -54,8 +59,9 @@ struct ProcessSums::Nccl {
                               " (TMINE_NCCL=0 makes a distributed fit sum through the host instead)");
     }
     ~Nccl() {
-        if (comm) (void)destroy(comm);
-        if (lib) dlclose(lib);
+        // While an exception unwinds (this process failed; main's MPI_Abort ends the others),
+        // ncclCommDestroy would wait for collectives the others may never join: abort instead.
+        if (comm) (void)(std::uncaught_exceptions() > 0 ? abort(comm) : destroy(comm));
     }
 };
 #else
@@ -71,20 +77,29 @@ ProcessSums::ProcessSums(Resources& r, bool progress) : r_(r), how_("the host (M
     bool ok = false;
     if (const char* off = std::getenv("TMINE_NCCL"); off && std::string(off) == "0") {
         why = "TMINE_NCCL=0";
-    } else if (nccl->load(why)) {
-        int count = 0;
-        TMINE_CUDA_CHECK(cudaGetDeviceCount(&count));
-        ok = count >= processes::local_size();
-        if (!ok)
-            why = std::to_string(processes::local_size()) + " processes on this machine but " +
-                  std::to_string(count) + " GPUs";
+    } else {
+        ok = nccl->load(why);
     }
+    // Every process's GPU, by its UUID (a launcher may give each process one GPU through
+    // CUDA_VISIBLE_DEVICES, so counting the GPUs a process sees says nothing).
+    cudaDeviceProp prop{};
+    TMINE_CUDA_CHECK(cudaGetDeviceProperties(&prop, r_.device));
+    std::vector<char> ids = processes::all_gather_bytes(&prop.uuid, sizeof prop.uuid);
+    const size_t u = sizeof prop.uuid;
+    for (size_t a = 0; a < ids.size(); a += u)
+        for (size_t b = a + u; b < ids.size(); b += u)
+            if (std::equal(ids.begin() + a, ids.begin() + a + u, ids.begin() + b) && ok) {
+                ok = false;
+                why = "processes " + std::to_string(a / u) + " and " + std::to_string(b / u) + " share a GPU";
+            }
     if (processes::all(ok)) {
         ncclUniqueId id{};
         if (processes::rank() == 0) nccl->check(nccl->get_unique_id(&id), "ncclGetUniqueId");
         processes::broadcast_bytes(&id, sizeof id);
         TMINE_CUDA_CHECK(cudaSetDevice(r_.device));
-        nccl->check(nccl->init_rank(&nccl->comm, processes::size(), id, processes::rank()), "ncclCommInitRank");
+        ncclComm_t comm = nullptr;
+        nccl->check(nccl->init_rank(&comm, processes::size(), id, processes::rank()), "ncclCommInitRank");
+        nccl->comm = comm;  // only a communicator that was made
         int v = 0;
         nccl->get_version(&v);
         how_ = "NCCL " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
@@ -109,7 +124,8 @@ void ProcessSums::through_host(T* x, int64_t n, std::vector<T>& host) {
     TMINE_CUDA_CHECK(cudaStreamSynchronize(r_.stream));
     processes::sum(host.data(), n);
     TMINE_CUDA_CHECK(cudaMemcpyAsync(x, host.data(), size_t(n) * sizeof(T), cudaMemcpyHostToDevice, r_.stream));
-    // `host` is reused by the next sum only after that one's synchronisation
+    // A copy from pageable memory returns once CUDA has staged the bytes, so `host` may be
+    // reused at once.
 }
 
 void ProcessSums::sum(float* x, int64_t n) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 
 #include "tmine/error.hpp"
 
@@ -134,6 +135,14 @@ void broadcast(double* x, int64_t n) { if (g_size > 1) bcast(x, n); }
 void broadcast_bytes(void* x, int64_t n) {
     if (g_size > 1) check(MPI_Bcast(x, int(n), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
 }
+std::vector<char> all_gather_bytes(const void* mine, int64_t n) {
+    std::vector<char> all(size_t(n) * size_t(g_size));
+    std::memcpy(all.data() + size_t(n) * size_t(g_rank), mine, size_t(n));  // in place: at its rank
+    if (g_size > 1)
+        check(MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all.data(), int(n), MPI_BYTE, MPI_COMM_WORLD),
+              "MPI_Allgather");
+    return all;
+}
 bool all(bool mine) {
     int v = mine ? 1 : 0;
     if (g_size > 1) check(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD), "MPI_Allreduce");
@@ -160,6 +169,10 @@ void broadcast(float*, int64_t) {}
 void broadcast(double*, int64_t) {}
 void broadcast_bytes(void*, int64_t) {}
 bool all(bool mine) { return mine; }
+std::vector<char> all_gather_bytes(const void* mine, int64_t n) {
+    const char* p = static_cast<const char*>(mine);
+    return std::vector<char>(p, p + n);
+}
 std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>&, int) { return mine; }
 #endif
 

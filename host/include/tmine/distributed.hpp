@@ -38,6 +38,8 @@ void broadcast(double* x, int64_t n);
 void broadcast_bytes(void* x, int64_t n);
 /// True on every process when `mine` is true on every process.
 bool all(bool mine);
+/// Every process's n bytes (n < 2^31), in rank order, on every process.
+std::vector<char> all_gather_bytes(const void* mine, int64_t n);
 /// Rows [first[r], first[r + 1]) of an n x k row-major array were computed by process r
 /// (`mine`, its rows); every process gets the whole array.
 std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>& first, int k);
