@@ -266,35 +266,39 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
 /// over the whole alphabetical vocabulary (-20 to -30% per iteration there, docs/benchmarks.md).
 /// Exact in exact arithmetic: only float summation orders change. The GPU keeps X as it is (its
 /// L2 holds H^T whole).
-struct ColumnOrder {
-    std::vector<int32_t> to_new;  ///< new column of each original column
-    CsrMatrix X;                  ///< X with the new columns (each row's columns ascending)
-};
-ColumnOrder frequent_columns_first(const CsrMatrix& X) {
-    ColumnOrder o;
+/// The new column of each original column: the most frequent first (ties in column order).
+std::vector<int32_t> frequent_columns_first(const CsrMatrix& X) {
     const int64_t m = X.cols;
     std::vector<int64_t> count(m, 0);
     for (int32_t c : X.indices) ++count[c];
     std::vector<int32_t> by(m);
     std::iota(by.begin(), by.end(), 0);
     std::stable_sort(by.begin(), by.end(), [&](int32_t a, int32_t b) { return count[a] > count[b]; });
-    o.to_new.resize(m);
-    for (int64_t i = 0; i < m; ++i) o.to_new[by[i]] = int32_t(i);
-    o.X.rows = X.rows;
-    o.X.cols = X.cols;
-    o.X.indptr = X.indptr;
-    o.X.indices.resize(X.indices.size());
-    o.X.data.resize(X.data.size());
-    std::vector<std::pair<int32_t, float>> row;
-    for (int64_t i = 0; i < X.rows; ++i) {
-        row.clear();
-        for (int64_t q = X.indptr[i]; q < X.indptr[i + 1]; ++q)
-            row.emplace_back(o.to_new[X.indices[q]], X.data[q]);
-        std::sort(row.begin(), row.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (size_t e = 0; e < row.size(); ++e) {
-            o.X.indices[X.indptr[i] + int64_t(e)] = row[e].first;
-            o.X.data[X.indptr[i] + int64_t(e)] = row[e].second;
+    std::vector<int32_t> to_new(m);
+    for (int64_t i = 0; i < m; ++i) to_new[by[i]] = int32_t(i);
+    return to_new;
+}
+/// X with its columns renumbered by `to_new`, each row's columns ascending again (rows in
+/// parallel: the same matrix on any number of threads).
+CsrMatrix with_columns(const CsrMatrix& X, const std::vector<int32_t>& to_new, int threads) {
+    CsrMatrix o;
+    o.rows = X.rows;
+    o.cols = X.cols;
+    o.indptr = X.indptr;
+    o.indices.resize(X.indices.size());
+    o.data.resize(X.data.size());
+#pragma omp parallel num_threads(std::max(1, threads))
+    {
+        std::vector<std::pair<int32_t, float>> row;
+#pragma omp for schedule(dynamic, 1024)
+        for (int64_t i = 0; i < X.rows; ++i) {
+            row.clear();
+            for (int64_t q = X.indptr[i]; q < X.indptr[i + 1]; ++q) row.emplace_back(to_new[X.indices[q]], X.data[q]);
+            std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (size_t e = 0; e < row.size(); ++e) {
+                o.indices[X.indptr[i] + int64_t(e)] = row[e].first;
+                o.data[X.indptr[i] + int64_t(e)] = row[e].second;
+            }
         }
     }
     return o;
@@ -356,26 +360,27 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         guide = Guide{g[0], g[1]};
     }
     auto t0 = Clock::now();
-    ColumnOrder reordered;
     const bool reorder = !ctx.is_cuda();
+    std::vector<int32_t> to_new;  // the CPU's column order (from the whole matrix's counts)
     if (reorder) {
-        reordered = frequent_columns_first(X);
-        H = move_columns(H, k, reordered.to_new, true);
+        to_new = frequent_columns_first(X);
+        H = move_columns(H, k, to_new, true);
     }
-    const CsrMatrix& Xi = reorder ? reordered.X : X;  // what the device iterates on
     auto original_H = [&](std::vector<float>& h) {
-        if (reorder) h = move_columns(h, k, reordered.to_new, false);
+        if (reorder) h = move_columns(h, k, to_new, false);
     };
-    // Distributed: this process's rows of X and W ([first[me], first[me + 1])).
-    const std::vector<int64_t> first = row_blocks(Xi, P);
+    // Distributed: this process's rows of X and W ([first[me], first[me + 1])), taken before
+    // the columns are renumbered, so that only they are copied.
+    const std::vector<int64_t> first = row_blocks(X, P);
     CsrMatrix block;
     if (P > 1) {
         std::vector<int64_t> mine(size_t(first[me + 1] - first[me]));
         std::iota(mine.begin(), mine.end(), first[me]);
-        block = take_rows(Xi, mine);
+        block = take_rows(X, mine);
         W = std::vector<float>(W.begin() + first[me] * k, W.begin() + first[me + 1] * k);
     }
-    const CsrMatrix& Xl = P > 1 ? block : Xi;
+    if (reorder) block = with_columns(P > 1 ? block : X, to_new, ctx.cpu_threads());
+    const CsrMatrix& Xl = P > 1 || reorder ? block : X;  // what the device iterates on
     std::vector<int64_t> order;
     CsrMatrix Xt = transpose(ctx, Xl, &order);
     detail::NmfProblem p{Xl, Xt, order, k, regularization(opts, X.rows, X.cols), update_H, {}, {}, 0.0f, 0.0f};
@@ -386,7 +391,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         for (size_t j = 0; j < opts.seed_terms.size(); ++j) {
             p.seed_topics.push_back(int32_t(j));
             for (int32_t c : opts.seed_terms[j]) {
-                const int64_t col = reorder ? reordered.to_new[c] : c;
+                const int64_t col = reorder ? to_new[c] : c;
                 p.seed_entries.push_back(col * k + int64_t(j));
             }
         }
