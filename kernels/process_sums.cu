@@ -128,26 +128,20 @@ void ProcessSums::through_host(T* x, int64_t n, std::vector<T>& host) {
     // reused at once.
 }
 
-void ProcessSums::sum(float* x, int64_t n) {
+template <class T>
+void ProcessSums::sum_of(T* x, int64_t n, std::vector<T>& host) {
     if (processes::size() == 1 || n == 0) return;
 #ifdef TMINE_NCCL_API
     if (nccl_) {
-        nccl_->check(nccl_->all_reduce(x, x, size_t(n), ncclFloat32, ncclSum, nccl_->comm, r_.stream), "ncclAllReduce");
+        const ncclDataType_t type = sizeof(T) == 4 ? ncclFloat32 : ncclFloat64;
+        nccl_->check(nccl_->all_reduce(x, x, size_t(n), type, ncclSum, nccl_->comm, r_.stream), "ncclAllReduce");
         return;
     }
 #endif
-    through_host(x, n, host_f_);
+    through_host(x, n, host);
 }
 
-void ProcessSums::sum(double* x, int64_t n) {
-    if (processes::size() == 1 || n == 0) return;
-#ifdef TMINE_NCCL_API
-    if (nccl_) {
-        nccl_->check(nccl_->all_reduce(x, x, size_t(n), ncclFloat64, ncclSum, nccl_->comm, r_.stream), "ncclAllReduce");
-        return;
-    }
-#endif
-    through_host(x, n, host_d_);
-}
+void ProcessSums::sum(float* x, int64_t n) { sum_of(x, n, host_f_); }
+void ProcessSums::sum(double* x, int64_t n) { sum_of(x, n, host_d_); }
 
 }  // namespace tmine::cuda_impl

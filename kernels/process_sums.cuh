@@ -30,6 +30,8 @@ public:
 
 private:
     template <class T>
+    void sum_of(T* x, int64_t n, std::vector<T>& host);
+    template <class T>
     void through_host(T* x, int64_t n, std::vector<T>& host);
     struct Nccl;
     Resources& r_;

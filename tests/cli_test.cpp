@@ -625,14 +625,7 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
     const std::string common = " -k 8 --device cpu --threads 1 -q";
     for (const std::string solver : {" --iters 30 --solver mu --tol 0", " --iters 30 --solver hals", " --iters 30 --loss kl --tol 0",
                                      " --iters 30 --solver mu --alpha-w 0.0005 --l1-ratio 0.5 --restarts 2"}) {
-        const std::string one = d.file("one"), three = d.file("three");
-        std::filesystem::remove_all(one);
-        std::filesystem::remove_all(three);
-        Result a = run_cli("topics " + d.file("m.tmx") + common + solver + " -o " + one, d);
-        ASSERT_EQ(a.code, 0) << a.err;
-        Result b = run_cli("topics " + d.file("m.tmx") + common + solver + " -o " + three, d, launch);
-        ASSERT_EQ(b.code, 0) << solver << ": " << b.err;
-        expect_same_fit(read_model(one), read_model(three), "3 processes", solver);
+        ASSERT_NO_FATAL_FAILURE(fit_alone_and_distributed(d, d.file("m.tmx"), common + solver, launch, "3 processes"));
     }
     // k chosen from a range on 3 processes (the coherence scored by rank 0): the same k and
     // scores as one process, up to summation order

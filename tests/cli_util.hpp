@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -104,6 +105,24 @@ inline void expect_same_fit(const TopicModel& ma, const TopicModel& mb, const st
         for (size_t r = 0; r < std::min<size_t>(3, sa.topics[t].terms.size()); ++r)
             EXPECT_EQ(sa.topics[t].terms[r].term, sb.topics[t].terms[r].term) << what << " topic " << t;
     }
+}
+
+/// `tmine topics MATRIX ARGS` as one process and under `launch` (DIR/one and DIR/many, made
+/// afresh), then expect_same_fit() of the two (`processes` as there); the distributed model's
+/// device description goes to `description` when given. Call under ASSERT_NO_FATAL_FAILURE.
+inline void fit_alone_and_distributed(const TempDir& d, const std::string& matrix, const std::string& args,
+                                      const std::string& launch, const std::string& processes,
+                                      std::string* description = nullptr) {
+    const std::string one = d.file("one"), many = d.file("many");
+    std::filesystem::remove_all(one);
+    std::filesystem::remove_all(many);
+    Result a = run_cli("topics " + matrix + args + " -o " + one, d);
+    ASSERT_EQ(a.code, 0) << args << ": " << a.err;
+    Result b = run_cli("topics " + matrix + args + " -o " + many, d, launch);
+    ASSERT_EQ(b.code, 0) << args << ": " << b.err;
+    const TopicModel mb = read_model(many);
+    if (description) *description = mb.nmf.device_description;
+    expect_same_fit(read_model(one), mb, processes, args);
 }
 
 }  // namespace tmine::test

@@ -33,16 +33,10 @@ TEST(DistributedCuda, FitAgreesWithOneProcess) {
              " --iters 30 --solver mu --tol 0", " --iters 30 --solver hals --tol 0", " --iters 30 --loss kl --tol 0",
           " --iters 30 --solver mu --tol 0 --alpha-w 0.0005 --l1-ratio 0.5 --restarts 2",
           " --iters 30 --solver mu --tol 0 --seed-terms " + d.file("seeds.txt")}) {
-        const std::string one = d.file("one"), three = d.file("three");
-        std::filesystem::remove_all(one);
-        std::filesystem::remove_all(three);
-        Result a = run_cli("topics " + d.file("m.tmx") + common + solver + " -o " + one, d);
-        ASSERT_EQ(a.code, 0) << a.err;
-        Result b = run_cli("topics " + d.file("m.tmx") + common + solver + " -o " + three, d, launch);
-        ASSERT_EQ(b.code, 0) << solver << ": " << b.err;
-        const TopicModel ma = read_model(one), mb = read_model(three);
-        EXPECT_NE(mb.nmf.device_description.find("cuda:"), std::string::npos) << mb.nmf.device_description;
-        expect_same_fit(ma, mb, "3 processes", solver);
+        std::string description;
+        ASSERT_NO_FATAL_FAILURE(
+            fit_alone_and_distributed(d, d.file("m.tmx"), common + solver, launch, "3 processes", &description));
+        EXPECT_NE(description.find("cuda:"), std::string::npos) << description;
     }
     // Rank 0 says how the sums go; TMINE_NCCL=0 sends them through the host, where NCCL would
     // serve (on a machine with a GPU for each process), and the fit is the same.
