@@ -121,3 +121,55 @@ TEST(SparseKernels, ScatterGivesThePlainLoopsBits) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<double> random_dense_f64(int64_t rows, int l, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    std::vector<double> a(size_t(rows) * l);
+    for (auto& x : a) x = u(rng);
+    return a;
+}
+
+inline double add_product_f64(double y, double a, double b) {
+    volatile double p = a * b;
+    return y + p;
+}
+
+// The double kernels of the initialisation's SVD: X B and Xᵀ Y, on one thread and two, give
+// the plain loop's bits (Xᵀ Y: each thread's rows summed into its copy in order, the copies
+// then added in thread order; with one thread, the plain loop's order).
+TEST(SparseKernels, DoubleProductsGiveThePlainLoopsBits) {
+    const CsrMatrix X = random_csr(203, 37, 4);
+    for_each_level([&] {
+        for (int l : kWidths) {
+            const auto B = random_dense_f64(X.cols, l, uint32_t(l + 3));  // exactly cols x l
+            std::vector<double> Y(size_t(X.rows) * l, -1.0), Y2(size_t(X.rows) * l, -2.0);
+            tmine::cpu_impl::spmm(X, B.data(), l, Y.data(), 1);
+            tmine::cpu_impl::spmm(X, B.data(), l, Y2.data(), 2);
+            ASSERT_EQ(Y, Y2) << "l=" << l;
+            for (int64_t i = 0; i < X.rows; ++i)
+                for (int j = 0; j < l; ++j) {
+                    double want = 0.0;
+                    for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
+                        want = add_product_f64(want, X.data[p], B[size_t(X.indices[p]) * l + j]);
+                    ASSERT_EQ(Y[size_t(i) * l + j], want) << "l=" << l << " row " << i << " col " << j;
+                }
+            const auto Q = random_dense_f64(X.rows, l, uint32_t(l + 5));
+            std::vector<double> Z(size_t(X.cols) * l, -1.0), want(size_t(X.cols) * l, 0.0);
+            tmine::HugeVector<double> acc;
+            tmine::cpu_impl::spmm_transposed(X, Q.data(), l, Z.data(), 1, acc);
+            for (int64_t i = 0; i < X.rows; ++i)
+                for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
+                    for (int j = 0; j < l; ++j) {
+                        double& z = want[size_t(X.indices[p]) * l + j];
+                        z = add_product_f64(z, X.data[p], Q[size_t(i) * l + j]);
+                    }
+            for (double& z : want) z = 0.0 + z;  // the copies' sum starts at 0.0
+            ASSERT_EQ(Z, want) << "l=" << l;
+        }
+    });
+}
+
+}  // namespace

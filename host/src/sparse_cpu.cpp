@@ -15,45 +15,16 @@ namespace {
 /// (16 measured best of 8, 12, 16, 24 on the Reddit matrix; docs/benchmarks.md).
 constexpr int64_t kPrefetch = 16;
 
-// The float64 sparse-times-dense loops (the initialisation's SVD) and the sampled products are
-// compiled twice, for x86-64-v3 (AVX2 + FMA) and for the baseline ISA, and the loader picks
-// the clone the CPU supports, so one binary is fast on current servers and still runs on older
-// ones. The float kernels of the iterations are below (gather_rows, scatter_rows_vec).
+// The sampled products are compiled twice, for x86-64-v3 (AVX2 + FMA) and for the baseline ISA,
+// and the loader picks the clone the CPU supports, so one binary is fast on current servers and
+// still runs on older ones. The sparse-times-dense kernels are below (gather_rows,
+// scatter_rows_vec).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define TMINE_HOT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define TMINE_HOT_CLONES
 #endif
 
-/// Rows [lo, hi) of Y = A * B; A is CSR, B and Y are row-major with l columns; Y points at
-/// row lo.
-template <class T>
-inline void spmm_rows(const int64_t* indptr, const int32_t* indices, const float* values,
-                      const T* B, int l, T* Y, int64_t lo, int64_t hi) {
-    const int64_t last = indptr[hi];
-    for (int64_t i = lo; i < hi; ++i) {
-        T* y = Y + (i - lo) * l;
-        for (int j = 0; j < l; ++j) y[j] = 0;
-        const int64_t end = indptr[i + 1];
-        for (int64_t p = indptr[i]; p < end; ++p) {
-            // The rows of B are gathered at random: fetch a few non-zeros ahead, across row
-            // ends (comments hold ~10 non-zeros, so most rows are shorter than the distance).
-            if (p + kPrefetch < last) {
-                const T* ahead = B + int64_t(indices[p + kPrefetch]) * l;
-                for (int o = 0; o < l; o += 64 / int(sizeof(T))) __builtin_prefetch(ahead + o);
-            }
-            const T a = values[p];
-            const T* b = B + int64_t(indices[p]) * l;
-#pragma omp simd
-            for (int j = 0; j < l; ++j) y[j] += a * b[j];
-        }
-    }
-}
-TMINE_HOT_CLONES void spmm_rows_f64(const int64_t* indptr, const int32_t* indices,
-                                    const float* values, const double* B, int l, double* Y,
-                                    int64_t lo, int64_t hi) {
-    spmm_rows(indptr, indices, values, B, l, Y, lo, hi);
-}
 TMINE_HOT_CLONES void sddmm_rows(const int64_t* indptr, const int32_t* indices, const float* W,
                                  const float* Ht, int k, float* out, int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
@@ -68,34 +39,9 @@ TMINE_HOT_CLONES void sddmm_rows(const int64_t* indptr, const int32_t* indices, 
     }
 }
 
-/// acc[col(p), :] += value(p) * W[row(p), :] for the non-zeros of rows [lo, hi).
-template <class T>
-inline void scatter_rows(const int64_t* indptr, const int32_t* indices, const float* values,
-                         const T* W, int k, T* acc, int64_t lo, int64_t hi) {
-    const int64_t last = indptr[hi];
-    for (int64_t i = lo; i < hi; ++i) {
-        const T* w = W + i * k;
-        const int64_t end = indptr[i + 1];
-        for (int64_t p = indptr[i]; p < end; ++p) {
-            // The rows updated are at random in acc (m x k, larger than L2): fetch them for
-            // writing a few non-zeros ahead (across row ends), as spmm_rows does for reads.
-            if (p + kPrefetch < last) {
-                T* ahead = acc + int64_t(indices[p + kPrefetch]) * k;
-                for (int o = 0; o < k; o += 64 / int(sizeof(T))) __builtin_prefetch(ahead + o, 1);
-            }
-            const T a = values[p];
-            T* y = acc + int64_t(indices[p]) * k;
-#pragma omp simd
-            for (int j = 0; j < k; ++j) y[j] += a * w[j];
-        }
-    }
-}
-TMINE_HOT_CLONES void scatter_rows_f64(const int64_t* indptr, const int32_t* indices,
-                                       const float* values, const double* W, int k, double* acc,
-                                       int64_t lo, int64_t hi) {
-    scatter_rows(indptr, indices, values, W, k, acc, lo, hi);
-}
-
+// The sparse-times-dense kernels: float for the NMF's iteration, double for the
+// initialisation's randomized SVD (X Ω and Xᵀ Q, l = k + 10 columns), which until 2026-11-29
+// ran the plain loop below in double.
 // The float kernels of the NMF's iteration (X H^T and X^T W: 4.8 M non-zeros of 50 columns
 // each on the Reddit matrix) hold the row being built (gather) or the row being added
 // (scatter) in registers: NV vectors of L lanes, NV and L fixed at compile time, instead of a
@@ -108,48 +54,49 @@ TMINE_HOT_CLONES void scatter_rows_f64(const int64_t* indptr, const int32_t* ind
 // 11 ns per non-zero of X H^T, k = 50), as rows 200 bytes apart make nearly every 64-byte
 // load span two cache lines. Built for x86-64-v4, -v3 (8 lanes) and the baseline (4), chosen
 // by small_kernel_level() (dense_small_cpu.cpp), which TMINE_CPU_KERNELS and the tests set.
-template <int L>
-struct FloatLanes {
-    typedef float type __attribute__((vector_size(L * sizeof(float)), aligned(sizeof(float))));
+template <class T, int L>
+struct Lanes {
+    typedef T type __attribute__((vector_size(L * sizeof(T)), aligned(sizeof(T))));
 };
 
 /// Columns [c0, c0 + w) of rows [lo, hi) of Y = A B, w <= NV * L, w > (NV - 1) * L; B has
 /// `brows` rows of l columns. A ragged last vector reads past its row into the next one (lanes
 /// never stored), except in B's last rows, where that would leave B: those are copied to a
 /// zero-padded buffer first.
-template <int L, int NV>
+template <class T, int L, int NV>
 inline __attribute__((always_inline)) void gather_chunk(const int64_t* indptr,
                                                         const int32_t* indices,
-                                                        const float* values, const float* B,
-                                                        int l, int64_t brows, float* Y,
+                                                        const float* values, const T* B,
+                                                        int l, int64_t brows, T* Y,
                                                         int64_t lo, int64_t hi, int c0, int w) {
-    typedef typename FloatLanes<L>::type V;
+    typedef typename Lanes<T, L>::type V;
+    constexpr int kLine = 64 / int(sizeof(T));  // elements of a cache line
     const int64_t last = indptr[hi];
     const bool ragged = w < NV * L;
     // Rows of B whose read of NV * L floats from column c0 stays inside B; the others (the
     // last, or the last few when l < L) go through `edge`.
     const int64_t room = brows * l - c0 - NV * L;
     const int64_t inside = room < 0 ? 0 : room / l + 1;
-    alignas(64) float edge[NV * L];
+    alignas(64) T edge[NV * L];
     for (int64_t i = lo; i < hi; ++i) {
         V acc[NV];
         for (int v = 0; v < NV; ++v) acc[v] = V{};
         const int64_t end = indptr[i + 1];
         for (int64_t p = indptr[i]; p < end; ++p) {
             if (p + kPrefetch < last) {
-                const float* ahead = B + int64_t(indices[p + kPrefetch]) * l + c0;
-                for (int o = 0; o < w; o += 16) __builtin_prefetch(ahead + o);
+                const T* ahead = B + int64_t(indices[p + kPrefetch]) * l + c0;
+                for (int o = 0; o < w; o += kLine) __builtin_prefetch(ahead + o);
             }
-            const float a = values[p];
+            const T a = values[p];
             const int64_t col = indices[p];
-            const float* b = B + col * l + c0;
+            const T* b = B + col * l + c0;
             if (ragged && col >= inside) {
-                for (int j = 0; j < NV * L; ++j) edge[j] = j < w ? b[j] : 0.0f;
+                for (int j = 0; j < NV * L; ++j) edge[j] = j < w ? b[j] : T(0);
                 b = edge;
             }
             for (int v = 0; v < NV; ++v) acc[v] += a * *reinterpret_cast<const V*>(b + v * L);
         }
-        float* y = Y + (i - lo) * l + c0;
+        T* y = Y + (i - lo) * l + c0;
         for (int v = 0; v < NV; ++v) {
             if ((v + 1) * L <= w) {
                 *reinterpret_cast<V*>(y + v * L) = acc[v];
@@ -165,18 +112,19 @@ inline __attribute__((always_inline)) void gather_chunk(const int64_t* indptr,
 /// When acc's row has room for NV whole vectors from c0 (ld padded) every vector is stored
 /// whole, the lanes past w adding value * 0 to the padding; otherwise a ragged last vector's
 /// lanes are added one by one (a vector store would write into the next row of acc).
-template <int L, int NV>
+template <class T, int L, int NV>
 inline __attribute__((always_inline)) void scatter_chunk(const int64_t* indptr,
                                                          const int32_t* indices,
-                                                         const float* values, const float* W,
-                                                         int k, float* acc, int ld,
+                                                         const float* values, const T* W,
+                                                         int k, T* acc, int ld,
                                                          int64_t lo, int64_t hi, int c0, int w) {
-    typedef typename FloatLanes<L>::type V;
+    typedef typename Lanes<T, L>::type V;
+    constexpr int kLine = 64 / int(sizeof(T));
     const int64_t last = indptr[hi];
     const int full = w / L;  // whole vectors of W; the rest, w - full * L < L, lane by lane
     const bool whole = c0 + NV * L <= ld;
     for (int64_t i = lo; i < hi; ++i) {
-        const float* wr = W + i * k + c0;
+        const T* wr = W + i * k + c0;
         V wv[NV];
         for (int v = 0; v < NV; ++v) {
             if (v < full) {
@@ -189,11 +137,11 @@ inline __attribute__((always_inline)) void scatter_chunk(const int64_t* indptr,
         const int64_t end = indptr[i + 1];
         for (int64_t p = indptr[i]; p < end; ++p) {
             if (p + kPrefetch < last) {
-                float* ahead = acc + int64_t(indices[p + kPrefetch]) * ld + c0;
-                for (int o = 0; o < w; o += 16) __builtin_prefetch(ahead + o, 1);
+                T* ahead = acc + int64_t(indices[p + kPrefetch]) * ld + c0;
+                for (int o = 0; o < w; o += kLine) __builtin_prefetch(ahead + o, 1);
             }
-            const float a = values[p];
-            float* y = acc + int64_t(indices[p]) * ld + c0;
+            const T a = values[p];
+            T* y = acc + int64_t(indices[p]) * ld + c0;
             for (int v = 0; v < NV; ++v) {
                 if (v < full || whole) {
                     V* yv = reinterpret_cast<V*>(y + v * L);
@@ -226,30 +174,31 @@ inline __attribute__((always_inline)) void over_chunks(int n, F&& f) {
         }
     }
 }
-template <int L>
+template <int L, class T>
 inline __attribute__((always_inline)) void gather_rows(const int64_t* indptr,
                                                        const int32_t* indices,
-                                                       const float* values, const float* B,
-                                                       int l, int64_t brows, float* Y,
+                                                       const float* values, const T* B,
+                                                       int l, int64_t brows, T* Y,
                                                        int64_t lo, int64_t hi) {
     over_chunks<L>(l, [&](auto nv, int c0, int w) __attribute__((always_inline)) {
-        gather_chunk<L, decltype(nv)::value>(indptr, indices, values, B, l, brows, Y, lo, hi, c0, w);
+        gather_chunk<T, L, decltype(nv)::value>(indptr, indices, values, B, l, brows, Y, lo, hi, c0, w);
     });
 }
-template <int L>
+template <int L, class T>
 inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indptr,
                                                             const int32_t* indices,
-                                                            const float* values, const float* W,
-                                                            int k, float* acc, int ld,
+                                                            const float* values, const T* W,
+                                                            int k, T* acc, int ld,
                                                             int64_t lo, int64_t hi) {
     over_chunks<L>(k, [&](auto nv, int c0, int w) __attribute__((always_inline)) {
-        scatter_chunk<L, decltype(nv)::value>(indptr, indices, values, W, k, acc, ld, lo, hi, c0, w);
+        scatter_chunk<T, L, decltype(nv)::value>(indptr, indices, values, W, k, acc, ld, lo, hi, c0, w);
     });
 }
 
 // LG and LS: the lanes of the gather's and the scatter's vectors. The AVX-512 scatter uses 16:
 // its rows of acc are padded to whole 64-byte lines (scatter_stride), so each vector is one
 // aligned line, read and written whole.
+// The double kernels (the SVD) use vectors of the same bytes: LG / 2 and LS / 2 lanes.
 #define TMINE_SPARSE_KERNELS(ATTR, SUFFIX, LG, LS)                                              \
     ATTR void gather_##SUFFIX(const int64_t* indptr, const int32_t* indices, const float* values, \
                               const float* B, int l, int64_t brows, float* Y, int64_t lo,        \
@@ -260,6 +209,16 @@ inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indpt
                                const float* values, const float* W, int k, float* acc, int ld,   \
                                int64_t lo, int64_t hi) {                                         \
         scatter_rows_vec<LS>(indptr, indices, values, W, k, acc, ld, lo, hi);                    \
+    }                                                                                            \
+    ATTR void gather_f64_##SUFFIX(const int64_t* indptr, const int32_t* indices,                 \
+                                  const float* values, const double* B, int l, int64_t brows,    \
+                                  double* Y, int64_t lo, int64_t hi) {                           \
+        gather_rows<LG / 2>(indptr, indices, values, B, l, brows, Y, lo, hi);                    \
+    }                                                                                            \
+    ATTR void scatter_f64_##SUFFIX(const int64_t* indptr, const int32_t* indices,                \
+                                   const float* values, const double* W, int k, double* acc,     \
+                                   int ld, int64_t lo, int64_t hi) {                             \
+        scatter_rows_vec<LS / 2>(indptr, indices, values, W, k, acc, ld, lo, hi);                \
     }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v4"))), v4, 8, 16)
@@ -297,6 +256,34 @@ void scatter_rows_f32(const CsrMatrix& A, const float* W, int k, float* acc, int
     scatter_v1(ip, ix, v, W, k, acc, ld, lo, hi);
 }
 
+/// The double twins of spmm_rows_f32 and scatter_rows_f32 (acc's rows k apart), for the SVD.
+void spmm_rows_f64(const CsrMatrix& A, const double* B, int l, double* Y, int64_t lo, int64_t hi) {
+    const int64_t* ip = A.indptr.data();
+    const int32_t* ix = A.indices.data();
+    const float* v = A.data.data();
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    switch (small_kernel_level()) {
+        case 3: return gather_f64_v4(ip, ix, v, B, l, A.cols, Y, lo, hi);
+        case 2: return gather_f64_v3(ip, ix, v, B, l, A.cols, Y, lo, hi);
+        default: break;
+    }
+#endif
+    gather_f64_v1(ip, ix, v, B, l, A.cols, Y, lo, hi);
+}
+void scatter_rows_f64(const CsrMatrix& A, const double* W, int k, double* acc, int64_t lo, int64_t hi) {
+    const int64_t* ip = A.indptr.data();
+    const int32_t* ix = A.indices.data();
+    const float* v = A.data.data();
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    switch (small_kernel_level()) {
+        case 3: return scatter_f64_v4(ip, ix, v, W, k, acc, k, lo, hi);
+        case 2: return scatter_f64_v3(ip, ix, v, W, k, acc, k, lo, hi);
+        default: break;
+    }
+#endif
+    scatter_f64_v1(ip, ix, v, W, k, acc, k, lo, hi);
+}
+
 constexpr int64_t kRowBlock = 256;
 
 template <class F>
@@ -317,7 +304,7 @@ void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads, cons
 
 void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads) {
     for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
-        spmm_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), B, l, Y + lo * l, lo, hi);
+        spmm_rows_f64(A, B, l, Y + lo * l, lo, hi);
     });
 }
 
@@ -336,8 +323,7 @@ void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int 
         used = omp_get_num_threads();
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b)
-            scatter_rows_f64(A.indptr.data(), A.indices.data(), A.data.data(), Y, l, a,
-                             b * kRowBlock, std::min(A.rows, (b + 1) * kRowBlock));
+            scatter_rows_f64(A, Y, l, a, b * kRowBlock, std::min(A.rows, (b + 1) * kRowBlock));
     }
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t x = 0; x < m * l; ++x) {
