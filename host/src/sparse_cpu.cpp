@@ -59,10 +59,10 @@ struct Lanes {
     typedef T type __attribute__((vector_size(L * sizeof(T)), aligned(sizeof(T))));
 };
 
-/// Columns [c0, c0 + w) of rows [lo, hi) of Y = A B, w <= NV * L, w > (NV - 1) * L; B has
-/// `brows` rows of l columns. A ragged last vector reads past its row into the next one (lanes
-/// never stored), except in B's last rows, where that would leave B: those are copied to a
-/// zero-padded buffer first.
+/// Columns [c0, c0 + w) of rows [lo, hi) of Y = A B (T: float or double), w <= NV * L,
+/// w > (NV - 1) * L; B has `brows` rows of l columns. A ragged last vector reads past its row
+/// into the next one (lanes never stored), except in B's last rows, where that would leave B:
+/// those are copied to a zero-padded buffer first.
 template <class T, int L, int NV>
 inline __attribute__((always_inline)) void gather_chunk(const int64_t* indptr,
                                                         const int32_t* indices,
