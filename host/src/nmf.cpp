@@ -15,6 +15,7 @@
 #include "tmine/error.hpp"
 #include "tmine/io.hpp"
 #include "tmine/nmf.hpp"
+#include "tmine/parallel.hpp"
 
 namespace tmine {
 
@@ -287,20 +288,25 @@ CsrMatrix with_columns(const CsrMatrix& X, const std::vector<int32_t>& to_new, i
     o.indptr = X.indptr;
     o.indices.resize(X.indices.size());
     o.data.resize(X.data.size());
+    ParallelErrors errors;  // a thread's bad_alloc (a huge row) rethrown after the region
 #pragma omp parallel num_threads(std::max(1, threads))
     {
         std::vector<std::pair<int32_t, float>> row;
 #pragma omp for schedule(dynamic, 1024)
         for (int64_t i = 0; i < X.rows; ++i) {
-            row.clear();
-            for (int64_t q = X.indptr[i]; q < X.indptr[i + 1]; ++q) row.emplace_back(to_new[X.indices[q]], X.data[q]);
-            std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-            for (size_t e = 0; e < row.size(); ++e) {
-                o.indices[X.indptr[i] + int64_t(e)] = row[e].first;
-                o.data[X.indptr[i] + int64_t(e)] = row[e].second;
-            }
+            errors.run([&] {
+                row.clear();
+                for (int64_t q = X.indptr[i]; q < X.indptr[i + 1]; ++q)
+                    row.emplace_back(to_new[X.indices[q]], X.data[q]);
+                std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+                for (size_t e = 0; e < row.size(); ++e) {
+                    o.indices[X.indptr[i] + int64_t(e)] = row[e].first;
+                    o.data[X.indptr[i] + int64_t(e)] = row[e].second;
+                }
+            });
         }
     }
+    errors.rethrow();
     return o;
 }
 /// H (k x m) with its columns moved: `to_new` maps original to new (forward) or back.
