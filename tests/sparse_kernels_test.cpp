@@ -45,17 +45,20 @@ CsrMatrix random_csr(int64_t rows, int64_t cols, uint32_t seed) {
     return X;
 }
 
-std::vector<float> random_dense(int64_t rows, int k, uint32_t seed) {
+/// rows x k values drawn uniformly from [low, 1).
+template <class T = float>
+std::vector<T> random_dense(int64_t rows, int k, uint32_t seed, T low = T(0)) {
     std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> u(0.0f, 1.0f);
-    std::vector<float> a(size_t(rows) * k);
+    std::uniform_real_distribution<T> u(low, T(1));
+    std::vector<T> a(size_t(rows) * k);
     for (auto& x : a) x = u(rng);
     return a;
 }
 
 /// y = y + a * b with the product rounded on its own, whatever the compiler's contraction.
-inline float add_product(float y, float a, float b) {
-    volatile float p = a * b;
+template <class T>
+inline T add_product(T y, T a, T b) {
+    volatile T p = a * b;
     return y + p;
 }
 
@@ -126,19 +129,6 @@ TEST(SparseKernels, ScatterGivesThePlainLoopsBits) {
 
 namespace {
 
-std::vector<double> random_dense_f64(int64_t rows, int l, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> u(-1.0, 1.0);
-    std::vector<double> a(size_t(rows) * l);
-    for (auto& x : a) x = u(rng);
-    return a;
-}
-
-inline double add_product_f64(double y, double a, double b) {
-    volatile double p = a * b;
-    return y + p;
-}
-
 /// The same bits (a -0.0 where +0.0 is due, or another NaN, fails too).
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
@@ -152,7 +142,7 @@ TEST(SparseKernels, DoubleProductsGiveThePlainLoopsBits) {
     const CsrMatrix X = random_csr(700, 37, 4);
     for_each_level([&] {
         for (int l : kWidths) {
-            const auto B = random_dense_f64(X.cols, l, uint32_t(l + 3));  // exactly cols x l
+            const auto B = random_dense<double>(X.cols, l, uint32_t(l + 3), -1.0);  // exactly cols x l
             std::vector<double> Y(size_t(X.rows) * l, -1.0), Y2(size_t(X.rows) * l, -2.0);
             tmine::cpu_impl::spmm(X, B.data(), l, Y.data(), 1);
             tmine::cpu_impl::spmm(X, B.data(), l, Y2.data(), 2);
@@ -161,12 +151,12 @@ TEST(SparseKernels, DoubleProductsGiveThePlainLoopsBits) {
                 for (int j = 0; j < l; ++j) {
                     double w = 0.0;
                     for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
-                        w = add_product_f64(w, X.data[p], B[size_t(X.indices[p]) * l + j]);
+                        w = add_product<double>(w, X.data[p], B[size_t(X.indices[p]) * l + j]);
                     want[size_t(i) * l + j] = w;
                 }
             ASSERT_TRUE(same_bits(Y, want)) << "X B, l=" << l;
             ASSERT_TRUE(same_bits(Y2, want)) << "X B on two threads, l=" << l;
-            const auto Q = random_dense_f64(X.rows, l, uint32_t(l + 5));
+            const auto Q = random_dense<double>(X.rows, l, uint32_t(l + 5), -1.0);
             std::vector<double> Z(size_t(X.cols) * l, -1.0), Z2(size_t(X.cols) * l, -2.0);
             std::vector<double> zt(size_t(X.cols) * l, 0.0);
             tmine::HugeVector<double> acc;
@@ -176,7 +166,7 @@ TEST(SparseKernels, DoubleProductsGiveThePlainLoopsBits) {
                 for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p)
                     for (int j = 0; j < l; ++j) {
                         double& z = zt[size_t(X.indices[p]) * l + j];
-                        z = add_product_f64(z, X.data[p], Q[size_t(i) * l + j]);
+                        z = add_product<double>(z, X.data[p], Q[size_t(i) * l + j]);
                     }
             for (double& z : zt) z = 0.0 + z;  // the copies' sum starts at +0.0
             ASSERT_TRUE(same_bits(Z, zt)) << "Xt Y, l=" << l;
