@@ -40,8 +40,8 @@ TMINE_HOT_CLONES void sddmm_rows(const int64_t* indptr, const int32_t* indices, 
 }
 
 // The sparse-times-dense kernels: float for the NMF's iteration, double for the
-// initialisation's randomized SVD (X Ω and Xᵀ Q, l = k + 10 columns), which until 2026-11-29
-// ran the plain loop below in double.
+// initialisation's randomized SVD (X Ω and Xᵀ Q, l = k + 10 columns; a plain loop until
+// 2026-11-29).
 // The float kernels of the NMF's iteration (X H^T and X^T W: 4.8 M non-zeros of 50 columns
 // each on the Reddit matrix) hold the row being built (gather) or the row being added
 // (scatter) in registers: NV vectors of L lanes, NV and L fixed at compile time, instead of a
@@ -73,7 +73,7 @@ inline __attribute__((always_inline)) void gather_chunk(const int64_t* indptr,
     constexpr int kLine = 64 / int(sizeof(T));  // elements of a cache line
     const int64_t last = indptr[hi];
     const bool ragged = w < NV * L;
-    // Rows of B whose read of NV * L floats from column c0 stays inside B; the others (the
+    // Rows of B whose read of NV * L values from column c0 stays inside B; the others (the
     // last, or the last few when l < L) go through `edge`.
     const int64_t room = brows * l - c0 - NV * L;
     const int64_t inside = room < 0 ? 0 : room / l + 1;
@@ -210,12 +210,12 @@ inline __attribute__((always_inline)) void scatter_rows_vec(const int64_t* indpt
                                int64_t lo, int64_t hi) {                                         \
         scatter_rows_vec<LS>(indptr, indices, values, W, k, acc, ld, lo, hi);                    \
     }                                                                                            \
-    ATTR void gather_f64_##SUFFIX(const int64_t* indptr, const int32_t* indices,                 \
+    ATTR void gather_##SUFFIX(const int64_t* indptr, const int32_t* indices,                     \
                                   const float* values, const double* B, int l, int64_t brows,    \
                                   double* Y, int64_t lo, int64_t hi) {                           \
         gather_rows<LG / 2>(indptr, indices, values, B, l, brows, Y, lo, hi);                    \
     }                                                                                            \
-    ATTR void scatter_f64_##SUFFIX(const int64_t* indptr, const int32_t* indices,                \
+    ATTR void scatter_##SUFFIX(const int64_t* indptr, const int32_t* indices,                    \
                                    const float* values, const double* W, int k, double* acc,     \
                                    int ld, int64_t lo, int64_t hi) {                             \
         scatter_rows_vec<LS / 2>(indptr, indices, values, W, k, acc, ld, lo, hi);                \
@@ -227,9 +227,10 @@ TMINE_SPARSE_KERNELS(__attribute__((target("arch=x86-64-v3"))), v3, 8, 8)
 TMINE_SPARSE_KERNELS(, v1, 4, 4)
 #undef TMINE_SPARSE_KERNELS
 
-/// Rows [lo, hi) of Y = A B (B: A.cols rows of l columns), Y pointing at row lo.
-void spmm_rows_f32(const CsrMatrix& A, const float* values, const float* B, int l, float* Y,
-                   int64_t lo, int64_t hi) {
+/// Rows [lo, hi) of Y = A B (B: A.cols rows of l columns), Y pointing at row lo, on the
+/// level's kernels (float or double: the overloads of gather_v4/v3/v1).
+template <class T>
+void spmm_rows(const CsrMatrix& A, const float* values, const T* B, int l, T* Y, int64_t lo, int64_t hi) {
     const int64_t* ip = A.indptr.data();
     const int32_t* ix = A.indices.data();
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -241,8 +242,9 @@ void spmm_rows_f32(const CsrMatrix& A, const float* values, const float* B, int 
 #endif
     gather_v1(ip, ix, values, B, l, A.cols, Y, lo, hi);
 }
-void scatter_rows_f32(const CsrMatrix& A, const float* W, int k, float* acc, int ld, int64_t lo,
-                      int64_t hi) {
+/// acc[col, :] += value * W[row, :] over the non-zeros of rows [lo, hi), acc's rows ld apart.
+template <class T>
+void scatter_rows(const CsrMatrix& A, const T* W, int k, T* acc, int ld, int64_t lo, int64_t hi) {
     const int64_t* ip = A.indptr.data();
     const int32_t* ix = A.indices.data();
     const float* v = A.data.data();
@@ -254,34 +256,6 @@ void scatter_rows_f32(const CsrMatrix& A, const float* W, int k, float* acc, int
     }
 #endif
     scatter_v1(ip, ix, v, W, k, acc, ld, lo, hi);
-}
-
-/// The double twins of spmm_rows_f32 and scatter_rows_f32 (acc's rows k apart), for the SVD.
-void spmm_rows_f64(const CsrMatrix& A, const double* B, int l, double* Y, int64_t lo, int64_t hi) {
-    const int64_t* ip = A.indptr.data();
-    const int32_t* ix = A.indices.data();
-    const float* v = A.data.data();
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    switch (small_kernel_level()) {
-        case 3: return gather_f64_v4(ip, ix, v, B, l, A.cols, Y, lo, hi);
-        case 2: return gather_f64_v3(ip, ix, v, B, l, A.cols, Y, lo, hi);
-        default: break;
-    }
-#endif
-    gather_f64_v1(ip, ix, v, B, l, A.cols, Y, lo, hi);
-}
-void scatter_rows_f64(const CsrMatrix& A, const double* W, int k, double* acc, int64_t lo, int64_t hi) {
-    const int64_t* ip = A.indptr.data();
-    const int32_t* ix = A.indices.data();
-    const float* v = A.data.data();
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    switch (small_kernel_level()) {
-        case 3: return scatter_f64_v4(ip, ix, v, W, k, acc, k, lo, hi);
-        case 2: return scatter_f64_v3(ip, ix, v, W, k, acc, k, lo, hi);
-        default: break;
-    }
-#endif
-    scatter_f64_v1(ip, ix, v, W, k, acc, k, lo, hi);
 }
 
 constexpr int64_t kRowBlock = 256;
@@ -298,13 +272,13 @@ void for_row_blocks(int64_t rows, int threads, F&& f) {
 void spmm(const CsrMatrix& A, const float* B, int l, float* Y, int threads, const float* values) {
     const float* v = values ? values : A.data.data();
     for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
-        spmm_rows_f32(A, v, B, l, Y + lo * l, lo, hi);
+        spmm_rows(A, v, B, l, Y + lo * l, lo, hi);
     });
 }
 
 void spmm(const CsrMatrix& A, const double* B, int l, double* Y, int threads) {
     for_row_blocks(A.rows, threads, [&](int64_t lo, int64_t hi) {
-        spmm_rows_f64(A, B, l, Y + lo * l, lo, hi);
+        spmm_rows(A, A.data.data(), B, l, Y + lo * l, lo, hi);
     });
 }
 
@@ -323,7 +297,7 @@ void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int 
         used = omp_get_num_threads();
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b)
-            scatter_rows_f64(A, Y, l, a, b * kRowBlock, std::min(A.rows, (b + 1) * kRowBlock));
+            scatter_rows(A, Y, l, a, l, b * kRowBlock, std::min(A.rows, (b + 1) * kRowBlock));
     }
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t x = 0; x < m * l; ++x) {
@@ -334,7 +308,7 @@ void spmm_transposed(const CsrMatrix& A, const double* Y, int l, double* Z, int 
 }
 
 void spmm_block(const CsrMatrix& A, const float* B, int l, float* Y, int64_t lo, int64_t hi) {
-    spmm_rows_f32(A, A.data.data(), B, l, Y, lo, hi);
+    spmm_rows(A, A.data.data(), B, l, Y, lo, hi);
 }
 
 int scatter_stride(int k) { return (k + 15) / 16 * 16; }
@@ -342,7 +316,7 @@ int scatter_stride(int k) { return (k + 15) / 16 * 16; }
 void scatter_block(const CsrMatrix& A, const float* W, int k, float* acc, int ld, int64_t lo,
                    int64_t hi) {
     TMINE_ASSERT(ld >= k, "scatter_block: rows of acc shorter than k");
-    scatter_rows_f32(A, W, k, acc, ld, lo, hi);
+    scatter_rows(A, W, k, acc, ld, lo, hi);
 }
 
 void sddmm(const CsrMatrix& X, const float* W, const float* Ht, int k, float* out, int threads) {
