@@ -624,9 +624,23 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
     if (launch.empty()) GTEST_SKIP() << mpiexec << " is not on this machine: the distributed fit is not run";
     const std::string common = " -k 8 --device cpu --threads 1 -q";
     for (const std::string solver : {" --iters 30 --solver mu --tol 0", " --iters 30 --solver hals", " --iters 30 --loss kl --tol 0",
-                                     " --iters 30 --solver mu --alpha-w 0.0005 --l1-ratio 0.5 --restarts 2"}) {
+                                     " --iters 30 --solver mu --alpha-w 0.0005 --l1-ratio 0.5 --restarts 2",
+                                     " --iters 30 --tol 0 --init nndsvdar", " --iters 30 --tol 0 --init nndsvd"}) {
         ASSERT_NO_FATAL_FAILURE(fit_alone_and_distributed(d, d.file("m.tmx"), common + solver, launch, "3 processes"));
     }
+    // Each process initialises its own rows: a random start draws one process's stream, so the
+    // start is the same to the bit, and the loss there equal up to the sums' order.
+    ASSERT_NO_FATAL_FAILURE(
+        fit_alone_and_distributed(d, d.file("m.tmx"), common + " --iters 30 --tol 0 --init random", launch, "3 processes"));
+    EXPECT_NEAR(read_model(d.file("one")).nmf.loss_at_init, read_model(d.file("many")).nmf.loss_at_init,
+                1e-6 * read_model(d.file("one")).nmf.loss_at_init);
+    // guided topics: the pull's constants are sums over every process's rows
+    write_bytes(d.file("seeds.txt"), "game, games, play\nmoney, stock, market\n");
+    ASSERT_NO_FATAL_FAILURE(fit_alone_and_distributed(
+        d, d.file("m.tmx"), common + " --iters 30 --tol 0 --seed-terms " + d.file("seeds.txt"), launch, "3 processes"));
+    EXPECT_NEAR(read_model(d.file("one")).nmf.seed_lambda, read_model(d.file("many")).nmf.seed_lambda,
+                1e-6 * read_model(d.file("one")).nmf.seed_lambda);
+    EXPECT_GT(read_model(d.file("many")).nmf.seed_lambda, 0.0);
     // k chosen from a range on 3 processes (the coherence scored by rank 0): the same k and
     // scores as one process, up to summation order
     {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "test_util.hpp"
+#include "tmine/classify.hpp"  // take_rows
 #include "tmine/error.hpp"
 #include "tmine/vectorize.hpp"
 
@@ -245,6 +246,72 @@ TEST(Vectorize, MatrixFileRoundTripAndCorruption) {
     // Truncate: a clear InputError, not a crash.
     std::filesystem::resize_file(d.file("m.tmx"), std::filesystem::file_size(d.file("m.tmx")) / 2);
     EXPECT_THROW(read_matrix(d.file("m.tmx")), InputError);
+}
+
+// A distributed fit's share of a matrix file: each part's rows are the whole matrix's rows of
+// split_rows(), the rest of the file whole; a damaged byte anywhere fails every part (the
+// checksum covers the rows a part skips); more parts than rows is an error naming processes.
+TEST(Vectorize, MatrixFileRowsOfEachPart) {
+    Corpus c;
+    c.sources.push_back("x");
+    const char* words[] = {"cat", "dog", "sat", "mat", "ran", "far", "sun", "sea", "red", "blue"};
+    for (int i = 0; i < 97; ++i) {
+        std::string text;
+        for (int w = 0; w <= i % 7; ++w) text += std::string(words[(i * 3 + w * 5) % 10]) + " ";
+        c.add(i % 11 == 0 ? "" : text, kNoTime, "", "", 0);
+    }
+    const auto v = vectorize(Context::cpu(), c, VectorizeOptions{});
+    TempDir d;
+    write_matrix(v, d.file("m.tmx"));
+    for (int parts : {1, 2, 3, 7, 97}) {
+        const RowSplit want = split_rows(v.X.indptr, parts);
+        ASSERT_EQ(want.parts(), parts);
+        ASSERT_EQ(want.rows(), v.X.rows);
+        EXPECT_EQ(want.nnz, v.X.nnz());
+        int64_t nnz = 0;
+        for (int part = 0; part < parts; ++part) {
+            RowSplit got;
+            const Vectorized r = read_matrix_rows(d.file("m.tmx"), parts, part, got);
+            EXPECT_EQ(got.first, want.first) << parts;
+            EXPECT_EQ(got.nnz, v.X.nnz());
+            ASSERT_GE(want.first[part + 1] - want.first[part], 1) << "every part holds a row";
+            std::vector<int64_t> rows;
+            for (int64_t i = want.first[part]; i < want.first[part + 1]; ++i) rows.push_back(i);
+            const CsrMatrix mine = take_rows(v.X, rows);
+            EXPECT_EQ(r.X.rows, mine.rows);
+            EXPECT_EQ(r.X.cols, v.X.cols);
+            EXPECT_EQ(r.X.indptr, mine.indptr) << parts << " parts, part " << part;
+            EXPECT_EQ(r.X.indices, mine.indices) << parts << " parts, part " << part;
+            EXPECT_EQ(r.X.data, mine.data) << parts << " parts, part " << part;
+            EXPECT_EQ(r.vocabulary, v.vocabulary);
+            EXPECT_EQ(r.idf, v.idf);
+            EXPECT_EQ(r.df, v.df);
+            nnz += r.X.nnz();
+        }
+        EXPECT_EQ(nnz, v.X.nnz()) << parts;
+    }
+    RowSplit s;
+    try {
+        read_matrix_rows(d.file("m.tmx"), 98, 0, s);
+        ADD_FAILURE() << "98 parts of 97 rows";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("98 processes but only 97 documents"), std::string::npos) << e.what();
+    }
+    // The last value of the matrix, in the last part's rows: the first part's read fails too.
+    // (magic, version, rows, cols; then each vector's length and elements: indptr, indices, values)
+    std::string bytes = read_bytes(d.file("m.tmx"));
+    const size_t n = size_t(v.X.rows), nnz = size_t(v.X.nnz());
+    const size_t at = 24 + 8 + (n + 1) * 8 + 8 + nnz * 4 + 8 + (nnz - 1) * 4;
+    const float last = v.X.data.back();
+    ASSERT_EQ(bytes.compare(at, 4, std::string(reinterpret_cast<const char*>(&last), sizeof last)), 0);
+    bytes[at + 1] ^= 0x01;
+    write_bytes(d.file("bad.tmx"), bytes);
+    try {
+        read_matrix_rows(d.file("bad.tmx"), 3, 0, s);
+        ADD_FAILURE() << "a damaged byte outside part 0's rows";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
+    }
 }
 
 // The CPU's path (tokens sorted in place, weighted straight from them) equals the reference

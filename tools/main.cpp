@@ -319,8 +319,9 @@ int cmd_vectorize(const CommonArgs& c, const VectorizeArgs& a, const std::string
     return 0;
 }
 
+/// `split`: a distributed fit, v.X holding this process's rows (read_matrix_rows).
 TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
-               const std::string& outdir, bool quiet, CorpusInfo info) {
+               const std::string& outdir, bool quiet, CorpusInfo info, const RowSplit* split = nullptr) {
     if (a.checkpoint.empty() && (a.checkpoint_every > 0 || !a.resume.empty()))
         a.checkpoint = (fs::path(outdir) / "checkpoint.tmk").string();
     TopicModel model;
@@ -328,7 +329,7 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
     if (a.checkpoint_every > 0 && a.ks().size() > 1)
         throw InputError("-k FROM:TO cannot be combined with --checkpoint-every (checkpoint one fit)");
     if (a.checkpoint_every > 0) {
-        check_k(v.X, a.ks().back());  // k above what the data allows, before the directory is made
+        check_k(v.X, a.ks().back(), split);  // k above what the data allows, before the directory is made
         make_dirs(outdir);
     }
     if (!a.seed_terms.empty()) {
@@ -350,12 +351,12 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
         ko.progress = !quiet;
         NmfOptions o = model.options;
         o.progress = false;  // one line per k instead of one per iteration
-        model.k_selection = select_k(ctx, v.X, ks, o, model.nmf, ko);
+        model.k_selection = select_k(ctx, v.X, ks, o, model.nmf, ko, split);
         model.options.k = model.nmf.k;
         if (!quiet) std::fprintf(stderr, "topics: %s\n", model.k_selection.reason.c_str());
     } else {
-        model.nmf = a.resume.empty() ? nmf(ctx, v.X, model.options)
-                                     : nmf_resume(ctx, v.X, model.options, a.resume);
+        model.nmf = a.resume.empty() ? nmf(ctx, v.X, model.options, nullptr, split)
+                                     : nmf_resume(ctx, v.X, model.options, a.resume, split);
     }
     model.vocabulary = v.vocabulary;
     model.idf = v.idf;
@@ -363,7 +364,7 @@ TopicModel fit(const Context& ctx, const Vectorized& v, TopicArgs a,
     model.pipeline = v.pipeline;
     model.stop_words = v.stop_words;
     model.corpus = std::move(info);
-    model.corpus.documents = v.X.rows;
+    model.corpus.documents = split ? split->rows() : v.X.rows;
     model.corpus.fingerprint = v.corpus_fingerprint;
     return model;
 }
@@ -372,10 +373,13 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
                const CsvArgs& csv) {
     (void)csv.delim();  // a bad --delimiter before any work
     Context ctx = c.context();
-    Vectorized v = read_matrix(in);
+    // A distributed fit: each process reads (and holds) only its rows of the matrix.
+    const bool distributed = processes::size() > 1;
+    RowSplit split;
+    Vectorized v = distributed ? read_matrix_rows(in, processes::size(), processes::rank(), split) : read_matrix(in);
     CorpusInfo info;
     info.source = in;
-    TopicModel model = fit(ctx, v, a, out, c.quiet, info);
+    TopicModel model = fit(ctx, v, a, out, c.quiet, info, distributed ? &split : nullptr);
     if (processes::rank() > 0) return 0;  // a distributed fit: rank 0 writes the model
     write_model(model, out);
     if (!model.k_selection.empty())

@@ -148,20 +148,62 @@ bool all(bool mine) {
     if (g_size > 1) check(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD), "MPI_Allreduce");
     return v != 0;
 }
-std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>& first, int k) {
+namespace {
+/// Sends `count` values to `to`, or receives them from `from`, in pieces below 2^28.
+template <class T>
+void send_values(const T* x, int64_t count, int to) {
+    for (int64_t at = 0; at < count; at += kPiece)
+        check(MPI_Send(x + at, int(std::min(kPiece, count - at)), type<T>(), to, 7, MPI_COMM_WORLD), "MPI_Send");
+}
+template <class T>
+void receive_values(T* x, int64_t count, int from) {
+    for (int64_t at = 0; at < count; at += kPiece)
+        check(MPI_Recv(x + at, int(std::min(kPiece, count - at)), type<T>(), from, 7, MPI_COMM_WORLD,
+                       MPI_STATUS_IGNORE),
+              "MPI_Recv");
+}
+template <class T>
+std::vector<T> gather_to_root(const std::vector<T>& mine, const std::vector<int64_t>& first, int k) {
     if (g_size == 1) return mine;
-    std::vector<float> all(size_t(first.back()) * size_t(k));
-    std::copy(mine.begin(), mine.end(), all.begin() + first[g_rank] * k);
-    // each process's block, broadcast by its owner (pieces below 2^30 floats)
-    for (int r = 0; r < g_size; ++r) {
-        float* block = all.data() + first[r] * k;
-        const int64_t count = (first[r + 1] - first[r]) * k;
-        for (int64_t at = 0; at < count; at += kPiece)
-            check(MPI_Bcast(block + at, int(std::min(kPiece, count - at)), MPI_FLOAT, r, MPI_COMM_WORLD), "MPI_Bcast");
+    if (g_rank != 0) {
+        send_values(mine.data(), int64_t(mine.size()), 0);
+        return {};
     }
+    std::vector<T> all(size_t(first.back()) * size_t(k));
+    std::copy(mine.begin(), mine.end(), all.begin());
+    for (int r = 1; r < g_size; ++r) receive_values(all.data() + first[r] * k, (first[r + 1] - first[r]) * k, r);
     return all;
 }
+template <class T>
+std::vector<T> scatter_from_root(const std::vector<T>& all, const std::vector<int64_t>& first, int k) {
+    if (g_size == 1) return all;
+    std::vector<T> mine(size_t(first[g_rank + 1] - first[g_rank]) * size_t(k));
+    if (g_rank != 0) {
+        receive_values(mine.data(), int64_t(mine.size()), 0);
+        return mine;
+    }
+    std::copy(all.begin(), all.begin() + first[1] * k, mine.begin());
+    for (int r = 1; r < g_size; ++r) send_values(all.data() + first[r] * k, (first[r + 1] - first[r]) * k, r);
+    return mine;
+}
+}  // namespace
+std::vector<float> gather_rows_to_root(const std::vector<float>& mine, const std::vector<int64_t>& first, int k) {
+    return gather_to_root(mine, first, k);
+}
+std::vector<double> gather_rows_to_root(const std::vector<double>& mine, const std::vector<int64_t>& first, int k) {
+    return gather_to_root(mine, first, k);
+}
+std::vector<float> scatter_rows(const std::vector<float>& all, const std::vector<int64_t>& first, int k) {
+    return scatter_from_root(all, first, k);
+}
+std::vector<double> scatter_rows(const std::vector<double>& all, const std::vector<int64_t>& first, int k) {
+    return scatter_from_root(all, first, k);
+}
 #else
+std::vector<float> gather_rows_to_root(const std::vector<float>& mine, const std::vector<int64_t>&, int) { return mine; }
+std::vector<double> gather_rows_to_root(const std::vector<double>& mine, const std::vector<int64_t>&, int) { return mine; }
+std::vector<float> scatter_rows(const std::vector<float>& all, const std::vector<int64_t>&, int) { return all; }
+std::vector<double> scatter_rows(const std::vector<double>& all, const std::vector<int64_t>&, int) { return all; }
 void sum(float*, int64_t) {}
 void sum(double*, int64_t) {}
 double max(double x) { return x; }
@@ -173,7 +215,6 @@ std::vector<char> all_gather_bytes(const void* mine, int64_t n) {
     const char* p = static_cast<const char*>(mine);
     return std::vector<char>(p, p + n);
 }
-std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>&, int) { return mine; }
 #endif
 
 }  // namespace tmine::processes

@@ -16,6 +16,7 @@
 #include <random>
 #include <unordered_set>
 
+#include "tmine/distributed.hpp"
 #include "tmine/error.hpp"
 
 namespace tmine {
@@ -101,7 +102,7 @@ Cooccurrence cooccurrence(const Context& ctx, const CsrMatrix& X,
 }
 
 Coherence coherence(const Context& ctx, const CsrMatrix& X,
-                    const std::vector<std::vector<int32_t>>& topics) {
+                    const std::vector<std::vector<int32_t>>& topics, const RowSplit* split) {
     // The distinct terms of every topic, counted once.
     std::vector<int32_t> terms;
     std::map<int32_t, int> index;
@@ -109,6 +110,18 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X,
         for (int32_t id : tp)
             if (index.emplace(id, int(terms.size())).second) terms.push_back(id);
     Cooccurrence c = cooccurrence(ctx, X, terms);
+    if (split) {  // this process's rows: the whole matrix's counts are the sums (exact in double below 2^53)
+        std::vector<double> counts;
+        counts.reserve(c.joint.size() + c.df.size() + 1);
+        counts.push_back(double(c.documents));
+        for (int64_t v : c.df) counts.push_back(double(v));
+        for (int64_t v : c.joint) counts.push_back(double(v));
+        processes::sum(counts.data(), int64_t(counts.size()));
+        size_t at = 0;
+        c.documents = int64_t(counts[at++]);
+        for (auto& v : c.df) v = int64_t(counts[at++]);
+        for (auto& v : c.joint) v = int64_t(counts[at++]);
+    }
     constexpr double kEps = 1e-12;  // gensim.topic_coherence.direct_confirmation_measure.EPSILON
     const double N = double(c.documents);
     Coherence out;

@@ -269,6 +269,15 @@ void BinaryReader::read(void* data, size_t n, const char* what) {
     pos_ += n;
 }
 
+void BinaryReader::skip(uint64_t n, const char* what) {
+    std::vector<char> buf(size_t(std::min<uint64_t>(n, uint64_t(1) << 20)));
+    while (n > 0) {
+        const size_t piece = size_t(std::min<uint64_t>(n, buf.size()));
+        read(buf.data(), piece, what);
+        n -= piece;
+    }
+}
+
 void append_csv_field(std::string& out, std::string_view v, char delimiter) {
     const char special[] = {delimiter, '"', '\r', '\n', '\0'};
     if (v.find_first_of(special) == std::string_view::npos) {

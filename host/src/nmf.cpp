@@ -68,8 +68,12 @@ NmfRegularization regularization(const NmfOptions& o, int64_t n, int64_t m) {
     return r;
 }
 
-double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
-                          const std::vector<float>& H, int k) {
+namespace {
+
+/// nmf_relative_error() of X's rows and W's (this process's rows of a distributed fit when
+/// `summed`: the sums are taken over the processes, each process gets the whole matrix's).
+double relative_error_rows(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
+                           const std::vector<float>& H, int k, bool summed) {
     using namespace cpu_impl;
     const int T = ctx.cpu_threads();
     const int64_t n = X.rows, m = X.cols;
@@ -80,17 +84,21 @@ double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vec
     spmm(X, Ht.data(), k, XHt.data(), T);
     gram(W.data(), n, k, WtW.data(), T);
     gram(Ht.data(), m, k, HHt.data(), T);
-    const double xx = sum_squares(X);
-    const double e2 = xx - 2 * detail::ordered_dot(W.data(), XHt.data(), n * k, T) +
-                      detail::ordered_dot(WtW.data(), HHt.data(), k * k, 1);
+    double sums[2] = {sum_squares(X), detail::ordered_dot(W.data(), XHt.data(), n * k, T)};
+    if (summed) {
+        processes::sum(sums, 2);
+        processes::sum(WtW.data(), int64_t(WtW.size()));
+    }
+    const double xx = sums[0];
+    const double e2 = xx - 2 * sums[1] + detail::ordered_dot(WtW.data(), HHt.data(), k * k, 1);
     return std::sqrt(std::max(e2, 0.0) / xx);
 }
 
-double nmf_kl_divergence(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
-                         const std::vector<float>& H, int k) {
+/// nmf_kl_divergence() of X's rows and W's, summed over the processes when `summed`.
+double kl_divergence_rows(const CsrMatrix& X, const std::vector<float>& W, const std::vector<float>& H, int k,
+                          bool summed) {
     const int64_t n = X.rows, m = X.cols;
     const double eps = std::numeric_limits<float>::epsilon();
-    (void)ctx;
     double s = 0, x_sum = 0;
     for (int64_t i = 0; i < n; ++i)
         for (int64_t p = X.indptr[i]; p < X.indptr[i + 1]; ++p) {
@@ -102,14 +110,32 @@ double nmf_kl_divergence(const Context& ctx, const CsrMatrix& X, const std::vect
             if (wh == 0) wh = eps;
             s += x * std::log(x / wh);
         }
+    std::vector<double> ws(size_t(k) + 2, 0.0);  // W's column sums, then s and x_sum
+    for (int j = 0; j < k; ++j)
+        for (int64_t i = 0; i < n; ++i) ws[j] += W[i * k + j];
+    ws[k] = s;
+    ws[k + 1] = x_sum;
+    if (summed) processes::sum(ws.data(), int64_t(ws.size()));
     double sum_wh = 0;
     for (int j = 0; j < k; ++j) {
-        double ws = 0, hs = 0;
-        for (int64_t i = 0; i < n; ++i) ws += W[i * k + j];
+        double hs = 0;
         for (int64_t c = 0; c < m; ++c) hs += H[int64_t(j) * m + c];
-        sum_wh += ws * hs;
+        sum_wh += ws[j] * hs;
     }
-    return s + sum_wh - x_sum;
+    return ws[k] + sum_wh - ws[k + 1];
+}
+
+}  // namespace
+
+double nmf_relative_error(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
+                          const std::vector<float>& H, int k) {
+    return relative_error_rows(ctx, X, W, H, k, false);
+}
+
+double nmf_kl_divergence(const Context& ctx, const CsrMatrix& X, const std::vector<float>& W,
+                         const std::vector<float>& H, int k) {
+    (void)ctx;
+    return kl_divergence_rows(X, W, H, k, false);
 }
 
 namespace {
@@ -127,12 +153,13 @@ struct Fingerprint {
     uint64_t seeds_hash;
     bool operator==(const Fingerprint& o) const { return std::memcmp(this, &o, sizeof o) == 0; }
 };
-Fingerprint fingerprint(const CsrMatrix& X, const NmfOptions& o) {
+/// n, m and nnz: the whole matrix's (a distributed fit's too).
+Fingerprint fingerprint(int64_t n, int64_t m, int64_t nnz, const NmfOptions& o) {
     Fingerprint f;
     std::memset(&f, 0, sizeof f);
-    f.n = X.rows;
-    f.m = X.cols;
-    f.nnz = X.nnz();
+    f.n = n;
+    f.m = m;
+    f.nnz = nnz;
     f.k = o.k;
     f.solver = int32_t(o.solver);
     f.loss = int32_t(o.loss);
@@ -267,11 +294,18 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
 /// over the whole alphabetical vocabulary (-20 to -30% per iteration there, docs/benchmarks.md).
 /// Exact in exact arithmetic: only float summation orders change. The GPU keeps X as it is (its
 /// L2 holds H^T whole).
-/// The new column of each original column: the most frequent first (ties in column order).
-std::vector<int32_t> frequent_columns_first(const CsrMatrix& X) {
-    const int64_t m = X.cols;
-    std::vector<int64_t> count(m, 0);
+/// The non-zeros of each column of X, summed over the processes when `summed` (X: this
+/// process's rows), in double (exact below 2^53).
+std::vector<double> column_counts(const CsrMatrix& X, bool summed) {
+    std::vector<int64_t> count(size_t(X.cols), 0);
     for (int32_t c : X.indices) ++count[c];
+    std::vector<double> out(count.begin(), count.end());
+    if (summed) processes::sum(out.data(), int64_t(out.size()));
+    return out;
+}
+/// The new column of each original column: the most frequent first (ties in column order).
+std::vector<int32_t> frequent_columns_first(const std::vector<double>& count) {
+    const int64_t m = int64_t(count.size());
     std::vector<int32_t> by(m);
     std::iota(by.begin(), by.end(), 0);
     std::stable_sort(by.begin(), by.end(), [&](int32_t a, int32_t b) { return count[a] > count[b]; });
@@ -325,41 +359,29 @@ std::vector<float> move_columns(const std::vector<float>& H, int k, const std::v
     return out;
 }
 
-/// Distributed fits: the first row of each process's block, and n at the end. Blocks hold
-/// about nnz / P non-zeros each (the products' work), and at least one row.
-std::vector<int64_t> row_blocks(const CsrMatrix& X, int P) {
-    std::vector<int64_t> first(size_t(P) + 1, 0);
-    first[P] = X.rows;
-    for (int r = 1; r < P; ++r) {
-        const int64_t target = int64_t((__int128)X.nnz() * r / P);
-        int64_t row = std::upper_bound(X.indptr.begin(), X.indptr.end(), target) - X.indptr.begin() - 1;
-        first[r] = std::clamp(row, first[r - 1] + 1, X.rows - (P - r));
-    }
-    return first;
-}
-
 /// The iteration loop: from factors (W, H) at iteration `start` whose losses so far are
 /// `losses` (slot i = after iteration i; empty when starting fresh).
 ///
-/// Distributed (processes::size() P > 1, docs/architecture.md "Distributed NMF"): every
-/// process holds X and starts from rank 0's W and H; process r iterates on its block of rows
-/// of X and of W, with H replicated: the W half-step is local, the H half-step needs X^T W
+/// Distributed (processes::size() P > 1, docs/architecture.md "Distributed NMF"): X and W are
+/// this process's rows [split.first[r], split.first[r + 1]) of the whole matrix's, H is
+/// replicated (rank 0's, broadcast): the W half-step is local, the H half-step needs X^T W
 /// and W^T W summed over the processes (MPI_Allreduce, m k + k k floats an iteration), after
 /// which every process makes the same H update. The losses are the whole matrix's, so every
-/// process stops at the same iteration; W is gathered at checkpoints and at the end.
-NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, bool update_H,
-               std::vector<float> W, std::vector<float> H, int start, std::vector<double> losses,
-               const Guide& guide_in = {}) {
+/// process stops at the same iteration; W is gathered to rank 0 at checkpoints and at the end.
+NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, const NmfOptions& opts,
+               bool update_H, std::vector<float> W, std::vector<float> H, int start,
+               std::vector<double> losses, const Guide& guide_in = {}) {
     const int k = opts.k;
     const int P = processes::size(), me = processes::rank();
+    const int64_t n = split.rows();  // the whole matrix's
     Guide guide = guide_in;
     if (P > 1) {
         if (!update_H) throw InputError("transform runs in one process: start it without an MPI launcher");
-        if (X.rows < P)
-            throw InputError("topics: " + std::to_string(P) + " processes but only " + std::to_string(X.rows) +
-                             " documents: start fewer processes");
-        // every process starts from rank 0's factors (its initialisation or its checkpoint)
-        processes::broadcast(W.data(), int64_t(W.size()));
+        TMINE_ASSERT(split.parts() == P && split.first[me + 1] - split.first[me] == X.rows &&
+                         W.size() == size_t(X.rows) * size_t(k),
+                     "drive: X and W must be this process's rows of the split");
+        // Each process made its rows of W; H and the guide are rank 0's on every process (the
+        // processes compute them alike, but a last bit must not differ between their copies).
         processes::broadcast(H.data(), int64_t(H.size()));
         double g[2] = {guide.lambda, guide.weight};
         processes::broadcast(g, 2);
@@ -369,27 +391,18 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     const bool reorder = !ctx.is_cuda();
     std::vector<int32_t> to_new;  // the CPU's column order (from the whole matrix's counts)
     if (reorder) {
-        to_new = frequent_columns_first(X);
+        to_new = frequent_columns_first(column_counts(X, P > 1));
         H = move_columns(H, k, to_new, true);
     }
     auto original_H = [&](std::vector<float>& h) {
         if (reorder) h = move_columns(h, k, to_new, false);
     };
-    // Distributed: this process's rows of X and W ([first[me], first[me + 1])), taken before
-    // the columns are renumbered, so that only they are copied.
-    const std::vector<int64_t> first = row_blocks(X, P);
     CsrMatrix block;
-    if (P > 1) {
-        std::vector<int64_t> mine(size_t(first[me + 1] - first[me]));
-        std::iota(mine.begin(), mine.end(), first[me]);
-        block = take_rows(X, mine);
-        W = std::vector<float>(W.begin() + first[me] * k, W.begin() + first[me + 1] * k);
-    }
-    if (reorder) block = with_columns(P > 1 ? block : X, to_new, ctx.cpu_threads());
-    const CsrMatrix& Xl = P > 1 || reorder ? block : X;  // what the device iterates on
+    if (reorder) block = with_columns(X, to_new, ctx.cpu_threads());
+    const CsrMatrix& Xl = reorder ? block : X;  // what the device iterates on
     std::vector<int64_t> order;
     CsrMatrix Xt = transpose(ctx, Xl, &order);
-    detail::NmfProblem p{Xl, Xt, order, k, regularization(opts, X.rows, X.cols), update_H, {}, {}, 0.0f, 0.0f};
+    detail::NmfProblem p{Xl, Xt, order, k, regularization(opts, n, X.cols), update_H, {}, {}, 0.0f, 0.0f};
     p.distributed = P > 1;
     if (update_H && !opts.seed_terms.empty() && guide.lambda > 0) {
         p.seed_lambda = float(guide.lambda);
@@ -427,7 +440,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     finite_or_throw(start);
     if (losses.empty()) losses.push_back(local[0]);
     const double loss0 = losses[0];
-    const Fingerprint fp = fingerprint(X, opts);
+    const Fingerprint fp = fingerprint(n, X.cols, split.nnz, opts);
     NmfModel model;
     model.stop_reason = "max_iter";
     int done = start;
@@ -452,7 +465,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
         if (save) {
             std::vector<float> w, h;
             iters->factors(w, h);
-            w = processes::gather_rows(w, first, k);
+            w = processes::gather_rows_to_root(w, split.first, k);
             original_H(h);
             if (me == 0) write_checkpoint(opts.checkpoint_path, fp, it, guide, losses, w, h);
         }
@@ -470,11 +483,9 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     finite_or_throw(start);
     losses.resize(start + 1);
     losses.insert(losses.end(), local.begin() + 1, local.end());
-    iters->factors(W, H);
-    if (P > 1) {
-        W = processes::gather_rows(W, first, k);
-        processes::broadcast(H.data(), int64_t(H.size()));  // the same on every process: rank 0's, to the bit
-    }
+    iters->factors(W, H);  // W: this process's rows
+    iters.reset();         // the device's buffers, before W is gathered
+    if (P > 1) processes::broadcast(H.data(), int64_t(H.size()));  // the same on every process: rank 0's, to the bit
     original_H(H);
     if (update_H && std::all_of(H.begin(), H.end(), [](float h) { return h == 0.0f; }))
         throw InputError("topics: every topic came out empty (all of H is 0)" +
@@ -483,13 +494,11 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
                                            "scikit-learn, W's penalty is --alpha-w times the number of terms, " +
                                                std::to_string(X.cols) +
                                                ", and H's --alpha-h times the number of documents, " +
-                                               std::to_string(X.rows) + ")"
+                                               std::to_string(n) + ")"
                                          : ""));
-    model.n = X.rows;
+    model.n = n;
     model.m = X.cols;
     model.k = k;
-    model.W = std::move(W);
-    model.H = std::move(H);
     model.iterations = done;
     model.loss_at_init = losses[0];
     model.losses.assign(losses.begin() + 1, losses.end());
@@ -503,13 +512,13 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
     if (opts.loss == NmfLoss::Frobenius && update_H && done > start && !(opts.tf32 && ctx.is_cuda())) {
         model.relative_error = model.losses.back();
     } else {
-        // Every process holds the same W (gathered) and H: rank 0 computes, the others take
-        // its value instead of repeating the pass over the whole of X.
-        double e = 0;
-        if (P == 1 || me == 0) e = nmf_relative_error(ctx, X, model.W, model.H, k);
+        // Distributed: each process's rows, the sums over the processes; rank 0's value.
+        double e = relative_error_rows(ctx, X, W, H, k, P > 1);
         if (P > 1) processes::broadcast(&e, 1);
         model.relative_error = e;
     }
+    model.W = P > 1 ? processes::gather_rows_to_root(W, split.first, k) : std::move(W);
+    model.H = std::move(H);
     return model;
 }
 
@@ -520,11 +529,13 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, b
 ///    strength 1 weighs the pull like the data weighs a typical topic;
 ///  - guided topic j starts at H_j = r on its seed terms and mean(X) elsewhere (non-zero, so
 ///    multiplicative updates can still move them), W_j = X H_j^T / (H_j H_j^T).
+/// With `split`, X and W are this process's rows (every process calls it; the sums are over
+/// the processes).
 Guide guide_init(const CsrMatrix& X, const NmfOptions& o, std::vector<float>& W,
-                 std::vector<float>& H) {
+                 std::vector<float>& H, const RowSplit* split) {
     Guide g;
     if (o.seed_terms.empty()) return g;
-    const int64_t n = X.rows, m = X.cols;
+    const int64_t n = X.rows, m = X.cols;  // n: this process's rows
     const int k = o.k;
     for (const auto& terms : o.seed_terms)
         for (int32_t c : terms)
@@ -539,9 +550,16 @@ Guide guide_init(const CsrMatrix& X, const NmfOptions& o, std::vector<float>& W,
     for (int64_t i = 0; i < n; ++i)
         for (int j = 0; j < k; ++j) norms += double(W[i * k + j]) * W[i * k + j];
     for (float v : X.data) total += v;
+    if (split) {
+        double sums[2] = {norms, total};
+        processes::sum(sums, 2);
+        norms = sums[0];
+        total = sums[1];
+    }
+    const int64_t rows = split ? split->rows() : n;
     g.weight = top / k;
     g.lambda = o.seed_strength * norms / k;
-    const float fill = float(total / (double(n) * double(m)));
+    const float fill = float(total / (double(rows) * double(m)));
     std::vector<float> h(m);
     for (size_t j = 0; j < o.seed_terms.size(); ++j) {
         std::fill(h.begin(), h.end(), fill);
@@ -561,30 +579,51 @@ Guide guide_init(const CsrMatrix& X, const NmfOptions& o, std::vector<float>& W,
 
 }  // namespace
 
-void check_k(const CsrMatrix& X, int k) {
-    if (X.rows == 0 || X.cols == 0 || X.nnz() == 0)
-        throw InputError("topics: the matrix is empty (" + std::to_string(X.rows) + " x " +
+CsrMatrix own_rows(const CsrMatrix& X, RowSplit& split) {
+    const int me = processes::rank();
+    split = split_rows(X.indptr, processes::size());
+    std::vector<int64_t> mine(size_t(split.first[me + 1] - split.first[me]));
+    std::iota(mine.begin(), mine.end(), split.first[me]);
+    return take_rows(X, mine);
+}
+
+void check_k(const CsrMatrix& X, int k, const RowSplit* split) {
+    const int64_t n = split ? split->rows() : X.rows, nnz = split ? split->nnz : X.nnz();
+    if (n == 0 || X.cols == 0 || nnz == 0)
+        throw InputError("topics: the matrix is empty (" + std::to_string(n) + " x " +
                          std::to_string(X.cols) + ", no non-zeros)");
-    int64_t rows = 0;
-    std::vector<uint8_t> used(static_cast<size_t>(X.cols), 0);
-    for (int64_t r = 0; r < X.rows; ++r) {
-        rows += X.indptr[r + 1] > X.indptr[r];
-        for (int64_t p = X.indptr[r]; p < X.indptr[r + 1]; ++p) used[static_cast<size_t>(X.indices[p])] = 1;
-    }
-    const int64_t cols = std::count(used.begin(), used.end(), uint8_t(1));
+    double filled = 0;  // rows that hold a term (summed over the processes, as the counts)
+    for (int64_t r = 0; r < X.rows; ++r) filled += X.indptr[r + 1] > X.indptr[r];
+    if (split) processes::sum(&filled, 1);
+    const std::vector<double> count = column_counts(X, split != nullptr);
+    const int64_t rows = int64_t(filled);
+    const int64_t cols = std::count_if(count.begin(), count.end(), [](double c) { return c > 0; });
     const int64_t limit = std::min(rows, cols);
     if (k < 1 || k > limit)
         throw InputError("-k " + std::to_string(k) + ": must be between 1 and " + std::to_string(limit) +
                          " (the smaller of " + std::to_string(rows) + " documents" +
-                         (rows < X.rows ? " with a term (of " + std::to_string(X.rows) + ")" : std::string()) +
+                         (rows < n ? " with a term (of " + std::to_string(n) + ")" : std::string()) +
                          " and " + std::to_string(cols) + " terms" +
                          (cols < X.cols ? " in a document (of " + std::to_string(X.cols) + ")" : std::string()) +
                          ")");
 }
 
-NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
-             const TruncatedSvd* svd) {
-    check_k(X, opts.k);
+NmfModel nmf(const Context& ctx, const CsrMatrix& X_in, const NmfOptions& opts,
+             const TruncatedSvd* svd, const RowSplit* split) {
+    RowSplit own;
+    CsrMatrix mine;
+    const bool take = !split && processes::size() > 1;  // the whole matrix on every process
+    if (take) {
+        mine = own_rows(X_in, own);
+        split = &own;
+        svd = nullptr;  // of the whole matrix, not of these rows
+    }
+    const CsrMatrix& X = take ? mine : X_in;
+    RowSplit whole;
+    whole.first = {0, X.rows};
+    whole.nnz = X.nnz();
+    const RowSplit& rows = split ? *split : whole;
+    check_k(X, opts.k, split);
     validate(opts);
     NmfModel best;
     std::vector<double> finals;
@@ -598,15 +637,10 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
             std::fprintf(
                 stderr,
                 "topics: initialising %s (k=%d): truncated SVD of the %lld x %lld matrix on %s\n",
-                nmf_init_name(o.init), o.k, static_cast<long long>(X.rows),
+                nmf_init_name(o.init), o.k, static_cast<long long>(rows.rows()),
                 static_cast<long long>(X.cols), ctx.description().c_str());
-        if (processes::rank() == 0) {
-            nmf_init(ctx, X, o, W, H, given);
-        } else {  // a distributed fit starts from rank 0's factors (drive broadcasts them)
-            W.assign(size_t(X.rows) * size_t(o.k), 0.0f);
-            H.assign(size_t(o.k) * size_t(X.cols), 0.0f);
-        }
-        const Guide guide = processes::rank() == 0 ? guide_init(X, o, W, H) : Guide{};
+        nmf_init(ctx, X, o, W, H, given, split);  // distributed: every process, its rows of W
+        const Guide guide = guide_init(X, o, W, H, split);
         if (o.progress)
             std::fprintf(stderr, "topics: initialised %s (k=%d) in %.2f s; solver %s, loss %s%s\n",
                          nmf_init_name(o.init), o.k,
@@ -616,7 +650,7 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
                                               std::to_string(opts.restarts) + ", seed " +
                                               std::to_string(o.seed)).c_str()
                                            : "");
-        NmfModel m = drive(ctx, X, o, true, std::move(W), std::move(H), 0, {}, guide);
+        NmfModel m = drive(ctx, X, rows, o, true, std::move(W), std::move(H), 0, {}, guide);
         m.seed = o.seed;
         finals.push_back(m.losses.back());
         if (r == 0 || m.losses.back() < best.losses.back()) best = std::move(m);
@@ -625,16 +659,30 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
     return best;
 }
 
-NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
-                    const std::string& checkpoint_path) {
-    check_k(X, opts.k);
+NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X_in, const NmfOptions& opts,
+                    const std::string& checkpoint_path, const RowSplit* split) {
+    RowSplit own;
+    CsrMatrix mine;
+    const bool take = !split && processes::size() > 1;  // the whole matrix on every process
+    if (take) {
+        mine = own_rows(X_in, own);
+        split = &own;
+    }
+    const CsrMatrix& X = take ? mine : X_in;
+    RowSplit whole;
+    whole.first = {0, X.rows};
+    whole.nnz = X.nnz();
+    const RowSplit& rows = split ? *split : whole;
+    check_k(X, opts.k, split);
     validate(opts);
     if (opts.restarts > 1)
         throw InputError("--resume continues one fit: --restarts cannot be combined with it");
     // A distributed fit: rank 0 reads the checkpoint (it wrote it; the others' file systems may
-    // not have it) and sends its iteration, losses and guide; drive() broadcasts W and H.
+    // not have it) and sends its iteration, losses and guide, each process its rows of W;
+    // drive() broadcasts H.
     Checkpoint c;
-    if (processes::rank() == 0) c = read_checkpoint(checkpoint_path, fingerprint(X, opts));
+    if (processes::rank() == 0)
+        c = read_checkpoint(checkpoint_path, fingerprint(rows.rows(), X.cols, rows.nnz, opts));
     if (processes::size() > 1) {
         double head[4] = {double(c.iteration), double(c.losses.size()), c.guide.lambda, c.guide.weight};
         processes::broadcast(head, 4);
@@ -642,7 +690,7 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
         c.losses.resize(size_t(head[1]));
         processes::broadcast(c.losses.data(), int64_t(c.losses.size()));
         c.guide = Guide{head[2], head[3]};
-        c.W.resize(size_t(X.rows) * size_t(opts.k));
+        c.W = processes::scatter_rows(c.W, rows.first, opts.k);
         c.H.resize(size_t(opts.k) * size_t(X.cols));
     }
     if (opts.max_iter < c.iteration)
@@ -653,7 +701,7 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& op
     if (opts.progress)
         std::fprintf(stderr, "topics: resuming from %s at iteration %d\n", checkpoint_path.c_str(),
                      c.iteration);
-    NmfModel m = drive(ctx, X, opts, true, std::move(c.W), std::move(c.H), c.iteration,
+    NmfModel m = drive(ctx, X, rows, opts, true, std::move(c.W), std::move(c.H), c.iteration,
                        std::move(c.losses), c.guide);
     m.seed = opts.seed;
     return m;
@@ -678,7 +726,10 @@ std::vector<float> nmf_transform(const Context& ctx, const CsrMatrix& X_new,
                           : 0.0f;
     std::vector<float> W(X_new.rows * k, avg);
     if (X_new.nnz() == 0) return std::vector<float>(X_new.rows * k, 0.0f);
-    NmfModel m = drive(ctx, X_new, o, false, std::move(W), H, 0, {});
+    RowSplit whole;
+    whole.first = {0, X_new.rows};
+    whole.nnz = X_new.nnz();
+    NmfModel m = drive(ctx, X_new, whole, o, false, std::move(W), H, 0, {});
     return std::move(m.W);
 }
 

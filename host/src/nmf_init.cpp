@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "sparse_cpu.hpp"
+#include "tmine/distributed.hpp"
 #include "tmine/error.hpp"
 #include "tmine/huge_vector.hpp"
 #include "tmine/nmf.hpp"
@@ -119,13 +121,37 @@ void orthonormalize(std::vector<double>& Q, int rows, int l) {
 /// the initialisation, dtrsm scaling poorly on tall, thin matrices); the l x l factorisation and
 /// inverse are LAPACK's. Falls back to Householder QR when the Gram matrix is not positive
 /// definite (rank-deficient input) or R not invertible.
-void orthonormalize_rows(double* Y, int64_t rows, int l, int threads, int passes = 2) {
+///
+/// With `split`, Y is this process's rows of a distributed basis (every process calls it):
+/// the Gram matrix is summed over the processes and rank 0's is used everywhere, so that every
+/// process takes the same R⁻¹ and the same branch. Its Householder fallback (a basis of lower
+/// rank than l, which only a matrix of rank below k + 10 gives) gathers Y on rank 0.
+void orthonormalize_rows(double* Y, int64_t rows, int l, int threads, int passes = 2,
+                         const RowSplit* split = nullptr) {
+    const bool spread = split && split->parts() > 1;
     std::vector<double> G(size_t(l) * l);
     for (int pass = 0; pass < passes; ++pass) {
         cpu_impl::gram(Y, rows, l, G.data(), threads);
+        if (spread) {
+            processes::sum(G.data(), int64_t(G.size()));
+            processes::broadcast(G.data(), int64_t(G.size()));
+        }
         int info = 0;
         dpotrf_("L", &l, G.data(), &l, &info, 1);  // row-major upper == column-major lower
         if (info == 0) dtrtri_("L", "N", &l, G.data(), &l, &info, 1, 1);  // R⁻¹, upper (row-major)
+        if (info != 0 && spread) {
+            std::vector<double> all =
+                processes::gather_rows_to_root(std::vector<double>(Y, Y + rows * l), split->first, l);
+            if (processes::rank() == 0) {
+                std::vector<double> C;
+                to_col_major(all.data(), split->rows(), l, C);
+                orthonormalize(C, int(split->rows()), l);
+                to_row_major(C, split->rows(), l, all.data());
+            }
+            const std::vector<double> mine = processes::scatter_rows(all, split->first, l);
+            std::copy(mine.begin(), mine.end(), Y);
+            return;
+        }
         if (info != 0) {
             std::vector<double> C;
             to_col_major(Y, rows, l, C);
@@ -150,13 +176,18 @@ bool cholesky_upper(std::vector<double>& G, int l) {
 }
 
 /// Randomized truncated SVD (Halko et al.): X ~ U diag(S) V, U n x k (col-major), V k x m
-/// (row-major).
+/// (row-major). With `split`, X and U are this process's rows of the whole (distributed):
+/// X Ω and the Cholesky QRs' Gram matrices are per process, Xᵀ Q is summed over the processes,
+/// and the small SVD is rank 0's everywhere.
 void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed,
-                    HugeVector<double>& U, std::vector<double>& S, std::vector<double>& V) {
+                    HugeVector<double>& U, std::vector<double>& S, std::vector<double>& V,
+                    const RowSplit* split) {
     const int n = static_cast<int>(X.rows), m = static_cast<int>(X.cols);
+    const int64_t n_all = split ? split->rows() : X.rows;
+    const bool spread = split && split->parts() > 1;
     const int T = ctx.cpu_threads();
-    const int l = std::min(k + 10, std::min(n, m));
-    const int power_iters = (k < 0.1 * std::min(n, m)) ? 7 : 4;  // as scikit-learn's 'auto'
+    const int l = int(std::min<int64_t>(k + 10, std::min<int64_t>(n_all, m)));
+    const int power_iters = (k < 0.1 * double(std::min<int64_t>(n_all, m))) ? 7 : 4;  // as scikit-learn's 'auto'
     std::mt19937_64 rng(seed);
     std::normal_distribution<double> normal;
     std::vector<double> omega(int64_t(m) * l);
@@ -172,8 +203,9 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
     // GPU had this step: the initialisation never fails for the device's size. Any other
     // device error (a fault that may leave the CUDA context unusable) is the user's to see,
     // here, rather than later and blamed on the iterations.
+    // A distributed SVD runs on each process's CPU cores (its sums go through MPI).
     bool on_device = false;
-    if (ctx.is_cuda()) {
+    if (ctx.is_cuda() && !spread) {
         try {
             const CsrMatrix Xt = transpose(ctx, X);
             on_device = cuda_impl::randomized_range(ctx, X, Xt, omega, l, power_iters, cholesky_upper,
@@ -186,15 +218,19 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
         // XᵀY by streaming X's rows and Y once (scattered into per-thread copies of the small
         // m x l result) rather than gathering rows of the n x l Y at random through Xᵀ.
         HugeVector<double> acc;
+        auto products_t = [&] {  // Zr = XᵀY, the whole matrix's
+            cpu_impl::spmm_transposed(X, Yr.data(), l, Zr.data(), T, acc);
+            if (spread) processes::sum(Zr.data(), int64_t(m) * l);
+        };
         spmm(X, omega.data(), l, Yr.data(), T);
         for (int it = 0; it < power_iters; ++it) {
-            orthonormalize_rows(Yr.data(), n, l, T, 1);
-            cpu_impl::spmm_transposed(X, Yr.data(), l, Zr.data(), T, acc);
-            orthonormalize_rows(Zr.data(), m, l, T, 1);
+            orthonormalize_rows(Yr.data(), n, l, T, 1, split);
+            products_t();
+            orthonormalize_rows(Zr.data(), m, l, T, 1);  // whole on every process
             spmm(X, Zr.data(), l, Yr.data(), T);
         }
-        orthonormalize_rows(Yr.data(), n, l, T);
-        cpu_impl::spmm_transposed(X, Yr.data(), l, Zr.data(), T, acc);  // B^T = X^T Q, m x l
+        orthonormalize_rows(Yr.data(), n, l, T, 2, split);
+        products_t();  // B^T = X^T Q, m x l
     }
     to_col_major(Zr.data(), m, l, Zc);
     std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);
@@ -208,6 +244,11 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
     dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, work.data(),
             &lwork, iwork.data(), &info, 1);
     if (info != 0) throw Error("truncated SVD for the NMF initialisation did not converge");
+    if (spread) {  // every process's copy of Bᵀ may differ in a last bit: rank 0's triplets
+        processes::broadcast(s.data(), int64_t(s.size()));
+        processes::broadcast(ub.data(), int64_t(ub.size()));
+        processes::broadcast(vt.data(), int64_t(vt.size()));
+    }
     // B = Vb S Ub^T with Vb = vt^T: U = Q Vb (n x k), V = Ub^T (k x m). Q is row-major, i.e.
     // the column-major l x n matrix Qᵀ: U = (Qᵀ)ᵀ vtᵀ, written column-major by the BLAS.
     U.resize(size_t(n) * k);
@@ -221,26 +262,35 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
 
 }  // namespace
 
-TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed) {
-    if (k < 1 || k > std::min(X.rows, X.cols))
+TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed,
+                           const RowSplit* split) {
+    const int64_t n_all = split ? split->rows() : X.rows;
+    if (k < 1 || k > std::min(n_all, X.cols))
         throw InputError("truncated SVD: " + std::to_string(k) + " components of a " +
-                         std::to_string(X.rows) + " x " + std::to_string(X.cols) + " matrix");
+                         std::to_string(n_all) + " x " + std::to_string(X.cols) + " matrix");
     TruncatedSvd svd;
     svd.n = X.rows;
     svd.m = X.cols;
     svd.k = k;
     svd.seed = seed;
-    randomized_svd(ctx, X, k, seed, svd.U, svd.S, svd.V);
+    randomized_svd(ctx, X, k, seed, svd.U, svd.S, svd.V, split);
     return svd;
 }
 
 void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
-              std::vector<float>& H, const TruncatedSvd* svd) {
-    const int64_t n = X.rows, m = X.cols;
+              std::vector<float>& H, const TruncatedSvd* svd, const RowSplit* split) {
+    const int64_t n = X.rows, m = X.cols;  // n: this process's rows (distributed)
+    const int64_t n_all = split ? split->rows() : n;
+    const bool spread = split && split->parts() > 1;
+    // Distributed: this process's rows start at first_row; the W entries of the rows before
+    // them are drawn from the seeded streams and dropped, so that every process count gives
+    // one process's factors.
+    const int64_t first_row = spread ? split->first[processes::rank()] : 0;
     const int k = opts.k;
     double total = 0;
     for (float v : X.data) total += v;
-    const double mean = total / (double(n) * double(m));
+    if (split) processes::sum(&total, 1);
+    const double mean = total / (double(n_all) * double(m));
     W.assign(n * k, 0.0f);
     H.assign(int64_t(k) * m, 0.0f);
     if (opts.init == NmfInit::Random) {
@@ -248,12 +298,13 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
         std::normal_distribution<double> normal;
         const double avg = std::sqrt(mean / k);
         for (auto& h : H) h = static_cast<float>(avg * std::abs(normal(rng)));
+        for (int64_t i = 0; i < first_row * k; ++i) normal(rng);
         for (auto& w : W) w = static_cast<float>(avg * std::abs(normal(rng)));
         return;
     }
     TruncatedSvd own;
     if (!svd) {
-        own = truncated_svd(ctx, X, k, opts.seed);
+        own = truncated_svd(ctx, X, k, opts.seed, split);
         svd = &own;
     }
     TMINE_ASSERT(svd->n == n && svd->m == m && svd->k >= k, "nmf_init: SVD of another matrix");
@@ -265,6 +316,7 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     // The norms of each column's positive and negative parts: sums over fixed blocks of rows
     // (in parallel), then over the blocks in order, so they do not depend on the thread count.
     constexpr int64_t kBlock = 8192;
+    // The squares' sums (a distributed U's: this process's rows; summed below).
     auto part_norms = [&](auto&& get, int64_t len, double& pos, double& neg) {
         const int64_t blocks = (len + kBlock - 1) / kBlock;
         std::vector<double> p(blocks, 0.0), q(blocks, 0.0);
@@ -284,8 +336,6 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
             pos += p[b];
             neg += q[b];
         }
-        pos = std::sqrt(pos);
-        neg = std::sqrt(neg);
     };
     // Per component j: which sign's part is kept, its scale lbd and the parts' norms.
     struct Part {
@@ -293,14 +343,20 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
         double lbd, xnrm, ynrm;
     };
     std::vector<Part> part(k);
+    std::vector<double> u_norms(2 * size_t(k), 0.0);  // per component: positive, negative part
+    for (int j = 1; j < k; ++j)
+        part_norms([&](int64_t i) { return U[i + int64_t(j) * n]; }, n, u_norms[2 * j], u_norms[2 * j + 1]);
+    if (split) processes::sum(u_norms.data(), int64_t(u_norms.size()));
     for (int j = 0; j < k; ++j) {
         if (j == 0) {
             part[0] = {true, std::sqrt(S[0]), 1.0, 1.0};  // |u| and |v|, scaled by sqrt(S[0])
             continue;
         }
-        double xp, xn, yp, yn;
-        part_norms([&](int64_t i) { return U[i + int64_t(j) * n]; }, n, xp, xn);
+        double yp, yn;
+        const double xp = std::sqrt(u_norms[2 * j]), xn = std::sqrt(u_norms[2 * j + 1]);
         part_norms([&](int64_t c) { return V[int64_t(j) * m + c]; }, m, yp, yn);
+        yp = std::sqrt(yp);
+        yn = std::sqrt(yn);
         const double mp = xp * yp, mn = xn * yn;
         const bool pos = mp > mn;
         part[j] = {pos, std::sqrt(S[j] * (pos ? mp : mn)), pos ? xp : xn, pos ? yp : yn};
@@ -344,9 +400,23 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     if (opts.init == NmfInit::Nndsvdar) {  // serial: one seeded stream over W, then H
         std::mt19937_64 rng(opts.seed ^ 0x9e3779b97f4a7c15ULL);
         std::normal_distribution<double> normal;
-        for (auto* F : {&W, &H})
-            for (auto& v : *F)
-                if (v == 0.0f) v = float(std::abs(mean * normal(rng) / 100.0));
+        // Distributed: the draws of the other processes' zeros of W, before and after these rows.
+        int64_t before = 0, after = 0;
+        if (spread) {
+            const int64_t zeros = std::count(W.begin(), W.end(), 0.0f);
+            const std::vector<char> all = processes::all_gather_bytes(&zeros, sizeof zeros);
+            for (int r = 0; r < processes::size(); ++r) {
+                int64_t z;
+                std::memcpy(&z, all.data() + size_t(r) * sizeof z, sizeof z);
+                (r < processes::rank() ? before : after) += r == processes::rank() ? 0 : z;
+            }
+        }
+        for (int64_t i = 0; i < before; ++i) normal(rng);
+        for (auto& v : W)
+            if (v == 0.0f) v = float(std::abs(mean * normal(rng) / 100.0));
+        for (int64_t i = 0; i < after; ++i) normal(rng);
+        for (auto& v : H)
+            if (v == 0.0f) v = float(std::abs(mean * normal(rng) / 100.0));
     }
 }
 

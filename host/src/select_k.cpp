@@ -55,14 +55,24 @@ std::vector<int> parse_k_list(std::string_view s, const char* flag) {
     return ks;
 }
 
-KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<int>& ks,
-                    const NmfOptions& opts, NmfModel& best, const KSelectionOptions& ko) {
+KSelection select_k(const Context& ctx, const CsrMatrix& X_in, const std::vector<int>& ks,
+                    const NmfOptions& opts, NmfModel& best, const KSelectionOptions& ko,
+                    const RowSplit* split) {
     using Clock = std::chrono::steady_clock;
+    // A distributed fit given the whole matrix: this process's rows of it.
+    RowSplit own;
+    CsrMatrix mine;
+    const bool take = !split && processes::size() > 1;
+    if (take) {
+        mine = own_rows(X_in, own);
+        split = &own;
+    }
+    const CsrMatrix& X = take ? mine : X_in;
     if (ks.empty()) throw InputError("-k: no value of k to fit");
     if (!std::is_sorted(ks.begin(), ks.end()) || std::adjacent_find(ks.begin(), ks.end()) != ks.end())
         throw InputError("-k: the values of k must be ascending and distinct");
     if (ko.coherence.top_n < 2) throw InputError("--k-coherence-top must be at least 2");
-    check_k(X, ks.back());
+    check_k(X, ks.back(), split);
     if (int(opts.seed_terms.size()) > ks.front())
         throw InputError("--seed-terms: " + std::to_string(opts.seed_terms.size()) +
                          " guided topics but the smallest k is " + std::to_string(ks.front()));
@@ -71,19 +81,19 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
     NmfOptions o = opts;
     o.k = ks.back();
     validate(o);
-    if (X.nnz() == 0) throw InputError("topics: the matrix is empty (no non-zeros)");
+    const int64_t n = split ? split->rows() : X.rows;
 
     KSelection sel;
     sel.coherence_top = ko.coherence.top_n;
     sel.svd_k = opts.init != NmfInit::Random ? ks.back() : 0;
     TruncatedSvd svd;
     const bool share_svd = opts.init != NmfInit::Random;
-    if (share_svd && processes::rank() == 0) {  // a distributed fit initialises on rank 0 only
+    if (share_svd) {  // a distributed fit: every process, on its rows
         auto t0 = Clock::now();
         if (ko.progress)  // seconds on a large matrix: say what the wait is for
             std::fprintf(stderr, "topics: truncated SVD (k=%d) of the %lld x %lld matrix, shared by %zu fits...\n",
-                         ks.back(), static_cast<long long>(X.rows), static_cast<long long>(X.cols), ks.size());
-        svd = truncated_svd(ctx, X, ks.back(), opts.seed);
+                         ks.back(), static_cast<long long>(n), static_cast<long long>(X.cols), ks.size());
+        svd = truncated_svd(ctx, X, ks.back(), opts.seed, split);
         if (ko.progress)
             std::fprintf(stderr, "topics: truncated SVD (k=%d) for %zu fits in %.2f s\n", ks.back(),
                          ks.size(), std::chrono::duration<double>(Clock::now() - t0).count());
@@ -92,17 +102,10 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<in
     for (int k : ks) {
         auto t0 = Clock::now();
         o.k = k;
-        NmfModel m = nmf(ctx, X, o, share_svd ? &svd : nullptr);
-        // Every process of a distributed fit has the same model: rank 0 scores it, the others
-        // take its means.
-        Coherence c;
-        if (processes::rank() == 0) c = coherence(ctx, X, top_term_ids(m.H, k, m.m, ko.coherence.top_n));
-        if (processes::size() > 1) {
-            double means[2] = {c.npmi_mean, c.umass_mean};
-            processes::broadcast(means, 2);
-            c.npmi_mean = means[0];
-            c.umass_mean = means[1];
-        }
+        NmfModel m = nmf(ctx, X, o, share_svd ? &svd : nullptr, split);
+        // Every process of a distributed fit has the same H: each counts on its rows, and the
+        // counts are summed.
+        const Coherence c = coherence(ctx, X, top_term_ids(m.H, k, m.m, ko.coherence.top_n), split);
         KCandidate cand;
         cand.k = k;
         cand.iterations = m.iterations;

@@ -41,7 +41,12 @@ bool all(bool mine);
 /// Every process's n bytes (n < 2^31), in rank order, on every process.
 std::vector<char> all_gather_bytes(const void* mine, int64_t n);
 /// Rows [first[r], first[r + 1]) of an n x k row-major array were computed by process r
-/// (`mine`, its rows); every process gets the whole array.
-std::vector<float> gather_rows(const std::vector<float>& mine, const std::vector<int64_t>& first, int k);
+/// (`mine`, its rows): the whole array on rank 0 (the others get an empty one).
+std::vector<float> gather_rows_to_root(const std::vector<float>& mine, const std::vector<int64_t>& first, int k);
+std::vector<double> gather_rows_to_root(const std::vector<double>& mine, const std::vector<int64_t>& first, int k);
+/// The inverse: rank 0's whole n x k array (`all`, ignored elsewhere) cut into the processes'
+/// blocks; each process gets its rows.
+std::vector<float> scatter_rows(const std::vector<float>& all, const std::vector<int64_t>& first, int k);
+std::vector<double> scatter_rows(const std::vector<double>& all, const std::vector<int64_t>& first, int k);
 
 }  // namespace tmine::processes

@@ -58,9 +58,11 @@ struct Coherence {
     double npmi_mean = 0, umass_mean = 0;
 };
 
-/// Coherence of explicit topics (each a list of column ids of X, best first).
+/// Coherence of explicit topics (each a list of column ids of X, best first). With `split`,
+/// X is this process's rows of a distributed matrix: every process calls it, the counts are
+/// summed over the processes and every process gets the whole matrix's coherence.
 Coherence coherence(const Context& ctx, const CsrMatrix& X,
-                    const std::vector<std::vector<int32_t>>& topics);
+                    const std::vector<std::vector<int32_t>>& topics, const RowSplit* split = nullptr);
 /// Coherence of a model's topics (its top `top_n` terms by H) over its training matrix.
 Coherence coherence(const Context& ctx, const CsrMatrix& X, const TopicModel& model,
                     const CoherenceOptions& opts = {});
@@ -238,8 +240,10 @@ struct KSelectionOptions {
 /// the largest k (its leading triplets are each k's); every fit is otherwise `nmf(ctx, X, o)`.
 /// The recommended k has the highest mean NPMI (ties: the smaller k); `best` receives its
 /// model. Throws InputError when a k is out of range (before fitting anything).
+/// Distributed as nmf() (`split`).
 KSelection select_k(const Context& ctx, const CsrMatrix& X, const std::vector<int>& ks,
-                    const NmfOptions& opts, NmfModel& best, const KSelectionOptions& ko = {});
+                    const NmfOptions& opts, NmfModel& best, const KSelectionOptions& ko = {},
+                    const RowSplit* split = nullptr);
 
 // ---------------------------------------------------------------- agreement
 

@@ -101,6 +101,22 @@ public:
         if (n) read(v.data(), n * sizeof(T), what);
         return v;
     }
+    /// Elements [from, to) of a vector written by AtomicFile::write_vector, reading the others
+    /// through (into the checksum) without keeping them; fails when the vector is shorter than `to`.
+    /// `length` receives the whole vector's.
+    template <class T>
+    std::vector<T> read_vector_part(const char* what, uint64_t from, uint64_t to, uint64_t* length = nullptr) {
+        uint64_t n = read_pod<uint64_t>(what);
+        if (length) *length = n;
+        if (from > to || to > n || n > remaining() / (sizeof(T) ? sizeof(T) : 1)) fail(what);
+        skip(from * sizeof(T), what);
+        std::vector<T> v(to - from);
+        if (to > from) read(v.data(), (to - from) * sizeof(T), what);
+        skip((n - to) * sizeof(T), what);
+        return v;
+    }
+    /// Reads n bytes into the checksum only.
+    void skip(uint64_t n, const char* what);
     uint64_t remaining() const { return size_ - pos_; }
     /// Reads the checksum AtomicFile::write_checksum() wrote here and compares it with the
     /// bytes read so far: a file damaged on disk or in a copy is an InputError naming it, not

@@ -105,33 +105,50 @@ NmfRegularization regularization(const NmfOptions& opts, int64_t n, int64_t m);
 /// row-major. The nndsvd* inits need one; computed once for the largest k, its leading
 /// triplets serve every smaller k (k selection).
 struct TruncatedSvd {
-    int64_t n = 0, m = 0;
+    int64_t n = 0, m = 0;  ///< n: U's rows (a distributed SVD's: this process's rows of X)
     int k = 0;
     uint64_t seed = 0;
     HugeVector<double> U;  ///< n x k, column-major
     std::vector<double> S, V;  ///< k; k x m, row-major
 };
-TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed);
+/// With `split` (docs/architecture.md "Distributed NMF"), X is this process's rows of the
+/// split matrix and every process calls it: the products are summed over the processes, U
+/// holds this process's rows, S and V are rank 0's on every process.
+TruncatedSvd truncated_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed,
+                           const RowSplit* split = nullptr);
 
 /// Initial factors (shared by CPU and CUDA so both start from the same point).
 /// nndsvd* use a randomized truncated SVD (LAPACK) seeded with opts.seed, or the first opts.k
-/// triplets of `svd` when given (it must be of X, with at least opts.k triplets).
+/// triplets of `svd` when given (it must be of X, with at least opts.k triplets). With
+/// `split`, X is this process's rows, W comes out as its rows, H whole, and every process
+/// calls it (random and nndsvdar draw from the same seeded streams as one process does).
 void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, std::vector<float>& W,
-              std::vector<float>& H, const TruncatedSvd* svd = nullptr);
+              std::vector<float>& H, const TruncatedSvd* svd = nullptr, const RowSplit* split = nullptr);
 
 /// Throws InputError when X is empty or k is not in [1, min(n', m')], n' and m' the rows
-/// and columns of X that hold a non-zero (a post of stop words only adds no document).
-void check_k(const CsrMatrix& X, int k);
+/// and columns of X that hold a non-zero (a post of stop words only adds no document). With
+/// `split`, X is this process's rows of the matrix checked (every process calls it).
+void check_k(const CsrMatrix& X, int k, const RowSplit* split = nullptr);
+
+/// This process's rows of X, held whole by every process of a distributed fit, and the split
+/// (split_rows()) they come from.
+CsrMatrix own_rows(const CsrMatrix& X, RowSplit& split);
 
 /// Fits the model. Throws InputError as check_k() does. `svd`, when
 /// given, initialises the fit whose seed is svd->seed (see nmf_init).
+///
+/// A distributed fit (processes::size() > 1; docs/architecture.md "Distributed NMF"): every
+/// process calls it, with X its rows of the split matrix (`split`), or with the whole matrix
+/// (split null: each process then takes its rows of split_rows()). W is the whole matrix's on
+/// rank 0 only (empty elsewhere); H and everything else are the same on every process.
 NmfModel nmf(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
-             const TruncatedSvd* svd = nullptr);
+             const TruncatedSvd* svd = nullptr, const RowSplit* split = nullptr);
 
 /// Continues a fit from a checkpoint written by nmf() with the same X and options: the
 /// result equals an uninterrupted run (bit for bit on the CPU).
+/// Distributed as nmf(): rank 0 reads the checkpoint.
 NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts,
-                    const std::string& checkpoint_path);
+                    const std::string& checkpoint_path, const RowSplit* split = nullptr);
 
 /// Folds new documents into a fitted model: W for X_new with H fixed (the same solver and
 /// loss, `opts.max_iter` iterations from a uniform start). X_new's columns must be H's terms.

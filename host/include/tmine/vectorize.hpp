@@ -23,6 +23,20 @@ struct CsrMatrix {
     int64_t nnz() const { return static_cast<int64_t>(indices.size()); }
 };
 
+/// Where a matrix's rows are in a distributed fit (docs/architecture.md "Distributed NMF"):
+/// process r holds rows [first[r], first[r + 1]) of the whole matrix, which has first.back()
+/// rows and `nnz` non-zeros. Functions that take one are given this process's rows as their X.
+struct RowSplit {
+    std::vector<int64_t> first{0, 0};  ///< processes + 1 entries
+    int64_t nnz = 0;
+    int64_t rows() const { return first.back(); }
+    int parts() const { return static_cast<int>(first.size()) - 1; }
+};
+/// Blocks of consecutive rows holding about nnz / parts non-zeros each (the sparse products'
+/// work), at least one row each, from a CSR matrix's row offsets. InputError when there are
+/// fewer rows than parts.
+RowSplit split_rows(const std::vector<int64_t>& indptr, int parts);
+
 /// A document-frequency bound as scikit-learn takes it: an absolute count or a proportion.
 struct DfBound {
     bool proportion = true;
@@ -307,5 +321,10 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
 /// Matrix file (.tmx): X, vocabulary, df, idf. Written atomically; see docs/formats.md.
 void write_matrix(const Vectorized& v, const std::string& path);
 Vectorized read_matrix(const std::string& path);
+/// A distributed fit's share of a .tmx: X holds only rows [first[part], first[part + 1]) of
+/// split_rows(its row offsets, parts), which `split` receives; everything else is whole. The
+/// file is read through (its checksum covers every byte), but only those rows are kept, and
+/// only they are validated beyond the row offsets.
+Vectorized read_matrix_rows(const std::string& path, int parts, int part, RowSplit& split);
 
 }  // namespace tmine
