@@ -17,6 +17,9 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
         cudaGetLastError();  // clear the sticky-free error state
         return nullptr;
     }
+#ifndef TMINE_CUDA_EMULATION
+    if (!load_libraries(why)) return nullptr;  // a GPU, but no cuBLAS / cuSPARSE to drive it
+#endif
     auto r = std::make_shared<Resources>();
     r->device = std::max(which, 0) % count;
     TMINE_CUDA_CHECK(cudaSetDevice(r->device));

@@ -16,4 +16,8 @@ std::shared_ptr<Resources> create_resources(std::string& why, std::string& descr
 /// True when this binary was built with the CUDA twins.
 bool compiled_in();
 
+/// Loads cuBLAS and cuSPARSE (kernels/cuda_libraries.cpp) if not yet: false, with the reason in
+/// `why`, when they cannot be. CUDA build only (the emulation has its own).
+bool load_libraries(std::string& why);
+
 }  // namespace tmine::cuda_impl
