@@ -19,8 +19,8 @@
 
 #include "cuda_api.hpp"
 
-#ifndef TMINE_CUBLAS_SONAME
-#error "TMINE_CUBLAS_SONAME (e.g. libcublas.so.13) is set by CMakeLists.txt"
+#if !defined(TMINE_CUBLAS_SONAME) || !defined(TMINE_CUSPARSE_SONAME) || !defined(TMINE_CUDA_LIBRARY_DIR)
+#error "TMINE_CUBLAS_SONAME, TMINE_CUSPARSE_SONAME (e.g. libcublas.so.13) and TMINE_CUDA_LIBRARY_DIR are set by CMakeLists.txt"
 #endif
 
 namespace {
@@ -47,14 +47,16 @@ private:
         // built against and the usual install places.
         const std::string tries[] = {soname_, std::string(toolkit_dir_) + "/" + soname_,
                                      "/usr/local/cuda/lib64/" + soname_, "/usr/local/cuda/lib/" + soname_};
+        std::string first_error;  // the loader's search's, the most telling
         for (const std::string& path : tries) {
             handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
             if (handle_) return;
-            if (error_.empty()) {
+            if (first_error.empty()) {
                 const char* e = dlerror();
-                error_ = e ? e : soname_ + ": cannot be loaded";
+                first_error = e ? e : soname_ + ": cannot be loaded";
             }
         }
+        error_ = first_error;
     }
     std::string soname_;
     const char* toolkit_dir_;
@@ -172,6 +174,29 @@ bool load_libraries(std::string& why) {
         if (!l->error().empty()) {
             why = "the CUDA libraries tmine uses could not be loaded (" + l->error() +
                   "; install the CUDA toolkit's cuBLAS and cuSPARSE, or set LD_LIBRARY_PATH)";
+            return false;
+        }
+    // Every entry point there, so that an older library fails here, with its name, rather
+    // than as CUBLAS_STATUS_NOT_INITIALIZED in the middle of a fit.
+    static const char* const cublas_names[] = {
+        "cublasCreate_v2", "cublasDestroy_v2", "cublasSetStream_v2", "cublasSetWorkspace_v2",
+        "cublasGetMathMode", "cublasSetMathMode", "cublasGetStatusString", "cublasDasum_v2",
+        "cublasDaxpy_v2", "cublasDdot_v2", "cublasDgemv_v2", "cublasDsyrk_v2", "cublasDtrsm_v2",
+        "cublasSgemm_v2"};
+    static const char* const cusparse_names[] = {
+        "cusparseCreate", "cusparseDestroy", "cusparseSetStream", "cusparseGetErrorString",
+        "cusparseCreateCsr", "cusparseDestroySpMat", "cusparseSpMatGetSize", "cusparseCreateDnMat",
+        "cusparseDestroyDnMat", "cusparseDnMatGet", "cusparseSpMM_bufferSize", "cusparseSpMM"};
+    for (const char* name : cublas_names)
+        if (!cublas_library().symbol(name)) {
+            why = std::string("the loaded cuBLAS (") + TMINE_CUBLAS_SONAME + ") has no " + name +
+                  ": install the CUDA toolkit tmine was built with";
+            return false;
+        }
+    for (const char* name : cusparse_names)
+        if (!cusparse_library().symbol(name)) {
+            why = std::string("the loaded cuSPARSE (") + TMINE_CUSPARSE_SONAME + ") has no " + name +
+                  ": install the CUDA toolkit tmine was built with";
             return false;
         }
     return true;

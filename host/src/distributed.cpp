@@ -29,8 +29,10 @@ int launched_size() {
 }
 
 #ifdef TMINE_WITH_MPI
-// MPI counts are int: longer arrays go in pieces.
-constexpr int64_t kPiece = int64_t(1) << 28;  // at most 2 GiB a message (some transports stop there)
+// MPI counts are int: longer arrays go in pieces of at most 1 GiB (some transports count a
+// message's bytes in an int).
+template <class T>
+constexpr int64_t kPiece = (int64_t(1) << 30) / int64_t(sizeof(T));
 template <class T>
 MPI_Datatype type();
 template <>
@@ -48,14 +50,14 @@ void check(int rc, const char* call) {
 
 template <class T>
 void allreduce(T* x, int64_t n, MPI_Op op) {
-    for (int64_t at = 0; at < n; at += kPiece)
-        check(MPI_Allreduce(MPI_IN_PLACE, x + at, int(std::min(kPiece, n - at)), type<T>(), op, MPI_COMM_WORLD),
+    for (int64_t at = 0; at < n; at += kPiece<T>)
+        check(MPI_Allreduce(MPI_IN_PLACE, x + at, int(std::min(kPiece<T>, n - at)), type<T>(), op, MPI_COMM_WORLD),
               "MPI_Allreduce");
 }
 template <class T>
 void bcast(T* x, int64_t n) {
-    for (int64_t at = 0; at < n; at += kPiece)
-        check(MPI_Bcast(x + at, int(std::min(kPiece, n - at)), type<T>(), 0, MPI_COMM_WORLD), "MPI_Bcast");
+    for (int64_t at = 0; at < n; at += kPiece<T>)
+        check(MPI_Bcast(x + at, int(std::min(kPiece<T>, n - at)), type<T>(), 0, MPI_COMM_WORLD), "MPI_Bcast");
 }
 #endif
 
@@ -152,13 +154,13 @@ namespace {
 /// Sends `count` values to `to`, or receives them from `from`, in pieces below 2^28.
 template <class T>
 void send_values(const T* x, int64_t count, int to) {
-    for (int64_t at = 0; at < count; at += kPiece)
-        check(MPI_Send(x + at, int(std::min(kPiece, count - at)), type<T>(), to, 7, MPI_COMM_WORLD), "MPI_Send");
+    for (int64_t at = 0; at < count; at += kPiece<T>)
+        check(MPI_Send(x + at, int(std::min(kPiece<T>, count - at)), type<T>(), to, 7, MPI_COMM_WORLD), "MPI_Send");
 }
 template <class T>
 void receive_values(T* x, int64_t count, int from) {
-    for (int64_t at = 0; at < count; at += kPiece)
-        check(MPI_Recv(x + at, int(std::min(kPiece, count - at)), type<T>(), from, 7, MPI_COMM_WORLD,
+    for (int64_t at = 0; at < count; at += kPiece<T>)
+        check(MPI_Recv(x + at, int(std::min(kPiece<T>, count - at)), type<T>(), from, 7, MPI_COMM_WORLD,
                        MPI_STATUS_IGNORE),
               "MPI_Recv");
 }

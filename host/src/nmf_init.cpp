@@ -232,23 +232,32 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
         orthonormalize_rows(Yr.data(), n, l, T, 2, split);
         products_t();  // B^T = X^T Q, m x l
     }
-    to_col_major(Zr.data(), m, l, Zc);
+    // The small SVD of Bᵀ: distributed, rank 0's (every process's copy of Bᵀ may differ in
+    // a last bit), sent to the others with its outcome, so that all throw or none does.
     std::vector<double> s(l), ub(int64_t(m) * l), vt(int64_t(l) * l);
-    std::vector<int> iwork(8 * l);
-    int info = 0, lwork = -1;
-    double wq = 0;
-    dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, &wq, &lwork,
-            iwork.data(), &info, 1);
-    lwork = std::max(1, int(wq));
-    std::vector<double> work(lwork);
-    dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, work.data(),
-            &lwork, iwork.data(), &info, 1);
-    if (info != 0) throw Error("truncated SVD for the NMF initialisation did not converge");
-    if (spread) {  // every process's copy of Bᵀ may differ in a last bit: rank 0's triplets
-        processes::broadcast(s.data(), int64_t(s.size()));
-        processes::broadcast(ub.data(), int64_t(ub.size()));
-        processes::broadcast(vt.data(), int64_t(vt.size()));
+    double info = 0;
+    if (!spread || processes::rank() == 0) {
+        to_col_major(Zr.data(), m, l, Zc);
+        std::vector<int> iwork(8 * l);
+        int lapack_info = 0, lwork = -1;
+        double wq = 0;
+        dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, &wq, &lwork,
+                iwork.data(), &lapack_info, 1);
+        lwork = std::max(1, int(wq));
+        std::vector<double> work(lwork);
+        dgesdd_("S", &m, &l, Zc.data(), &m, s.data(), ub.data(), &m, vt.data(), &l, work.data(),
+                &lwork, iwork.data(), &lapack_info, 1);
+        info = lapack_info;
     }
+    if (spread) {
+        processes::broadcast(&info, 1);
+        if (info == 0) {
+            processes::broadcast(s.data(), int64_t(s.size()));
+            processes::broadcast(ub.data(), int64_t(ub.size()));
+            processes::broadcast(vt.data(), int64_t(vt.size()));
+        }
+    }
+    if (info != 0) throw Error("truncated SVD for the NMF initialisation did not converge");
     // B = Vb S Ub^T with Vb = vt^T: U = Q Vb (n x k), V = Ub^T (k x m). Q is row-major, i.e.
     // the column-major l x n matrix Qᵀ: U = (Qᵀ)ᵀ vtᵀ, written column-major by the BLAS.
     U.resize(size_t(n) * k);
@@ -289,7 +298,10 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     const int k = opts.k;
     double total = 0;
     for (float v : X.data) total += v;
-    if (split) processes::sum(&total, 1);
+    if (split) {  // the whole matrix's, and rank 0's value on every process
+        processes::sum(&total, 1);
+        processes::broadcast(&total, 1);
+    }
     const double mean = total / (double(n_all) * double(m));
     W.assign(n * k, 0.0f);
     H.assign(int64_t(k) * m, 0.0f);
@@ -346,7 +358,10 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     std::vector<double> u_norms(2 * size_t(k), 0.0);  // per component: positive, negative part
     for (int j = 1; j < k; ++j)
         part_norms([&](int64_t i) { return U[i + int64_t(j) * n]; }, n, u_norms[2 * j], u_norms[2 * j + 1]);
-    if (split) processes::sum(u_norms.data(), int64_t(u_norms.size()));
+    if (split) {  // rank 0's sums everywhere: each component's sign is one decision for all
+        processes::sum(u_norms.data(), int64_t(u_norms.size()));
+        processes::broadcast(u_norms.data(), int64_t(u_norms.size()));
+    }
     for (int j = 0; j < k; ++j) {
         if (j == 0) {
             part[0] = {true, std::sqrt(S[0]), 1.0, 1.0};  // |u| and |v|, scaled by sqrt(S[0])
