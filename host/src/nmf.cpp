@@ -587,6 +587,16 @@ CsrMatrix own_rows(const CsrMatrix& X, RowSplit& split) {
     return take_rows(X, mine);
 }
 
+FitRows::FitRows(const CsrMatrix& X, const RowSplit* split) : X_(X), split_(split) {
+    if (!split && processes::size() > 1) {  // the whole matrix on every process
+        mine_ = own_rows(X, own_);
+        split_ = &own_;
+        taken = true;
+    }
+    whole_.first = {0, X.rows};
+    whole_.nnz = X.nnz();
+}
+
 void check_k(const CsrMatrix& X, int k, const RowSplit* split) {
     const int64_t n = split ? split->rows() : X.rows, nnz = split ? split->nnz : X.nnz();
     if (n == 0 || X.cols == 0 || nnz == 0)
@@ -609,20 +619,12 @@ void check_k(const CsrMatrix& X, int k, const RowSplit* split) {
 }
 
 NmfModel nmf(const Context& ctx, const CsrMatrix& X_in, const NmfOptions& opts,
-             const TruncatedSvd* svd, const RowSplit* split) {
-    RowSplit own;
-    CsrMatrix mine;
-    const bool take = !split && processes::size() > 1;  // the whole matrix on every process
-    if (take) {
-        mine = own_rows(X_in, own);
-        split = &own;
-        svd = nullptr;  // of the whole matrix, not of these rows
-    }
-    const CsrMatrix& X = take ? mine : X_in;
-    RowSplit whole;
-    whole.first = {0, X.rows};
-    whole.nnz = X.nnz();
-    const RowSplit& rows = split ? *split : whole;
+             const TruncatedSvd* svd, const RowSplit* split_in) {
+    const FitRows fit_rows(X_in, split_in);
+    const CsrMatrix& X = fit_rows.X();
+    const RowSplit* split = fit_rows.split();
+    const RowSplit& rows = fit_rows.rows();
+    if (fit_rows.taken) svd = nullptr;  // of the whole matrix, not of these rows
     check_k(X, opts.k, split);
     validate(opts);
     NmfModel best;
@@ -660,19 +662,11 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X_in, const NmfOptions& opts,
 }
 
 NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X_in, const NmfOptions& opts,
-                    const std::string& checkpoint_path, const RowSplit* split) {
-    RowSplit own;
-    CsrMatrix mine;
-    const bool take = !split && processes::size() > 1;  // the whole matrix on every process
-    if (take) {
-        mine = own_rows(X_in, own);
-        split = &own;
-    }
-    const CsrMatrix& X = take ? mine : X_in;
-    RowSplit whole;
-    whole.first = {0, X.rows};
-    whole.nnz = X.nnz();
-    const RowSplit& rows = split ? *split : whole;
+                    const std::string& checkpoint_path, const RowSplit* split_in) {
+    const FitRows fit_rows(X_in, split_in);
+    const CsrMatrix& X = fit_rows.X();
+    const RowSplit* split = fit_rows.split();
+    const RowSplit& rows = fit_rows.rows();
     check_k(X, opts.k, split);
     validate(opts);
     if (opts.restarts > 1)

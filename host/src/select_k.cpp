@@ -57,17 +57,11 @@ std::vector<int> parse_k_list(std::string_view s, const char* flag) {
 
 KSelection select_k(const Context& ctx, const CsrMatrix& X_in, const std::vector<int>& ks,
                     const NmfOptions& opts, NmfModel& best, const KSelectionOptions& ko,
-                    const RowSplit* split) {
+                    const RowSplit* split_in) {
     using Clock = std::chrono::steady_clock;
-    // A distributed fit given the whole matrix: this process's rows of it.
-    RowSplit own;
-    CsrMatrix mine;
-    const bool take = !split && processes::size() > 1;
-    if (take) {
-        mine = own_rows(X_in, own);
-        split = &own;
-    }
-    const CsrMatrix& X = take ? mine : X_in;
+    const FitRows fit_rows(X_in, split_in);  // a distributed fit given the whole matrix: its rows
+    const CsrMatrix& X = fit_rows.X();
+    const RowSplit* split = fit_rows.split();
     if (ks.empty()) throw InputError("-k: no value of k to fit");
     if (!std::is_sorted(ks.begin(), ks.end()) || std::adjacent_find(ks.begin(), ks.end()) != ks.end())
         throw InputError("-k: the values of k must be ascending and distinct");

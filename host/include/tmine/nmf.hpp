@@ -134,6 +134,29 @@ void check_k(const CsrMatrix& X, int k, const RowSplit* split = nullptr);
 /// (split_rows()) they come from.
 CsrMatrix own_rows(const CsrMatrix& X, RowSplit& split);
 
+/// The rows a fit works on: X itself when `split` is given (X: this process's rows) or one
+/// process runs; else (a distributed fit given the whole matrix on every process) this
+/// process's rows of it (own_rows()).
+class FitRows {
+public:
+    FitRows(const CsrMatrix& X, const RowSplit* split);
+    FitRows(const FitRows&) = delete;
+    FitRows& operator=(const FitRows&) = delete;
+    const CsrMatrix& X() const { return taken ? mine_ : X_; }
+    /// Null when one process holds X whole (no collectives), else the split.
+    const RowSplit* split() const { return split_; }
+    /// The split; {0, X.rows} when one process holds X whole.
+    const RowSplit& rows() const { return split_ ? *split_ : whole_; }
+    /// True when X was the whole matrix and this process took its rows.
+    bool taken = false;
+
+private:
+    const CsrMatrix& X_;
+    CsrMatrix mine_;
+    RowSplit own_, whole_;
+    const RowSplit* split_;
+};
+
 /// Fits the model. Throws InputError as check_k() does. `svd`, when
 /// given, initialises the fit whose seed is svd->seed (see nmf_init).
 ///
