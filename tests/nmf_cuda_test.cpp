@@ -243,7 +243,7 @@ TEST(NmfCuda, RandomizedSvdAgreesWithCpu) {
         for (int j = 0; j < k; ++j)
             for (int64_t c = 0; c < X.cols; ++c) vr[j] += t.V[size_t(j) * X.cols + c] * r[c];
         for (int j = 0; j < k; ++j)
-            for (int64_t i = 0; i < X.rows; ++i) out[i] += t.U[i + size_t(j) * X.rows] * t.S[j] * vr[j];
+            for (int64_t i = 0; i < X.rows; ++i) out[i] += t.U[size_t(i) * k + j] * t.S[j] * vr[j];
         return out;
     };
     const std::vector<double> pa = apply(a), pb = apply(b);

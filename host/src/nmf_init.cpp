@@ -259,10 +259,23 @@ void randomized_svd(const Context& ctx, const CsrMatrix& X, int k, uint64_t seed
     }
     if (info != 0) throw Error("truncated SVD for the NMF initialisation did not converge");
     // B = Vb S Ub^T with Vb = vt^T: U = Q Vb (n x k), V = Ub^T (k x m). Q is row-major, i.e.
-    // the column-major l x n matrix Qᵀ: U = (Qᵀ)ᵀ vtᵀ, written column-major by the BLAS.
-    U.resize(size_t(n) * k);
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasTrans, n, k, l, 1.0, Yr.data(), l, vt.data(), l,
-                0.0, U.data(), n);
+    // the column-major l x n matrix Qᵀ: U = (Qᵀ)ᵀ vtᵀ. U is written row-major over Q's own
+    // memory (n x k <= n x l), a block of rows at a time: block b's rows of U end before the
+    // rows of Q that later blocks read (k <= l), and a block's own rows of Q are in `block`
+    // first. That saves an n x k array of doubles (192 MB for the Reddit matrix at k = 50).
+    {
+        constexpr int64_t kRows = 4096;
+        std::vector<double> block(size_t(std::min<int64_t>(n, kRows)) * k);  // column-major
+        for (int64_t r0 = 0; r0 < n; r0 += kRows) {
+            const int rows = int(std::min<int64_t>(kRows, n - r0));
+            cblas_dgemm(CblasColMajor, CblasTrans, CblasTrans, rows, k, l, 1.0, Yr.data() + r0 * l, l,
+                        vt.data(), l, 0.0, block.data(), rows);
+            for (int i = 0; i < rows; ++i)
+                for (int j = 0; j < k; ++j) Yr[size_t(r0 + i) * k + j] = block[i + size_t(j) * rows];
+        }
+        Yr.resize(size_t(n) * k);
+        U = std::move(Yr);
+    }
     S.assign(s.begin(), s.begin() + k);
     V.assign(int64_t(k) * m, 0.0);
     for (int j = 0; j < k; ++j)
@@ -320,8 +333,9 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
         svd = &own;
     }
     TMINE_ASSERT(svd->n == n && svd->m == m && svd->k >= k, "nmf_init: SVD of another matrix");
-    // U is column-major (its first k columns are its first n*k values), V row-major.
+    // U is row-major n x svd->k (a k selection's SVD has the largest k), V row-major.
     const double* U = svd->U.data();
+    const int64_t ks = svd->k;
     const std::vector<double>& S = svd->S;
     const std::vector<double>& V = svd->V;
     const int T = std::max(1, ctx.cpu_threads());
@@ -357,7 +371,7 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     std::vector<Part> part(k);
     std::vector<double> u_norms(2 * size_t(k), 0.0);  // per component: positive, negative part
     for (int j = 1; j < k; ++j)
-        part_norms([&](int64_t i) { return U[i + int64_t(j) * n]; }, n, u_norms[2 * j], u_norms[2 * j + 1]);
+        part_norms([&](int64_t i) { return U[i * ks + j]; }, n, u_norms[2 * j], u_norms[2 * j + 1]);
     if (split) {  // rank 0's sums everywhere: each component's sign is one decision for all
         processes::sum(u_norms.data(), int64_t(u_norms.size()));
         processes::broadcast(u_norms.data(), int64_t(u_norms.size()));
@@ -379,7 +393,7 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int64_t i = 0; i < n; ++i)
         for (int j = 0; j < k; ++j) {
-            const double u = U[i + int64_t(j) * n];
+            const double u = U[i * ks + j];
             const Part& pt = part[j];
             if (j == 0) {
                 W[i * k] = float(pt.lbd * std::abs(u));

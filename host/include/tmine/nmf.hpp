@@ -101,14 +101,14 @@ struct NmfRegularization {
 NmfRegularization regularization(const NmfOptions& opts, int64_t n, int64_t m);
 
 /// A seeded randomized truncated SVD of X (Halko et al., scikit-learn's randomized_svd with
-/// 10 oversamples and its power iterations): X ~ U diag(S) V, U n x k column-major, V k x m
+/// 10 oversamples and its power iterations): X ~ U diag(S) V, U n x k and V k x m, both
 /// row-major. The nndsvd* inits need one; computed once for the largest k, its leading
 /// triplets serve every smaller k (k selection).
 struct TruncatedSvd {
     int64_t n = 0, m = 0;  ///< n: U's rows (a distributed SVD's: this process's rows of X)
     int k = 0;
     uint64_t seed = 0;
-    HugeVector<double> U;  ///< n x k, column-major
+    HugeVector<double> U;  ///< n x k, row-major
     std::vector<double> S, V;  ///< k; k x m, row-major
 };
 /// With `split` (docs/architecture.md "Distributed NMF"), X is this process's rows of the
