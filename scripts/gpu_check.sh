@@ -135,7 +135,10 @@ PY
 for s in "${steps[@]}"; do
     case "$s" in
     tests)
-        for t in "$work"/tests/*_cuda_test; do
+        # cuda_libraries_test first: when cuBLAS/cuSPARSE do not load, every GPU test skips
+        # with that reason, and its log says why at the top.
+        for t in "$work"/tests/cuda_libraries_test "$work"/tests/*_cuda_test; do
+            [ -x "$t" ] || continue
             name=$(basename "$t")
             echo "=== $name" >> "$out/tests.log"
             step "$name" 150 env LD_LIBRARY_PATH="$libs" "$t" >> "$out/tests.log" 2>&1

@@ -23,7 +23,10 @@ cmake --build "$build" -j"$(nproc)" > /dev/null
 
 shopt -s nullglob
 programs=(tmine)
-for f in "$build"/tests/*_cuda_test "$build"/bench/*_bench; do programs+=("${f#"$build"/}"); done
+# (cuda_libraries_test first: it says whether cuBLAS/cuSPARSE load there, which every GPU path needs)
+for f in "$build"/tests/cuda_libraries_test "$build"/tests/*_cuda_test "$build"/bench/*_bench; do
+    programs+=("${f#"$build"/}")
+done
 [ ${#programs[@]} -gt 5 ] || { echo "gpu_pack.sh: no CUDA test programs in $build" >&2; exit 1; }
 rm -rf .carry && mkdir -p .carry/data .carry/stage/lib
 tar cf - -C "$build" "${programs[@]}" | xz -T0 -6 > .carry/bin.tar.xz
