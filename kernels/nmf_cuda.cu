@@ -28,16 +28,18 @@ inline unsigned grid_for(int64_t n) {
 #define TMINE_GRID_STRIDE(i, n) \
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
 
-/// F = (F * num) / den', den' = den (or den_row[j]) + l1 + l2 * F; zero -> eps (as the CPU).
+/// F = (F * num) / den', den' = den (or den_row[j]) + l1 + l2 * F; zero -> eps; a result below
+/// zero_below -> 0 (as the CPU).
 __global__ void mu_update(float* __restrict__ F, const float* __restrict__ num,
                           const float* __restrict__ den, const float* __restrict__ den_row,
-                          int64_t len, int k, float l1, float l2) {
+                          int64_t len, int k, float l1, float l2, float zero_below) {
     TMINE_GRID_STRIDE(x, len) {
         float d = den_row ? den_row[x % k] : den[x];
         if (l1 > 0) d += l1;
         if (l2 > 0) d += l2 * F[x];
         if (d == 0.0f) d = kEps;
-        F[x] = (F[x] * num[x]) / d;
+        const float f = (F[x] * num[x]) / d;
+        F[x] = f < zero_below ? 0.0f : f;
     }
 }
 
@@ -342,9 +344,9 @@ private:
         TMINE_CUDA_LAUNCH_CHECK();
     }
     void update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
-                double l1, double l2) {
+                double l1, double l2, float zero_below = 0.0f) {
         TMINE_LAUNCH(mu_update, grid_for(rows * k_), kBlock, s_)(F, num, den, den_row, rows * k_, k_,
-                                                          float(l1), float(l2));
+                                                          float(l1), float(l2), zero_below);
         TMINE_CUDA_LAUNCH_CHECK();
     }
     void hals(float* F, const float* G, const float* N, int64_t rows, double l1, double l2) {
@@ -413,7 +415,9 @@ private:
             all_processes(sums_.data(), k_);
             TMINE_LAUNCH(zero_to_one, 1, 64, s_)(sums_.data(), k_);
             TMINE_CUDA_LAUNCH_CHECK();
-            update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, r.l1_H, r.l2_H);
+            // scikit-learn's floor for H after a KL update (float64's epsilon, 2^-52).
+            update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, r.l1_H, r.l2_H,
+                   float(std::numeric_limits<double>::epsilon()));
         }
         sddmm_into(wh_.data());
     }

@@ -761,6 +761,89 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
         << err();
     EXPECT_NE(err().find("classify: note: -n 100000000, but only "), std::string::npos) << err();
     EXPECT_NE(err().find("already labelled"), std::string::npos) << err();
+    // pick needs the corpus (the ids and texts people label), and leaves out the rows of a file
+    // labelled so far even when that file has one class only
+    EXPECT_EQ(sh("classify pick " + d.file("m.tmx") + " --model " + d.file("clf") + " -n 5 -o " + d.file("p.csv")),
+              1);
+    EXPECT_NE(err().find("tmine: error: classify pick: --corpus is required"), std::string::npos) << err();
+    EXPECT_FALSE(std::filesystem::exists(d.file("p.csv")));
+    {
+        // the 30 most uncertain posts, labelled "brand" all of them: a pick run after that
+        // picks 30 others
+        std::string one = "id,label\n";
+        std::set<std::string> first;
+        std::istringstream in(read_bytes(d.file("all.csv")));
+        std::string l;
+        while (std::getline(in, l) && first.size() < 30) {
+            std::smatch mt;
+            if (!std::regex_search(l, mt, start)) continue;  // the header, or a text's next line
+            first.insert(mt[1]);
+            one += std::string(mt[1]) + ",brand\n";
+        }
+        write_bytes(d.file("one.csv"), one);
+        ASSERT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                     d.file("clf") + " --labels " + d.file("one.csv") + " --random 0 -n 30 -q --device cpu -o " +
+                     d.file("next.csv")),
+                  0)
+            << err();
+        std::istringstream next(read_bytes(d.file("next.csv")));
+        int n_next = 0;
+        while (std::getline(next, l)) {
+            std::smatch mt;
+            if (!std::regex_search(l, mt, start)) continue;
+            EXPECT_EQ(first.count(mt[1]), 0u) << "picked again: " << l;
+            ++n_next;
+        }
+        EXPECT_EQ(n_next, 30);
+        // training on that file is still refused: one class
+        EXPECT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                     d.file("one.csv") + " -q -o " + d.file("clf6")),
+                  1);
+        EXPECT_NE(err().find("a classifier needs at least two classes"), std::string::npos) << err();
+    }
+    // naive Bayes through the command line, cut at a fixed --threshold; row numbers as ids
+    // without --corpus, said in a note
+    {
+        std::string rows = "id,label\n";
+        for (size_t i = 0; i < 1500; ++i) rows += std::to_string(i) + "," + (t.y[i] ? "customer" : "brand") + "\n";
+        write_bytes(d.file("rows.csv"), rows);
+    }
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --labels " + d.file("rows.csv") +
+                 " --model nb --alpha 0.5 --positive customer --cv-folds 0 --device cpu -o " + d.file("nb")),
+              0)
+        << err();
+    EXPECT_NE(err().find("classify: note: without --corpus the ids in " + d.file("rows.csv") + " are row numbers"),
+              std::string::npos)
+        << err();
+    ASSERT_EQ(sh("classify predict " + d.file("m.tmx") + " --model " + d.file("nb") + " --threshold 0.7 --mask " +
+                 d.file("nb_keep.txt") + " -q --device cpu -o " + d.file("nb.csv")),
+              0)
+        << err();
+    {
+        std::vector<uint8_t> nb_keep = read_mask(d.file("nb_keep.txt"));
+        ASSERT_EQ(nb_keep.size(), t.corpus.size());
+        std::istringstream in(read_bytes(d.file("nb.csv")));
+        std::string l;
+        std::getline(in, l);
+        EXPECT_EQ(l, "id,label,score");
+        size_t i = 0, kept_nb = 0, right = 0;
+        for (; std::getline(in, l); ++i) {
+            ASSERT_LT(i, nb_keep.size());
+            EXPECT_EQ(l.substr(0, l.find(',')), std::to_string(i)) << "ids are row numbers";
+            const double score = std::stod(l.substr(l.rfind(',') + 1));
+            EXPECT_EQ(bool(nb_keep[i]), score >= 0.7) << "row " << i << ": " << l;
+            EXPECT_NE(l.find(score >= 0.7 ? ",customer," : ",brand,"), std::string::npos) << l;
+            kept_nb += nb_keep[i];
+            right += i >= 1500 && bool(nb_keep[i]) == bool(t.y[i]);
+        }
+        EXPECT_EQ(i, t.corpus.size());
+        EXPECT_GT(kept_nb, 0u);
+        EXPECT_GT(double(right) / double(t.corpus.size() - 1500), 0.8) << "naive Bayes on unseen tweets";
+    }
+    EXPECT_EQ(sh("classify predict " + d.file("m.tmx") + " --model " + d.file("nb") +
+                 " --threshold 0.5 --target-precision 0.9 -o " + d.file("x.csv")),
+              1);
+    EXPECT_NE(err().find("give --threshold or --target-precision, not both"), std::string::npos) << err();
     // --cv-folds: 0 (none) or at least 2
     EXPECT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
                  d.file("labels.csv") + " --cv-folds -1 -o " + d.file("clf4")),

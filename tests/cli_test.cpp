@@ -5,7 +5,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "cli_util.hpp"
 #include "test_util.hpp"
@@ -246,6 +249,68 @@ TEST(Cli, AVocabularyWithNoTermInTheCorpusIsAWarning) {
 
 // A typo that names an input as the output loses nothing: the command stops with one line
 // and the input is unchanged. Any spelling of the path is the same file.
+// Each tokenizer flag reaches the tokenizer: the exported vocabulary of one post changes as
+// the flag says (docs/tokenizer.md), and a flag --sklearn-compatible would ignore is an error.
+TEST(Cli, VectorizeFlagsReachTheTokenizer) {
+    TempDir d;
+    write_bytes(d.file("p.jsonl"),
+                "{\"text\": \"Qu'il est l'\\u00e9t\\u00e9 @Netflix_FR #LaCasa covid-19 en 2024 \\ud83d\\udd25 "
+                "https://www.youtube.com/watch don't\"}\n");
+    ASSERT_EQ(run_cli("ingest " + d.file("p.jsonl") + " -q -o " + d.file("c.tmc"), d).code, 0);
+    auto terms = [&](const std::string& flags) {
+        Result r = run_cli("vectorize " + d.file("c.tmc") + " --stop-words none --device cpu -q" + flags +
+                               " --export-vocabulary " + d.file("v.csv") + " -o " + d.file("m.tmx"),
+                           d);
+        EXPECT_EQ(r.code, 0) << flags << "\n" << r.err;
+        std::set<std::string> t;
+        std::istringstream in(read_bytes(d.file("v.csv")));
+        std::string line;
+        std::getline(in, line);  // header
+        while (std::getline(in, line)) t.insert(line.substr(0, line.find(',')));
+        return t;
+    };
+    const std::set<std::string> base = terms("");
+    EXPECT_EQ(base, (std::set<std::string>{"il", "est", "été", "@netflix_fr", "#lacasa", "covid-19", "en",
+                                          "\xF0\x9F\x94\xA5", "youtube.com", "do"}));
+    auto has = [](const std::set<std::string>& t, const char* w) { return t.count(w) == 1; };
+    EXPECT_TRUE(has(terms(" --strip-accents"), "ete"));
+    EXPECT_FALSE(has(terms(" --no-mentions"), "@netflix_fr"));
+    EXPECT_TRUE(has(terms(" --no-mentions"), "#lacasa")) << "mentions only";
+    EXPECT_FALSE(has(terms(" --no-hashtags"), "#lacasa"));
+    EXPECT_TRUE(has(terms(" --no-hashtags"), "@netflix_fr")) << "hashtags only";
+    EXPECT_TRUE(has(terms(" --numbers"), "2024"));
+    EXPECT_FALSE(has(terms(" --no-emoji"), "\xF0\x9F\x94\xA5"));
+    const auto split = terms(" --split-hyphens");
+    EXPECT_TRUE(has(split, "covid") && !has(split, "covid-19"));
+    EXPECT_TRUE(has(terms(" --no-elisions"), "qu"));
+    EXPECT_TRUE(has(terms(" --no-contractions"), "don"));
+    EXPECT_FALSE(has(terms(" --urls drop"), "youtube.com"));
+    EXPECT_TRUE(has(terms(" --urls keep"), "https://www.youtube.com/watch"));
+    for (const auto& t : terms(" --ngram 2")) EXPECT_NE(t.find(' '), std::string::npos) << "--ngram 2 is 2:2: " << t;
+    EXPECT_TRUE(has(terms(" --ngram 1:2"), "il est"));
+    EXPECT_TRUE(has(terms(" --sklearn-compatible"), "don")) << "scikit-learn's pattern";
+    // flags scikit-learn's pattern does not have, and a malformed --ngram
+    for (const auto& [bad, says] : std::vector<std::pair<std::string, std::string>>{
+             {" --strip-accents", "--strip-accents would not change"},
+             {" --urls drop", "--urls would not change"},
+             {" --numbers --no-emoji", "--numbers, --no-emoji would not change"}}) {
+        Result r = run_cli("vectorize " + d.file("c.tmc") + " --sklearn-compatible --device cpu -q" + bad + " -o " +
+                               d.file("x.tmx"),
+                           d);
+        EXPECT_EQ(r.code, 1) << bad;
+        EXPECT_NE(r.err.find("tmine: error: --sklearn-compatible uses scikit-learn's token pattern, which " + says),
+                  std::string::npos)
+            << r.err;
+    }
+    for (const std::string bad : {"2:", "x", "2x", "3:2", "0"}) {
+        Result r = run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q --ngram " + bad + " -o " + d.file("x.tmx"),
+                           d);
+        EXPECT_EQ(r.code, 1) << bad;
+        EXPECT_NE(r.err.find("--ngram: expected MIN:MAX"), std::string::npos) << r.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists(d.file("x.tmx")));
+}
+
 TEST(Cli, AnOutputThatIsAnInputIsRefused) {
     TempDir d;
     write_bytes(d.file("in.jsonl"), "{\"body\": \"netflix and chill\"}\n{\"body\": \"streaming series\"}\n");

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include "test_util.hpp"
 #include "tmine/error.hpp"
@@ -42,7 +43,8 @@ rapidjson::Document fixture_json() {
 }
 
 /// Textbook KL multiplicative updates in float64 on dense matrices (W then H), with
-/// scikit-learn's guards (a zero WH becomes eps; a zero column sum of W becomes 1).
+/// scikit-learn's guards (a zero WH becomes eps; a zero column sum of W becomes 1; entries of
+/// H below float64's epsilon become 0 after its update).
 void dense_kl_mu(const std::vector<double>& X, std::vector<double>& W, std::vector<double>& H,
                  int64_t n, int64_t m, int k) {
     const double eps = std::numeric_limits<float>::epsilon();
@@ -78,7 +80,10 @@ void dense_kl_mu(const std::vector<double>& X, std::vector<double>& W, std::vect
             for (int j = 0; j < k; ++j) numH[j * m + c] += W[i * k + j] * r;
         }
     for (int j = 0; j < k; ++j)
-        for (int64_t c = 0; c < m; ++c) H[j * m + c] *= numH[j * m + c] / wsum[j];
+        for (int64_t c = 0; c < m; ++c) {
+            H[j * m + c] *= numH[j * m + c] / wsum[j];
+            if (H[j * m + c] < std::numeric_limits<double>::epsilon()) H[j * m + c] = 0;
+        }
 }
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
@@ -204,6 +209,43 @@ TEST(NmfKl, MatchesFloat64DenseReferenceAndDecreases) {
         << "the loss reported is the KL divergence of the returned factors";
     for (size_t i = 1; i < fit.losses.size(); ++i)
         EXPECT_LE(fit.losses[i], fit.losses[i - 1] * (1 + 1e-5)) << "iteration " << i + 1;
+}
+
+TEST(NmfKl, HEntriesBelowFloat64EpsilonBecomeZero) {
+    // Two blocks of documents that share no term: at k = 2 each topic's weights on the other
+    // block's terms shrink towards 0 with every iteration. scikit-learn sets H's entries below
+    // float64's epsilon (2^-52) to 0 after each KL update, so after any number of iterations
+    // no entry of H lies in (0, 2^-52) (without the rule they pass through it on their way to
+    // float underflow).
+    CsrMatrix X;
+    X.rows = 40, X.cols = 20;
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(0.1f, 1.0f);
+    for (int64_t i = 0; i < X.rows; ++i) {
+        const int first = i < 20 ? 0 : 10;
+        for (int c = first; c < first + 10; ++c)
+            if (rng() % 3 != 0) {
+                X.indices.push_back(c);
+                X.data.push_back(u(rng));
+            }
+        X.indptr.push_back(int64_t(X.indices.size()));
+    }
+    const float floor = float(std::numeric_limits<double>::epsilon());
+    int zeros = 0;
+    for (int iters = 1; iters <= 80; ++iters) {
+        NmfOptions o;
+        o.k = 2;
+        o.max_iter = iters;
+        o.tol = 0;
+        o.init = NmfInit::Random;
+        o.loss = NmfLoss::KullbackLeibler;
+        NmfModel fit = nmf(Context::cpu(), X, o);
+        for (float h : fit.H) {
+            ASSERT_FALSE(h > 0.0f && h < floor) << "after " << iters << " iterations: " << h;
+            zeros += h == 0.0f;
+        }
+    }
+    EXPECT_GT(zeros, 0) << "the other block's terms reach 0";
 }
 
 TEST(NmfHals, LossNeverIncreasesAndBeatsMuAtEqualIterations) {

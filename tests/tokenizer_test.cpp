@@ -69,9 +69,15 @@ TEST(SklearnMode, BigramVocabularyWithStopWordsEqualsScikitLearn) {
 TEST(SocialTokenizer, FrenchElisionsBothApostrophes) {
     EXPECT_EQ(toks("L'été, j’aime l’idée qu'il vienne d'abord jusqu'à demain"),
               (V{"été", "aime", "idée", "il", "vienne", "abord", "demain"}));
+    // every elided word of the list, capitalised too, with either apostrophe
+    EXPECT_EQ(toks("N'oublie pas s’il te plaît, c'est m'ennuyer, t’inquiète, lorsqu'elle "
+                   "puisqu'on quoiqu’il D'accord"),
+              (V{"oublie", "pas", "il", "te", "plaît", "est", "ennuyer", "inquiète", "elle", "on", "il",
+                 "accord"}));
     TokenizerOptions keep;
     keep.elisions = false;
     EXPECT_EQ(toks("l'été", keep), (V{"été"})) << "without elision handling 'l' is one letter";
+    EXPECT_EQ(toks("qu'il lorsqu'elle", keep), (V{"qu", "il", "lorsqu", "elle"}));
     EXPECT_EQ(toks("I'll say it's John's, you've seen, don't, didn't, isn't, can't, won't"),
               (V{"say", "it", "john", "you", "seen", "do", "did", "is", "can", "will"}))
         << "English contractions: the clitic goes, n't leaves the verb";
@@ -210,6 +216,14 @@ TEST(Vocabulary, ExportImportRoundTripAndErrors) {
     EXPECT_EQ(fixed.X.data, v.X.data);
     Vectorized own = vectorize_fixed(Context::cpu(), c, terms, {}, o);
     EXPECT_EQ(own.idf, v.idf);
+    // The same file re-saved by a spreadsheet, with a byte-order mark: the header is still a
+    // header and its idf is still read.
+    write_bytes(d.file("bom.csv"), "\xEF\xBB\xBF" + read_bytes(d.file("vocab.csv")));
+    std::vector<std::string> bom_terms;
+    std::vector<double> bom_idf;
+    read_vocabulary_csv(d.file("bom.csv"), bom_terms, bom_idf);
+    EXPECT_EQ(bom_terms, v.vocabulary);
+    EXPECT_EQ(bom_idf, v.idf);
     write_bytes(d.file("bad.csv"), "term,df,idf\nfoo,1,2.0\nbar,1,zero\n");
     try {
         read_vocabulary_csv(d.file("bad.csv"), terms, idf);

@@ -166,10 +166,13 @@ TEST(Vectorize, StopWordFileAndUnknownSpec) {
     TempDir d;
     {
         std::ofstream f(d.file("stop.txt"));
-        f << "# comment\nThe\n  Été  \n";
+        // A byte-order mark, comments ('#' then a blank), and a hashtag, which is a word.
+        f << "\xEF\xBB\xBF# comment\nThe\n  Été  \n#spam\nmerci  # thanks\n#\n";
     }
-    auto w = load_stop_words(d.file("stop.txt"));
-    EXPECT_EQ(w, (std::vector<std::string>{"the", "été"}));
+    auto w = load_stop_words(d.file("stop.txt"), TokenizerOptions{});
+    EXPECT_EQ(w, (std::vector<std::string>{"#spam", "merci", "the", "été"}));
+    // scikit-learn's pattern has no hashtags: the word goes
+    EXPECT_EQ(load_stop_words(d.file("stop.txt")), (std::vector<std::string>{"merci", "spam", "the", "été"}));
     // scikit-learn's 318 words minus "i" and "a": single letters are never tokens.
     EXPECT_EQ(load_stop_words("english").size(), 316u);
     EXPECT_THROW(load_stop_words(d.file("missing.txt")), InputError);

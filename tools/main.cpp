@@ -141,6 +141,28 @@ struct VectorizeArgs {
     VectorizeOptions options(bool quiet) const {
         VectorizeOptions o;
         auto& t = o.tokenizer;
+        if (sklearn) {
+            // scikit-learn's token pattern has none of the social tokenizer's rules: a flag
+            // that would change nothing is an error rather than silently ignored.
+            std::string ignored;
+            auto note = [&](bool set, const char* flag) {
+                if (set) ignored += std::string(ignored.empty() ? "" : ", ") + flag;
+            };
+            note(strip_accents, "--strip-accents");
+            note(urls != "domain", "--urls");
+            note(no_mentions, "--no-mentions");
+            note(no_hashtags, "--no-hashtags");
+            note(numbers, "--numbers");
+            note(no_emoji, "--no-emoji");
+            note(split_hyphens, "--split-hyphens");
+            note(no_elisions, "--no-elisions");
+            note(no_contractions, "--no-contractions");
+            if (!ignored.empty())
+                throw InputError("--sklearn-compatible uses scikit-learn's token pattern, which " + ignored +
+                                 " would not change: leave " +
+                                 (ignored.find(',') == std::string::npos ? "it" : "them") +
+                                 " out, or drop --sklearn-compatible for tmine's tokenizer");
+        }
         t.sklearn_compatible = sklearn;
         t.strip_accents = strip_accents;
         t.urls = TokenizerOptions::parse_urls(urls);
@@ -153,8 +175,14 @@ struct VectorizeArgs {
         t.contractions = !no_contractions;
         int a = 0, b = 0;
         char tail = 0;
-        if (std::sscanf(ngram.c_str(), "%d:%d%c", &a, &b, &tail) != 2 || a < 1 || b < a)
-            throw InputError("--ngram: expected MIN:MAX such as 1:2, got '" + ngram + "'");
+        const int got = std::sscanf(ngram.c_str(), "%d:%d%c", &a, &b, &tail);
+        if (got == 1 && ngram.find(':') == std::string::npos &&
+            std::sscanf(ngram.c_str(), "%d%c", &a, &tail) == 1)
+            b = a;  // --ngram 2: bigrams only
+        else if (got != 2)
+            a = 0;
+        if (a < 1 || b < a)
+            throw InputError("--ngram: expected MIN:MAX such as 1:2 (or N for N:N), got '" + ngram + "'");
         o.ngram_min = a;
         o.ngram_max = b;
         o.stem = stem;
@@ -202,10 +230,10 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
     app->add_option("--stop-words", a.stop_words, "comma-separated: english, french, none, or files (one word per line)")
         ->capture_default_str();
     app->add_flag("--sublinear-tf", a.sublinear, "tf = 1 + ln(count)");
-    app->add_option("--ngram", a.ngram, "word n-grams MIN:MAX (they do not cross sentence punctuation)")
+    app->add_option("--ngram", a.ngram, "word n-grams MIN:MAX, or N for N:N (they do not cross sentence punctuation)")
         ->capture_default_str();
     app->add_option("--stem", a.stem, "Snowball stemming: english, french, ...");
-    app->add_flag("--sklearn-compatible", a.sklearn, "tokenise exactly as scikit-learn's TfidfVectorizer default");
+    app->add_flag("--sklearn-compatible", a.sklearn, "tokenise exactly as scikit-learn's TfidfVectorizer default (the flags below do not apply)");
     app->add_flag("--strip-accents", a.strip_accents, "remove accents (été -> ete)");
     app->add_option("--urls", a.urls, "URLs: domain (a token), drop or keep")->capture_default_str();
     app->add_flag("--no-mentions", a.no_mentions, "drop @mentions");
@@ -814,9 +842,17 @@ ClassifyInputs classify_inputs(const ClassifyCli& a) {
     }
     return in;
 }
-LabelSet classify_labels(const ClassifyCli& a, const ClassifyInputs& in) {
+LabelSet classify_labels(const ClassifyCli& a, const ClassifyInputs& in, bool quiet, bool for_training = true) {
     LabelReadOptions lo;
     lo.allow_empty = a.allow_empty;
+    lo.for_training = for_training;
+    if (!in.has_corpus && !quiet) {
+        std::string files;
+        for (const auto& f : a.labels) files += (files.empty() ? "" : ", ") + f;
+        std::fprintf(stderr, "classify: note: without --corpus the ids in %s are row numbers of %s (0..%lld); "
+                             "pass --corpus to match them to the posts' ids as ingested\n",
+                     files.c_str(), a.matrix.c_str(), (long long)in.v.X.rows - 1);
+    }
     return read_labels(a.labels, in.has_corpus ? &in.corpus : nullptr, in.v.X.rows, lo);
 }
 
@@ -825,7 +861,7 @@ int cmd_classify_train(const CommonArgs& c, const ClassifyCli& a) {
     ClassifyOptions o = a.options(c.quiet);
     if (a.cv_folds < 0 || a.cv_folds == 1) throw InputError("--cv-folds must be 0 (none) or >= 2");
     ClassifyInputs in = classify_inputs(a);
-    LabelSet ls = classify_labels(a, in);
+    LabelSet ls = classify_labels(a, in, c.quiet);
     CsrMatrix X = take_rows(in.v.X, ls.rows);
     Classifier clf = train(ctx, X, ls.y, ls.classes, o);
     clf.positive = choose_positive(ls.classes, a.positive);
@@ -923,7 +959,7 @@ int cmd_classify_eval(const CommonArgs& c, const ClassifyCli& a) {
     Context ctx = c.context();
     ClassifyOptions o = a.options(c.quiet);
     ClassifyInputs in = classify_inputs(a);
-    LabelSet ls = classify_labels(a, in);
+    LabelSet ls = classify_labels(a, in, c.quiet);
     CsrMatrix X = take_rows(in.v.X, ls.rows);
     int positive = choose_positive(ls.classes, a.positive);
     EvalReport r = cross_validate(ctx, X, ls.y, ls.classes, positive, o, a.folds, a.seed);
@@ -935,6 +971,9 @@ int cmd_classify_eval(const CommonArgs& c, const ClassifyCli& a) {
 int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     const char delimiter = a.csv.delim();  // a bad --delimiter before any work
     Context ctx = c.context();
+    if (a.corpus.empty())
+        throw InputError("classify pick: --corpus is required: the file to label holds each post's id and "
+                         "text, which the matrix does not keep");
     Classifier clf = read_classifier(a.model_dir);
     ClassifyInputs in = classify_inputs(a);
     if (clf.vocabulary_hash && vocabulary_hash(in.v.vocabulary) != clf.vocabulary_hash)
@@ -942,7 +981,7 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     if (a.n < 1) throw InputError("-n must be >= 1");
     if (!(a.random_share >= 0 && a.random_share <= 1)) throw InputError("--random must be in [0, 1]");
     std::vector<int64_t> exclude;
-    if (!a.labels.empty()) exclude = classify_labels(a, in).rows;
+    if (!a.labels.empty()) exclude = classify_labels(a, in, c.quiet, false).rows;
     // Rows that can be picked: those not labelled yet. Fewer than -n: all of them, said once.
     std::vector<uint8_t> labelled(static_cast<size_t>(in.v.X.rows), 0);
     for (int64_t r : exclude)

@@ -304,8 +304,8 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     for (size_t q : kept) ls.classes.push_back(raw[q].label);
     std::sort(ls.classes.begin(), ls.classes.end());
     ls.classes.erase(std::unique(ls.classes.begin(), ls.classes.end()), ls.classes.end());
-    if (kept.empty()) throw InputError(path + ": no labelled rows");
-    if (ls.classes.size() < 2)
+    if (kept.empty() && opts.for_training) throw InputError(path + ": no labelled rows");
+    if (ls.classes.size() < 2 && opts.for_training)
         throw InputError(path + ": every labelled row has the label '" + ls.classes[0] +
                          "'; a classifier needs at least two classes");
     ls.rows = rows;

@@ -52,6 +52,8 @@ namespace {
 using detail::ordered_dot;
 
 constexpr float kEps = std::numeric_limits<float>::epsilon();  // scikit-learn's EPSILON
+/// float64's epsilon (2^-52, exact in float): scikit-learn's floor for H after a KL update.
+constexpr float kZeroBelow = float(std::numeric_limits<double>::epsilon());
 
 // The HALS sweep is compiled for x86-64-v3 (AVX2 + FMA) and the baseline ISA; the loader picks
 // (as sparse_cpu.cpp).
@@ -64,10 +66,11 @@ constexpr float kEps = std::numeric_limits<float>::epsilon();  // scikit-learn's
 /// F = (F * num) / den', den' = den + l1 + l2 * F, a zero den' replaced by kEps (scikit-learn's
 /// rule). (F * num) / den' rather than F * (num / den'): den' >= F * diag(Gram), so the
 /// quotient stays finite when F and den shrink towards denormals. `den_row` (length k) is
-/// used instead of `den` when given (the KL denominators are the same for every row).
+/// used instead of `den` when given (the KL denominators are the same for every row). Values
+/// below `zero_below` become 0 (scikit-learn's KL rule for H, kZeroBelow; 0 keeps all).
 /// Rows [0, rows) of the update on the calling thread (F, num, den point at the first row).
 inline void mu_update_rows(float* F, const float* num, const float* den, const float* den_row,
-                           int64_t rows, int k, float l1, float l2) {
+                           int64_t rows, int k, float l1, float l2, float zero_below = 0.0f) {
     for (int64_t i = 0; i < rows; ++i)
         for (int j = 0; j < k; ++j) {
             const int64_t x = i * k + j;
@@ -75,17 +78,18 @@ inline void mu_update_rows(float* F, const float* num, const float* den, const f
             if (l1 > 0) d += l1;
             if (l2 > 0) d += l2 * F[x];
             if (d == 0.0f) d = kEps;
-            F[x] = (F[x] * num[x]) / d;
+            const float f = (F[x] * num[x]) / d;
+            F[x] = f < zero_below ? 0.0f : f;
         }
 }
 void mu_update(float* F, const float* num, const float* den, const float* den_row, int64_t rows,
-               int k, double l1, double l2, int threads) {
+               int k, double l1, double l2, int threads, float zero_below = 0.0f) {
     const int64_t block = 1024;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t b = 0; b < (rows + block - 1) / block; ++b) {
         const int64_t lo = b * block, hi = std::min(rows, lo + block);
         mu_update_rows(F + lo * k, num + lo * k, den ? den + lo * k : nullptr, den_row, hi - lo, k,
-                       float(l1), float(l2));
+                       float(l1), float(l2), zero_below);
     }
 }
 
@@ -420,7 +424,9 @@ private:
             }
             for (auto& s : sums_)
                 if (s == 0.0f) s = 1.0f;
-            mu_update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, k_, r.l1_H, r.l2_H, T_);
+            // scikit-learn sets H's entries below float64's epsilon to 0 after each KL update.
+            mu_update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, k_, r.l1_H, r.l2_H, T_,
+                      kZeroBelow);
         }
         sddmm(p_.X, W_.data(), Ht_.data(), k_, wh_.data(), T_);
     }

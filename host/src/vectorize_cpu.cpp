@@ -94,8 +94,19 @@ std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerO
                 throw InputError(std::string(item) + ":" + std::to_string(number) +
                                  ": invalid UTF-8 in the stop-word file (byte " +
                                  std::to_string(bad + 1) + " of the line)");
-            auto hash = line.find('#');
-            if (hash != std::string::npos) line.resize(hash);
+            if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // BOM
+            // A comment is '#' followed by a blank or the line's end, at its start or after a
+            // blank: "# French extras", "merci  # thanks". '#' before a word is a hashtag
+            // (#spam), which the social tokenizer keeps as a token, so it may be a stop word.
+            for (size_t h = line.find('#'); h != std::string::npos; h = line.find('#', h + 1)) {
+                const bool starts = h == 0 || line[h - 1] == ' ' || line[h - 1] == '\t';
+                const bool blank_after = h + 1 == line.size() || line[h + 1] == ' ' ||
+                                         line[h + 1] == '\t' || line[h + 1] == '\r';
+                if (starts && blank_after) {
+                    line.resize(h);
+                    break;
+                }
+            }
             size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
             if (a == std::string::npos) continue;
             add(std::string_view(line).substr(a, b - a + 1));
@@ -662,6 +673,8 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
     if (in) note_input(path);
     if (!in) throw IoError("cannot open " + path);
     std::string text((std::istreambuf_iterator<char>(in)), {});
+    // A byte-order mark (spreadsheets write one) is not part of the first field.
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
     // RFC 4180 fields; the first row is a header when its first field is "term".
     std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
     std::vector<size_t> row_line(1, 1);

@@ -77,6 +77,8 @@ struct LabelSet {
 
 struct LabelReadOptions {
     bool allow_empty = false;  ///< skip rows whose label is empty (a pick file half filled in)
+    /// false: the rows labelled so far, for pick to leave out (one class, or none, is fine).
+    bool for_training = true;
 };
 
 /// Reads `id,label` pairs: CSV with a header naming `id` and `label` columns (other columns

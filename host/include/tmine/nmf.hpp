@@ -44,7 +44,7 @@ struct NmfOptions {
     NmfSolver solver = NmfSolver::Mu;
     NmfLoss loss = NmfLoss::Frobenius;
     double alpha_W = 0.0;
-    double alpha_H = -1.0;  ///< negative: the same as alpha_W (scikit-learn's "same")
+    double alpha_H = -1.0;  ///< -1: the same as alpha_W (scikit-learn's "same"); else >= 0
     double l1_ratio = 0.0;
     double time_limit = 0;  ///< seconds; 0 = none. Checked where the loss is read.
     /// Fits from seeds seed, seed + 1, ... and keeps the lowest final loss (1 = one fit).

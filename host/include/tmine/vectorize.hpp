@@ -91,8 +91,8 @@ struct VectorizeOptions {
 };
 
 /// Loads stop words: a comma-separated list of "english" (scikit-learn's list), "french"
-/// (tmine's list of French function words), "none", or file paths (one word per line, '#'
-/// comments). Words are tokenised with `tok` so they match the documents' tokens. Throws
+/// (tmine's list of French function words), "none", or file paths (one word per line; '#'
+/// followed by a blank starts a comment, '#' before a word is a hashtag). Words are tokenised with `tok` so they match the documents' tokens. Throws
 /// InputError naming the file.
 std::vector<std::string> load_stop_words(std::string_view spec,
                                          const TokenizerOptions& tok = TokenizerOptions::sklearn());
