@@ -189,6 +189,19 @@ __global__ void finish_kl(const double* __restrict__ d, const float* __restrict_
 
 using DnMat = DenseMat<float>;
 
+/// The iterations' device arrays: W, H^T, two n-or-m x k work arrays (4 floats per row and
+/// column and topic), X and X^T's values (2 floats per non-zero; KL: 5 more, WH at X's
+/// non-zeros, the ratios and their transpose) and both patterns' indices and offsets.
+void check_nmf_memory_free(int64_t n, int64_t m, int64_t nnz, int k, NmfLoss loss) {
+    const size_t floats = size_t(n + m) * k * 4 + size_t(nnz) * (loss == NmfLoss::KullbackLeibler ? 7 : 2);
+    const size_t need = floats * sizeof(float) + size_t(nnz + n + m) * 8;
+    const size_t free_b = size_t(free_device_bytes());
+    if (need > free_b)
+        throw DeviceCapacityError("topics: the problem needs about " + std::to_string(need >> 20) +
+                                  " MiB of GPU memory but only " + std::to_string(free_b >> 20) +
+                                  " MiB are free; lower -k or use --device cpu");
+}
+
 class CudaIterations final : public detail::NmfIterations {
 public:
     CudaIterations(const Context& ctx, const detail::NmfProblem& p, const NmfOptions& opts,
@@ -312,15 +325,7 @@ private:
     bool kl() const { return opts_.loss == NmfLoss::KullbackLeibler; }
     bool hals() const { return opts_.solver == NmfSolver::Hals; }
 
-    void check_memory() {
-        size_t floats = size_t(n_ + m_) * k_ * 4 + size_t(nnz_) * (kl() ? 7 : 2);
-        size_t need = floats * sizeof(float) + size_t(nnz_ + n_ + m_) * 8;
-        const size_t free_b = size_t(free_device_bytes());
-        if (need > free_b)
-            throw DeviceCapacityError("topics: the problem needs about " + std::to_string(need >> 20) +
-                              " MiB of GPU memory but only " + std::to_string(free_b >> 20) +
-                              " MiB are free; lower -k or use --device cpu");
-    }
+    void check_memory() { check_nmf_memory_free(n_, m_, nnz_, k_, opts_.loss); }
 
     /// C (k x k) = A^T A for row-major A (rows x k): column-major Ac Ac^T.
     void gram(const float* A, int64_t rows, float* C) {
@@ -491,6 +496,11 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const std::vector<float>& W,
                                                        const std::vector<float>& H) {
     return std::make_unique<CudaIterations>(ctx, p, opts, W, H);
+}
+
+void check_nmf_memory(const Context& ctx, int64_t n, int64_t m, int64_t nnz, int k, NmfLoss loss) {
+    (void)ctx.cuda();  // the context's device current
+    check_nmf_memory_free(n, m, nnz, k, loss);
 }
 
 }  // namespace tmine::cuda_impl

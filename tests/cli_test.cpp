@@ -486,13 +486,19 @@ TEST(Cli, GpuOutOfMemoryIsSaidAsSuch) {
     TempDir d;
     ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
     ASSERT_EQ(run_cli("vectorize " + d.file("c.tmc") + " --device cpu -q -o " + d.file("m.tmx"), d).code, 0);
-    // The NMF checks its needs before it starts and says both figures.
-    Result t = run_cli("topics " + d.file("m.tmx") + " -k 12 --device cuda -q -o " + d.file("model"), d,
-                       "TMINE_EMU_DEVICE_MIB=1 ");
-    EXPECT_EQ(t.code, 1) << t.err;
-    EXPECT_NE(t.err.find("MiB of GPU memory but only "), std::string::npos) << t.err;
-    EXPECT_NE(t.err.find(" MiB are free; lower -k or use --device cpu"), std::string::npos) << t.err;
-    EXPECT_FALSE(std::filesystem::exists(d.file("model/topics.json")));
+    // The NMF checks its needs before it starts (before the initialisation's SVD, which says
+    // it is starting: that line is not there) and says both figures; so does a choice of k,
+    // for its largest k, and a resumed fit.
+    for (const std::string args : {" -k 12", " -k 4:12:4", " -k 12 --init random --loss kl"}) {
+        Result t = run_cli("topics " + d.file("m.tmx") + args + " --device cuda -o " + d.file("model"), d,
+                           "TMINE_EMU_DEVICE_MIB=1 ");
+        EXPECT_EQ(t.code, 1) << args << "\n" << t.err;
+        EXPECT_NE(t.err.find("MiB of GPU memory but only "), std::string::npos) << args << "\n" << t.err;
+        EXPECT_NE(t.err.find(" MiB are free; lower -k or use --device cpu"), std::string::npos) << t.err;
+        EXPECT_EQ(t.err.find("SVD"), std::string::npos) << args << ": checked after the SVD\n" << t.err;
+        EXPECT_EQ(t.err.find("initialis"), std::string::npos) << args << ": checked after the start\n" << t.err;
+        EXPECT_FALSE(std::filesystem::exists(d.file("model/topics.json")));
+    }
     // Vectorizing runs out inside a stage: the message says it and what to do.
     Result v = run_cli("vectorize " + d.file("c.tmc") + " --device cuda -q -o " + d.file("g.tmx"), d,
                        "TMINE_EMU_DEVICE_MIB=1 ");

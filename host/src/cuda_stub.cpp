@@ -43,6 +43,7 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context&, const deta
                                                        const std::vector<float>&) {
     no_cuda();
 }
+void check_nmf_memory(const Context&, int64_t, int64_t, int64_t, int, NmfLoss) { no_cuda(); }
 bool randomized_range(const Context&, const CsrMatrix&, const CsrMatrix&, const std::vector<double>&,
                       int, int, const std::function<bool(std::vector<double>&, int)>&,
                       double*, double*) {

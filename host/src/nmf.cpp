@@ -627,6 +627,8 @@ NmfModel nmf(const Context& ctx, const CsrMatrix& X_in, const NmfOptions& opts,
     if (fit_rows.taken) svd = nullptr;  // of the whole matrix, not of these rows
     check_k(X, opts.k, split);
     validate(opts);
+    if (ctx.is_cuda())  // before the initialisation's SVD, which takes seconds to minutes
+        cuda_impl::check_nmf_memory(ctx, X.rows, X.cols, X.nnz(), opts.k, opts.loss);
     NmfModel best;
     std::vector<double> finals;
     for (int r = 0; r < opts.restarts; ++r) {
@@ -671,6 +673,7 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X_in, const NmfOptions&
     validate(opts);
     if (opts.restarts > 1)
         throw InputError("--resume continues one fit: --restarts cannot be combined with it");
+    if (ctx.is_cuda()) cuda_impl::check_nmf_memory(ctx, X.rows, X.cols, X.nnz(), opts.k, opts.loss);
     // A distributed fit: rank 0 reads the checkpoint (it wrote it; the others' file systems may
     // not have it) and sends its iteration, losses and guide, each process its rows of W;
     // drive() broadcasts H.

@@ -75,6 +75,8 @@ KSelection select_k(const Context& ctx, const CsrMatrix& X_in, const std::vector
     NmfOptions o = opts;
     o.k = ks.back();
     validate(o);
+    if (ctx.is_cuda())  // the largest k's fit, before the shared SVD
+        cuda_impl::check_nmf_memory(ctx, X.rows, X.cols, X.nnz(), ks.back(), opts.loss);
     const int64_t n = split ? split->rows() : X.rows;
 
     KSelection sel;

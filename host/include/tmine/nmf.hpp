@@ -253,6 +253,11 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const NmfOptions& opts,
                                                        const std::vector<float>& W,
                                                        const std::vector<float>& H);
+/// Throws DeviceCapacityError, with both figures, when the iterations on n x m rows with `nnz`
+/// non-zeros at k topics need more device memory than is free. nmf(), nmf_resume() and
+/// select_k() call it before the initialisation, so a problem too large for the GPU is said
+/// at once rather than after the truncated SVD.
+void check_nmf_memory(const Context& ctx, int64_t n, int64_t m, int64_t nnz, int k, NmfLoss loss);
 /// The range finder of truncated_svd() on the device: from the m x l Gaussian `omega`, the
 /// orthonormal basis Q (n x l, row-major) of X's range after `power_iters` power iterations,
 /// and Bᵀ = XᵀQ (m x l, row-major), written to the caller's arrays; Xt is X transposed. The same steps as the CPU path, each
