@@ -16,6 +16,9 @@
 //                      CUDA events after a warm-up (spmm_cuda.cu). Counters floor_bytes, flops.
 // nmf_init_nndsvda/<device>/<k> the NNDSVDA initialisation the CLI uses by default (its
 //                      randomized SVD's range finder runs on the device; the rest on the host).
+//                      Counters floor_bytes, flops: the SVD's sparse products alone (a lower bound).
+// nmf/<device>/<k> carries the iterations' floor_bytes and flops; its s_per_iter includes a
+//                      tenth of the set-up, so its ratio to the floor is the whole call's.
 // Every iteration also computes the relative error (cheap: it reuses X^T W).
 // Times are wall clock (UseRealTime / manual) of synchronous calls returning host memory; for CUDA
 // they include the host<->device copies. One warm-up call precedes each timed loop.
@@ -110,6 +113,12 @@ void BM_Nmf(benchmark::State& state, tmine::Device device) {
         benchmark::DoNotOptimize(model.W.data());
     }
     set_counters(state, *X, ctx, model.relative_error);
+    // The iterations' floor alone (MU): s_per_iter here also carries a tenth of the set-up
+    // (start, X^T, copies), so its ratio to the floor is the whole call's overhead too.
+    double floor = 0, design = 0;
+    iteration_bytes(*X, opts.k, opts.solver, floor, design);
+    state.counters["floor_bytes"] = floor;
+    state.counters["flops"] = iteration_flops(*X, opts.k);
 }
 
 /// The iterations alone, through the public API only: each sample times nmf() with
@@ -194,12 +203,23 @@ void BM_NmfInitNndsvda(benchmark::State& state, tmine::Device device) {
     if (!make_context(state, device, ctx)) return;
     const tmine::NmfOptions opts = options(static_cast<int>(state.range(0)), tmine::NmfInit::Nndsvda);
     std::vector<float> W, H;
+    tmine::nmf_init(ctx, *X, opts, W, H);  // warm-up
     for (auto _ : state) {
         tmine::nmf_init(ctx, *X, opts, W, H);
         benchmark::DoNotOptimize(W.data());
     }
     state.counters["docs"] = static_cast<double>(X->rows);
     state.counters["terms"] = static_cast<double>(X->cols);
+    // A lower bound: the randomized SVD's sparse products alone (host/src/nmf_init.cpp): l =
+    // k + 10 columns in float64, X Omega, then per power iteration X^T Q and X P, then X^T Q:
+    // 2 q + 2 products, each reading X (or X^T) and its dense operand and writing its result
+    // once, 2 nnz l flops each. The QR steps, the small SVD and the NNDSVD are not counted.
+    const int64_t n = X->rows, m = X->cols;
+    const double l = double(std::min<int64_t>(opts.k + 10, std::min(n, m)));
+    const int q = (opts.k < 0.1 * double(std::min(n, m))) ? 7 : 4;
+    const double x = 8.0 * double(X->nnz()) + 8.0 * double(n + m + 2) / 2;
+    state.counters["floor_bytes"] = (2.0 * q + 2) * (x + 8.0 * double(n + m) * l);
+    state.counters["flops"] = (2.0 * q + 2) * 2.0 * double(X->nnz()) * l;
     state.SetLabel(ctx.description());
 }
 
