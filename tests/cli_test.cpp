@@ -702,9 +702,12 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
     // Each process initialises its own rows: a random start draws one process's stream (each
     // process skips the draws of the rows before its own), so the start is the same up to the
     // mean of X that scales it (summed in another order): the loss there agrees to 1e-9 (2e-12
-    // seen; a process that skipped one row too few or too many is off by far more).
+    // seen; a process that skipped one row too few or too many is off by far more). 15
+    // iterations: from this start the fit crosses a plateau (0.9392 at iteration 20) and leaves
+    // it at a point so sensitive that one process on 1 or 2 threads (other summation orders)
+    // is 1.6e-5 apart at iteration 24 (measured on the demo matrix), more than the 1e-5 compared.
     ASSERT_NO_FATAL_FAILURE(
-        fit_alone_and_distributed(d, d.file("m.tmx"), common + " --iters 30 --tol 0 --init random", launch, "3 processes"));
+        fit_alone_and_distributed(d, d.file("m.tmx"), common + " --iters 15 --tol 0 --init random", launch, "3 processes"));
     EXPECT_NEAR(read_model(d.file("one")).nmf.loss_at_init, read_model(d.file("many")).nmf.loss_at_init,
                 1e-9 * read_model(d.file("one")).nmf.loss_at_init);
     // A matrix of rank 10 (ten posts, each 40 times) with k + 10 = 16 SVD columns: the

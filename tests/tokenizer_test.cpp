@@ -121,6 +121,12 @@ TEST(SocialTokenizer, NumbersEmojiNormalisationAccents) {
     nums.numbers = true;
     EXPECT_EQ(toks("En 2021 j'ai vu 3 séries", nums), (V{"en", "2021", "ai", "vu", "3", "séries"}));
     EXPECT_EQ(toks("top 😀😀 🔥!"), (V{"top", "😀", "😀", "🔥"}));
+    // an emoji is its grapheme cluster: a flag, a skin tone. The normalisation removes the
+    // default ignorables, so a ZWJ sequence gives its members and ❤️ (with its presentation
+    // selector) is ❤.
+    EXPECT_EQ(toks("vive la 🇫🇷🇺🇸 👍🏽 👨‍👩‍👧 ❤️ ❤ ok🔥"),
+              (V{"vive", "la", "🇫🇷", "🇺🇸", "👍🏽", "👨", "👩", "👧", "❤", "❤", "ok", "🔥"}));
+    EXPECT_EQ(toks("🏽 alone"), (V{"alone"})) << "a skin tone alone is a modifier (Sk), no symbol";
     TokenizerOptions noemoji;
     noemoji.emoji = false;
     EXPECT_EQ(toks("top 😀 🔥", noemoji), (V{"top"}));

@@ -609,9 +609,23 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
         prev_word = false;
         if (sentence_end(cp)) {
             boundary();
-        } else if (o.emoji && cp >= 0x80) {  // no ASCII character is a symbol "So"
-            auto cat = utf8proc_category(cp);
-            if (cat == UTF8PROC_CATEGORY_SO) emit(t.substr(i, n), Kind::Emoji);
+        } else if (o.emoji && cp >= 0x80 && utf8proc_category(cp) == UTF8PROC_CATEGORY_SO) {
+            // no ASCII character is a symbol "So". An emoji token is the symbol and what its
+            // grapheme cluster (UAX #29) joins to it: a flag's second regional indicator, a
+            // skin tone, a variation selector, the rest of a ZWJ sequence. No separator of the
+            // chunked tokenizer (ASCII) falls inside one.
+            utf8proc_int32_t state = 0, prev = cp;
+            size_t j = i + n;
+            while (j < len) {
+                utf8proc_int32_t c2;
+                const size_t m = cp_at(j, c2);
+                if (m == 0 || c2 < 0 || utf8proc_grapheme_break_stateful(prev, c2, &state)) break;
+                prev = c2;
+                j += m;
+            }
+            emit(t.substr(i, j - i), Kind::Emoji);
+            i = j;
+            continue;
         }
         i += n;
     }
