@@ -790,9 +790,32 @@ TEST(CleanCli, WritesCorpusReportAndRemovedList) {
     std::string line;
     size_t lines = 0;
     std::getline(csv, line);
-    EXPECT_EQ(line, "row,id,step,reason,duplicate_of");
-    while (std::getline(csv, line)) ++lines;
+    EXPECT_EQ(line, "row,id,step,reason,duplicate_of,detail");
+    // every removal says what its rule measured
+    std::map<std::string, size_t> seen;
+    while (std::getline(csv, line)) {
+        ++lines;
+        std::vector<std::string> f;
+        std::istringstream fields(line);
+        for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+        if (line.back() == ',') f.emplace_back();
+        if (line.find('"') != std::string::npos || f.size() != 6) continue;  // a quoted id
+        const std::string& reason = f[3];
+        const std::string& detail = f[5];
+        ++seen[reason];
+        if (reason == "exact_duplicate") EXPECT_EQ(detail, "1") << line;
+        if (reason == "near_duplicate") {
+            EXPECT_GE(std::stod(detail), 0.7) << line;
+            EXPECT_LE(std::stod(detail), 1.0) << line;
+        }
+        if (reason == "too_short") EXPECT_LT(std::stoi(detail), 3) << line;
+        if (reason == "link_ratio") EXPECT_GT(std::stod(detail), 0.5) << line;
+        if (reason == "repeated_chars") EXPECT_GT(std::stoi(detail), 12) << line;
+    }
     EXPECT_EQ(lines + out.size(), 3000u);
+    EXPECT_GT(seen["exact_duplicate"], 0u);
+    EXPECT_GT(seen["near_duplicate"], 0u);
+    EXPECT_GT(seen["too_short"], 0u);
     // bad options: one line naming the problem, exit 1
     EXPECT_EQ(run_tmine("clean " + tmp.file("in.tmc") + " -o " + tmp.file("x.tmc") + " --steps nope", err), 1);
     EXPECT_NE(err.find("unknown step 'nope'"), std::string::npos) << err;

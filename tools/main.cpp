@@ -566,7 +566,7 @@ void add_clean_command(CLI::App& app, CleanCli& a, CommonArgs& common) {
     c->add_option("corpus", a.input, "corpus file (.tmc)")->required()->check(CLI::ExistingFile);
     c->add_option("-o,--output", a.output, "cleaned corpus file to write (.tmc)")->required();
     c->add_option("--report", a.report, "JSON report: removals per step and reason, with examples");
-    c->add_option("--removed", a.removed, "CSV of every removed post: row,id,step,reason,duplicate_of");
+    c->add_option("--removed", a.removed, "CSV of every removed post: row,id,step,reason,duplicate_of,detail");
     c->add_option("--steps", a.steps, "normalize,language,dedup,spam,relevance (any subset; all)")
         ->capture_default_str();
     c->add_option("--examples", a.o.max_examples, "examples kept per reason in the report")->capture_default_str();
@@ -646,11 +646,12 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
     write_corpus(corpus, a.output);
     if (!a.report.empty()) write_file_atomic(a.report, rep.to_json(a.input));
     if (!a.removed.empty()) {
-        std::string csv = "row,id,step,reason,duplicate_of\n";
+        std::string csv = "row,id,step,reason,duplicate_of,detail\n";
         for (const RemovedRow& r : removed)
             csv += std::to_string(r.row) + "," + csv_field(input_ids[r.row]) + "," +
                    clean_step_name(r.step) + "," + csv_field(r.reason) + "," +
-                   (r.duplicate_of >= 0 ? std::to_string(r.duplicate_of) : std::string()) + "\n";
+                   (r.duplicate_of >= 0 ? std::to_string(r.duplicate_of) : std::string()) + "," +
+                   csv_field(r.detail) + "\n";
         write_file_atomic(a.removed, a.csv.apply(csv));
     }
     if (!common.quiet)

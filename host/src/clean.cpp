@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <functional>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -95,6 +96,13 @@ std::string excerpt(std::string_view s, size_t max = 300) {
     return std::string(s.substr(0, e)) + "...";
 }
 
+/// A measured value for people: integers as such, ratios with 4 significant digits.
+std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
+
 /// The corpus being cleaned plus, per current row, its row in the input corpus.
 struct Work {
     Corpus& c;
@@ -107,10 +115,12 @@ struct Work {
     std::string_view original(size_t i) const { return c.has_original() ? c.original[i] : c.text[i]; }
 
     /// Records the step's decisions and drops the removed rows. `reason[i]` nullptr = kept;
-    /// `dup_of` (optional) rows of the current corpus.
+    /// `dup_of` (optional) rows of the current corpus; `detail(i)` (optional) what the rule
+    /// measured on removed row i, asked only for the rows listed or quoted.
     void apply(CleanStep step, StepReport& rep, const std::vector<const char*>& reason,
                const std::vector<int64_t>* dup_of = nullptr,
-               const std::vector<double>* sim = nullptr) {
+               const std::vector<double>* sim = nullptr,
+               const std::function<std::string(size_t)>& detail = {}) {
         const size_t n = c.size();
         rep.step = clean_step_name(step);
         rep.rows_in = n;
@@ -131,9 +141,10 @@ struct Work {
                 ex.text = excerpt(original(i));
                 ex.duplicate_of = d;
                 ex.similarity = sim ? (*sim)[i] : 0.0;
+                if (detail) ex.detail = detail(i);
                 rr.examples.push_back(std::move(ex));
             }
-            if (removed) removed->push_back(RemovedRow{input_row[i], step, reason[i], d});
+            if (removed) removed->push_back(RemovedRow{input_row[i], step, reason[i], d, detail ? detail(i) : ""});
         }
         rep.kept = keep.size();
         rep.removed = n - keep.size();
@@ -192,7 +203,7 @@ void step_language(const Context& ctx, Work& w, const LanguageOptions& o, StepRe
             reason[i] = "other_language";
         }
     }
-    w.apply(CleanStep::Language, rep, reason);
+    w.apply(CleanStep::Language, rep, reason, nullptr, nullptr, [&](size_t i) { return lang[i]; });
 }
 
 // ---- dedup ----
@@ -218,7 +229,8 @@ void step_dedup(const Context& ctx, Work& w, const DedupOptions& o, StepReport& 
     uint64_t groups = 0;
     for (size_t i = 0; i < w.c.size(); ++i) groups += !d.reason[i] && d.group_size[i] > 1;
     rep.stats["groups"] = double(groups);
-    w.apply(CleanStep::Dedup, rep, d.reason, &d.duplicate_of, &d.similarity);
+    w.apply(CleanStep::Dedup, rep, d.reason, &d.duplicate_of, &d.similarity,
+            [&](size_t i) { return number(d.similarity[i]); });
 }
 
 // ---- spam ----
@@ -322,23 +334,26 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& re
     Corpus& c = w.c;
     const size_t n = c.size();
     std::vector<const char*> reason(n, nullptr);
+    std::vector<double> value(n, 0.0);  // what the rule that fired measured
 #pragma omp parallel for schedule(dynamic, 1024) num_threads(ctx.cpu_threads())
     for (int64_t ii = 0; ii < int64_t(n); ++ii) {
         const size_t i = size_t(ii);
         const SpamSignals s = spam_signals(w.original(i), c.text[i]);
         const char* why = nullptr;
-        if (s.words + s.links > 0 && double(s.links) / double(s.words + s.links) > o.max_link_ratio)
+        double v = 0;
+        if (s.words + s.links > 0 && (v = double(s.links) / double(s.words + s.links)) > o.max_link_ratio)
             why = "link_ratio";
-        else if (int(s.words) < o.min_words)
+        else if (int(v = double(s.words)) < o.min_words)
             why = "too_short";
-        else if (o.max_hashtags >= 0 && int(s.hashtags) > o.max_hashtags)
+        else if (o.max_hashtags >= 0 && int(v = double(s.hashtags)) > o.max_hashtags)
             why = "hashtag_stuffing";
-        else if (o.max_char_run > 0 && int(s.max_run) > o.max_char_run)
+        else if (o.max_char_run > 0 && int(v = double(s.max_run)) > o.max_char_run)
             why = "repeated_chars";
         else if (int(s.words) >= o.token_share_min_words &&
-                 double(s.top_word) / double(s.words) > o.max_token_share)
+                 (v = double(s.top_word) / double(s.words)) > o.max_token_share)
             why = "repeated_tokens";
         reason[i] = why;
+        value[i] = v;
     }
     // authors posting far above the norm (median posts per author)
     if (o.author_factor > 0) {
@@ -357,11 +372,13 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& re
             for (auto& [a, k] : posts) flagged += double(k) > limit;
             rep.stats["prolific_authors"] = double(flagged);
             for (size_t i = 0; i < n; ++i)
-                if (!reason[i] && !c.authors[i].empty() && double(posts[c.authors[i]]) > limit)
+                if (!reason[i] && !c.authors[i].empty() && double(posts[c.authors[i]]) > limit) {
                     reason[i] = "prolific_author";
+                    value[i] = double(posts[c.authors[i]]);
+                }
         }
     }
-    w.apply(CleanStep::Spam, rep, reason);
+    w.apply(CleanStep::Spam, rep, reason, nullptr, nullptr, [&](size_t i) { return number(value[i]); });
 }
 
 // ---- relevance ----
@@ -454,6 +471,10 @@ void write_example(rapidjson::PrettyWriter<rapidjson::StringBuffer>& j, const Cl
         j.Int64(e.duplicate_of);
         j.Key("similarity");
         j.Double(e.similarity);
+    }
+    if (!e.detail.empty()) {
+        j.Key("detail");
+        j.String(e.detail.c_str(), rapidjson::SizeType(e.detail.size()));
     }
     j.Key("text");
     j.String(e.text.c_str(), rapidjson::SizeType(e.text.size()));

@@ -90,6 +90,7 @@ struct CleanExample {
     std::string text;  ///< the original text, cut to 300 bytes
     int64_t duplicate_of = -1;  ///< input row of the kept post (duplicates)
     double similarity = 0;      ///< Jaccard with it (near duplicates)
+    std::string detail;         ///< what the rule measured (RemovedRow::detail)
 };
 
 struct ReasonReport {
@@ -127,6 +128,11 @@ struct RemovedRow {
     CleanStep step;
     std::string reason;
     int64_t duplicate_of;  ///< input row, or -1
+    /// What the rule measured on this post (docs/cleaning.md): the Jaccard similarity with
+    /// the kept post (duplicates; 1 for exact ones), the detected language, the link ratio, the
+    /// word or hashtag count, the longest run of one character, the top word's share, the
+    /// author's posts; empty for the relevance step.
+    std::string detail;
 };
 
 /// Cleans `corpus` in place: removed rows are dropped; with normalisation the text column holds
