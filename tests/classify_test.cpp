@@ -844,6 +844,37 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
                  " --threshold 0.5 --target-precision 0.9 -o " + d.file("x.csv")),
               1);
     EXPECT_NE(err().find("give --threshold or --target-precision, not both"), std::string::npos) << err();
+    // a query's weak labels bootstrap a classifier: every post, named by its id, labelled by
+    // whether it matches
+    ASSERT_EQ(sh("query " + d.file("c.tmc") + " 'sorry OR help' -o " + d.file("q.txt") + " --labels " +
+                 d.file("weak.csv") + " --label-match asks"),
+              0)
+        << err();
+    {
+        const std::vector<uint8_t> q = read_mask(d.file("q.txt"));
+        std::istringstream in(read_bytes(d.file("weak.csv")));
+        std::string l;
+        std::getline(in, l);
+        EXPECT_EQ(l, "id,label");
+        size_t i = 0, matches = 0;
+        for (; std::getline(in, l); ++i) {
+            ASSERT_LT(i, q.size());
+            EXPECT_EQ(l, std::string(t.corpus.ids[i]) + "," + (q[i] ? "asks" : "other"));
+            matches += q[i];
+        }
+        EXPECT_EQ(i, t.corpus.size());
+        EXPECT_GT(matches, 0u);
+        EXPECT_LT(matches, i);
+    }
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("weak.csv") + " --positive asks --cv-folds 0 -q --device cpu -o " + d.file("weak")),
+              0)
+        << err();
+    EXPECT_EQ(sh("query " + d.file("c.tmc") + " help -o " + d.file("q2.txt") + " --labels " + d.file("w2.csv") +
+                 " --label-match a --label-other a"),
+              1);
+    EXPECT_NE(err().find("--label-match and --label-other must differ"), std::string::npos) << err();
+    EXPECT_FALSE(std::filesystem::exists(d.file("q2.txt")));
     // --cv-folds: 0 (none) or at least 2
     EXPECT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
                  d.file("labels.csv") + " --cv-folds -1 -o " + d.file("clf4")),

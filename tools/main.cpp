@@ -16,7 +16,9 @@
 #include <limits>
 #include <iostream>
 #include <new>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include <omp.h>
 
@@ -1095,7 +1097,7 @@ int cmd_classify(const CommonArgs& c, const ClassifyCli& a) {
 }
 
 struct QueryCli {
-    std::string corpus, query, out;
+    std::string corpus, query, out, labels, label_match = "relevant", label_other = "other";
     bool accent_sensitive = false;
     CLI::App* cmd = nullptr;
 };
@@ -1108,6 +1110,13 @@ void add_query_command(CLI::App& app, QueryCli& a, CommonArgs& common) {
         ->required();
     a.cmd->add_option("-o,--output", a.out, "mask file to write: one 0/1 line per corpus row")->required();
     a.cmd->add_flag("--accent-sensitive", a.accent_sensitive, "é and e differ");
+    a.cmd->add_option("--labels", a.labels,
+                      "also write weak labels for classify train: CSV id,label for every post (ids as ingested, "
+                      "else row numbers)");
+    a.cmd->add_option("--label-match", a.label_match, "--labels: the label of a post that matches")
+        ->capture_default_str();
+    a.cmd->add_option("--label-other", a.label_other, "--labels: the label of a post that does not")
+        ->capture_default_str();
     add_common(a.cmd, common);  // runs on the CPU whatever --device says
 }
 
@@ -1117,12 +1126,44 @@ int cmd_query(const CommonArgs& c, const QueryCli& a) {
     qo.accent_sensitive = a.accent_sensitive;
     Query q = Query::parse(a.query, qo);
     for (const std::string& w : q.warnings()) std::fprintf(stderr, "query: warning: %s\n", w.c_str());
+    if (!a.labels.empty()) {
+        auto check = [](const std::string& label, const char* flag) {
+            if (label.empty() || utf8_error_at(label) != std::string::npos)
+                throw InputError(std::string(flag) + ": a label must be non-empty UTF-8");
+        };
+        check(a.label_match, "--label-match");
+        check(a.label_other, "--label-other");
+        if (a.label_match == a.label_other) throw InputError("--label-match and --label-other must differ");
+    }
     Corpus corpus = read_corpus(a.corpus);
     auto t0 = Clock::now();
     std::vector<uint8_t> mask = query_mask(Context::cpu(c.threads), corpus, q);
     write_mask(a.out, mask);
     size_t hits = 0;
     for (uint8_t m : mask) hits += m;
+    if (!a.labels.empty()) {
+        // Weak labels for classify train --corpus, which reads ids as read_labels() does: the
+        // corpus's ids when it has any (a post whose id is empty or shared cannot be named,
+        // and is left out), else row numbers.
+        std::unordered_map<std::string_view, int> uses;
+        for (size_t i = 0; i < corpus.size(); ++i)
+            if (!corpus.ids[i].empty()) ++uses[corpus.ids[i]];
+        const bool ids = !uses.empty();
+        std::string csv = "id,label\n";
+        const std::string match = csv_field(a.label_match), other = csv_field(a.label_other);
+        size_t unnamed = 0;
+        for (size_t i = 0; i < corpus.size(); ++i) {
+            if (ids && (corpus.ids[i].empty() || uses[corpus.ids[i]] > 1)) {
+                ++unnamed;
+                continue;
+            }
+            csv += (ids ? csv_field(corpus.ids[i]) : std::to_string(i)) + "," + (mask[i] ? match : other) + "\n";
+        }
+        write_file_atomic(a.labels, csv);
+        if (!c.quiet && unnamed)
+            std::fprintf(stderr, "query: note: %zu posts have an empty or shared id, so %s leaves them out\n",
+                         unnamed, a.labels.c_str());
+    }
     if (!c.quiet)
         std::fprintf(stderr, "query: %s\nquery: %zu of %zu posts match (%.2f s); wrote %s\n",
                      q.describe().c_str(), hits, mask.size(), seconds_since(t0), a.out.c_str());
