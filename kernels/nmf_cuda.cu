@@ -493,9 +493,9 @@ private:
 std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const detail::NmfProblem& p,
                                                        const NmfOptions& opts,
-                                                       const std::vector<float>& W,
+                                                       std::vector<float> W,
                                                        const std::vector<float>& H) {
-    return std::make_unique<CudaIterations>(ctx, p, opts, W, H);
+    return std::make_unique<CudaIterations>(ctx, p, opts, W, H);  // W copied to the device, then freed
 }
 
 void check_nmf_memory(const Context& ctx, int64_t n, int64_t m, int64_t nnz, int k, NmfLoss loss) {

@@ -844,6 +844,20 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
                  " --threshold 0.5 --target-precision 0.9 -o " + d.file("x.csv")),
               1);
     EXPECT_NE(err().find("give --threshold or --target-precision, not both"), std::string::npos) << err();
+    // labels that differ only in case are two classes, and a warning says so
+    {
+        std::string mixed = "id,label\n";
+        for (size_t i = 0; i < 60; ++i)
+            mixed += std::string(t.corpus.ids[i]) + "," + (t.y[i] ? (i % 2 ? "customer" : "Customer") : "brand") + "\n";
+        write_bytes(d.file("mixed.csv"), mixed);
+    }
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("mixed.csv") + " --cv-folds 0 -q --device cpu -o " + d.file("mixed")),
+              0)
+        << err();
+    EXPECT_NE(err().find("classify: warning: the labels 'Customer' and 'customer' differ only in case or spaces"),
+              std::string::npos)
+        << err();
     // a query's weak labels bootstrap a classifier: every post, named by its id, labelled by
     // whether it matches
     ASSERT_EQ(sh("query " + d.file("c.tmc") + " 'sorry OR help' -o " + d.file("q.txt") + " --labels " +

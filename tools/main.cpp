@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <iostream>
 #include <new>
 #include <string_view>
@@ -856,7 +858,20 @@ LabelSet classify_labels(const ClassifyCli& a, const ClassifyInputs& in, bool qu
                              "pass --corpus to match them to the posts' ids as ingested\n",
                      files.c_str(), a.matrix.c_str(), (long long)in.v.X.rows - 1);
     }
-    return read_labels(a.labels, in.has_corpus ? &in.corpus : nullptr, in.v.X.rows, lo);
+    LabelSet ls = read_labels(a.labels, in.has_corpus ? &in.corpus : nullptr, in.v.X.rows, lo);
+    // Classes are the labels as written: "Yes" and "yes" are two. Said, since a spreadsheet's
+    // auto-capitalisation or a stray space makes such a pair by accident.
+    std::map<std::string, std::string> folded;
+    for (const std::string& cls : ls.classes) {
+        std::string key;
+        for (char ch : cls)
+            if (ch != ' ' && ch != '\t') key += char(std::tolower(static_cast<unsigned char>(ch)));
+        auto [it, fresh] = folded.emplace(key, cls);
+        if (!fresh)
+            std::fprintf(stderr, "classify: warning: the labels '%s' and '%s' differ only in case or spaces; "
+                                 "they are two classes\n", it->second.c_str(), cls.c_str());
+    }
+    return ls;
 }
 
 int cmd_classify_train(const CommonArgs& c, const ClassifyCli& a) {

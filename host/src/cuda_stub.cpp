@@ -39,7 +39,7 @@ CsrMatrix tfidf(const Context&, const CsrMatrix&, const std::vector<int32_t>&, i
     no_cuda();
 }
 std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context&, const detail::NmfProblem&,
-                                                       const NmfOptions&, const std::vector<float>&,
+                                                       const NmfOptions&, std::vector<float>,
                                                        const std::vector<float>&) {
     no_cuda();
 }

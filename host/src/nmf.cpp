@@ -400,8 +400,8 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
     CsrMatrix block;
     if (reorder) block = with_columns(X, to_new, ctx.cpu_threads());
     const CsrMatrix& Xl = reorder ? block : X;  // what the device iterates on
-    std::vector<int64_t> order;
-    CsrMatrix Xt = transpose(ctx, Xl, &order);
+    std::vector<int64_t> order;  // Xt entry -> X entry: the KL ratios' transpose needs it
+    CsrMatrix Xt = transpose(ctx, Xl, opts.loss == NmfLoss::KullbackLeibler ? &order : nullptr);
     detail::NmfProblem p{Xl, Xt, order, k, regularization(opts, n, X.cols), update_H, {}, {}, 0.0f, 0.0f};
     p.distributed = P > 1;
     if (update_H && !opts.seed_terms.empty() && guide.lambda > 0) {
@@ -415,8 +415,9 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
             }
         }
     }
-    auto iters = ctx.is_cuda() ? cuda_impl::nmf_iterations(ctx, p, opts, W, H)
-                               : cpu_impl::nmf_iterations(ctx, p, opts, W, H);
+    // W moves in: the CPU iterates on it in place, a GPU copies it and frees it.
+    auto iters = ctx.is_cuda() ? cuda_impl::nmf_iterations(ctx, p, opts, std::move(W), H)
+                               : cpu_impl::nmf_iterations(ctx, p, opts, std::move(W), H);
     std::vector<double> local;
     // Every decision (finite, --tol, the restart kept) reads rank 0's losses: the processes'
     // copies of H are meant to be equal, but a BLAS kernel or an all-reduce differing in the
@@ -483,8 +484,8 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
     finite_or_throw(start);
     losses.resize(start + 1);
     losses.insert(losses.end(), local.begin() + 1, local.end());
-    iters->factors(W, H);  // W: this process's rows
-    iters.reset();         // the device's buffers, before W is gathered
+    iters->final_factors(W, H);  // W: this process's rows
+    iters.reset();               // the device's buffers, before W is gathered
     if (P > 1) processes::broadcast(H.data(), int64_t(H.size()));  // the same on every process: rank 0's, to the bit
     original_H(H);
     if (update_H && std::all_of(H.begin(), H.end(), [](float h) { return h == 0.0f; }))

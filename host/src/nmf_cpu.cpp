@@ -213,8 +213,9 @@ private:
 class CpuIterations final : public detail::NmfIterations {
 public:
     CpuIterations(const Context& ctx, const detail::NmfProblem& p, const NmfOptions& opts,
-                  const std::vector<float>& W, const std::vector<float>& H)
-        : flush_(ctx.cpu_threads()), p_(p), opts_(opts), T_(ctx.cpu_threads()), n_(p.X.rows), m_(p.X.cols), k_(p.k), W_(W) {
+                  std::vector<float> W, const std::vector<float>& H)
+        : flush_(ctx.cpu_threads()), p_(p), opts_(opts), T_(ctx.cpu_threads()), n_(p.X.rows), m_(p.X.cols), k_(p.k),
+          W_(std::move(W)) {
         Ht_.resize(m_ * k_);
         for (int j = 0; j < k_; ++j)
             for (int64_t c = 0; c < m_; ++c) Ht_[c * k_ + j] = H[j * m_ + c];
@@ -237,9 +238,10 @@ public:
         } else {
             gram(Ht_.data(), m_, k_, HHt_.data(), T_);
             gram(W_.data(), n_, k_, WtW_.data(), T_);
-            XHt_.resize(n_ * k_);
-            if (!p.update_H) spmm(p.X, Ht_.data(), k_, XHt_.data(), T_);  // H is fixed
-            else {
+            if (!p.update_H) {  // H is fixed: X H^T once (a fit's fused step makes it per block)
+                XHt_.resize(n_ * k_);
+                spmm(p.X, Ht_.data(), k_, XHt_.data(), T_);
+            } else {
                 XtW_.resize(m_ * k_);
                 spmm(p.Xt, W_.data(), k_, XtW_.data(), T_);
                 all_processes(XtW_);
@@ -264,6 +266,12 @@ public:
 
     void factors(std::vector<float>& W, std::vector<float>& H) override {
         W = W_;
+        H.resize(int64_t(k_) * m_);
+        transpose_small(Ht_.data(), m_, k_, H.data());
+    }
+    void final_factors(std::vector<float>& W, std::vector<float>& H) override {
+        W = std::move(W_);
+        W_ = {};
         H.resize(int64_t(k_) * m_);
         transpose_small(Ht_.data(), m_, k_, H.data());
     }
@@ -479,9 +487,9 @@ private:
 std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const detail::NmfProblem& p,
                                                        const NmfOptions& opts,
-                                                       const std::vector<float>& W,
+                                                       std::vector<float> W,
                                                        const std::vector<float>& H) {
-    return std::make_unique<CpuIterations>(ctx, p, opts, W, H);
+    return std::make_unique<CpuIterations>(ctx, p, opts, std::move(W), H);
 }
 
 }  // namespace cpu_impl

@@ -234,6 +234,9 @@ public:
     virtual void losses(int upto, std::vector<double>& out) = 0;
     /// Copies the current factors out (W n x k, H k x m, row-major).
     virtual void factors(std::vector<float>& W, std::vector<float>& H) = 0;
+    /// The factors at the end: factors(), or W moved out where the device keeps it in host
+    /// memory (the CPU), so the end of a fit holds one W, not two. No step may follow.
+    virtual void final_factors(std::vector<float>& W, std::vector<float>& H) { factors(W, H); }
     /// How often the driver should read losses (the CPU: every iteration; a GPU: every 10).
     virtual int read_every() const = 0;
 };
@@ -244,14 +247,14 @@ namespace cpu_impl {
 std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const detail::NmfProblem& p,
                                                        const NmfOptions& opts,
-                                                       const std::vector<float>& W,
+                                                       std::vector<float> W,
                                                        const std::vector<float>& H);
 }
 namespace cuda_impl {
 std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
                                                        const detail::NmfProblem& p,
                                                        const NmfOptions& opts,
-                                                       const std::vector<float>& W,
+                                                       std::vector<float> W,
                                                        const std::vector<float>& H);
 /// Throws DeviceCapacityError, with both figures, when the iterations on n x m rows with `nnz`
 /// non-zeros at k topics need more device memory than is free. nmf(), nmf_resume() and
