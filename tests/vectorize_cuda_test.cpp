@@ -2,6 +2,10 @@
 // structure and every float value must be identical (labelled gpu; skipped without a GPU).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
 #include "test_util.hpp"
 #include "tmine/vectorize.hpp"
 
@@ -158,4 +162,71 @@ TEST(TokenizeCuda, TokenizeCorpusIdenticalToCpu) {
         EXPECT_EQ(a.doc_ptr, b.doc_ptr) << variant;
         EXPECT_TRUE(a.tokens == b.tokens) << variant;
     }
+}
+
+// French prose (Debian's manpages-fr, one post per paragraph) and Reddit comments through the
+// options the other tests leave at their defaults: French and English stop words, accents
+// stripped, URLs kept whole, n-grams with --max-features; French stemming with elisions and
+// hyphens split and numbers kept; and a fixed vocabulary with its idf. The GPU's matrix must
+// equal the CPU's, value for value.
+TEST(VectorizeCuda, FrenchOptionsAndFixedVocabularyIdenticalToCpu) {
+    TMINE_REQUIRE_DATA(kReddit);
+    TMINE_REQUIRE_CUDA(gpu);
+    Corpus c = reddit_head(3000);
+    size_t french = 0;
+    const std::filesystem::path dir = "/usr/share/man/fr/man1";
+    if (std::filesystem::exists(dir)) {
+        std::vector<std::filesystem::path> pages;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) pages.push_back(e.path());
+        std::sort(pages.begin(), pages.end());
+        for (size_t i = 0; i < pages.size() && i < 40; ++i) {
+            std::istringstream in(read_gunzipped(pages[i].string()));
+            std::string line, para;
+            while (std::getline(in, line)) {
+                if (line.empty() || line.rfind(".PP", 0) == 0 || line.rfind(".SH", 0) == 0) {
+                    if (para.size() > 40) {
+                        c.add(para, kNoTime, "", "", 0);
+                        ++french;
+                    }
+                    para.clear();
+                } else {
+                    para += line + "\n";
+                }
+            }
+        }
+    }
+    if (std::filesystem::exists(dir)) EXPECT_GT(french, 100u) << "paragraphs of French man pages";
+    for (const char* t : {"L'été à Paris 🇫🇷👍🏽 https://www.netflix.com/fr/title/123 c'est peut-être génial, non ?",
+                          "Qu'il pleuve ou qu'il vente: la série « Lupin » en 2021 ! #Lupin @Netflix_FR",
+                          "aujourd'hui NETFLIX ＦＲＡＮＣＥ, l’œuvre; 3,5 millions d'abonnés"})
+        c.add(t, kNoTime, "", "", 0);
+    for (int variant = 0; variant < 2; ++variant) {
+        VectorizeOptions o;
+        if (variant == 0) {
+            o.tokenizer.strip_accents = true;
+            o.tokenizer.urls = TokenizerOptions::Urls::Keep;
+            o.ngram_max = 2;
+            o.max_features = 3000;
+            o.min_df = DfBound::parse("2", "--min-df");
+        } else {
+            o.stem = "french";
+            o.tokenizer.elisions = false;
+            o.tokenizer.hyphens = false;
+            o.tokenizer.numbers = true;
+            o.sublinear_tf = true;
+        }
+        o.stop_words = load_stop_words("french,english", o.tokenizer);
+        const Vectorized cpu = vectorize(Context::cpu(), c, o);
+        const Vectorized cuda = vectorize(gpu, c, o);
+        ASSERT_GT(cpu.vocabulary.size(), 1000u) << variant;
+        expect_identical(cpu, cuda);
+        // the vocabulary fixed, with and without its idf (scoring new posts against a model)
+        for (bool with_idf : {true, false}) {
+            const std::vector<double> idf = with_idf ? cpu.idf : std::vector<double>{};
+            const Vectorized a = vectorize_fixed(Context::cpu(), c, cpu.vocabulary, idf, o);
+            const Vectorized b = vectorize_fixed(gpu, c, cpu.vocabulary, idf, o);
+            expect_identical(a, b);
+        }
+    }
+    RecordProperty("french_posts", int(french));
 }
