@@ -396,6 +396,40 @@ TEST(NmfStopping, TimeLimitStopsAndSaysWhy) {
     EXPECT_THROW(nmf(Context::cpu(), v.X, o), InputError);
 }
 
+// transform for the other solver and loss (HALS starts W at 0, KL from scikit-learn's
+// constant): folding the training documents back in with the fitted H fits them about as well
+// as the fit did, in the fit's own loss.
+TEST(NmfTransform, HalsAndKlFoldTheTrainingDocumentsIn) {
+    TMINE_REQUIRE_DATA(kReddit);
+    const CsrMatrix& X = small_matrix().X;
+    for (const auto& [solver, loss] : {std::pair{NmfSolver::Hals, NmfLoss::Frobenius},
+                                       std::pair{NmfSolver::Mu, NmfLoss::KullbackLeibler}}) {
+        NmfOptions o;
+        o.k = 6;
+        o.max_iter = 100;
+        o.tol = 0;
+        o.solver = solver;
+        o.loss = loss;
+        const NmfModel fit = nmf(Context::cpu(), X, o);
+        const std::vector<float> W = nmf_transform(Context::cpu(), X, fit.H, o.k, o);
+        ASSERT_EQ(W.size(), fit.W.size());
+        double total = 0;
+        for (float w : W) {
+            ASSERT_GE(w, 0.0f);
+            total += w;
+        }
+        EXPECT_GT(total, 0.0);
+        if (loss == NmfLoss::Frobenius) {
+            EXPECT_LT(nmf_relative_error(Context::cpu(), X, W, fit.H, o.k), fit.relative_error * 1.01) << "hals";
+        } else {
+            const double fitted = nmf_kl_divergence(Context::cpu(), X, fit.W, fit.H, o.k);
+            const double folded = nmf_kl_divergence(Context::cpu(), X, W, fit.H, o.k);
+            EXPECT_LT(folded, fitted * 1.01) << "kl";
+            EXPECT_GT(folded, fitted * 0.5) << "kl: H alone cannot fit far better than W and H together";
+        }
+    }
+}
+
 TEST(NmfTransform, FixedVocabularyReproducesTheMatrixAndFoldsDocumentsIn) {
     TMINE_REQUIRE_DATA(kReddit);
     Corpus train = reddit_head(3000);
