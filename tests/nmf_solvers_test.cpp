@@ -88,6 +88,17 @@ void dense_kl_mu(const std::vector<double>& X, std::vector<double>& W, std::vect
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
+/// A fit of k topics for exactly `iters` iterations (tol 0) with this solver and loss.
+NmfOptions fit_options(int k, int iters, NmfSolver solver, NmfLoss loss) {
+    NmfOptions o;
+    o.k = k;
+    o.max_iter = iters;
+    o.tol = 0;
+    o.solver = solver;
+    o.loss = loss;
+    return o;
+}
+
 }  // namespace
 
 TEST(NmfSklearn, FinalLossesWithinOnePercentOfScikitLearn) {
@@ -301,12 +312,7 @@ TEST(NmfCheckpoint, ResumeEqualsAnUninterruptedRunBitForBit) {
     for (auto [solver, loss] : {std::pair{NmfSolver::Mu, NmfLoss::Frobenius},
                                 std::pair{NmfSolver::Hals, NmfLoss::Frobenius},
                                 std::pair{NmfSolver::Mu, NmfLoss::KullbackLeibler}}) {
-        NmfOptions o;
-        o.k = 6;
-        o.max_iter = 40;
-        o.tol = 0;
-        o.solver = solver;
-        o.loss = loss;
+        NmfOptions o = fit_options(6, 40, solver, loss);
         NmfModel whole = nmf(Context::cpu(), v.X, o);
         // "Interrupted" after 20 iterations: a run that stops there and leaves a checkpoint.
         NmfOptions first = o;
@@ -404,12 +410,7 @@ TEST(NmfTransform, HalsAndKlFoldTheTrainingDocumentsIn) {
     const CsrMatrix& X = small_matrix().X;
     for (const auto& [solver, loss] : {std::pair{NmfSolver::Hals, NmfLoss::Frobenius},
                                        std::pair{NmfSolver::Mu, NmfLoss::KullbackLeibler}}) {
-        NmfOptions o;
-        o.k = 6;
-        o.max_iter = 100;
-        o.tol = 0;
-        o.solver = solver;
-        o.loss = loss;
+        const NmfOptions o = fit_options(6, 100, solver, loss);
         const NmfModel fit = nmf(Context::cpu(), X, o);
         const std::vector<float> W = nmf_transform(Context::cpu(), X, fit.H, o.k, o);
         ASSERT_EQ(W.size(), fit.W.size());
