@@ -422,7 +422,7 @@ private:
             TMINE_CUDA_LAUNCH_CHECK();
             // scikit-learn's floor for H after a KL update (float64's epsilon, 2^-52).
             update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, r.l1_H, r.l2_H,
-                   float(std::numeric_limits<double>::epsilon()));
+                   detail::kKlHFloor);
         }
         sddmm_into(wh_.data());
     }

@@ -41,7 +41,7 @@ void parse_csv(const std::string& path, const std::string& s, char delim, CsvRec
                size_t max_records = SIZE_MAX) {
     size_t i = 0;
     int64_t line = 1;
-    if (s.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
+    i = bom_length(s);
     while (i < s.size() && records.size() < max_records) {
         std::vector<std::string> fields;
         int64_t start = line;
@@ -142,7 +142,7 @@ void read_jsonl_labels(const std::string& path, const std::string& content,
                        std::vector<RawLabel>& out) {
     size_t i = 0;
     int64_t line = 0;
-    if (content.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
+    i = bom_length(content);
     while (i < content.size()) {
         size_t e = content.find('\n', i);
         if (e == std::string::npos) e = content.size();

@@ -112,7 +112,7 @@ class GzInput {
         buf_.resize(kChunk + 1);
         // A UTF-8 byte order mark is not part of the first record.
         while (end_ < 3 && !eof_) read_more();
-        if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = scan_ = 3;
+        pos_ = scan_ = bom_length(std::string_view(buf_.data(), end_));
     }
     ~GzInput() {
         if (gzip_) inflateEnd(&z_);

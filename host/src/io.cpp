@@ -335,7 +335,7 @@ std::string recode_csv(std::string_view csv, char delimiter, bool spreadsheet) {
     if (delimiter == ',' && !spreadsheet) return std::string(csv);
     std::string out;
     out.reserve(csv.size() + csv.size() / 16 + 3);
-    if (spreadsheet) out += "\xEF\xBB\xBF";
+    if (spreadsheet) out += kUtf8Bom;
     std::string field;
     const size_t n = csv.size();
     size_t i = 0;

@@ -52,8 +52,6 @@ namespace {
 using detail::ordered_dot;
 
 constexpr float kEps = std::numeric_limits<float>::epsilon();  // scikit-learn's EPSILON
-/// float64's epsilon (2^-52, exact in float): scikit-learn's floor for H after a KL update.
-constexpr float kZeroBelow = float(std::numeric_limits<double>::epsilon());
 
 // The HALS sweep is compiled for x86-64-v3 (AVX2 + FMA) and the baseline ISA; the loader picks
 // (as sparse_cpu.cpp).
@@ -67,7 +65,7 @@ constexpr float kZeroBelow = float(std::numeric_limits<double>::epsilon());
 /// rule). (F * num) / den' rather than F * (num / den'): den' >= F * diag(Gram), so the
 /// quotient stays finite when F and den shrink towards denormals. `den_row` (length k) is
 /// used instead of `den` when given (the KL denominators are the same for every row). Values
-/// below `zero_below` become 0 (scikit-learn's KL rule for H, kZeroBelow; 0 keeps all).
+/// below `zero_below` become 0 (scikit-learn's KL rule for H, detail::kKlHFloor; 0 keeps all).
 /// Rows [0, rows) of the update on the calling thread (F, num, den point at the first row).
 inline void mu_update_rows(float* F, const float* num, const float* den, const float* den_row,
                            int64_t rows, int k, float l1, float l2, float zero_below = 0.0f) {
@@ -434,7 +432,7 @@ private:
                 if (s == 0.0f) s = 1.0f;
             // scikit-learn sets H's entries below float64's epsilon to 0 after each KL update.
             mu_update(Ht_.data(), num_.data(), nullptr, sums_.data(), m_, k_, r.l1_H, r.l2_H, T_,
-                      kZeroBelow);
+                      detail::kKlHFloor);
         }
         sddmm(p_.X, W_.data(), Ht_.data(), k_, wh_.data(), T_);
     }

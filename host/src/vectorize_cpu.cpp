@@ -94,7 +94,7 @@ std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerO
                 throw InputError(std::string(item) + ":" + std::to_string(number) +
                                  ": invalid UTF-8 in the stop-word file (byte " +
                                  std::to_string(bad + 1) + " of the line)");
-            if (number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // BOM
+            if (number == 1) line.erase(0, bom_length(line));
             // A comment is '#' followed by a blank or the line's end, at its start or after a
             // blank: "# French extras", "merci  # thanks". '#' before a word is a hashtag
             // (#spam), which the social tokenizer keeps as a token, so it may be a stop word.
@@ -674,7 +674,7 @@ void read_vocabulary_csv(const std::string& path, std::vector<std::string>& term
     if (!in) throw IoError("cannot open " + path);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     // A byte-order mark (spreadsheets write one) is not part of the first field.
-    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    text.erase(0, bom_length(text));
     // RFC 4180 fields; the first row is a header when its first field is "term".
     std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
     std::vector<size_t> row_line(1, 1);

@@ -161,6 +161,11 @@ constexpr size_t kSpreadsheetCellBytes = 32000;
 /// `v` cut to at most `max_bytes` at a UTF-8 character boundary, with " [… N more bytes]" when
 /// something was cut.
 std::string cut_for_cell(std::string_view v, size_t max_bytes = kSpreadsheetCellBytes);
+/// UTF-8's byte-order mark, which spreadsheets write at a file's start (and tmine writes for
+/// them); bom_length(): its length at the start of `s` (3), or 0 without one.
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+inline size_t bom_length(std::string_view s) { return s.substr(0, 3) == kUtf8Bom ? 3 : 0; }
+
 /// `v` as one CSV field (see append_csv_field).
 inline std::string csv_field(std::string_view v) {
     std::string out;

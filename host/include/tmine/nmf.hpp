@@ -10,6 +10,7 @@
 /// GEMM + fused kernels (kernels/nmf_cuda.cu). Both start from the same initial factors.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -193,6 +194,10 @@ double nmf_kl_divergence(const Context& ctx, const CsrMatrix& X, const std::vect
 CsrMatrix transpose(const Context& ctx, const CsrMatrix& X, std::vector<int64_t>* order = nullptr);
 
 namespace detail {
+
+/// scikit-learn's floor for H after a KL update: entries below float64's epsilon (2^-52, exact
+/// in float) become 0. Both devices apply it.
+inline constexpr float kKlHFloor = float(std::numeric_limits<double>::epsilon());
 
 /// The problem a device iterates on: X, its transpose, and the entry order between them.
 struct NmfProblem {
