@@ -78,6 +78,10 @@ TEST(CleanNormalize, UrlsWhitespaceUnicode) {
     EXPECT_EQ(norm("  a\t\n b\xC2\xA0" "c\xE2\x80\x83" "d  "), "a b c d");  // NBSP, EM SPACE
     EXPECT_EQ(norm("\xEF\xAC\x81" "ne \xEF\xBC\xA1\xEF\xBC\xA2"), "fine AB");  // ligature, full-width
     EXPECT_EQ(norm("soft\xC2\xAD" "hyphen\xE2\x80\x8E"), "softhyphen");       // invisible characters
+    // format characters that build emoji stay: the ZWJ, the tags of a flag after 🏴 (Scotland)
+    EXPECT_EQ(norm("\U0001F937\u200D\u2642 \U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F"),
+              "\U0001F937\u200D\u2642 \U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F");
+    EXPECT_EQ(norm("x\U000E0067\U000E007F \U0001F3F4 \U000E0067"), "x \U0001F3F4");  // tags elsewhere go
     EXPECT_EQ(norm("e\xCC\x81t\xC3\xA9"), "\xC3\xA9t\xC3\xA9");                 // composed
     NormalizeOptions raw;
     raw.nfkc = false;

@@ -361,11 +361,13 @@ std::string unicode_and_space(std::string_view s, bool nfkc) {
     std::string out;
     out.reserve(s.size());
     bool pending_space = false;
+    bool flag_tags = false;  // after 🏴 and its tag characters so far
     const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
     const utf8proc_ssize_t n = utf8proc_ssize_t(s.size());
     for (utf8proc_ssize_t i = 0; i < n;) {
         const unsigned char c = p[i];
         if (c < 0x80) {
+            flag_tags = false;
             if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
                 pending_space = !out.empty();
             } else if (c >= 0x20 && c != 0x7f) {
@@ -379,20 +381,25 @@ std::string unicode_and_space(std::string_view s, bool nfkc) {
         utf8proc_int32_t cp;
         const auto len = utf8proc_iterate(p + i, n - i, &cp);
         if (len <= 0) {  // invalid byte: dropped
+            flag_tags = false;
             ++i;
             continue;
         }
         const auto cat = utf8proc_category(cp);
+        const bool tag = cp >= 0xE0020 && cp <= 0xE007F;
         if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP ||
             cp == 0x85) {
             pending_space = !out.empty();
-        } else if (cat == UTF8PROC_CATEGORY_CC || (cat == UTF8PROC_CATEGORY_CF && cp != 0x200D)) {
-            // dropped (U+200D ZERO WIDTH JOINER stays: it builds emoji sequences)
+        } else if (cat == UTF8PROC_CATEGORY_CC ||
+                   (cat == UTF8PROC_CATEGORY_CF && cp != 0x200D && !(tag && flag_tags))) {
+            // dropped. Format characters that build emoji stay: U+200D ZERO WIDTH JOINER, and
+            // the tag characters right after 🏴 (the flags of England, Scotland and Wales).
         } else {
             if (pending_space) out.push_back(' ');
             pending_space = false;
             out.append(reinterpret_cast<const char*>(p + i), size_t(len));
         }
+        flag_tags = cp == 0x1F3F4 || (tag && flag_tags);
         i += len;
     }
     return out;

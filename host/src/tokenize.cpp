@@ -331,10 +331,80 @@ inline size_t next_high(const unsigned char* p, size_t i, size_t n) {
     return n;
 }
 
+/// Decodes the code point at p[i] (i < n) into cp and returns its length, or 0 if invalid.
+inline size_t decode_at(const unsigned char* p, size_t i, size_t n, utf8proc_int32_t& cp) {
+    const utf8proc_ssize_t m =
+        utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(n - i), &cp);
+    return m > 0 ? static_cast<size_t>(m) : 0;
+}
+
+/// An Extended_Pictographic code point that NFKC and case folding leave as it is (🤷, ♂, ❤, 🏴;
+/// not ™, which becomes "tm"): an emoji sequence joined through it survives the normalisation.
+inline bool stable_pictograph(utf8proc_int32_t cp) {
+    const utf8proc_property_t* q = utf8proc_get_property(cp);
+    return q->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC &&
+           q->decomp_seqindex == UINT16_MAX && q->casefold_seqindex == UINT16_MAX;
+}
+
+/// The default ignorables that the normalisation keeps because they make one emoji of several
+/// code points (UAX #29 GB11, Unicode's emoji sequences): a zero-width joiner between two
+/// stable pictographs (the first maybe followed by Extend code points that map to themselves: a
+/// skin tone, the presentation selector), as in 🤷‍♂️ and ❤️‍🔥; and the tag characters (U+E0020..E007F)
+/// right after 🏴, as in the flags of England, Scotland and Wales. Their byte ranges within
+/// [from, to) of p, in order, go to `kept` (as [begin, end) pairs); false when there are none.
+/// Every other ignorable (a ZWJ elsewhere, the variation selectors, soft hyphens) is removed
+/// as UTF8PROC_IGNORE removes it.
+bool kept_ignorables(const unsigned char* p, size_t from, size_t to,
+                     std::vector<std::pair<size_t, size_t>>& kept) {
+    kept.clear();
+    // Cheap test first: a ZWJ is E2 80 8D, a tag character F3 A0 80/81 xx.
+    bool any = false;
+    for (size_t i = from; i + 2 < to && !any; ++i)
+        any = (p[i] == 0xE2 && p[i + 1] == 0x80 && p[i + 2] == 0x8D) ||
+              (p[i] == 0xF3 && p[i + 1] == 0xA0 && (p[i + 2] == 0x80 || p[i + 2] == 0x81));
+    if (!any) return false;
+    utf8proc_int32_t base = -1;  // the last stable pictograph, while only Extend follow it
+    for (size_t i = from; i < to;) {
+        utf8proc_int32_t cp;
+        const size_t m = decode_at(p, i, to, cp);
+        if (m == 0) return false;  // invalid UTF-8: the caller's fallback handles the text
+        if (cp == 0x200D && base >= 0) {
+            utf8proc_int32_t next;
+            if (i + m < to && decode_at(p, i + m, to, next) && stable_pictograph(next))
+                kept.emplace_back(i, i + m);
+            base = -1;
+        } else if (cp == 0x1F3F4) {
+            size_t j = i + m;
+            utf8proc_int32_t tag;
+            size_t t;
+            while (j < to && (t = decode_at(p, j, to, tag)) && tag >= 0xE0020 && tag <= 0xE007F) j += t;
+            if (j > i + m) {
+                kept.emplace_back(i + m, j);
+                i = j;
+                base = -1;
+                continue;
+            }
+            base = cp;
+        } else if (stable_pictograph(cp)) {
+            base = cp;
+        } else {
+            // an Extend code point keeps the pictograph joinable if it maps to itself (a skin
+            // tone, U+FE0F, most marks), not if it maps to a letter (U+0345 case-folds to ι)
+            const utf8proc_property_t* q = utf8proc_get_property(cp);
+            if (q->boundclass != UTF8PROC_BOUNDCLASS_EXTEND || q->decomp_seqindex != UINT16_MAX ||
+                q->casefold_seqindex != UINT16_MAX)
+                base = -1;
+        }
+        i += m;
+    }
+    return !kept.empty();
+}
+
 /// NFKC + case folding (+ accent stripping) through utf8proc, equal to mapping the whole text
 /// at once (tested against that on the Reddit corpus and random strings of combining marks,
 /// Hangul jamo and ignorables) but only the non-ASCII runs go through utf8proc; ASCII is only
-/// lower-cased (it is already in NFKC, and case folds to lower case).
+/// lower-cased (it is already in NFKC, and case folds to lower case). The one difference: the
+/// joiners and tags of emoji sequences are kept (kept_ignorables()).
 ///
 /// Why a run can be mapped alone: it is cut just before an ASCII character (or the text's
 /// end) and starts one character early, at the ASCII character before it. Every ASCII character
@@ -345,6 +415,10 @@ inline size_t next_high(const unsigned char* p, size_t i, size_t n) {
 /// with the run's first combining mark (e + U+0301 -> é), also across ignorables that
 /// UTF8PROC_IGNORE removes. Invalid UTF-8 anywhere (ingest validates, so rare) maps the whole
 /// text as before: ASCII lower-cased, every other byte a space.
+/// A kept joiner or tag run cuts its run the same way: what follows it is a stable pictograph
+/// (a starter that composes with nothing and maps to itself) or, after tags, whatever followed
+/// 🏴, which composes with nothing before it; the pieces are mapped alone and the kept bytes
+/// copied between them, so the text around an emoji sequence maps as it did.
 void normalize_social(std::string_view text, bool strip_accents, std::string& out) {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const size_t n = text.size();
@@ -372,6 +446,24 @@ void normalize_social(std::string_view text, bool strip_accents, std::string& ou
     if (strip_accents) options |= UTF8PROC_STRIPMARK;
     const auto opt = static_cast<utf8proc_option_t>(options);
     thread_local std::vector<utf8proc_int32_t> cps(256);
+    thread_local std::vector<std::pair<size_t, size_t>> kept;
+    // Maps p[from, to) through utf8proc onto out; false on invalid UTF-8.
+    auto map_piece = [&](size_t from, size_t to) {
+        if (from == to) return true;
+        const auto* seg = p + from;
+        const auto len = static_cast<utf8proc_ssize_t>(to - from);
+        // reencode writes m code points' UTF-8 and a NUL in place: room for m + 1 of them.
+        auto room = static_cast<utf8proc_ssize_t>(cps.size()) - 1;
+        utf8proc_ssize_t m = utf8proc_decompose(seg, len, cps.data(), room, opt);
+        if (m > room) {
+            cps.resize(static_cast<size_t>(m) + 1);
+            m = utf8proc_decompose(seg, len, cps.data(), m, opt);
+        }
+        if (m >= 0) m = utf8proc_reencode(cps.data(), m, opt);  // composes; UTF-8 in place
+        if (m < 0) return false;
+        out.append(reinterpret_cast<const char*>(cps.data()), static_cast<size_t>(m));
+        return true;
+    };
     size_t i = 0;
     while (i < n) {
         const size_t j = next_high(p, i, n);
@@ -383,22 +475,23 @@ void normalize_social(std::string_view text, bool strip_accents, std::string& ou
         lower_ascii(i, s);
         size_t e = j;
         while (e < n && p[e] >= 0x80) ++e;
-        const auto* seg = p + s;
-        const auto len = static_cast<utf8proc_ssize_t>(e - s);
-        // reencode writes m code points' UTF-8 and a NUL in place: room for m + 1 of them.
-        auto room = static_cast<utf8proc_ssize_t>(cps.size()) - 1;
-        utf8proc_ssize_t m = utf8proc_decompose(seg, len, cps.data(), room, opt);
-        if (m > room) {
-            cps.resize(static_cast<size_t>(m) + 1);
-            m = utf8proc_decompose(seg, len, cps.data(), m, opt);
+        bool ok = true;
+        if (kept_ignorables(p, j, e, kept)) {
+            size_t at = s;
+            for (const auto& [b, f] : kept) {
+                ok = ok && map_piece(at, b);
+                out.append(text.data() + b, f - b);
+                at = f;
+            }
+            ok = ok && map_piece(at, e);
+        } else {
+            ok = map_piece(s, e);
         }
-        if (m >= 0) m = utf8proc_reencode(cps.data(), m, opt);  // composes; UTF-8 in place
-        if (m < 0) {
+        if (!ok) {
             out.clear();
             for (unsigned char c : text) out.push_back(c < 0x80 ? kAscii.lower[c] : ' ');
             return;
         }
-        out.append(reinterpret_cast<const char*>(cps.data()), static_cast<size_t>(m));
         i = e;
     }
 }
