@@ -895,3 +895,80 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
               1);
     EXPECT_NE(err().find("tmine: error: --cv-folds must be 0 (none) or >= 2"), std::string::npos) << err();
 }
+
+// Label files name posts by the corpus's ids; a post whose id is empty or shared cannot be
+// named. query --labels leaves such posts out, and so does pick, so that every file tmine
+// writes for labelling reads back (before, pick wrote a row number or the shared id, which
+// --labels then refused).
+TEST(ClassifyCli, PostsWithoutANameAreNeitherWeaklyLabelledNorPicked) {
+    TempDir d;
+    auto sh = [&](const std::string& args) {
+        std::string cmd = std::string(TMINE_BINARY) + " " + args + " >" + d.file("out.txt") + " 2>" +
+                          d.file("err.txt");
+        int st = std::system(cmd.c_str());
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    };
+    auto err = [&] { return read_bytes(d.file("err.txt")); };
+    // 40 posts: ids p<i>, but no id for i % 10 == 3, and one id for both i % 10 == 7 and 8
+    std::string jsonl;
+    std::set<std::string> named;
+    for (int i = 0; i < 40; ++i) {
+        const std::string text = std::string(i % 2 ? "netflix series great episode" : "weather rain cold today") +
+                                 " post" + std::to_string(i);
+        std::string id;
+        if (i % 10 == 7 || i % 10 == 8) id = "dup" + std::to_string(i / 10);
+        else if (i % 10 != 3) id = "p" + std::to_string(i), named.insert(id);
+        jsonl += "{\"text\": \"" + text + "\"" + (id.empty() ? "" : ", \"id\": \"" + id + "\"") + "}\n";
+    }
+    ASSERT_EQ(named.size(), 28u);
+    write_bytes(d.file("c.jsonl"), jsonl);
+    ASSERT_EQ(sh("ingest " + d.file("c.jsonl") + " --text-field text --id-field id -q -o " + d.file("c.tmc")), 0)
+        << err();
+    ASSERT_EQ(sh("vectorize " + d.file("c.tmc") + " --min-df 1 --device cpu -q -o " + d.file("m.tmx")), 0) << err();
+    ASSERT_EQ(sh("query " + d.file("c.tmc") + " netflix -o " + d.file("q.txt") + " --labels " + d.file("weak.csv")), 0)
+        << err();
+    EXPECT_NE(err().find("query: note: 12 posts have an empty or shared id"), std::string::npos) << err();
+    auto ids_in = [&](const std::string& file) {
+        std::set<std::string> ids;
+        std::istringstream in(read_bytes(d.file(file)));
+        std::string l;
+        std::getline(in, l);  // the header
+        while (std::getline(in, l)) {
+            if (l.rfind("\xEF\xBB\xBF", 0) == 0) l = l.substr(3);
+            ids.insert(l.substr(0, l.find(',')));
+        }
+        return ids;
+    };
+    EXPECT_EQ(ids_in("weak.csv"), named);
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("weak.csv") + " --cv-folds 0 -q --device cpu -o " + d.file("clf")),
+              0)
+        << err();
+    // pick everything it can: the 28 named posts, and a note for the 12 others
+    ASSERT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " + d.file("clf") +
+                 " -n 100 --device cpu -o " + d.file("pick.csv")),
+              0)
+        << err();
+    EXPECT_NE(err().find("classify: note: 12 posts have an empty or shared id, so a label could not name them"),
+              std::string::npos)
+        << err();
+    EXPECT_NE(err().find("only 28 rows can be picked"), std::string::npos) << err();
+    EXPECT_EQ(ids_in("pick.csv"), named);
+    // filled in (the label column, the second), the pick file reads back whole
+    std::istringstream in(read_bytes(d.file("pick.csv")));
+    std::string l, filled;
+    for (int line = 0; std::getline(in, l); ++line) {
+        const size_t at = l.find(",,");
+        if (line > 0 && at != std::string::npos) l.insert(at + 1, line % 2 ? "yes" : "no");
+        filled += l + "\n";
+    }
+    write_bytes(d.file("filled.csv"), filled);
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("filled.csv") + " --cv-folds 0 --device cpu -o " + d.file("clf2")),
+              0)
+        << err();
+    rapidjson::Document cj;
+    const std::string cjs = read_bytes(d.file("clf2/classifier.json"));
+    ASSERT_FALSE(cj.Parse(cjs.c_str()).HasParseError());
+    EXPECT_EQ(cj["train_rows"].GetInt(), 28);
+}

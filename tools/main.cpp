@@ -822,17 +822,13 @@ struct ClassifyCli {
     }
 };
 
-/// RFC 4180 field.
 /// The matrix, and the corpus when given (its ids and texts; rows must agree).
 struct ClassifyInputs {
     Vectorized v;
     Corpus corpus;
     bool has_corpus = false;
-    std::string id(int64_t row) const {
-        if (has_corpus && !corpus.ids[static_cast<size_t>(row)].empty())
-            return std::string(corpus.ids[static_cast<size_t>(row)]);
-        return std::to_string(row);
-    }
+    /// How the output files name the posts (valid while this lives where it is).
+    PostIds ids() const { return PostIds(has_corpus ? &corpus : nullptr, v.X.rows); }
 };
 ClassifyInputs classify_inputs(const ClassifyCli& a) {
     ClassifyInputs in;
@@ -941,6 +937,7 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
     std::vector<float> P = predict_proba(ctx, clf, in.v.X);
     double secs = seconds_since(t0);
     const int64_t n = in.v.X.rows;
+    const PostIds ids = in.ids();
     std::string csv = "id,label,score\n";
     std::vector<uint8_t> keep(static_cast<size_t>(n), 0);
     int64_t kept = 0;
@@ -958,7 +955,7 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
         }
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.6f", score);
-        csv += csv_field(in.id(i)) + "," + csv_field(clf.classes[best]) + "," + buf + "\n";
+        csv += csv_field(ids.name(i)) + "," + csv_field(clf.classes[best]) + "," + buf + "\n";
     }
     write_file_atomic(a.out, recode_csv(csv, delimiter, a.csv.spreadsheet));
     if (!a.mask.empty()) write_mask(a.mask, keep);
@@ -1000,18 +997,29 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     if (!(a.random_share >= 0 && a.random_share <= 1)) throw InputError("--random must be in [0, 1]");
     std::vector<int64_t> exclude;
     if (!a.labels.empty()) exclude = classify_labels(a, in, c.quiet, false).rows;
-    // Rows that can be picked: those not labelled yet. Fewer than -n: all of them, said once.
+    // Rows that can be picked: those not labelled yet, and with a name that --labels can read
+    // back (not an empty or shared id). Fewer than -n: all of them, said once.
+    const PostIds ids = in.ids();
     std::vector<uint8_t> labelled(static_cast<size_t>(in.v.X.rows), 0);
     for (int64_t r : exclude)
         if (r >= 0 && r < in.v.X.rows) labelled[static_cast<size_t>(r)] = 1;
     const int64_t n_labelled = std::count(labelled.begin(), labelled.end(), 1);
-    const int64_t available = in.v.X.rows - n_labelled;
+    int64_t unnamed = 0;
+    for (int64_t r = 0; r < in.v.X.rows; ++r)
+        if (!labelled[static_cast<size_t>(r)] && !ids.named(r)) {
+            exclude.push_back(r);
+            ++unnamed;
+        }
+    if (unnamed && !c.quiet)
+        std::fprintf(stderr, "classify: note: %lld posts have an empty or shared id, so a label could not "
+                             "name them: pick leaves them out\n", (long long)unnamed);
+    const int64_t available = in.v.X.rows - n_labelled - unnamed;
     int64_t n = a.n;
     if (n > available) {
         std::fprintf(stderr, "classify: note: -n %lld, but only %lld rows can be picked (%lld rows in %s, "
-                             "%lld of them already labelled); picking those %lld\n",
+                             "%lld of them already labelled, %lld without a name); picking those %lld\n",
                      (long long)a.n, (long long)available, (long long)in.v.X.rows, a.matrix.c_str(),
-                     (long long)n_labelled, (long long)available);
+                     (long long)n_labelled, (long long)unnamed, (long long)available);
         n = available;
     }
     std::vector<float> P = predict_proba(ctx, clf, in.v.X);
@@ -1030,7 +1038,7 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.6f", score);
         std::string_view text = in.has_corpus ? in.corpus.text[static_cast<size_t>(p.row)] : "";
-        csv += csv_field(in.id(p.row)) + ",," + csv_field(clf.classes[best]) + "," + buf + "," +
+        csv += csv_field(ids.name(p.row)) + ",," + csv_field(clf.classes[best]) + "," + buf + "," +
                (p.random ? "random" : "uncertain") + "," + csv_field(cut_for_cell(text)) + "\n";
     }
     csv = recode_csv(csv, delimiter, true);
@@ -1157,22 +1165,18 @@ int cmd_query(const CommonArgs& c, const QueryCli& a) {
     size_t hits = 0;
     for (uint8_t m : mask) hits += m;
     if (!a.labels.empty()) {
-        // Weak labels for classify train --corpus, which reads ids as read_labels() does: the
-        // corpus's ids when it has any (a post whose id is empty or shared cannot be named,
-        // and is left out), else row numbers.
-        std::unordered_map<std::string_view, int> uses;
-        for (size_t i = 0; i < corpus.size(); ++i)
-            if (!corpus.ids[i].empty()) ++uses[corpus.ids[i]];
-        const bool ids = !uses.empty();
+        // Weak labels for classify train --corpus, which reads ids as read_labels() does (a
+        // post whose id is empty or shared cannot be named, and is left out).
+        const PostIds ids(&corpus, int64_t(corpus.size()));
         std::string csv = "id,label\n";
         const std::string match = csv_field(a.label_match), other = csv_field(a.label_other);
         size_t unnamed = 0;
         for (size_t i = 0; i < corpus.size(); ++i) {
-            if (ids && (corpus.ids[i].empty() || uses[corpus.ids[i]] > 1)) {
+            if (!ids.named(int64_t(i))) {
                 ++unnamed;
                 continue;
             }
-            csv += (ids ? csv_field(corpus.ids[i]) : std::to_string(i)) + "," + (mask[i] ? match : other) + "\n";
+            csv += csv_field(ids.name(int64_t(i))) + "," + (mask[i] ? match : other) + "\n";
         }
         write_file_atomic(a.labels, csv);
         if (!c.quiet && unnamed)
@@ -1227,19 +1231,11 @@ void start_with_tuned_environment(char** argv) {
         add("glibc.malloc.trim_threshold", "4294967295");
         if (setenv("GLIBC_TUNABLES", t.c_str(), 1) == 0) changed = true;
     }
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    if (!std::getenv("OPENBLAS_CORETYPE")) {
-        __builtin_cpu_init();
-        const char* core = nullptr;
-        if (__builtin_cpu_is("intel")) {
-            if (__builtin_cpu_supports("x86-64-v4"))
-                core = "SkylakeX";
-            else if (__builtin_cpu_supports("x86-64-v3"))
-                core = "Haswell";
-        }
+    if (!std::getenv("OPENBLAS_CORETYPE") && cpu_is_intel()) {
+        const int level = cpu_vector_level();
+        const char* core = level == 3 ? "SkylakeX" : level == 2 ? "Haswell" : nullptr;
         if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) changed = true;
     }
-#endif
     if (changed) execv("/proc/self/exe", argv);  // returns only on failure: carry on without
 }
 

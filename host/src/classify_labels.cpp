@@ -200,6 +200,36 @@ bool looks_jsonl(const std::string& path, const std::string& content) {
 
 }  // namespace
 
+PostIds::PostIds(const Corpus* corpus, int64_t rows) : corpus_(corpus), rows_(rows) {
+    if (!corpus) return;
+    if (static_cast<int64_t>(corpus->size()) != rows)
+        throw InputError("the corpus has " + std::to_string(corpus->size()) + " rows but the matrix has " +
+                         std::to_string(rows) + " (give the corpus the matrix was vectorized from)");
+    for (size_t r = 0; r < corpus->size(); ++r)
+        if (!corpus->ids[r].empty()) {
+            auto [it, fresh] = by_id_.emplace(corpus->ids[r], Match{int64_t(r), 1});
+            if (!fresh) ++it->second.rows;
+        }
+    by_ids_ = !by_id_.empty();
+}
+
+PostIds::Match PostIds::find(std::string_view id) const {
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? Match{} : it->second;
+}
+
+bool PostIds::named(int64_t r) const {
+    if (!by_ids_) return true;
+    const std::string_view id = corpus_->ids[static_cast<size_t>(r)];
+    return !id.empty() && find(id).rows == 1;
+}
+
+std::string PostIds::name(int64_t r) const {
+    if (by_ids_ && !corpus_->ids[static_cast<size_t>(r)].empty())
+        return std::string(corpus_->ids[static_cast<size_t>(r)]);
+    return std::to_string(r);
+}
+
 LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus,
                      int64_t n_rows, const LabelReadOptions& opts) {
     if (paths.empty()) throw InputError("no label file given");
@@ -220,20 +250,8 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     const std::string path = paths.size() == 1 ? paths[0] : std::string("the label files");
 
     // ids: the corpus's own ids when it has any, else 0-based row numbers
-    std::unordered_map<std::string_view, std::pair<int64_t, int64_t>> by_id;  // first row, rows
-    bool use_ids = false;
-    if (corpus) {
-        if (static_cast<int64_t>(corpus->size()) != n_rows)
-            throw InputError("the corpus has " + std::to_string(corpus->size()) +
-                             " rows but the matrix has " + std::to_string(n_rows) +
-                             " (give the corpus the matrix was vectorized from)");
-        for (size_t r = 0; r < corpus->size(); ++r)
-            if (!corpus->ids[r].empty()) {
-                use_ids = true;
-                auto [it, fresh] = by_id.emplace(corpus->ids[r], std::pair<int64_t, int64_t>(int64_t(r), 1));
-                if (!fresh) ++it->second.second;
-            }
-    }
+    const PostIds ids(corpus, n_rows);
+    const bool use_ids = ids.by_ids();
     std::unordered_map<int64_t, size_t> seen;  // row -> index into raw
     std::vector<size_t> kept;
     std::vector<int64_t> rows;
@@ -260,22 +278,22 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         // A spreadsheet keeps an id such as 007 or a 19-digit post id as text only behind an
         // apostrophe (pick writes one there): without its match, the id behind it.
         std::string_view id = r.id;
-        if (id.size() > 1 && id[0] == '\'' && !(use_ids && by_id.count(id))) id.remove_prefix(1);
+        if (id.size() > 1 && id[0] == '\'' && !(use_ids && ids.find(id).rows)) id.remove_prefix(1);
         int64_t row = -1;
         if (use_ids) {
-            auto it = by_id.find(id);
-            if (it == by_id.end())
+            const PostIds::Match match = ids.find(id);
+            if (match.rows == 0)
                 throw InputError(where + ": unknown id '" + r.id + "' (not an id of the corpus" +
                                  (rounded_by_spreadsheet(r.id)
                                       ? "; a spreadsheet rounded it as a number: open the pick file "
                                         "again with the id column imported as text, or fill in the "
                                         "label column in a text editor)"
                                       : ")"));
-            if (it->second.second > 1)
-                throw InputError(where + ": id '" + r.id + "' is the id of " + std::to_string(it->second.second) +
+            if (match.rows > 1)
+                throw InputError(where + ": id '" + r.id + "' is the id of " + std::to_string(match.rows) +
                                  " corpus rows, so it cannot say which post is labelled (ingest with an "
                                  "--id-field that names one post each)");
-            row = it->second.first;
+            row = match.row;
         } else {
             char* end = nullptr;
             const std::string digits(id);

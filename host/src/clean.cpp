@@ -339,21 +339,27 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& re
     for (int64_t ii = 0; ii < int64_t(n); ++ii) {
         const size_t i = size_t(ii);
         const SpamSignals s = spam_signals(w.original(i), c.text[i]);
-        const char* why = nullptr;
-        double v = 0;
-        if (s.words + s.links > 0 && (v = double(s.links) / double(s.words + s.links)) > o.max_link_ratio)
-            why = "link_ratio";
-        else if (int(v = double(s.words)) < o.min_words)
-            why = "too_short";
-        else if (o.max_hashtags >= 0 && int(v = double(s.hashtags)) > o.max_hashtags)
-            why = "hashtag_stuffing";
-        else if (o.max_char_run > 0 && int(v = double(s.max_run)) > o.max_char_run)
-            why = "repeated_chars";
-        else if (int(s.words) >= o.token_share_min_words &&
-                 (v = double(s.top_word) / double(s.words)) > o.max_token_share)
-            why = "repeated_tokens";
-        reason[i] = why;
-        value[i] = v;
+        const double link_ratio = s.words + s.links > 0 ? double(s.links) / double(s.words + s.links) : 0.0;
+        const double top_share = s.words > 0 ? double(s.top_word) / double(s.words) : 0.0;
+        // the rules in order: the first that fires names the removal, with what it measured
+        const struct {
+            const char* why;
+            bool fires;
+            double measured;
+        } rules[] = {
+            {"link_ratio", link_ratio > o.max_link_ratio, link_ratio},
+            {"too_short", int(s.words) < o.min_words, double(s.words)},
+            {"hashtag_stuffing", o.max_hashtags >= 0 && int(s.hashtags) > o.max_hashtags, double(s.hashtags)},
+            {"repeated_chars", o.max_char_run > 0 && int(s.max_run) > o.max_char_run, double(s.max_run)},
+            {"repeated_tokens", int(s.words) >= o.token_share_min_words && top_share > o.max_token_share,
+             top_share},
+        };
+        for (const auto& r : rules)
+            if (r.fires) {
+                reason[i] = r.why;
+                value[i] = r.measured;
+                break;
+            }
     }
     // authors posting far above the norm (median posts per author)
     if (o.author_factor > 0) {

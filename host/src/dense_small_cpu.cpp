@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sparse_cpu.hpp"
+#include "tmine/context.hpp"
 #include "tmine/error.hpp"
 
 namespace tmine::cpu_impl {
@@ -165,16 +166,6 @@ TMINE_SMALL_KERNELS(__attribute__((target("arch=x86-64-v3"))), v3, 8, 4)
 TMINE_SMALL_KERNELS(, v1, 4, 2)
 #undef TMINE_SMALL_KERNELS
 
-/// The best level this CPU runs: 3 (x86-64-v4: AVX-512), 2 (x86-64-v3: AVX2 + FMA), 1.
-int cpu_level() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("x86-64-v4")) return 3;
-    if (__builtin_cpu_supports("x86-64-v3")) return 2;
-#endif
-    return 1;
-}
-
 const char* const kLevelNames[] = {"", "baseline", "avx2", "avx512"};
 
 /// The level at first use: the CPU's best, or TMINE_CPU_KERNELS (avx512, avx2, baseline) when
@@ -182,7 +173,7 @@ const char* const kLevelNames[] = {"", "baseline", "avx2", "avx512"};
 /// CPU's, is reported on stderr and the CPU's best is used (a misspelt tuning variable does
 /// not stop a fit).
 int initial_level() {
-    const int best = cpu_level();
+    const int best = cpu_vector_level();
     const char* want = std::getenv("TMINE_CPU_KERNELS");
     if (!want || !*want) return best;
     for (int level = 1; level <= 3; ++level)
@@ -318,7 +309,7 @@ void times_small_parallel(const T* F, int64_t rows, int k, const T* G, T* D, int
 
 int small_kernel_level() { return level_in_use().load(); }
 int best_small_kernel_level() {
-    static const int best = cpu_level();
+    static const int best = cpu_vector_level();
     return best;
 }
 int set_small_kernel_level(int level) {
@@ -350,3 +341,25 @@ void times_small_in_place(double* F, int64_t rows, int k, const double* G, int t
 }
 
 }  // namespace tmine::cpu_impl
+
+namespace tmine {
+
+int cpu_vector_level() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return 3;
+    if (__builtin_cpu_supports("x86-64-v3")) return 2;
+#endif
+    return 1;
+}
+
+bool cpu_is_intel() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    __builtin_cpu_init();
+    return __builtin_cpu_is("intel");
+#else
+    return false;
+#endif
+}
+
+}  // namespace tmine

@@ -132,10 +132,7 @@ void orthonormalize_rows(double* Y, int64_t rows, int l, int threads, int passes
     std::vector<double> G(size_t(l) * l);
     for (int pass = 0; pass < passes; ++pass) {
         cpu_impl::gram(Y, rows, l, G.data(), threads);
-        if (spread) {
-            processes::sum(G.data(), int64_t(G.size()));
-            processes::broadcast(G.data(), int64_t(G.size()));
-        }
+        if (spread) processes::sum_shared(G.data(), int64_t(G.size()));
         int info = 0;
         dpotrf_("L", &l, G.data(), &l, &info, 1);  // row-major upper == column-major lower
         if (info == 0) dtrtri_("L", "N", &l, G.data(), &l, &info, 1, 1);  // R⁻¹, upper (row-major)
@@ -311,10 +308,7 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     const int k = opts.k;
     double total = 0;
     for (float v : X.data) total += v;
-    if (split) {  // the whole matrix's, and rank 0's value on every process
-        processes::sum(&total, 1);
-        processes::broadcast(&total, 1);
-    }
+    if (split) processes::sum_shared(&total, 1);  // the whole matrix's
     const double mean = total / (double(n_all) * double(m));
     W.assign(n * k, 0.0f);
     H.assign(int64_t(k) * m, 0.0f);
@@ -372,10 +366,8 @@ void nmf_init(const Context& ctx, const CsrMatrix& X, const NmfOptions& opts, st
     std::vector<double> u_norms(2 * size_t(k), 0.0);  // per component: positive, negative part
     for (int j = 1; j < k; ++j)
         part_norms([&](int64_t i) { return U[i * ks + j]; }, n, u_norms[2 * j], u_norms[2 * j + 1]);
-    if (split) {  // rank 0's sums everywhere: each component's sign is one decision for all
-        processes::sum(u_norms.data(), int64_t(u_norms.size()));
-        processes::broadcast(u_norms.data(), int64_t(u_norms.size()));
-    }
+    if (split)  // each component's sign is one decision for all
+        processes::sum_shared(u_norms.data(), int64_t(u_norms.size()));
     for (int j = 0; j < k; ++j) {
         if (j == 0) {
             part[0] = {true, std::sqrt(S[0]), 1.0, 1.0};  // |u| and |v|, scaled by sqrt(S[0])

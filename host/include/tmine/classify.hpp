@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tmine/context.hpp"
@@ -73,6 +75,34 @@ struct LabelSet {
     std::vector<int32_t> y;             ///< class index per row
     std::vector<std::string> classes;   ///< sorted bytewise
     std::vector<int64_t> lines;         ///< line of each label in its file (for messages)
+};
+
+/// How label files name a corpus's posts: by the corpus's ids when it has any, else (and
+/// without a corpus) by 0-based row numbers. By ids, a post whose id is empty or shared with
+/// other rows has no name: a label could not say which post it is. read_labels() resolves ids
+/// this way; query --labels, classify pick and classify predict write them this way.
+class PostIds {
+public:
+    /// `corpus` (may be null) must outlive this; `rows`: the matrix's rows.
+    PostIds(const Corpus* corpus, int64_t rows);
+    bool by_ids() const { return by_ids_; }
+    int64_t rows() const { return rows_; }
+    /// By ids: the first row with `id` and how many rows have it (0: none).
+    struct Match {
+        int64_t row = -1, rows = 0;
+    };
+    Match find(std::string_view id) const;
+    /// Whether row r has a name (always, by row numbers).
+    bool named(int64_t r) const;
+    /// Row r's name: its id, or its row number (by ids, a row without a name gets its row
+    /// number too: callers that write labels to be read back leave such rows out).
+    std::string name(int64_t r) const;
+
+private:
+    const Corpus* corpus_ = nullptr;
+    int64_t rows_ = 0;
+    bool by_ids_ = false;
+    std::unordered_map<std::string_view, Match> by_id_;
 };
 
 struct LabelReadOptions {

@@ -12,6 +12,12 @@ enum class Device { Auto, Cpu, Cuda };
 Device parse_device(std::string_view s);
 const char* device_name(Device d);
 
+/// The widest vector instructions this CPU runs, as the CPU kernels pick theirs: 3 x86-64-v4
+/// (AVX-512), 2 x86-64-v3 (AVX2 + FMA), 1 anything else.
+int cpu_vector_level();
+/// Whether this CPU is Intel's (false off x86-64).
+bool cpu_is_intel();
+
 namespace cuda_impl {
 struct Resources;  // stream, cuBLAS/cuSPARSE handles; defined in kernels/
 }

@@ -27,13 +27,20 @@ int local_rank();
 /// What start() saw: "" or e.g. "MPI (Open MPI v4.1.4), 4 processes".
 std::string description();
 
-/// Element-wise sums over the processes, in place; every process gets the same result.
+/// Element-wise sums over the processes, in place, on every process (MPI does not promise the
+/// same bits on each: see sum_shared()).
 void sum(float* x, int64_t n);
 void sum(double* x, int64_t n);
 double max(double x);
 /// Rank 0's values to every process.
 void broadcast(float* x, int64_t n);
 void broadcast(double* x, int64_t n);
+/// sum(), then rank 0's sums to every process: for sums that a decision hangs on (a branch, a
+/// sign, a factorisation every process must take alike), the same bits everywhere.
+inline void sum_shared(double* x, int64_t n) {
+    sum(x, n);
+    broadcast(x, n);
+}
 /// Rank 0's n bytes (n < 2^31) to every process.
 void broadcast_bytes(void* x, int64_t n);
 /// True on every process when `mine` is true on every process.
