@@ -3,6 +3,9 @@
 // twin uses, and a float64 CSR matrix with 32-bit offsets (the classifiers and the randomized
 // SVD of the NMF initialisation).
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -31,9 +34,27 @@ struct DenseMat {
 };
 using DenseF64 = DenseMat<double>;
 
+/// The SpMM algorithm tried first: CSR_ALG2 (row-major operands; run-to-run identical results
+/// are what cuSPARSE documents for op(A) = A, and NmfCuda.Tf32StaysCloseToFloat32 checks), or
+/// the one TMINE_SPMM_ALG names (alg1, alg2, alg3, default), so that a GPU run can try another
+/// without a rebuild should a test find ALG2 not to repeat its bits. A value that is none of
+/// those is said on stderr once, and ALG2 is used.
+inline cusparseSpMMAlg_t preferred_spmm_alg() {
+    static const cusparseSpMMAlg_t alg = [] {
+        const char* v = std::getenv("TMINE_SPMM_ALG");
+        if (!v || !*v || std::strcmp(v, "alg2") == 0) return CUSPARSE_SPMM_CSR_ALG2;
+        if (std::strcmp(v, "alg1") == 0) return CUSPARSE_SPMM_CSR_ALG1;
+        if (std::strcmp(v, "alg3") == 0) return CUSPARSE_SPMM_CSR_ALG3;
+        if (std::strcmp(v, "default") == 0) return CUSPARSE_SPMM_ALG_DEFAULT;
+        std::fprintf(stderr, "tmine: TMINE_SPMM_ALG=%s is not one of alg1, alg2, alg3, default; using alg2\n", v);
+        return CUSPARSE_SPMM_CSR_ALG2;
+    }();
+    return alg;
+}
+
 /// Y = A * B by cuSPARSE SpMM in T. With `plan`, first sizes the workspace `work` and picks
-/// `alg`: CSR_ALG2 (deterministic, row-major operands), or the default algorithm where ALG2 is
-/// not available for these operands; later calls with the same shapes reuse both.
+/// `alg`: preferred_spmm_alg(), or the default algorithm where that one is not available for
+/// these operands; later calls with the same shapes reuse both.
 template <class T>
 void spmm_csr(Resources& r, cusparseSpMatDescr_t A, const DenseMat<T>& B, const DenseMat<T>& Y,
               cusparseSpMMAlg_t& alg, DeviceBuffer<char>& work, bool plan) {
@@ -55,10 +76,9 @@ void spmm_csr(Resources& r, cusparseSpMatDescr_t A, const DenseMat<T>& B, const 
     }
     if (plan) {
         size_t bytes = 0;
-        alg = CUSPARSE_SPMM_CSR_ALG2;
-        // ALG2 (deterministic: the same bits on every run) unless this library says it does not
-        // support the case; any other status (out of memory above all) is an error, not a
-        // reason to run a different algorithm.
+        alg = preferred_spmm_alg();
+        // That algorithm unless this library says it does not support the case; any other
+        // status (out of memory above all) is an error, not a reason to run a different one.
         const cusparseStatus_t st = cusparseSpMM_bufferSize(r.cusparse, op, op, &one, A, B.d, &zero, Y.d,
                                                             cuda_type<T>(), alg, &bytes);
         if (st != CUSPARSE_STATUS_NOT_SUPPORTED) TMINE_CUDA_CHECK(st);

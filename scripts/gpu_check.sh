@@ -145,6 +145,17 @@ for s in "${steps[@]}"; do
         done
         grep -E '^=== |^\[  PASSED  \] [0-9]+ test|^\[  FAILED  \] [A-Za-z]|^\[  SKIPPED \] [0-9]+ test' \
             "$out/tests.log" | tee -a "$summary"
+        # Two float32 fits that differ in their bits: is it cuSPARSE's SpMM algorithm? The
+        # same test with the others (kernels/sparse_cuda.cuh, preferred_spmm_alg).
+        if grep -q '^\[  FAILED  \] NmfCuda.Tf32StaysCloseToFloat32' "$out/tests.log"; then
+            for alg in alg3 alg1; do
+                echo "=== nmf_cuda_test, TMINE_SPMM_ALG=$alg" >> "$out/tests.log"
+                step "spmm $alg" 60 env LD_LIBRARY_PATH="$libs" TMINE_SPMM_ALG=$alg "$work/tests/nmf_cuda_test" \
+                    --gtest_filter='NmfCuda.Tf32StaysCloseToFloat32' >> "$out/tests.log" 2>&1
+                grep -E "^=== nmf_cuda_test, TMINE_SPMM_ALG=$alg" -A200 "$out/tests.log" |
+                    grep -E '^\[  (PASSED|FAILED) ' | sed "s/^/TMINE_SPMM_ALG=$alg: /" | tee -a "$summary"
+            done
+        fi
         ;;
     bench)
         bench bench.json /cuda

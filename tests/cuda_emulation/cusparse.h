@@ -1,8 +1,8 @@
 #pragma once
 // cuSPARSE as the emulation build sees it: CSR descriptors, dense descriptors and SpMM, with
 // cuSPARSE's shape and type checks, a CSR structure check, and device-memory checks.
-// CUSPARSE_SPMM_CSR_ALG2 is refused (CUSPARSE_STATUS_NOT_SUPPORTED) unless op(A) is A and both
-// dense operands are row-major, so callers' fallbacks run.
+// CUSPARSE_SPMM_CSR_ALG2 and ALG3 are refused (CUSPARSE_STATUS_NOT_SUPPORTED) unless op(A) is A
+// and both dense operands are row-major, so callers' fallbacks run.
 #include <cstdint>
 
 #include "cuda_runtime.h"

@@ -259,7 +259,7 @@ cusparseStatus_t spmm_checks(const char* call, cusparseOperation_t opA, cusparse
         return sbad(call, "shapes: op(A) " + std::to_string(m) + "x" + std::to_string(k) + ", B " +
                               std::to_string(B->rows) + "x" + std::to_string(B->cols) + ", C " +
                               std::to_string(C->rows) + "x" + std::to_string(C->cols));
-    if (alg == CUSPARSE_SPMM_CSR_ALG2 &&
+    if ((alg == CUSPARSE_SPMM_CSR_ALG2 || alg == CUSPARSE_SPMM_CSR_ALG3) &&
         (tA || B->order != CUSPARSE_ORDER_ROW || C->order != CUSPARSE_ORDER_ROW))
         return CUSPARSE_STATUS_NOT_SUPPORTED;
     if (!dev(B->values, dense_span(*B)) || !dev(C->values, dense_span(*C)))
