@@ -1669,15 +1669,18 @@ Tokenized tokenize_chunked_once(const Context& ctx, const Corpus& corpus, const 
         int64_t last = first + 1;  // at least one document, however long
         while (last < n && int64_t(off[last + 1] - off[first]) <= batch_bytes) ++last;
         fallback = false;
-        if (device && off[last] - off[first] > uint64_t(std::numeric_limits<int32_t>::max())) {
-            // One document of 2 GiB or more: the device half counts chunks in 32 bits.
+        const bool oversized = last == first + 1 && int64_t(off[last] - off[first]) > batch_bytes;
+        if (device && !oversized && off[last] - off[first] > uint64_t(std::numeric_limits<int32_t>::max())) {
+            // A batch of 2 GiB or more (only with a batch size set that large): the device
+            // half counts chunks in 32 bits. A single document over the batch size is
+            // tokenised on the host below, whatever its size, the rest staying on the device.
             if (opts.progress)
-                std::fprintf(stderr, "vectorize: document %lld is over 2 GiB; tokenising on the CPU\n",
+                std::fprintf(stderr, "vectorize: the batch from document %lld is 2 GiB or more; tokenising on the CPU\n",
                              static_cast<long long>(first));
             return tokenize_terms_on(Context::cpu(ctx.cpu_threads()), corpus, opts);
         }
         auto t0 = Clock::now();
-        if (last == first + 1 && int64_t(off[last] - off[first]) > batch_bytes) {
+        if (oversized) {
             // One document larger than a batch: tokenised whole on the host, below, like a
             // document with a chunk that cannot be tokenised alone (the device's memory is
             // sized for batches, not for it).
