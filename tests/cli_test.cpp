@@ -2,6 +2,7 @@
 // (names, outputs, topics.json schema) and one-line errors with non-zero exit codes.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -792,4 +793,92 @@ TEST(Cli, DistributedFitAgreesWithOneProcess) {
     EXPECT_NE(v.code, 0);
     EXPECT_NE(v.err.find("only tmine topics runs on several processes"), std::string::npos) << v.err;
     EXPECT_FALSE(std::filesystem::exists(d.file("v.tmx")));
+}
+
+// Outputs that are not plain files: a symbolic link is followed (the file it names is
+// replaced, the link stays), a pipe is written in place (renaming over it would replace it
+// with an ordinary file, as it did /dev/null when root wrote there); two outputs of one
+// command that name one file are an error, before either is written.
+TEST(Cli, OutputsThroughLinksAndPipesAndTwoOutputsOnOneFile) {
+    TempDir d;
+    ASSERT_EQ(run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("c.tmc"), d).code, 0);
+    const std::string corpus = read_bytes(d.file("c.tmc"));
+    namespace fs = std::filesystem;
+    fs::create_symlink("real.tmc", d.file("link.tmc"));
+    Result r = run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("link.tmc"), d);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(fs::is_symlink(d.file("link.tmc")));
+    EXPECT_EQ(read_bytes(d.file("real.tmc")), corpus);
+    ASSERT_EQ(mkfifo(d.file("pipe").c_str(), 0600), 0);
+    // a reader copies what arrives through the pipe
+    r = run_cli("ingest " + kDemo + kDemoFlags + " -q -o " + d.file("pipe"), d,
+                "cat " + d.file("pipe") + " > " + d.file("through.tmc") + " & ");
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (int i = 0; i < 100 && read_bytes(d.file("through.tmc")).size() < corpus.size(); ++i) usleep(20000);
+    struct stat st;
+    ASSERT_EQ(::stat(d.file("pipe").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the pipe was replaced";
+    EXPECT_EQ(read_bytes(d.file("through.tmc")), corpus);
+    // two outputs, one file (two spellings of it): an error naming both, nothing written
+    r = run_cli("clean " + d.file("c.tmc") + " --steps dedup -o " + d.file("k.tmc") + " --removed " +
+                    d.file(".") + "/k.tmc",
+                d);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("another output of this command too"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(d.file("k.tmc")));
+}
+
+// Inputs that would crash or mislead: nesting deeper than a stack (a query, a JSON label
+// line), numbers that are not numbers, a directory given for a file, a field name no record
+// has.
+TEST(Cli, DeepNestingOddNumbersDirectoriesAndAbsentFieldsAreSaid) {
+    TempDir d;
+    ASSERT_NO_FATAL_FAILURE(demo_matrix(d, "--device cpu"));
+    const std::string deep = std::string(20000, '(') + "game" + std::string(20000, ')');
+    Result r = run_cli("query " + d.file("c.tmc") + " -o " + d.file("q.txt") + " -- '" + deep + "'", d);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("nested deeper than 500 levels at column 501"), std::string::npos) << r.err.substr(0, 300);
+    EXPECT_LT(r.err.size(), 600u) << "the query is shown around the place, not whole";
+    r = run_cli("query " + d.file("c.tmc") + " -o " + d.file("q.txt") + " -- '" + std::string(400, '(') + "game" +
+                    std::string(400, ')') + "'",
+                d);
+    EXPECT_EQ(r.code, 0) << r.err.substr(0, 300);
+    {
+        const int n = 200000;
+        write_bytes(d.file("deep.jsonl"), "{\"id\":\"1\",\"label\":\"yes\",\"x\":" + std::string(n, '[') +
+                                              std::string(n, ']') + "}\n{\"id\":\"2\",\"label\":\"no\"}\n");
+    }
+    r = run_cli("classify train " + d.file("m.tmx") + " --labels " + d.file("deep.jsonl") + " --cv-folds 0 -q -o " +
+                    d.file("clf"),
+                d);
+    EXPECT_EQ(r.code, 0) << r.err;  // the deep value is an ignored field of a valid line
+    for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+             {"topics " + d.file("m.tmx") + " -k 2 --tol inf -o " + d.file("t"), "--tol must be a finite number"},
+             {"vectorize " + d.file("c.tmc") + " --min-df inf -o " + d.file("x.tmx"), "--min-df: expected a count"},
+             {"vectorize " + d.file("c.tmc") + " --min-df 9223372036854775807 -o " + d.file("x.tmx"),
+              "--min-df: a count of documents"},
+             {"vectorize " + d.file("c.tmc") + " --ngram 4294967298 -o " + d.file("x.tmx"), "--ngram: expected MIN:MAX"},
+             {"vectorize " + d.file("c.tmc") + " --ngram 1:11 -o " + d.file("x.tmx"), "n-grams of at most 10 words"},
+             {"clean " + d.file("c.tmc") + " --near-dup nan -o " + d.file("x.tmc"), "--near-dup must be in [0, 1)"},
+             {"clean " + d.file("c.tmc") + " --max-link-ratio nan -o " + d.file("x.tmc"), "spam thresholds must be"},
+             {"vectorize " + d.file("c.tmc") + " --stop-words " + d.file(".") + " -o " + d.file("x.tmx"),
+              "is neither english, french, none nor a readable file: it is a directory"},
+             {"vectorize " + d.file("c.tmc") + " --vocabulary " + d.file(".") + " -o " + d.file("x.tmx"),
+              ": it is a directory"},
+         }) {
+        r = run_cli(args, d);
+        EXPECT_EQ(r.code, 1) << args;
+        EXPECT_NE(r.err.find("tmine: error: "), std::string::npos) << args << "\n" << r.err;
+        EXPECT_NE(r.err.find(says), std::string::npos) << args << "\n" << r.err;
+    }
+    r = run_cli("ingest " + kDemo + " --text-field body --time-field created --author-field subredit -o " +
+                    d.file("z.tmc"),
+                d);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("ingest: warning: --time-field 'created' is in none of the 12000 records read"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("ingest: warning: --author-field 'subredit' is in none"), std::string::npos) << r.err;
+    r = run_cli("ingest " + kDemo + kDemoFlags + " -o " + d.file("z.tmc"), d);
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }

@@ -185,8 +185,12 @@ struct VectorizeArgs {
             b = a;  // --ngram 2: bigrams only
         else if (got != 2)
             a = 0;
-        if (a < 1 || b < a)
+        if (a < 1 || b < a || ngram.size() > 7)  // 7: no number that sscanf would wrap
             throw InputError("--ngram: expected MIN:MAX such as 1:2 (or N for N:N), got '" + ngram + "'");
+        constexpr int kMaxNgram = 10;  // each word of a document starts max - min + 1 terms
+        if (b > kMaxNgram)
+            throw InputError("--ngram: n-grams of at most " + std::to_string(kMaxNgram) + " words, got '" +
+                             ngram + "'");
         o.ngram_min = a;
         o.ngram_max = b;
         o.stem = stem;
@@ -478,9 +482,7 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     const bool have_matrix = cp || !ea.matrix.empty();
     Interpretation it = interpret(ctx, model, s, cp, have_matrix ? &v.X : nullptr, io);
     if (!ea.clean_report.empty()) {
-        std::ifstream f(ea.clean_report, std::ios::binary);
-        if (f) note_input(ea.clean_report);
-        if (!f) throw InputError(ea.clean_report + ": cannot open the clean report");
+        std::ifstream f = open_input(ea.clean_report, ea.clean_report + ": cannot open the clean report");
         std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
         it.funnel = cleaning_funnel(json, ea.clean_report);
     }
@@ -740,7 +742,19 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
         CleanReport cr = clean(ctx, corpus, co);
         clean_json = cr.to_json();
         write_file_atomic(path("clean.json"), clean_json);
-        if (corpus.size() == 0) throw InputError("run: cleaning removed every post (see clean.json)");
+        if (corpus.size() == 0) {
+            // clean.json goes with the failed run's other outputs: what it says is said here
+            std::string why;
+            for (const StepReport& st : cr.steps)
+                if (st.removed > 0) {
+                    why += std::string(why.empty() ? "" : "; ") + st.step + " removed " + std::to_string(st.removed);
+                    std::string reasons;
+                    for (const auto& [reason, r] : st.reasons)
+                        reasons += (reasons.empty() ? " (" : ", ") + reason + " " + std::to_string(r.count);
+                    why += reasons.empty() ? "" : reasons + ")";
+                }
+            throw InputError("run: cleaning removed every post of " + std::to_string(cr.rows_in) + ": " + why);
+        }
         if (!c.quiet)
             std::fprintf(stderr, "run: cleaning kept %llu of %llu posts (clean.json)\n",
                          (unsigned long long)cr.rows_out, (unsigned long long)cr.rows_in);

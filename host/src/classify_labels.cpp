@@ -151,7 +151,8 @@ void read_jsonl_labels(const std::string& path, const std::string& content,
         i = e + 1;
         if (l.empty()) continue;
         rapidjson::Document d;
-        d.Parse<rapidjson::kParseNumbersAsStringsFlag>(l.c_str(), l.size());
+        // iterative: no recursion, so deep nesting cannot exhaust the stack
+        d.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag>(l.c_str(), l.size());
         const std::string where = path + ":" + std::to_string(line);
         if (d.HasParseError() || !d.IsObject())
             throw InputError(where + ": not a JSON object");
@@ -235,9 +236,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     if (paths.empty()) throw InputError("no label file given");
     std::vector<RawLabel> raw;
     for (const std::string& path : paths) {
-        std::ifstream in(path, std::ios::binary);
-        if (in) note_input(path);
-        if (!in) throw IoError(path + ": cannot open the label file");
+        std::ifstream in = open_input(path, path + ": cannot open the label file");
         std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (content.compare(0, 2, "\xFF\xFE") == 0 || content.compare(0, 2, "\xFE\xFF") == 0)
             throw InputError(path + ": the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); "

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <cctype>
 #include <chrono>
@@ -317,8 +318,9 @@ SpamSignals spam_signals(std::string_view original, std::string_view text) {
 
 /// The spam thresholds' ranges (each flag's "off" value included).
 void check_spam_options(const SpamOptions& o) {
-    if (o.max_link_ratio < 0 || o.max_token_share <= 0 || o.author_factor < 0)
-        throw InputError("spam thresholds must be positive (--max-link-ratio, --max-token-share, "
+    if (!(o.max_link_ratio >= 0) || !(o.max_token_share > 0) || !(o.author_factor >= 0) ||
+        !std::isfinite(o.author_factor))
+        throw InputError("spam thresholds must be positive numbers (--max-link-ratio, --max-token-share, "
                          "--author-factor)");
     if (o.max_token_share > 1)
         throw InputError("--max-token-share is a share of a post's words: at most 1, got " +
@@ -389,14 +391,13 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& re
 
 // ---- relevance ----
 std::vector<std::string> read_lines(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) note_input(path);
-    if (!in) throw IoError(path + ": cannot read the relevance file");
+    std::ifstream in = open_input(path, path + ": cannot read the relevance file");
     std::vector<std::string> lines;
     std::string line;
     while (std::getline(in, line)) {
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
             line.pop_back();
+        line.erase(0, line.find_first_not_of(" \t"));  // white space around the value
         lines.push_back(line);
     }
     while (!lines.empty() && lines.back().empty()) lines.pop_back();
@@ -586,7 +587,7 @@ void check_clean_options(const CleanOptions& opts) {
     }
     if (on(CleanStep::Dedup)) {
         const DedupOptions& d = opts.dedup;
-        if (d.near_dup < 0 || d.near_dup >= 1)
+        if (!(d.near_dup >= 0 && d.near_dup < 1))
             throw InputError("--near-dup must be in [0, 1) (0 = exact duplicates only), got " +
                              std::to_string(d.near_dup));
         if (d.shingle < 1) throw InputError("--shingle must be >= 1");
@@ -596,7 +597,7 @@ void check_clean_options(const CleanOptions& opts) {
     if (on(CleanStep::Spam)) check_spam_options(opts.spam);
     if (on(CleanStep::Relevance)) {  // a missing file found before the steps (and run's ingest)
         const std::string& f = opts.relevance.keep_mask.empty() ? opts.relevance.keep_ids : opts.relevance.keep_mask;
-        if (!std::ifstream(f, std::ios::binary)) throw IoError(f + ": cannot read the relevance file");
+        (void)open_input(f, f + ": cannot read the relevance file");
     }
 }
 

@@ -10,9 +10,12 @@
 namespace tmine {
 
 SeedTerms read_seed_terms(const std::string& path, const Vectorized& v) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) note_input(path);
-    if (!in) throw InputError(path + ": cannot open the seed-terms file");
+    std::ifstream in;
+    try {
+        in = open_input(path, path + ": cannot open the seed-terms file");
+    } catch (const IoError& e) {
+        throw InputError(e.what());
+    }
     VectorizeOptions vo;
     apply_pipeline_string(v.pipeline, vo);
     vo.stop_words = v.stop_words;

@@ -349,6 +349,17 @@ class Sink {
 
     const std::string& name(Field f) const { return *names_[f]; }
 
+    /// A warning for each mapped optional field that no record held (a misspelt name: JSON
+    /// records may lack any field, so a typo would otherwise pass unseen).
+    void warn_absent_fields() const {
+        if (present_[kText] == 0) return;  // no record with a text: the skips say why
+        for (Field k : {kTime, kId, kAuthor, kSource})
+            if (!name(k).empty() && present_[k] == 0)
+                rep_.warnings.push_back("--" + std::string(kFieldRole[k]) + "-field '" + name(k) +
+                                        "' is in none of the " + std::to_string(present_[kText]) +
+                                        " records read (field names are matched exactly)");
+    }
+
     void skip(uint64_t line, std::string reason) {
         ++rep_.skipped;
         if (rep_.examples.size() < opts_.max_examples)
@@ -358,6 +369,7 @@ class Sink {
 
     /// `check_utf8`: the values were not validated by a parser (CSV).
     void record(const Fields& f, uint64_t line, bool check_utf8) {
+        for (int i = 0; i < kFields; ++i) present_[i] += f.v[i].kind != Kind::Missing;
         if (check_utf8) {
             for (int i = 0; i < kFields; ++i) {
                 if (f.v[i].kind != Kind::String) continue;
@@ -425,6 +437,7 @@ class Sink {
     }
 
   private:
+    uint64_t present_[kFields] = {};  // records that held each field
     void counted() {
         ++rep_.records;
         if (++file_records_ % 100000 == 0 && opts_.progress)
@@ -866,6 +879,7 @@ std::string IngestReport::summary() const {
         s += e.file + ":" + std::to_string(e.line) + ": " + e.reason + "\n";
     if (skipped > examples.size())
         s += "... and " + std::to_string(skipped - examples.size()) + " more skipped records\n";
+    for (const std::string& w : warnings) s += "ingest: warning: " + w + "\n";
     s += "ingest: " + std::to_string(records) + " records, " + std::to_string(kept) + " kept, " +
          std::to_string(skipped) + " skipped, " + std::to_string(out_of_window) +
          " outside the time window\n";
@@ -903,6 +917,7 @@ IngestReport ingest(const std::vector<std::string>& inputs, const IngestOptions&
         rep.bytes += in.bytes();
         sink.start_file(path, source, nullptr);
     }
+    sink.warn_absent_fields();
     return rep;
 }
 

@@ -335,7 +335,7 @@ std::string time_series_csv(const TimeSeries& ts) {
 std::vector<Interpretation::FunnelStep> cleaning_funnel(std::string_view clean_json,
                                                         const std::string& origin) {
     rapidjson::Document d;
-    d.Parse(clean_json.data(), clean_json.size());
+    d.Parse<rapidjson::kParseIterativeFlag>(clean_json.data(), clean_json.size());  // no recursion on deep nesting
     auto bad = [&](const std::string& why) {
         return InputError(origin + ": not a tmine clean report (" + why + ")");
     };

@@ -88,6 +88,15 @@ void note_input(const std::string& path) {
     g_inputs.push_back({st.st_dev, st.st_ino, path});
 }
 
+std::ifstream open_input(const std::string& path, const std::string& cannot) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw IoError(cannot + ": it is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError(cannot + ": " + errno_text());
+    note_input(path);
+    return in;
+}
+
 void forget_input(const std::string& path) {
     struct stat st;
     if (auto lock = guarded(path, st))
@@ -121,11 +130,18 @@ std::mutex g_pending_mutex;
 std::vector<Pending> g_pending;
 bool g_defer = false;
 std::atomic<uint64_t> g_temp_counter{0};
+/// The outputs of the running command (deferred commits on), by file: two outputs that name
+/// one file would leave only the last written.
+struct OutputName {
+    std::string key, path;
+};
+std::vector<OutputName> g_outputs;  // under g_pending_mutex
 }  // namespace
 
 void defer_commits(bool on) {
     std::lock_guard<std::mutex> lock(g_pending_mutex);
     g_defer = on;
+    g_outputs.clear();
 }
 
 void commit_deferred() {
@@ -133,6 +149,7 @@ void commit_deferred() {
     {
         std::lock_guard<std::mutex> lock(g_pending_mutex);
         pending.swap(g_pending);
+        g_outputs.clear();  // the command's outputs are done
     }
     for (size_t i = 0; i < pending.size(); ++i) {
         const Pending& p = pending[i];
@@ -155,15 +172,67 @@ void discard_deferred() noexcept {
         release_temp(p.slot);
     }
     g_pending.clear();
+    g_outputs.clear();
 }
+
+namespace {
+/// `path` with its symbolic links followed (a dangling link: the file it names); the path
+/// itself when it is no link.
+std::string follow_links(const std::string& path) {
+    namespace fs = std::filesystem;
+    fs::path p = path;
+    std::error_code ec;
+    for (int hops = 0; hops < 40 && fs::is_symlink(p, ec); ++hops) {
+        const fs::path t = fs::read_symlink(p, ec);
+        if (ec) break;
+        p = t.is_absolute() ? t : p.parent_path() / t;
+    }
+    return p.string();
+}
+
+/// A name for the file `path` will be, the same for every spelling of it (absolute, links
+/// followed, "." and ".." resolved).
+std::string output_key(const std::string& path) {
+    std::error_code ec;
+    auto p = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+    return ec ? path : p.string();
+}
+}  // namespace
 
 AtomicFile::AtomicFile(std::string path, bool immediate) : path_(std::move(path)), immediate_(immediate) {
     refuse_input_as_output(path_);
     std::error_code ec;
     if (std::filesystem::is_directory(path_, ec)) throw IoError("cannot write " + path_ + ": is a directory");
+    if (!immediate_) {
+        std::lock_guard<std::mutex> lock(g_pending_mutex);
+        if (g_defer) {
+            const std::string key = output_key(path_);
+            for (const OutputName& o : g_outputs)
+                if (o.key == key)
+                    throw IoError("cannot write " + path_ + ": " +
+                                  (o.path == path_ ? std::string("it is") : "it is " + o.path + ",") +
+                                  " another output of this command too, which it would overwrite; "
+                                  "give each output its own file");
+            g_outputs.push_back({key, path_});
+        }
+    }
+    // A link is followed (the file it names is replaced, the link stays); a device, a pipe or
+    // a socket (/dev/null, /dev/stdout, a FIFO) is written directly: renaming over it would
+    // replace it with an ordinary file.
+    target_ = follow_links(path_);
+    struct stat st;
+    if (::stat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        f_ = std::fopen(target_.c_str(), "wb");
+        if (!f_) throw IoError("cannot write " + path_ + ": " + errno_text());
+        hash_ = XXH3_createState();
+        if (!hash_) throw std::bad_alloc();
+        XXH3_64bits_reset(hash_);
+        direct_ = true;
+        return;
+    }
     // pid and a counter: two outputs of one process to the same path (one deferred) never share
     // a temp file.
-    tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);
+    tmp_ = target_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);
     hash_ = XXH3_createState();
     if (!hash_) throw std::bad_alloc();
     XXH3_64bits_reset(hash_);
@@ -180,7 +249,7 @@ AtomicFile::AtomicFile(std::string path, bool immediate) : path_(std::move(path)
 AtomicFile::~AtomicFile() {
     if (f_) {
         std::fclose(f_);
-        std::remove(tmp_.c_str());
+        if (!direct_) std::remove(tmp_.c_str());
     }
     release_temp(slot_);
     XXH3_freeState(hash_);
@@ -199,18 +268,26 @@ void AtomicFile::write(const void* data, size_t n) {
 
 void AtomicFile::commit() {
     if (!f_) throw IoError("cannot write " + path_ + ": already committed");
+    if (direct_) {  // a device or a pipe: written as it went
+        const bool ok = std::fflush(f_) == 0;
+        const std::string e = ok ? std::string() : errno_text();
+        const bool closed = std::fclose(f_) == 0;
+        f_ = nullptr;
+        if (!ok || !closed) throw IoError("cannot write " + path_ + ": " + (ok ? errno_text() : e));
+        return;
+    }
     bool ok = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
     ok = (std::fclose(f_) == 0) && ok;
     f_ = nullptr;
     if (ok && !immediate_) {
         std::lock_guard<std::mutex> lock(g_pending_mutex);
         if (g_defer) {  // renamed by commit_deferred(), or removed by discard_deferred()
-            g_pending.push_back({tmp_, path_, slot_});
+            g_pending.push_back({tmp_, target_, slot_});
             slot_ = -1;
             return;
         }
     }
-    if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    if (!ok || std::rename(tmp_.c_str(), target_.c_str()) != 0) {
         std::string e = errno_text();
         std::remove(tmp_.c_str());
         release_temp(slot_);

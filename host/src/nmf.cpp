@@ -22,12 +22,12 @@ namespace tmine {
 void validate(const NmfOptions& o) {
     if (o.k < 1) throw InputError("-k must be at least 1");
     if (o.max_iter < 1) throw InputError("--iters must be at least 1");
-    if (!(o.tol >= 0)) throw InputError("--tol must be >= 0");
+    if (!(o.tol >= 0 && std::isfinite(o.tol))) throw InputError("--tol must be a finite number >= 0");
     if (!(o.alpha_W >= 0 && std::isfinite(o.alpha_W))) throw InputError("--alpha-w must be a finite number >= 0");
     if (!(o.alpha_H >= 0 && std::isfinite(o.alpha_H)) && o.alpha_H != -1.0)
         throw InputError("--alpha-h must be a finite number >= 0");
     if (!(o.l1_ratio >= 0 && o.l1_ratio <= 1)) throw InputError("--l1-ratio must be in [0, 1]");
-    if (!(o.time_limit >= 0)) throw InputError("--time-limit must be >= 0");
+    if (!(o.time_limit >= 0)) throw InputError("--time-limit must be >= 0 (seconds; 0 = none)");
     if (o.checkpoint_every < 0) throw InputError("--checkpoint-every must be >= 0");
     if (o.restarts < 1) throw InputError("--restarts must be at least 1");
     if (o.restarts > 1 && o.checkpoint_every > 0)
@@ -36,7 +36,8 @@ void validate(const NmfOptions& o) {
         throw InputError("--checkpoint-every needs a checkpoint path");
     if (o.solver == NmfSolver::Hals && o.loss != NmfLoss::Frobenius)
         throw InputError("--solver hals minimises the Frobenius loss only; use --solver mu with --loss kl");
-    if (!(o.seed_strength >= 0)) throw InputError("--seed-strength must be >= 0");
+    if (!(o.seed_strength >= 0 && std::isfinite(o.seed_strength)))
+        throw InputError("--seed-strength must be a finite number >= 0");
     if (!o.seed_terms.empty()) {
         if (o.loss != NmfLoss::Frobenius)
             throw InputError("--seed-terms guides the Frobenius loss only (not --loss kl)");

@@ -67,8 +67,19 @@ private:
 
     [[noreturn]] void fail(const std::string& msg, size_t at) const {
         size_t col = column_of(text_, at);
+        // The query under the message with a caret; a long one (a machine-written query) as
+        // the 60 bytes either side of the place, cut at character boundaries.
+        auto lead = [&](size_t i) {
+            while (i > 0 && i < text_.size() && (static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) --i;
+            return i;
+        };
+        const size_t from = at > 60 ? lead(at - 60) : 0;
+        const size_t to = at + 60 < text_.size() ? lead(at + 60) : text_.size();
+        const std::string_view shown = text_.substr(from, to - from);
+        const size_t caret = (from > 0 ? 1 : 0) + column_of(shown, std::min(at, to) - from) - 1;
         std::string full = "query: " + msg + " at column " + std::to_string(col) + "\n  " +
-                           std::string(text_) + "\n  " + std::string(col - 1, ' ') + "^";
+                           (from > 0 ? "\u2026" : "") + std::string(shown) + (to < text_.size() ? "\u2026" : "") +
+                           "\n  " + std::string(caret, ' ') + "^";
         throw QueryError(msg, col, full);
     }
 
@@ -162,10 +173,24 @@ private:
             Tok t2 = peek(s2, e2);
             if (t2 == Tok::End || t2 == Tok::RParen || t2 == Tok::Or || t2 == Tok::And)
                 fail("NOT needs a term after it", s2);
+            Nest nest(*this, s);
             return binary(Query::Node::Not, parse_not(), -1);
         }
         return parse_primary();
     }
+
+    /// Parentheses and NOTs nest at most kMaxDepth deep: the parser, the evaluation and the
+    /// description recurse once per level, and a machine-written query of 20,000 '(' would
+    /// otherwise exhaust the stack.
+    static constexpr int kMaxDepth = 500;
+    struct Nest {
+        QueryParser& p;
+        Nest(QueryParser& parser, size_t at) : p(parser) {
+            if (++p.depth_ > kMaxDepth)
+                p.fail("parentheses and NOTs nested deeper than " + std::to_string(kMaxDepth) + " levels", at);
+        }
+        ~Nest() { --p.depth_; }
+    };
 
     int parse_primary() {
         size_t s, e;
@@ -175,6 +200,7 @@ private:
                 pos_ = e;
                 size_t s2, e2;
                 if (peek(s2, e2) == Tok::RParen) fail("empty parentheses", s2);
+                Nest nest(*this, s);
                 int inner = parse_or();
                 if (peek(s2, e2) != Tok::RParen) {
                     if (s2 >= text_.size()) fail("'(' is never closed", s);
@@ -283,6 +309,7 @@ private:
     std::string_view text_;
     Query& q_;
     size_t pos_ = 0;
+    int depth_ = 0;  // parentheses and NOTs open around the parse
 };
 
 Query Query::parse(std::string_view text, const QueryOptions& opts) {
@@ -387,15 +414,16 @@ void write_mask(const std::string& path, const std::vector<uint8_t>& mask) {
 }
 
 std::vector<uint8_t> read_mask(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) note_input(path);
-    if (!in) throw IoError(path + ": cannot open the mask file");
+    std::ifstream in = open_input(path, path + ": cannot open the mask file");
     std::vector<uint8_t> mask;
     std::string line;
     size_t lineno = 0;
     while (std::getline(in, line)) {
         ++lineno;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
+        // white space around the value is allowed (docs/formats.md), as a CR line end is
+        const size_t b = line.find_first_not_of(" \t\r");
+        const size_t e = line.find_last_not_of(" \t\r");
+        line = b == std::string::npos ? std::string() : line.substr(b, e - b + 1);
         if (line == "0" || line == "1")
             mask.push_back(line == "1");
         else

@@ -26,11 +26,14 @@ DfBound DfBound::parse(std::string_view s, const char* flag) {
     std::string str(s);
     char* end = nullptr;
     double v = std::strtod(str.c_str(), &end);
-    if (str.empty() || end != str.c_str() + str.size() || !(v >= 0))
+    if (str.empty() || end != str.c_str() + str.size() || !(v >= 0) || !std::isfinite(v) ||
+        str.find_first_of("xXpP") != std::string::npos)
         throw InputError(std::string(flag) + ": expected a count (5) or a proportion (0.5), got '" +
                          str + "'");
     DfBound b;
     b.proportion = str.find_first_of(".eE") != std::string::npos;
+    if (!b.proportion && v > 1e15)  // beyond any corpus, and where a count stops being exact
+        throw InputError(std::string(flag) + ": a count of documents, got '" + str + "'");
     b.value = v;
     if (b.proportion && v > 1.0)
         throw InputError(std::string(flag) + ": a proportion must be in [0, 1], got '" + str + "'");
@@ -82,11 +85,13 @@ std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerO
             for (const auto& w : detail::french_stop_words()) add(w);
             continue;
         }
-        std::ifstream in{std::string(item)};
-        if (in) note_input(std::string(item));
-        if (!in)
-            throw InputError("--stop-words: '" + std::string(item) +
-                             "' is neither english, french, none nor a readable file");
+        std::ifstream in;
+        try {
+            in = open_input(std::string(item), "--stop-words: '" + std::string(item) +
+                                                   "' is neither english, french, none nor a readable file");
+        } catch (const IoError& e) {
+            throw InputError(e.what());  // a wrong argument, as an unknown list name is
+        }
         std::string line;
         for (size_t number = 1; std::getline(in, line); ++number) {
             const size_t bad = utf8_error_at(line);
@@ -669,9 +674,7 @@ void write_vocabulary_csv(const Vectorized& v, const std::string& path) {
 
 void read_vocabulary_csv(const std::string& path, std::vector<std::string>& terms,
                          std::vector<double>& idf) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) note_input(path);
-    if (!in) throw IoError("cannot open " + path);
+    std::ifstream in = open_input(path, "cannot open the vocabulary " + path);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     // A byte-order mark (spreadsheets write one) is not part of the first field.
     text.erase(0, bom_length(text));

@@ -47,6 +47,7 @@ struct IngestReport {
     uint64_t out_of_window = 0;  ///< valid but outside [since, until)
     uint64_t bytes = 0;          ///< uncompressed bytes read
     std::vector<SkippedLine> examples;  ///< first max_examples skipped lines
+    std::vector<std::string> warnings;  ///< e.g. a mapped field that no record held
 
     /// "file:line: reason" lines followed by a total; what the CLI prints.
     std::string summary() const;

@@ -2,6 +2,7 @@
 /// Small file helpers shared by every stage: atomic output and binary columns.
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,15 +34,19 @@ public:
     }
     /// Appends the XXH3-64 of every byte written so far; BinaryReader::verify_checksum() reads it.
     void write_checksum();
-    /// Flushes, fsyncs and renames. Throws IoError naming the path.
+    /// Flushes, fsyncs and renames (a device or a pipe, /dev/stdout or a FIFO, is written in
+    /// place instead; a symbolic link is followed, and the file it names replaced). Throws
+    /// IoError naming the path.
     void commit();
     const std::string& path() const { return path_; }
 
 private:
     std::string path_, tmp_;
+    std::string target_;  // path_ with its links followed: what the temp file replaces
     std::FILE* f_ = nullptr;
     int slot_ = -1;  // its entry among the temp files remove_temp_files() knows
     bool immediate_ = false;
+    bool direct_ = false;  // a device or a pipe, written in place (no temp file)
     XXH3_state_s* hash_ = nullptr;  // of the bytes written
 };
 
@@ -66,6 +71,10 @@ void guard_inputs(bool on);
 /// AtomicFile of the same process replaces it: a command whose output names one of its inputs
 /// fails with a message instead of destroying the input. Every reader of a user's file calls it.
 void note_input(const std::string& path);
+/// An input file opened for reading (binary) and noted (note_input). Throws IoError
+/// "<cannot>: <why>" when it cannot be opened, and when it is a directory (which opens, and
+/// then reads as nothing).
+std::ifstream open_input(const std::string& path, const std::string& cannot);
 /// Takes `path` out of the noted inputs: a command that reads a file in order to replace it
 /// (a resumed fit's checkpoint) says so.
 void forget_input(const std::string& path);
