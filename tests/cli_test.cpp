@@ -648,6 +648,10 @@ TEST(Cli, ChoosesKAndGuidesTopics) {
     ASSERT_TRUE(j.HasMember("k_selection"));
     EXPECT_EQ(j["model"]["k"].GetInt(), j["k_selection"]["recommended"].GetInt());
     EXPECT_EQ(int(j["topics"].Size()), j["model"]["k"].GetInt());
+    // one k into the same directory: the earlier choice of k no longer describes the model
+    Result one = run_cli("topics " + d.file("m.tmx") + " -k 2 --iters 5 --device cpu -q -o " + d.file("k"), d);
+    ASSERT_EQ(one.code, 0) << one.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("k/k_selection.csv")));
 
     write_bytes(d.file("seeds.txt"), "# brand terms\nGame, games, play\nmoney, stock, market\n");
     Result g = run_cli("topics " + d.file("m.tmx") + " -k 8 --iters 40 --device cpu --seed-terms " +
@@ -881,4 +885,24 @@ TEST(Cli, DeepNestingOddNumbersDirectoriesAndAbsentFieldsAreSaid) {
     EXPECT_NE(r.err.find("ingest: warning: --author-field 'subredit' is in none"), std::string::npos) << r.err;
     r = run_cli("ingest " + kDemo + kDemoFlags + " -o " + d.file("z.tmc"), d);
     EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
+// A run into a directory that holds an earlier run's results: when it fails after writing its
+// corpus and matrix (kept, complete), nothing of the earlier run's topics is left beside them
+// to be taken for this one's.
+TEST(Cli, AFailedRunLeavesNoStaleTopicsBesideItsNewMatrix) {
+    TempDir d;
+    Result r = run_cli("run " + kDemo + kDemoFlags + " --stop-words english --min-df 5 -k 4 --iters 5 --device cpu -q -o " +
+                           d.file("out"),
+                       d);
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_TRUE(std::filesystem::exists(d.file("out/topics.json")));
+    r = run_cli("run " + kDemo + kDemoFlags + " --stop-words english --min-df 5 -k 100000 --device cpu -q -o " +
+                    d.file("out"),
+                d);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("-k 100000: must be between 1 and"), std::string::npos) << r.err;
+    EXPECT_TRUE(std::filesystem::exists(d.file("out/matrix.tmx")));
+    for (const char* stale : {"topics.json", "topics.csv", "documents.csv", "report.html", "model/model.tmm"})
+        EXPECT_FALSE(std::filesystem::exists(d.file(std::string("out/") + stale))) << stale;
 }

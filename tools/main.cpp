@@ -420,6 +420,8 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
     write_model(model, out);
     if (!model.k_selection.empty())
         write_file_atomic((fs::path(out) / "k_selection.csv").string(), csv.apply(k_selection_csv(model.k_selection)));
+    else  // an earlier choice of k in this directory no longer describes its model
+        remove_on_commit((fs::path(out) / "k_selection.csv").string());
     write_file_atomic((fs::path(out) / "topics.json").string(),
                       topics_json(model, summarize_topics(model, a.top_terms)));
     if (!c.quiet)
@@ -730,6 +732,10 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     Context ctx = c.context();
     make_dirs(outdir);
     auto path = [&](const char* name) { return (fs::path(outdir) / name).string(); };
+    // Every file run writes (or removes as stale), checked against the inputs before any work.
+    const char* const kRunFiles[] = {"corpus.tmc", "matrix.tmx", "model/model.tmm", "k_selection.csv", "topics.json",
+                                     "topics.csv", "documents.csv", "report.html", "clean.json"};
+    for (const char* f : kRunFiles) refuse_input_as_output(path(f));
     auto t0 = Clock::now();
     Corpus corpus;
     IngestReport rep = ingest(ia.inputs, ia.options(c.quiet), corpus);
@@ -766,8 +772,17 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     Vectorized v = va.run(ctx, corpus, c.quiet);
     write_matrix(v, path("matrix.tmx"));
     // The corpus and the matrix are complete results of their own: kept even if the fit after
-    // them fails or is interrupted (tmine topics can start again from the matrix).
+    // them fails or is interrupted (tmine topics can start again from the matrix). What an
+    // earlier run left in this directory describes another corpus from now on: it goes.
     commit_deferred();
+    {
+        std::error_code ec;
+        for (const char* stale : kRunFiles)  // all but the corpus, the matrix and the cleaning
+            if (std::strcmp(stale, "corpus.tmc") != 0 && std::strcmp(stale, "matrix.tmx") != 0 &&
+                std::strcmp(stale, "clean.json") != 0)
+                fs::remove(path(stale), ec);
+        if (!cleaning) fs::remove(path("clean.json"), ec);
+    }
     double t_vec = seconds_since(t0);
     t0 = Clock::now();
     CorpusInfo info;

@@ -136,7 +136,20 @@ struct OutputName {
     std::string key, path;
 };
 std::vector<OutputName> g_outputs;  // under g_pending_mutex
+std::vector<std::string> g_removals;  // remove_on_commit(), under g_pending_mutex
 }  // namespace
+
+void remove_on_commit(const std::string& path) {
+    {
+        std::lock_guard<std::mutex> lock(g_pending_mutex);
+        if (g_defer) {
+            g_removals.push_back(path);
+            return;
+        }
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+}
 
 void defer_commits(bool on) {
     std::lock_guard<std::mutex> lock(g_pending_mutex);
@@ -146,10 +159,12 @@ void defer_commits(bool on) {
 
 void commit_deferred() {
     std::vector<Pending> pending;
+    std::vector<std::string> removals;
     {
         std::lock_guard<std::mutex> lock(g_pending_mutex);
         pending.swap(g_pending);
         g_outputs.clear();  // the command's outputs are done
+        removals.swap(g_removals);
     }
     for (size_t i = 0; i < pending.size(); ++i) {
         const Pending& p = pending[i];
@@ -163,6 +178,8 @@ void commit_deferred() {
         }
         release_temp(p.slot);
     }
+    std::error_code ec;
+    for (const std::string& r : removals) std::filesystem::remove(r, ec);  // stale: best effort
 }
 
 void discard_deferred() noexcept {
@@ -173,6 +190,7 @@ void discard_deferred() noexcept {
     }
     g_pending.clear();
     g_outputs.clear();
+    g_removals.clear();
 }
 
 namespace {

@@ -58,6 +58,9 @@ private:
 void defer_commits(bool on);
 void commit_deferred();
 void discard_deferred() noexcept;
+/// Removes `path` (a file an earlier run left that this one's outputs make stale) when the
+/// command's outputs are committed; at once when deferral is off.
+void remove_on_commit(const std::string& path);
 
 /// Removes the temp files of every AtomicFile not yet committed or destroyed. Async-signal-safe
 /// (unlink only): the CLI calls it from its SIGINT/SIGTERM/SIGHUP handler, so an interrupted
