@@ -376,6 +376,12 @@ TEST(NmfCheckpoint, ResumeEqualsAnUninterruptedRunBitForBit) {
                                  std::to_string(v.X.cols) + " with " + std::to_string(v.X.nnz()) +
                                  " non-zeros, this run " + std::to_string(fewer.rows) + " x "))
             << msg;
+        // The same shape, other weights (as --sublinear-tf gives): said too, and nothing else.
+        CsrMatrix reweighted = v.X;
+        for (float& x : reweighted.data) x = std::sqrt(x);
+        msg = refusal(o, reweighted);
+        EXPECT_TRUE(has(msg, "the matrix: the checkpoint has other terms or weights")) << msg;
+        EXPECT_FALSE(has(msg, "-k:") || has(msg, "--seed")) << msg;
     }
 }
 

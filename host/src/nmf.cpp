@@ -1,5 +1,7 @@
 // The NMF driver shared by every device: checks, the iteration loop with its stopping rules,
 // progress, checkpoints and resume, transform, and the float64 loss measures.
+#include <xxhash.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -152,12 +154,38 @@ struct Fingerprint {
     uint64_t seed;
     double alpha_W, alpha_H, l1_ratio, seed_strength;
     uint64_t seeds_hash;
+    uint64_t matrix_hash;  // the matrix's non-zeros and weights (matrix_hash())
     bool operator==(const Fingerprint& o) const { return std::memcmp(this, &o, sizeof o) == 0; }
 };
-/// n, m and nnz: the whole matrix's (a distributed fit's too).
-Fingerprint fingerprint(int64_t n, int64_t m, int64_t nnz, const NmfOptions& o) {
+/// The content of the whole matrix, whatever the number of processes holding its rows
+/// (`first_row`: this process's first; a collective when `distributed`): the sum over rows of
+/// a hash of the row's index, columns and weights. Two matrices of one shape, one vectorized
+/// with other settings (--sublinear-tf, other stop words), differ here.
+uint64_t matrix_hash(const CsrMatrix& X, int64_t first_row, bool distributed) {
+    uint64_t h = 0;
+    for (int64_t i = 0; i < X.rows; ++i) {
+        const int64_t b = X.indptr[i], len = X.indptr[i + 1] - b;
+        const uint64_t row = uint64_t(first_row + i);
+        h += XXH3_64bits_withSeed(X.indices.data() + b, size_t(len) * sizeof(int32_t), row) * 0x9E3779B97F4A7C15ull ^
+             XXH3_64bits_withSeed(X.data.data() + b, size_t(len) * sizeof(float), ~row);
+    }
+    if (distributed) {
+        const std::vector<char> all = processes::all_gather_bytes(&h, sizeof h);
+        h = 0;
+        for (size_t q = 0; q + sizeof h <= all.size(); q += sizeof h) {
+            uint64_t part;
+            std::memcpy(&part, all.data() + q, sizeof part);
+            h += part;
+        }
+    }
+    return h;
+}
+
+/// n, m and nnz: the whole matrix's (a distributed fit's too); `content`: its matrix_hash().
+Fingerprint fingerprint(int64_t n, int64_t m, int64_t nnz, const NmfOptions& o, uint64_t content) {
     Fingerprint f;
     std::memset(&f, 0, sizeof f);
+    f.matrix_hash = content;
     f.n = n;
     f.m = m;
     f.nnz = nnz;
@@ -199,6 +227,8 @@ std::string differences(const Fingerprint& have, const Fingerprint& want) {
     };
     if (have.n != want.n || have.m != want.m || have.nnz != want.nnz)
         add("the matrix", matrix(have), matrix(want));
+    else if (have.matrix_hash != want.matrix_hash)
+        add("the matrix", "other terms or weights", "these (the same shape: vectorized with other settings?)");
     if (have.k != want.k) add("-k", std::to_string(have.k), std::to_string(want.k));
     if (have.solver != want.solver)
         add("--solver", nmf_solver_name(NmfSolver(have.solver)),
@@ -237,7 +267,7 @@ void write_checkpoint(const std::string& path, const Fingerprint& f, int iterati
                       const std::vector<float>& H) {
     AtomicFile out(path, /*immediate=*/true);  // a checkpoint is there while the fit goes on
     out.write(kCheckpointMagic, 4);
-    out.write_pod<uint32_t>(3);  // 3: the checksum at the end
+    out.write_pod<uint32_t>(4);  // 3: the checksum at the end; 4: the matrix's content hash
     out.write_pod(f);
     out.write_pod<int32_t>(iteration);
     out.write_pod<double>(guide.lambda);
@@ -263,9 +293,9 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
     if (std::memcmp(magic, kCheckpointMagic, 4) != 0)
         throw InputError(path + ": not a tmine NMF checkpoint");
     const auto version = r.read_pod<uint32_t>("version");
-    if (version != 2 && version != 3)
+    if (version != 4)
         throw InputError(path + ": NMF checkpoint version " + std::to_string(version) +
-                         " (this tmine reads versions 2 and 3; start the fit again)");
+                         " (this tmine reads version 4, which also records the matrix's content; start the fit again)");
     auto f = r.read_pod<Fingerprint>("settings");
     if (!(f == want)) {
         std::string diff = differences(f, want);
@@ -284,7 +314,7 @@ Checkpoint read_checkpoint(const std::string& path, const Fingerprint& want) {
     if (c.iteration < 0 || c.losses.size() != size_t(c.iteration) + 1 ||
         c.W.size() != size_t(f.n * f.k) || c.H.size() != size_t(f.m * f.k))
         throw InputError(path + ": corrupt checkpoint (inconsistent sizes)");
-    if (version >= 3) r.verify_checksum();
+    r.verify_checksum();
     return c;
 }
 
@@ -442,7 +472,9 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
     finite_or_throw(start);
     if (losses.empty()) losses.push_back(local[0]);
     const double loss0 = losses[0];
-    const Fingerprint fp = fingerprint(n, X.cols, split.nnz, opts);
+    // (the matrix's content: only for checkpoints, a collective in a distributed fit)
+    const Fingerprint fp = fingerprint(n, X.cols, split.nnz, opts,
+                                       opts.checkpoint_every > 0 ? matrix_hash(X, split.first[me], P > 1) : 0);
     NmfModel model;
     model.stop_reason = "max_iter";
     int done = start;
@@ -680,8 +712,9 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X_in, const NmfOptions&
     // not have it) and sends its iteration, losses and guide, each process its rows of W;
     // drive() broadcasts H.
     Checkpoint c;
+    const uint64_t content = matrix_hash(X, rows.first[processes::rank()], processes::size() > 1);
     if (processes::rank() == 0)
-        c = read_checkpoint(checkpoint_path, fingerprint(rows.rows(), X.cols, rows.nnz, opts));
+        c = read_checkpoint(checkpoint_path, fingerprint(rows.rows(), X.cols, rows.nnz, opts, content));
     if (processes::size() > 1) {
         double head[4] = {double(c.iteration), double(c.losses.size()), c.guide.lambda, c.guide.weight};
         processes::broadcast(head, 4);
