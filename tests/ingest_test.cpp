@@ -92,6 +92,12 @@ TEST(ParseTimestamp, Iso8601) {
     EXPECT_EQ(parse_timestamp("2000-02-29"), 951782400);  // leap day
     EXPECT_EQ(parse_timestamp("1969-12-31T23:59:59Z"), -1);
     EXPECT_EQ(parse_timestamp("1600-03-01"), -11670912000LL);
+    // the basic form: 8 digits of a date, 14 of a date and time (years 1900..2199), not epoch
+    // seconds of 1970 or a date centuries ahead
+    EXPECT_EQ(parse_timestamp("20210101"), kUtc20210101);
+    EXPECT_EQ(parse_timestamp("20210304050607"), 1614834367);
+    EXPECT_EQ(parse_timestamp("20211301"), std::nullopt) << "not a date: said, not read as seconds";
+    EXPECT_EQ(parse_timestamp("12345678"), 12345678) << "year 1234: epoch seconds as before";
 }
 
 TEST(ParseTimestamp, Twitter) {

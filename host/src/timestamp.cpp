@@ -1,5 +1,6 @@
 // parse_timestamp: epoch numbers, ISO-8601 and Twitter's created_at, all to UTC seconds.
 // Calendar arithmetic is days_from_civil (H. Hinnant), so no timegm / TZ / locale is involved.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -200,6 +201,22 @@ std::optional<int64_t> parse_timestamp(std::string_view s) {
     if (s.empty()) return {};
     const char c0 = s.front();
     if (s.size() >= 10 && is_digit(c0) && s[4] == '-') return parse_iso(s);
+    if ((s.size() == 8 || s.size() == 14) && std::all_of(s.begin(), s.end(), is_digit)) {
+        // ISO 8601's basic form, YYYYMMDD or YYYYMMDDhhmmss (UTC), when it is a date of years
+        // 1900..2199: as epoch seconds those 8 digits would be a day of 1970-73 and those 14
+        // digits a date centuries ahead, neither a post's time.
+        auto num = [&](size_t at, size_t len) {
+            int v = 0;
+            for (size_t i = at; i < at + len; ++i) v = v * 10 + (s[i] - '0');
+            return v;
+        };
+        const int y = num(0, 4);
+        if (y >= 1900 && y <= 2199) {
+            const bool full = s.size() == 14;
+            return make_time(y, num(4, 2), num(6, 2), full ? num(8, 2) : 0, full ? num(10, 2) : 0,
+                             full ? num(12, 2) : 0, 0);
+        }
+    }
     if (is_digit(c0) || c0 == '-' || c0 == '+') return parse_epoch(s);
     if (c0 >= 'A' && c0 <= 'Z') return parse_twitter(s);
     return {};

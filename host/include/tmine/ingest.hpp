@@ -60,7 +60,8 @@ IngestReport ingest(const std::vector<std::string>& inputs, const IngestOptions&
 
 /// Parses a timestamp: epoch seconds or milliseconds (number or digit string; values above
 /// 1e11 are milliseconds), ISO-8601 ("2021-03-04", "2021-03-04T05:06:07Z", "+02:00" offsets,
-/// fractional seconds, ' ' instead of 'T'), Twitter's "Tue Oct 31 22:10:47 +0000 2017".
+/// fractional seconds, ' ' instead of 'T'; the basic form "20210304" or "20210304050607" for
+/// years 1900..2199), Twitter's "Tue Oct 31 22:10:47 +0000 2017".
 /// Returns UTC seconds, or nullopt if the text is none of these.
 std::optional<int64_t> parse_timestamp(std::string_view s);
 
