@@ -82,6 +82,18 @@ TEST(CleanNormalize, UrlsWhitespaceUnicode) {
     EXPECT_EQ(norm("\U0001F937\u200D\u2642 \U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F"),
               "\U0001F937\u200D\u2642 \U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F");
     EXPECT_EQ(norm("x\U000E0067\U000E007F \U0001F3F4 \U000E0067"), "x \U0001F3F4");  // tags elsewhere go
+    // "zalgo" text: a run of combining marks keeps its first 30 (UAX #15's stream-safe limit;
+    // 100,000 marks in descending classes took minutes to order), the next run its own 30
+    {
+        std::string zalgo = "x", want = "x";
+        for (int i = 0; i < 3000; ++i) zalgo += "\u0345\u0301\u0316";
+        std::string first30;
+        for (int i = 0; i < 10; ++i) first30 += "\u0345\u0301\u0316";
+        const std::string got = norm(zalgo + " y\u0301\u0301 z");
+        const std::string mapped30 = norm("x" + first30);
+        EXPECT_EQ(got, mapped30 + " " + norm("y\u0301\u0301 z"));  // ý + U+0301: a short run stays
+        EXPECT_EQ(mapped30.size(), 1u + 30u * 2u);  // x and 30 two-byte marks (reordered)
+    }
     EXPECT_EQ(norm("e\xCC\x81t\xC3\xA9"), "\xC3\xA9t\xC3\xA9");                 // composed
     NormalizeOptions raw;
     raw.nfkc = false;

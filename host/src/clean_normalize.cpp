@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "clean_internal.hpp"
@@ -342,18 +343,57 @@ std::string replace_urls(std::string_view s, UrlMode mode) {
 /// NFKC (when asked and the text is not pure ASCII), then: white space of any kind becomes one
 /// space, control and invisible format characters (zero-width space, BOM, soft hyphen,
 /// direction marks) are dropped, ends trimmed.
+/// Runs of more than kMaxMarks combining marks (code points of non-zero combining class, as in
+/// "zalgo" text) cut to their first kMaxMarks, UAX #15's stream-safe limit: utf8proc orders a
+/// run by exchanging neighbours, so a post of 100,000 marks took minutes. Nothing when there
+/// is no such run (or invalid UTF-8, which the mapping reports).
+constexpr int kMaxMarks = 30;
+std::optional<std::string> cap_mark_runs(std::string_view s) {
+    const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+    const auto n = utf8proc_ssize_t(s.size());
+    std::string out;
+    bool capped = false;
+    int run = 0;
+    utf8proc_ssize_t copied = 0;  // bytes of s before this are in out (once capped)
+    for (utf8proc_ssize_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            run = 0;
+            ++i;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        const utf8proc_ssize_t len = utf8proc_iterate(p + i, n - i, &cp);
+        if (len <= 0) return std::nullopt;
+        run = utf8proc_get_property(cp)->combining_class != 0 ? run + 1 : 0;
+        if (run > kMaxMarks) {  // dropped
+            out.append(s.data() + copied, size_t(i - copied));
+            copied = i + len;
+            capped = true;
+        }
+        i += len;
+    }
+    if (!capped) return std::nullopt;
+    out.append(s.data() + copied, size_t(n - copied));
+    return out;
+}
+
 std::string unicode_and_space(std::string_view s, bool nfkc) {
     bool ascii = true;
     for (char c : s)
         if (static_cast<unsigned char>(c) >= 0x80) { ascii = false; break; }
     std::string tmp;
     if (!ascii && nfkc) {
+        std::optional<std::string> capped = cap_mark_runs(s);
+        if (capped) {
+            tmp = std::move(*capped);
+            s = tmp;
+        }
         utf8proc_uint8_t* mapped = nullptr;
         const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
                                     utf8proc_ssize_t(s.size()), &mapped,
                                     utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
         if (n >= 0) {
-            tmp.assign(reinterpret_cast<const char*>(mapped), size_t(n));
+            tmp.assign(reinterpret_cast<const char*>(mapped), size_t(n));  // (s no longer read)
             std::free(mapped);
             s = tmp;
         }  // invalid UTF-8 (not from ingest): left as is
