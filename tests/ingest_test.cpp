@@ -746,6 +746,29 @@ TEST(IngestReddit, SourceFieldInternsTheSubreddits) {
         << rb.examples[0].reason;
 }
 
+// What a user gets wrong about a file's format is said: JSON Lines read as one JSON document
+// (--format json), a CSV saved as UTF-16.
+TEST(Ingest, FormatMistakesAreSaid) {
+    TempDir tmp;
+    IngestOptions o;
+    o.text_field = "text";
+    write_bytes(tmp.file("t.jsonl"), "{\"text\": \"one\"}\n{\"text\": \"two\"}\n");
+    o.format = InputFormat::Json;
+    Corpus c;
+    IngestReport r = ingest({tmp.file("t.jsonl")}, o, c);
+    EXPECT_NE(r.summary().find("one record per line is JSON Lines: --format jsonl"), std::string::npos)
+        << r.summary();
+    o.format = InputFormat::Auto;
+    write_bytes(tmp.file("u.csv"), std::string("\xFF\xFEt\0e\0x\0t\0\n\0", 12));
+    Corpus u;
+    try {
+        ingest({tmp.file("u.csv")}, o, u);
+        ADD_FAILURE() << "a UTF-16 CSV was read";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("the file is UTF-16"), std::string::npos) << e.what();
+    }
+}
+
 }  // namespace
 }  // namespace tmine
 
@@ -755,3 +778,4 @@ TEST(Timestamps, FormatIsIsoUtcAndRoundTrips) {
     for (int64_t t : {int64_t(0), int64_t(951782400), int64_t(1596240000), int64_t(4102444799)})
         EXPECT_EQ(tmine::parse_timestamp(tmine::format_timestamp(t)), t) << t;
 }
+

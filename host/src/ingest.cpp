@@ -362,7 +362,9 @@ class Sink {
 
     void skip(uint64_t line, std::string reason) {
         ++rep_.skipped;
-        if (rep_.examples.size() < opts_.max_examples)
+        // what ends a file early is always listed, not only within the first examples
+        const bool file_level = reason.find("(rest of file not read") != std::string::npos;
+        if (rep_.examples.size() < opts_.max_examples || file_level)
             rep_.examples.push_back({*file_, line, std::move(reason)});
         counted();
     }
@@ -700,7 +702,10 @@ void ingest_json_array(GzInput& in, Sink& sink) {
     if (!in.error().empty()) {
         sink.skip(s.line, in.error() + " (rest of file not read)");
     } else if (r.IsError()) {
-        sink.skip(s.line, json_error(r, h, 0) + " (rest of file not read)");
+        // one JSON value, then another: a JSON Lines file read as one JSON document
+        const bool lines = r.Code() == rapidjson::kParseErrorDocumentRootNotSingular;
+        sink.skip(s.line, json_error(r, h, 0) + " (rest of file not read" +
+                              (lines ? "; one record per line is JSON Lines: --format jsonl" : "") + ")");
     }
 }
 
@@ -785,6 +790,10 @@ void ingest_csv(GzInput& in, Sink& sink, const std::string& file) {
         return;
     }
     const std::vector<std::string> header(rec.fields.begin(), rec.fields.begin() + rec.n);
+    if (!header.empty() && header[0].size() >= 2 &&
+        ((header[0][0] == '\xFF' && header[0][1] == '\xFE') || (header[0][0] == '\xFE' && header[0][1] == '\xFF')))
+        throw InputError(file + ": the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); save it as "
+                                "\"CSV UTF-8\"");
     size_t column[kFields];
     for (int i = 0; i < kFields; ++i) {
         column[i] = SIZE_MAX;
