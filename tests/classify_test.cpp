@@ -586,15 +586,22 @@ TEST(ClassifyLabels, RecodedCsvKeepsEveryField) {
 
 // ---- the command line loop on real tweets ----
 
+namespace {
+/// Runs `tmine ARGS` with stdout to DIR/out.txt and stderr to DIR/err.txt; the exit code.
+std::function<int(const std::string&)> cli_in(const TempDir& d) {
+    return [&d](const std::string& args) {
+        const std::string cmd = std::string(TMINE_BINARY) + " " + args + " >" + d.file("out.txt") + " 2>" +
+                                d.file("err.txt");
+        const int st = std::system(cmd.c_str());
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    };
+}
+}  // namespace
+
 TEST(ClassifyCli, TrainPredictEvalPickLoop) {
     TMINE_REQUIRE_DATA(kTwcs);
     TempDir d;
-    auto sh = [&](const std::string& args) {
-        std::string cmd = std::string(TMINE_BINARY) + " " + args + " >" + d.file("out.txt") + " 2>" +
-                          d.file("err.txt");
-        int st = std::system(cmd.c_str());
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    };
+    const auto sh = cli_in(d);
     auto err = [&] { return read_bytes(d.file("err.txt")); };
     ASSERT_EQ(sh("ingest " + data_file(kTwcs) + " --text-field text --id-field tweet_id -q -o " +
                  d.file("c.tmc")),
@@ -902,12 +909,7 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
 // --labels then refused).
 TEST(ClassifyCli, PostsWithoutANameAreNeitherWeaklyLabelledNorPicked) {
     TempDir d;
-    auto sh = [&](const std::string& args) {
-        std::string cmd = std::string(TMINE_BINARY) + " " + args + " >" + d.file("out.txt") + " 2>" +
-                          d.file("err.txt");
-        int st = std::system(cmd.c_str());
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    };
+    const auto sh = cli_in(d);
     auto err = [&] { return read_bytes(d.file("err.txt")); };
     // 40 posts: ids p<i>, but no id for i % 10 == 3, and one id for both i % 10 == 7 and 8
     std::string jsonl;

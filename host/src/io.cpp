@@ -239,23 +239,15 @@ AtomicFile::AtomicFile(std::string path, bool immediate) : path_(std::move(path)
     // replace it with an ordinary file.
     target_ = follow_links(path_);
     struct stat st;
-    if (::stat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-        f_ = std::fopen(target_.c_str(), "wb");
-        if (!f_) throw IoError("cannot write " + path_ + ": " + errno_text());
-        hash_ = XXH3_createState();
-        if (!hash_) throw std::bad_alloc();
-        XXH3_64bits_reset(hash_);
-        direct_ = true;
-        return;
-    }
+    direct_ = ::stat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
     // pid and a counter: two outputs of one process to the same path (one deferred) never share
     // a temp file.
-    tmp_ = target_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);
+    if (!direct_) tmp_ = target_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);
     hash_ = XXH3_createState();
     if (!hash_) throw std::bad_alloc();
     XXH3_64bits_reset(hash_);
-    slot_ = claim_temp(tmp_);
-    f_ = std::fopen(tmp_.c_str(), "wb");
+    if (!direct_) slot_ = claim_temp(tmp_);
+    f_ = std::fopen(direct_ ? target_.c_str() : tmp_.c_str(), "wb");
     if (!f_) {
         const std::string e = errno_text();
         release_temp(slot_);
