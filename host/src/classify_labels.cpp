@@ -238,9 +238,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     for (const std::string& path : paths) {
         std::ifstream in = open_input(path, path + ": cannot open the label file");
         std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (content.compare(0, 2, "\xFF\xFE") == 0 || content.compare(0, 2, "\xFE\xFF") == 0)
-            throw InputError(path + ": the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); "
-                                    "save it as \"CSV UTF-8\"");
+        if (starts_utf16(content)) throw InputError(path + ": " + std::string(kUtf16Advice));
         if (looks_jsonl(path, content))
             read_jsonl_labels(path, content, raw);
         else

@@ -340,9 +340,6 @@ std::string replace_urls(std::string_view s, UrlMode mode) {
     return out;
 }
 
-/// NFKC (when asked and the text is not pure ASCII), then: white space of any kind becomes one
-/// space, control and invisible format characters (zero-width space, BOM, soft hyphen,
-/// direction marks) are dropped, ends trimmed.
 /// Runs of more than kMaxMarks combining marks (code points of non-zero combining class, as in
 /// "zalgo" text) cut to their first kMaxMarks, UAX #15's stream-safe limit: utf8proc orders a
 /// run by exchanging neighbours, so a post of 100,000 marks took minutes. Nothing when there
@@ -377,6 +374,9 @@ std::optional<std::string> cap_mark_runs(std::string_view s) {
     return out;
 }
 
+/// NFKC (when asked and the text is not pure ASCII), then: white space of any kind becomes one
+/// space, control and invisible format characters (zero-width space, BOM, soft hyphen,
+/// direction marks) are dropped, ends trimmed.
 std::string unicode_and_space(std::string_view s, bool nfkc) {
     bool ascii = true;
     for (char c : s)
@@ -393,7 +393,7 @@ std::string unicode_and_space(std::string_view s, bool nfkc) {
                                     utf8proc_ssize_t(s.size()), &mapped,
                                     utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
         if (n >= 0) {
-            tmp.assign(reinterpret_cast<const char*>(mapped), size_t(n));  // (s no longer read)
+            tmp.assign(reinterpret_cast<const char*>(mapped), size_t(n));
             std::free(mapped);
             s = tmp;
         }  // invalid UTF-8 (not from ingest): left as is

@@ -790,10 +790,7 @@ void ingest_csv(GzInput& in, Sink& sink, const std::string& file) {
         return;
     }
     const std::vector<std::string> header(rec.fields.begin(), rec.fields.begin() + rec.n);
-    if (!header.empty() && header[0].size() >= 2 &&
-        ((header[0][0] == '\xFF' && header[0][1] == '\xFE') || (header[0][0] == '\xFE' && header[0][1] == '\xFF')))
-        throw InputError(file + ": the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); save it as "
-                                "\"CSV UTF-8\"");
+    if (!header.empty() && starts_utf16(header[0])) throw InputError(file + ": " + std::string(kUtf16Advice));
     size_t column[kFields];
     for (int i = 0; i < kFields; ++i) {
         column[i] = SIZE_MAX;

@@ -177,6 +177,13 @@ std::string cut_for_cell(std::string_view v, size_t max_bytes = kSpreadsheetCell
 /// them); bom_length(): its length at the start of `s` (3), or 0 without one.
 inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 inline size_t bom_length(std::string_view s) { return s.substr(0, 3) == kUtf8Bom ? 3 : 0; }
+/// True when `s` starts with a UTF-16 byte-order mark (either order): a spreadsheet's "Unicode
+/// Text". kUtf16Advice says what to do instead, for the error naming the file.
+inline bool starts_utf16(std::string_view s) {
+    return s.substr(0, 2) == "\xFF\xFE" || s.substr(0, 2) == "\xFE\xFF";
+}
+inline constexpr std::string_view kUtf16Advice =
+    "the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); save it as \"CSV UTF-8\"";
 
 /// `v` as one CSV field (see append_csv_field).
 inline std::string csv_field(std::string_view v) {
