@@ -226,6 +226,46 @@ TEST(IngestFixtures, TimesInTheFutureAreSkipped) {
     EXPECT_EQ(rw.skipped, 0u);
 }
 
+// A time before 1980 (a missing time written as 0, seconds read as days) is a misread value:
+// skipped with its date, unless --since reaches back to it or the caller keeps every date.
+TEST(IngestFixtures, TimesBeforeOnlineConversationAreSkipped) {
+    TempDir tmp;
+    write_bytes(tmp.file("t.jsonl"), "{\"text\": \"a\", \"created_at\": 0}\n"
+                                     "{\"text\": \"b\", \"created_at\": \"2021-03-04\"}\n"
+                                     "{\"text\": \"c\", \"created_at\": \"0001-01-01T00:00:00Z\"}\n"
+                                     "{\"text\": \"d\", \"created_at\": \"1979-12-31T23:59:59Z\"}\n"
+                                     "{\"text\": \"e\", \"created_at\": \"1980-01-01T00:00:00Z\"}\n"
+                                     "{\"text\": \"f\", \"created_at\": \"1975-06-01\"}\n");
+    Corpus c;
+    const IngestReport r = ingest({tmp.file("t.jsonl")}, fixture_opts(), c);
+    EXPECT_EQ(r.kept, 2u);
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c.text[0], "b");
+    EXPECT_EQ(c.text[1], "e");
+    EXPECT_EQ(reason_at(r, 1), "timestamp '0' in field 'created_at' is before 1980-01-01 "
+                               "(1970-01-01T00:00:00Z, often a missing time written as 0; "
+                               "--keep-old-times keeps it)");
+    EXPECT_EQ(reason_at(r, 3), "timestamp '0001-01-01T00:00:00Z' in field 'created_at' is before "
+                               "1980-01-01 (0001-01-01T00:00:00Z; --keep-old-times keeps it)");
+    EXPECT_EQ(reason_at(r, 4), "timestamp '1979-12-31T23:59:59Z' in field 'created_at' is before "
+                               "1980-01-01 (1979-12-31T23:59:59Z; --keep-old-times keeps it)");
+    // A window that starts earlier lowers the bound to its start.
+    IngestOptions window = fixture_opts();
+    window.since = parse_timestamp("1975-01-01");
+    Corpus w;
+    const IngestReport rw = ingest({tmp.file("t.jsonl")}, window, w);
+    EXPECT_EQ(rw.kept, 4u);  // b, d, e, f
+    EXPECT_EQ(rw.out_of_window, 2u);  // a, c
+    EXPECT_EQ(rw.skipped, 0u);
+    // An archive older than online conversation: the caller keeps every date.
+    IngestOptions all = fixture_opts();
+    all.earliest = std::numeric_limits<int64_t>::min();
+    Corpus k;
+    EXPECT_EQ(ingest({tmp.file("t.jsonl")}, all, k).kept, 6u);
+    ASSERT_EQ(k.size(), 6u);
+    EXPECT_EQ(k.time[0], 0);
+}
+
 TEST(IngestFixtures, ExamplesAreCappedButAllCounted) {
     IngestOptions o = fixture_opts();
     o.max_examples = 2;

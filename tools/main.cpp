@@ -91,7 +91,7 @@ struct IngestArgs {
     std::vector<std::string> inputs;
     std::string format = "auto", text_field = "text", time_field, id_field, author_field, source_field;
     std::string since, until;
-    bool keep_future = false;
+    bool keep_future = false, keep_old = false;
     IngestOptions options(bool quiet) const {
         IngestOptions o;
         o.format = parse_input_format(format);
@@ -113,6 +113,7 @@ struct IngestArgs {
         if (o.since && o.until && *o.since >= *o.until)
             throw InputError("--since must be before --until");
         if (keep_future) o.latest = std::numeric_limits<int64_t>::max();
+        if (keep_old) o.earliest = std::numeric_limits<int64_t>::min();
         o.progress = !quiet;
         return o;
     }
@@ -131,6 +132,9 @@ void add_ingest_flags(CLI::App* app, IngestArgs& a) {
                     "source field (site, platform, forum; default: the input file)");
     app->add_flag("--keep-future-times", a.keep_future,
                   "keep posts dated more than a day after now (by default misread values, skipped)");
+    app->add_flag("--keep-old-times", a.keep_old,
+                  "keep posts dated before 1980 (by default a time of 0 or a misread value, "
+                  "skipped; an earlier --since lowers that bound)");
     app->add_option("--since", a.since, "keep posts at or after this time (UTC)");
     app->add_option("--until", a.until, "keep posts before this time (UTC)");
 }

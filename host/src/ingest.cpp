@@ -421,6 +421,14 @@ class Sink {
         if (t != kNoTime && t > latest_)
             return skip(line, "timestamp '" + shown(tv.text) + "' in field '" + name(kTime) +
                                   "' is in the future (" + format_timestamp(t) + "; --keep-future-times keeps it)");
+        // Before online conversation (1980, unless the window or the options say): a time of
+        // 0 or a misread value, skipped where it would stretch every time series back to it.
+        if (t != kNoTime && t < earliest_)
+            return skip(line, "timestamp '" + shown(tv.text) + "' in field '" + name(kTime) +
+                                  "' is before " + format_timestamp(earliest_).substr(0, 10) +
+                                  " (" + format_timestamp(t) +
+                                  (t == 0 ? ", often a missing time written as 0" : "") +
+                                  "; --keep-old-times keeps it)");
         uint32_t source = source_;
         const std::string& sv = f.v[kSource].text;
         if (!sv.empty() && (f.v[kSource].kind == Kind::String || f.v[kSource].kind == Kind::Number)) {
@@ -453,6 +461,10 @@ class Sink {
     IngestReport& rep_;
     /// The latest time a post may have: a day after this run started, unless the options say.
     const int64_t latest_ = opts_.latest ? *opts_.latest : static_cast<int64_t>(std::time(nullptr)) + 86400;
+    /// The earliest time a post may have: kEarliestTime, or the window's start when earlier.
+    const int64_t earliest_ = opts_.earliest ? *opts_.earliest
+                              : opts_.since  ? std::min(kEarliestTime, *opts_.since)
+                                             : kEarliestTime;
     const std::string* names_[kFields];
     const std::string* file_ = nullptr;
     const GzInput* in_ = nullptr;

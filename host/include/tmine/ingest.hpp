@@ -30,9 +30,17 @@ struct IngestOptions {
     /// Posts dated after this (UTC seconds) are misread values and skipped; unset: a day after
     /// the ingest starts; INT64_MAX: keep every date (data whose clock runs ahead).
     std::optional<int64_t> latest;
+    /// Posts dated before this are misread values (a missing time written as 0, seconds read
+    /// as days) and skipped; unset: kEarliestTime, or `since` when that is earlier;
+    /// INT64_MIN: keep every date (an archive older than online conversation).
+    std::optional<int64_t> earliest;
     size_t max_examples = 20;      ///< how many skipped lines are kept with their reason
     bool progress = false;         ///< progress lines on stderr
 };
+
+/// 1980-01-01T00:00:00Z: before the first public online conversations (Usenet, 1980) that a
+/// crawl can hold; an earlier time is almost always a missing one written as 0 or a misread.
+constexpr int64_t kEarliestTime = 315532800;
 
 struct SkippedLine {
     std::string file;
