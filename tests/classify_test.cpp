@@ -974,3 +974,69 @@ TEST(ClassifyCli, PostsWithoutANameAreNeitherWeaklyLabelledNorPicked) {
     ASSERT_FALSE(cj.Parse(cjs.c_str()).HasParseError());
     EXPECT_EQ(cj["train_rows"].GetInt(), 28);
 }
+
+// Ids that a spreadsheet or a trimming reader would change round-trip through query --labels
+// and pick: white space around an id, a CR inside it, a leading apostrophe. A post whose id
+// behind pick's apostrophe (007 -> '007) is another post's id is left out, as an unnamed one;
+// query --labels writes JSON Lines when its name says so, and pick refuses such a name.
+TEST(ClassifyCli, IdsWithSpacesAndApostrophesRoundTrip) {
+    TempDir d;
+    const auto sh = cli_in(d);
+    auto err = [&] { return read_bytes(d.file("err.txt")); };
+    // 40 posts, ids p<i> but: " spaced ", "cr\r", "007" and "'007", "=x" and "'=x"
+    const std::map<int, std::string> special = {{1, " spaced "}, {2, "cr\\r"}, {4, "007"},
+                                                {5, "'007"},     {6, "=x"},    {9, "'=x"}};
+    std::string jsonl;
+    for (int i = 0; i < 40; ++i) {
+        const std::string text = std::string(i % 2 ? "netflix series great episode" : "weather rain cold today") +
+                                 " post" + std::to_string(i);
+        const std::string id = special.count(i) ? special.at(i) : "p" + std::to_string(i);
+        jsonl += "{\"text\": \"" + text + "\", \"id\": \"" + id + "\"}\n";
+    }
+    write_bytes(d.file("c.jsonl"), jsonl);
+    ASSERT_EQ(sh("ingest " + d.file("c.jsonl") + " --text-field text --id-field id -q -o " + d.file("c.tmc")), 0)
+        << err();
+    ASSERT_EQ(sh("vectorize " + d.file("c.tmc") + " --min-df 1 --device cpu -q -o " + d.file("m.tmx")), 0) << err();
+    auto train_rows = [&](const std::string& labels, const std::string& out) {
+        if (sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " + labels +
+               " --cv-folds 0 -q --device cpu -o " + d.file(out)) != 0) {
+            ADD_FAILURE() << labels << ": " << err();
+            return -1;
+        }
+        rapidjson::Document cj;
+        const std::string cjs = read_bytes(d.file(out + "/classifier.json"));
+        if (cj.Parse(cjs.c_str()).HasParseError()) return -2;
+        return cj["train_rows"].GetInt();
+    };
+    // 007 and =x are left out (their guarded forms are ids); the other 38 are named
+    for (const char* name : {"weak.csv", "weak.jsonl"}) {
+        ASSERT_EQ(sh("query " + d.file("c.tmc") + " netflix -o " + d.file("q.txt") + " --labels " + d.file(name)), 0)
+            << err();
+        EXPECT_NE(err().find("query: note: 2 posts have an empty or shared id"), std::string::npos) << err();
+        EXPECT_EQ(train_rows(d.file(name), "clf"), 38) << name;
+    }
+    EXPECT_EQ(read_bytes(d.file("weak.jsonl")).rfind("{\"id\":\"p0\",\"label\":\"other\"}\n", 0), 0u);
+    // pick: everything it can, 38 rows; filled in, all 38 read back
+    EXPECT_NE(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " + d.file("clf") +
+                 " -n 100 --device cpu -o " + d.file("pick.jsonl")),
+              0);
+    EXPECT_NE(err().find("pick.jsonl: pick writes CSV for a spreadsheet"), std::string::npos) << err();
+    ASSERT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " + d.file("clf") +
+                 " -n 100 --device cpu -o " + d.file("pick.csv")),
+              0)
+        << err();
+    EXPECT_NE(err().find("only 38 rows can be picked"), std::string::npos) << err();
+    std::istringstream in(read_bytes(d.file("pick.csv")));
+    std::string l, filled;
+    int rows = 0;
+    for (int line = 0; std::getline(in, l); ++line) {
+        const size_t at = l.find(",,");
+        if (line > 0 && at != std::string::npos) l.insert(at + 1, line % 2 ? "yes" : "no"), ++rows;
+        filled += l + "\n";
+    }
+    EXPECT_EQ(rows, 38);
+    EXPECT_NE(filled.find("\n spaced ,"), std::string::npos) << filled;
+    EXPECT_NE(filled.find("\n\"cr\r\","), std::string::npos) << filled;
+    write_bytes(d.file("filled.csv"), filled);
+    EXPECT_EQ(train_rows(d.file("filled.csv"), "clf2"), 38);
+}

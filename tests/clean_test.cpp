@@ -745,6 +745,33 @@ TEST(CleanRelevance, BadMaskFilesNameFileAndLine) {
     EXPECT_THROW(parse_language_list(" , "), InputError);
 }
 
+// An id list names posts as label files do (PostIds::resolve): an id as written first, so ids
+// with white space around them or a leading apostrophe are kept; then a line without the white
+// space around it (a hand-typed or CRLF file) or without a spreadsheet's apostrophe.
+TEST(CleanRelevance, IdsAsWrittenThenWithoutSpaceOrApostrophe) {
+    Corpus c;
+    c.sources = {"fixture"};
+    const std::vector<std::string> ids = {" spaced ", "'007", "007", "plain", "tab\t", "other"};
+    for (size_t i = 0; i < ids.size(); ++i) c.add("post number " + std::to_string(i), int64_t(i), ids[i], "", 0);
+    TempDir tmp;
+    CleanOptions o;
+    o.steps = {CleanStep::Relevance};
+    o.relevance.keep_ids = tmp.file("ids.txt");
+    auto kept = [&](const std::string& file) {
+        test::write_bytes(tmp.file("ids.txt"), file);
+        Corpus x = c;
+        clean(Context::cpu(1), x, o);
+        std::vector<std::string> out;
+        for (size_t i = 0; i < x.size(); ++i) out.emplace_back(x.ids[i]);
+        return out;
+    };
+    EXPECT_EQ(kept(" spaced \n'007\n"), (std::vector<std::string>{" spaced ", "'007"}));
+    EXPECT_EQ(kept("007\r\n  plain \r\n"), (std::vector<std::string>{"007", "plain"}));
+    EXPECT_EQ(kept("tab\t\n'plain\n"), (std::vector<std::string>{"plain", "tab\t"}));
+    // the corpus's ids are never trimmed: "spaced" is not " spaced "
+    EXPECT_THROW(kept("spaced\n"), InputError);
+}
+
 // The relevance file is read, and the thresholds checked, before any step runs: an id whose post
 // an earlier step removed is still an id of the input corpus, and a bad file or flag costs no work.
 TEST(CleanRelevance, IdsAreThoseOfTheInputCorpus) {

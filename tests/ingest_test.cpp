@@ -266,6 +266,28 @@ TEST(IngestFixtures, TimesBeforeOnlineConversationAreSkipped) {
     EXPECT_EQ(k.time[0], 0);
 }
 
+// RapidJSON refuses an unpaired high-surrogate escape but decodes an unpaired low one into
+// bytes that are not UTF-8: both records are skipped, named by their field, the rest kept.
+TEST(IngestFixtures, UnpairedSurrogateEscapesAreInvalidUtf8) {
+    TempDir tmp;
+    write_bytes(tmp.file("s.jsonl"), "{\"text\": \"hello world \\udc00\", \"id\": \"a\"}\n"
+                                     "{\"text\": \"hello there\", \"id\": \"b\\udfff\"}\n"
+                                     "{\"text\": \"x \\ud800 y\", \"id\": \"c\"}\n"
+                                     "{\"text\": \"pair \\ud83d\\ude00 ok\", \"id\": \"d\"}\n");
+    IngestOptions o = fixture_opts();
+    o.id_field = "id";
+    Corpus c;
+    const IngestReport r = ingest({tmp.file("s.jsonl")}, o, c);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c.ids[0], "d");
+    EXPECT_EQ(c.text[0], "pair \xF0\x9F\x98\x80 ok");
+    EXPECT_EQ(r.skipped, 3u);
+    EXPECT_EQ(reason_at(r, 1), "invalid UTF-8 in field 'text' (byte 13 of the value: a UTF-16 "
+                               "surrogate, as an unpaired \\udc00 escape gives)");
+    EXPECT_EQ(reason_at(r, 2), "invalid UTF-8 in field 'id' (byte 2 of the value: a UTF-16 "
+                               "surrogate, as an unpaired \\udc00 escape gives)");
+}
+
 TEST(IngestFixtures, ExamplesAreCappedButAllCounted) {
     IngestOptions o = fixture_opts();
     o.max_examples = 2;

@@ -204,9 +204,18 @@ TEST(Report, EscapesEverythingFromTheData) {
     it.clusters = cluster_topics(m, s);
     RepresentativePost p;
     p.text = "<script>alert('x')</script> & \"more\"";
-    p.author = "<i>me</i>";
+    p.author = std::string("<i>me</i>\x01\x1B\x7F\xC2\x85\0", 15) + "\t\xC2\xA0" "end";
     it.posts = {{p}};
     std::string h = html_report(m, s, it);
+    // control characters other than white space are not allowed in HTML: each is U+FFFD
+    EXPECT_NE(h.find("&lt;i&gt;me&lt;/i&gt;"
+                     "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\t\xC2\xA0" "end"),
+              std::string::npos);
+    for (char c : h) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        EXPECT_TRUE(u >= 0x20 || c == '\n' || c == '\t' || c == '\r') << int(u);
+        if (u < 0x20 && c != '\n' && c != '\t' && c != '\r') break;
+    }
     EXPECT_EQ(well_formed(h), "");
     EXPECT_EQ(h.find("<script"), std::string::npos);
     EXPECT_EQ(h.find("<b>"), std::string::npos);

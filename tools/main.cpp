@@ -1019,6 +1019,9 @@ int cmd_classify_eval(const CommonArgs& c, const ClassifyCli& a) {
 int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
     const char delimiter = a.csv.delim();  // a bad --delimiter before any work
     Context ctx = c.context();
+    if (labels_named_jsonl(a.out))
+        throw InputError(a.out + ": pick writes CSV for a spreadsheet, which --labels would read as "
+                                 "JSON Lines by this name: name it .csv");
     if (a.corpus.empty())
         throw InputError("classify pick: --corpus is required: the file to label holds each post's id and "
                          "text, which the matrix does not keep");
@@ -1200,18 +1203,25 @@ int cmd_query(const CommonArgs& c, const QueryCli& a) {
     if (!a.labels.empty()) {
         // Weak labels for classify train --corpus, which reads ids as read_labels() does (a
         // post whose id is empty or shared cannot be named, and is left out).
+        // CSV, or JSON Lines where the name says so (read_labels() reads it by its name).
         const PostIds ids(&corpus, int64_t(corpus.size()));
-        std::string csv = "id,label\n";
-        const std::string match = csv_field(a.label_match), other = csv_field(a.label_other);
+        const bool jsonl = labels_named_jsonl(a.labels);
+        std::string out = jsonl ? "" : "id,label\n";
+        const std::string match = jsonl ? json_string(a.label_match) : csv_field(a.label_match),
+                          other = jsonl ? json_string(a.label_other) : csv_field(a.label_other);
         size_t unnamed = 0;
         for (size_t i = 0; i < corpus.size(); ++i) {
             if (!ids.named(int64_t(i))) {
                 ++unnamed;
                 continue;
             }
-            csv += csv_field(ids.name(int64_t(i))) + "," + (mask[i] ? match : other) + "\n";
+            const std::string name = ids.name(int64_t(i));
+            if (jsonl)
+                out += "{\"id\":" + json_string(name) + ",\"label\":" + (mask[i] ? match : other) + "}\n";
+            else
+                out += csv_field(name) + "," + (mask[i] ? match : other) + "\n";
         }
-        write_file_atomic(a.labels, csv);
+        write_file_atomic(a.labels, out);
         if (!c.quiet && unnamed)
             std::fprintf(stderr, "query: note: %zu posts have an empty or shared id, so %s leaves them out\n",
                          unnamed, a.labels.c_str());

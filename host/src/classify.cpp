@@ -375,22 +375,6 @@ EvalReport cross_validate(const Context& ctx, const CsrMatrix& X, const std::vec
 
 namespace {
 
-std::string json_str(const std::string& s) {
-    std::string o = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            o += '\\';
-            o += char(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            o += buf;
-        } else {
-            o += char(c);
-        }
-    }
-    return o + "\"";
-}
 std::string num(double v) {
     if (!std::isfinite(v)) return "null";
     char buf[32];
@@ -403,14 +387,14 @@ std::string num(double v) {
 std::string eval_json(const EvalReport& r, const ClassifyOptions& opts) {
     const size_t K = r.classes.size();
     std::ostringstream o;
-    o << "{\n  \"schema_version\": 1,\n  \"model\": " << json_str(classifier_kind_name(opts.kind))
+    o << "{\n  \"schema_version\": 1,\n  \"model\": " << json_string(classifier_kind_name(opts.kind))
       << ", \"C\": " << num(opts.C) << ", \"alpha\": " << num(opts.alpha)
       << ", \"class_weight\": " << (opts.balanced ? "\"balanced\"" : "null")
       << ",\n  \"folds\": " << r.folds << ", \"rows\": " << r.rows
       << ", \"seconds\": " << num(r.seconds) << ",\n  \"classes\": [";
-    for (size_t k = 0; k < K; ++k) o << (k ? ", " : "") << json_str(r.classes[k]);
+    for (size_t k = 0; k < K; ++k) o << (k ? ", " : "") << json_string(r.classes[k]);
     o << "],\n  \"positive\": "
-      << (r.positive >= 0 ? json_str(r.classes[r.positive]) : std::string("null"));
+      << (r.positive >= 0 ? json_string(r.classes[r.positive]) : std::string("null"));
     o << ",\n  \"accuracy\": " << num(r.accuracy) << ", \"macro_precision\": "
       << num(r.macro_precision) << ", \"macro_recall\": " << num(r.macro_recall)
       << ", \"macro_f1\": " << num(r.macro_f1) << ", \"roc_auc\": " << num(r.roc_auc);
@@ -419,7 +403,7 @@ std::string eval_json(const EvalReport& r, const ClassifyOptions& opts) {
           << ", \"recall\": " << num(r.recall[r.positive]) << ", \"f1\": " << num(r.f1[r.positive]);
     o << ",\n  \"per_class\": [";
     for (size_t k = 0; k < K; ++k)
-        o << (k ? ",\n    " : "\n    ") << "{\"class\": " << json_str(r.classes[k])
+        o << (k ? ",\n    " : "\n    ") << "{\"class\": " << json_string(r.classes[k])
           << ", \"precision\": " << num(r.precision[k]) << ", \"recall\": " << num(r.recall[k])
           << ", \"f1\": " << num(r.f1[k]) << ", \"support\": " << r.support[k] << "}";
     o << "],\n  \"confusion_matrix\": [";
@@ -562,21 +546,21 @@ std::string read_string(BinaryReader& r, const char* what) {
 
 std::string classifier_json(const Classifier& c) {
     std::ostringstream o;
-    o << "{\n  \"schema_version\": 1,\n  \"model\": " << json_str(classifier_kind_name(c.kind))
+    o << "{\n  \"schema_version\": 1,\n  \"model\": " << json_string(classifier_kind_name(c.kind))
       << ",\n  \"classes\": [";
     for (size_t k = 0; k < c.classes.size(); ++k)
-        o << (k ? ", " : "") << json_str(c.classes[k]);
+        o << (k ? ", " : "") << json_string(c.classes[k]);
     o << "],\n  \"class_counts\": [";
     for (size_t k = 0; k < c.class_counts.size(); ++k) o << (k ? ", " : "") << c.class_counts[k];
     o << "],\n  \"positive\": "
-      << (c.positive >= 0 ? json_str(c.classes[c.positive]) : std::string("null"))
+      << (c.positive >= 0 ? json_string(c.classes[c.positive]) : std::string("null"))
       << ",\n  \"features\": " << c.n_features << ", \"train_rows\": " << c.train_rows
       << ",\n  \"C\": " << num(c.options.C) << ", \"alpha\": " << num(c.options.alpha)
       << ", \"class_weight\": " << (c.options.balanced ? "\"balanced\"" : "null")
       << ", \"max_iter\": " << c.options.max_iter << ", \"tol\": " << num(c.options.tol)
-      << ",\n  \"iterations\": " << c.iterations << ", \"stop_reason\": " << json_str(c.stop_reason)
+      << ",\n  \"iterations\": " << c.iterations << ", \"stop_reason\": " << json_string(c.stop_reason)
       << ", \"objective\": " << num(c.objective) << ", \"gradient_max\": " << num(c.gradient_max)
-      << ",\n  \"seconds\": " << num(c.seconds) << ", \"device\": " << json_str(c.device)
+      << ",\n  \"seconds\": " << num(c.seconds) << ", \"device\": " << json_string(c.device)
       << ", \"cv_rows\": " << c.cv_scores.size() << "\n}\n";
     return o.str();
 }

@@ -47,6 +47,7 @@ void parse_csv(const std::string& path, const std::string& s, char delim, CsvRec
         int64_t start = line;
         std::string f;
         for (;;) {
+            size_t quoted = 0;  // bytes of f from a quoted part: a CR there is data
             if (i < s.size() && s[i] == '"') {
                 size_t open = line;
                 ++i;
@@ -66,11 +67,12 @@ void parse_csv(const std::string& path, const std::string& s, char delim, CsvRec
                     if (s[i] == '\n') ++line;
                     f += s[i++];
                 }
+                quoted = f.size();
             }
             while (i < s.size() && s[i] != delim && s[i] != '\n') {
                 f += s[i++];
             }
-            if (!f.empty() && f.back() == '\r') f.pop_back();
+            if (f.size() > quoted && f.back() == '\r') f.pop_back();  // a CRLF line end
             fields.push_back(std::move(f));
             f.clear();
             if (i < s.size() && s[i] == delim) {
@@ -125,13 +127,18 @@ void read_csv_labels(const std::string& path, const std::string& content,
             throw InputError(path + ":" + std::to_string(recs[r].first) + ": the row has " +
                              std::to_string(f.size()) + " fields, the header has " +
                              std::to_string(header.size()));
-        out.push_back({trim(f[id_col]), trim(f[label_col]), recs[r].first, &path});
+        // the id as written (PostIds::resolve() tries it without white space around it only
+        // when no post has it as it is), the label without white space around it
+        out.push_back({f[id_col], trim(f[label_col]), recs[r].first, &path});
     }
 }
 
-std::string json_scalar(const rapidjson::Value& v, bool& ok) {
+std::string json_scalar(const rapidjson::Value& v, bool& ok, bool trimmed = true) {
     ok = true;
-    if (v.IsString()) return trim(std::string_view(v.GetString(), v.GetStringLength()));
+    if (v.IsString()) {
+        const std::string_view s(v.GetString(), v.GetStringLength());
+        return trimmed ? trim(s) : std::string(s);
+    }
     if (v.IsBool()) return v.GetBool() ? "true" : "false";
     if (v.IsNull()) return "";
     ok = false;
@@ -161,7 +168,7 @@ void read_jsonl_labels(const std::string& path, const std::string& content,
         if (id == d.MemberEnd()) throw InputError(where + ": no \"id\" field");
         if (lab == d.MemberEnd()) throw InputError(where + ": no \"label\" field");
         bool ok1, ok2;
-        RawLabel r{json_scalar(id->value, ok1), json_scalar(lab->value, ok2), line, &path};
+        RawLabel r{json_scalar(id->value, ok1, false), json_scalar(lab->value, ok2), line, &path};
         if (!ok1) throw InputError(where + ": \"id\" must be a string or a number");
         if (!ok2) throw InputError(where + ": \"label\" must be a string, number or boolean");
         out.push_back(std::move(r));
@@ -187,13 +194,14 @@ bool rounded_by_spreadsheet(std::string_view id) {
     return digits() && i == id.size();
 }
 
+bool ends_with(const std::string& path, const char* suffix) {
+    const std::string p = lower(path), s = suffix;
+    return p.size() >= s.size() && p.compare(p.size() - s.size(), s.size(), s) == 0;
+}
+
 bool looks_jsonl(const std::string& path, const std::string& content) {
-    auto ends = [&](const char* suf) {
-        std::string p = lower(path), s = suf;
-        return p.size() >= s.size() && p.compare(p.size() - s.size(), s.size(), s) == 0;
-    };
-    if (ends(".jsonl") || ends(".ndjson") || ends(".json")) return true;
-    if (ends(".csv")) return false;
+    if (labels_named_jsonl(path)) return true;
+    if (ends_with(path, ".csv")) return false;
     for (char c : content)
         if (!std::isspace(static_cast<unsigned char>(c))) return c == '{';
     return false;
@@ -201,34 +209,8 @@ bool looks_jsonl(const std::string& path, const std::string& content) {
 
 }  // namespace
 
-PostIds::PostIds(const Corpus* corpus, int64_t rows) : corpus_(corpus), rows_(rows) {
-    if (!corpus) return;
-    if (static_cast<int64_t>(corpus->size()) != rows)
-        throw InputError("the corpus has " + std::to_string(corpus->size()) + " rows but the matrix has " +
-                         std::to_string(rows) + " (give the corpus the matrix was vectorized from)");
-    for (size_t r = 0; r < corpus->size(); ++r)
-        if (!corpus->ids[r].empty()) {
-            auto [it, fresh] = by_id_.emplace(corpus->ids[r], Match{int64_t(r), 1});
-            if (!fresh) ++it->second.rows;
-        }
-    by_ids_ = !by_id_.empty();
-}
-
-PostIds::Match PostIds::find(std::string_view id) const {
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? Match{} : it->second;
-}
-
-bool PostIds::named(int64_t r) const {
-    if (!by_ids_) return true;
-    const std::string_view id = corpus_->ids[static_cast<size_t>(r)];
-    return !id.empty() && find(id).rows == 1;
-}
-
-std::string PostIds::name(int64_t r) const {
-    if (by_ids_ && !corpus_->ids[static_cast<size_t>(r)].empty())
-        return std::string(corpus_->ids[static_cast<size_t>(r)]);
-    return std::to_string(r);
+bool labels_named_jsonl(const std::string& path) {
+    return ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json");
 }
 
 LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus,
@@ -266,7 +248,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         };
         check_utf8(r.id, "id");
         check_utf8(r.label, "label");
-        if (r.id.empty()) throw InputError(where + ": empty id");
+        if (trim(r.id).empty()) throw InputError(where + ": empty id");
         if (r.label.empty()) {
             if (opts.allow_empty) continue;
             throw InputError(where + ": empty label for id '" + r.id +
@@ -274,14 +256,12 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         }
         // A spreadsheet keeps an id such as 007 or a 19-digit post id as text only behind an
         // apostrophe (pick writes one there): without its match, the id behind it.
-        std::string_view id = r.id;
-        if (id.size() > 1 && id[0] == '\'' && !(use_ids && ids.find(id).rows)) id.remove_prefix(1);
         int64_t row = -1;
         if (use_ids) {
-            const PostIds::Match match = ids.find(id);
+            const PostIds::Match match = ids.find(ids.resolve(r.id));
             if (match.rows == 0)
                 throw InputError(where + ": unknown id '" + r.id + "' (not an id of the corpus" +
-                                 (rounded_by_spreadsheet(r.id)
+                                 (rounded_by_spreadsheet(trim(r.id))
                                       ? "; a spreadsheet rounded it as a number: open the pick file "
                                         "again with the id column imported as text, or fill in the "
                                         "label column in a text editor)"
@@ -292,6 +272,9 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
                                  "--id-field that names one post each)");
             row = match.row;
         } else {
+            const std::string trimmed = trim(r.id);
+            std::string_view id = trimmed;
+            if (id.size() > 1 && id[0] == '\'') id.remove_prefix(1);
             char* end = nullptr;
             const std::string digits(id);
             long long v = std::strtoll(digits.c_str(), &end, 10);

@@ -390,17 +390,22 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& re
 }
 
 // ---- relevance ----
-std::vector<std::string> read_lines(const std::string& path) {
+/// The file's lines, without white space around them when `trimmed` (0/1 masks; an id list
+/// keeps its lines as written: PostIds::resolve() tries them without it).
+std::vector<std::string> read_lines(const std::string& path, bool trimmed) {
     std::ifstream in = open_input(path, path + ": cannot read the relevance file");
     std::vector<std::string> lines;
     std::string line;
     while (std::getline(in, line)) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-            line.pop_back();
-        line.erase(0, line.find_first_not_of(" \t"));  // white space around the value
+        if (trimmed) {
+            while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+                line.pop_back();
+            line.erase(0, line.find_first_not_of(" \t"));  // white space around the value
+        }
         lines.push_back(line);
     }
-    while (!lines.empty() && lines.back().empty()) lines.pop_back();
+    auto blank = [](const std::string& l) { return l.find_first_not_of(" \t\r") == std::string::npos; };
+    while (!lines.empty() && blank(lines.back())) lines.pop_back();
     return lines;
 }
 
@@ -411,7 +416,7 @@ std::vector<uint8_t> read_relevance(const Corpus& c, const RelevanceOptions& o, 
     const size_t n = c.size();
     std::vector<uint8_t> keep(n, 0);
     if (!o.keep_mask.empty()) {
-        const std::vector<std::string> lines = read_lines(o.keep_mask);
+        const std::vector<std::string> lines = read_lines(o.keep_mask, true);
         if (lines.size() != n)
             throw InputError(o.keep_mask + ": " + std::to_string(lines.size()) +
                              " lines, but the input corpus has " + std::to_string(n) +
@@ -424,25 +429,22 @@ std::vector<uint8_t> read_relevance(const Corpus& c, const RelevanceOptions& o, 
         }
         return keep;
     }
-    const std::vector<std::string> lines = read_lines(o.keep_ids);
-    bool any_id = false;
-    for (size_t i = 0; i < n && !any_id; ++i) any_id = !c.ids[i].empty();
-    if (!any_id && n > 0)
+    const std::vector<std::string> lines = read_lines(o.keep_ids, false);
+    const PostIds corpus_ids(&c, int64_t(n));
+    if (!corpus_ids.by_ids() && n > 0)
         throw InputError(o.keep_ids + ": --keep-ids needs post ids, but the corpus has none "
                          "(ingest with --id-field)");
-    std::unordered_set<std::string_view> corpus_ids;
-    for (size_t i = 0; i < n; ++i)
-        if (!c.ids[i].empty()) corpus_ids.insert(c.ids[i]);
-    std::unordered_set<std::string_view> ids;
+    std::unordered_set<std::string_view> ids;  // every row with a listed id is kept
     for (size_t l = 0; l < lines.size(); ++l) {
-        const std::string& id = lines[l];
-        if (id.empty()) continue;
+        const std::string& line = lines[l];
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         const std::string where = o.keep_ids + ":" + std::to_string(l + 1);
-        const size_t bad = utf8_error_at(id);
+        const size_t bad = utf8_error_at(line);
         if (bad != std::string::npos)
             throw InputError(where + ": invalid UTF-8 in the id (byte " + std::to_string(bad + 1) + ")");
-        if (!corpus_ids.count(id))
-            throw InputError(where + ": unknown id '" + excerpt(id, 80) + "' (not an id of the corpus)");
+        const std::string_view id = corpus_ids.resolve(line);
+        if (id.empty())
+            throw InputError(where + ": unknown id '" + excerpt(line, 80) + "' (not an id of the corpus)");
         ids.insert(id);
     }
     ids_in_file = ids.size();

@@ -201,4 +201,49 @@ Corpus read_corpus(const std::string& path) {
     return c;
 }
 
+PostIds::PostIds(const Corpus* corpus, int64_t rows) : corpus_(corpus), rows_(rows) {
+    if (!corpus) return;
+    if (static_cast<int64_t>(corpus->size()) != rows)
+        throw InputError("the corpus has " + std::to_string(corpus->size()) + " rows but the matrix has " +
+                         std::to_string(rows) + " (give the corpus the matrix was vectorized from)");
+    for (size_t r = 0; r < corpus->size(); ++r)
+        if (!corpus->ids[r].empty()) {
+            auto [it, fresh] = by_id_.emplace(corpus->ids[r], Match{int64_t(r), 1});
+            if (!fresh) ++it->second.rows;
+        }
+    by_ids_ = !by_id_.empty();
+}
+
+PostIds::Match PostIds::find(std::string_view id) const {
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? Match{} : it->second;
+}
+
+std::string_view PostIds::resolve(std::string_view cell) const {
+    auto hit = [&](std::string_view id) { return by_id_.find(id) != by_id_.end(); };
+    auto unquoted = [](std::string_view v) { return v.size() > 1 && v[0] == '\'' ? v.substr(1) : v; };
+    if (hit(cell)) return by_id_.find(cell)->first;
+    if (hit(unquoted(cell))) return by_id_.find(unquoted(cell))->first;
+    size_t b = 0, e = cell.size();
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
+    while (b < e && space(cell[b])) ++b;
+    while (e > b && space(cell[e - 1])) --e;
+    const std::string_view trimmed = cell.substr(b, e - b);
+    if (hit(trimmed)) return by_id_.find(trimmed)->first;
+    if (hit(unquoted(trimmed))) return by_id_.find(unquoted(trimmed))->first;
+    return {};
+}
+
+bool PostIds::named(int64_t r) const {
+    if (!by_ids_) return true;
+    const std::string_view id = corpus_->ids[static_cast<size_t>(r)];
+    return !id.empty() && find(id).rows == 1 && find("'" + std::string(id)).rows == 0;
+}
+
+std::string PostIds::name(int64_t r) const {
+    if (by_ids_ && !corpus_->ids[static_cast<size_t>(r)].empty())
+        return std::string(corpus_->ids[static_cast<size_t>(r)]);
+    return std::to_string(r);
+}
+
 }  // namespace tmine

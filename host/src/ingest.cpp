@@ -75,6 +75,15 @@ size_t invalid_utf8_at(std::string_view s) {
     return std::string_view::npos;
 }
 
+/// Byte offset of the first UTF-16 surrogate (U+D800..DFFF, bytes ED A0..BF ..) in `s`, or
+/// npos. RapidJSON validates a JSON text's bytes and refuses an unpaired high-surrogate escape,
+/// but writes an unpaired low one (\udc00) into the string as such a sequence, not UTF-8.
+size_t surrogate_at(std::string_view s) {
+    for (size_t i = 0; (i = s.find('\xED', i)) != std::string_view::npos; ++i)
+        if (i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return i;
+    return std::string_view::npos;
+}
+
 /// A value quoted inside a reason: at most 40 bytes (cut on a character boundary),
 /// control characters shown as '?'.
 std::string shown(std::string_view v) {
@@ -369,17 +378,17 @@ class Sink {
         counted();
     }
 
-    /// `check_utf8`: the values were not validated by a parser (CSV).
+    /// `check_utf8`: the values were not validated by a parser (CSV); else (JSON) they are
+    /// checked for the surrogates the parser lets through.
     void record(const Fields& f, uint64_t line, bool check_utf8) {
         for (int i = 0; i < kFields; ++i) present_[i] += f.v[i].kind != Kind::Missing;
-        if (check_utf8) {
-            for (int i = 0; i < kFields; ++i) {
-                if (f.v[i].kind != Kind::String) continue;
-                const size_t at = invalid_utf8_at(f.v[i].text);
-                if (at != std::string_view::npos)
-                    return skip(line, "invalid UTF-8 in field '" + name(Field(i)) + "' (byte " +
-                                          std::to_string(at + 1) + " of the value)");
-            }
+        for (int i = 0; i < kFields; ++i) {
+            if (f.v[i].kind != Kind::String) continue;
+            const size_t at = check_utf8 ? invalid_utf8_at(f.v[i].text) : surrogate_at(f.v[i].text);
+            if (at != std::string_view::npos)
+                return skip(line, "invalid UTF-8 in field '" + name(Field(i)) + "' (byte " +
+                                      std::to_string(at + 1) + " of the value" +
+                                      (check_utf8 ? ")" : ": a UTF-16 surrogate, as an unpaired \\udc00 escape gives)"));
         }
         const Value& text = f.v[kText];
         if (text.kind == Kind::Missing)

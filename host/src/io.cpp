@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -407,6 +408,24 @@ bool spreadsheet_would_alter(std::string_view v) {
     // an id of digits: a leading zero is dropped, and past 11 digits a spreadsheet shows (and
     // saves as CSV) 1.23457E+11
     return digits(v) && ((v.size() > 1 && c == '0') || v.size() > kSpreadsheetIntegerDigits);
+}
+
+std::string json_string(std::string_view v) {
+    std::string o = "\"";
+    o.reserve(v.size() + 2);
+    for (unsigned char c : v) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += char(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            o += buf;
+        } else {
+            o += char(c);
+        }
+    }
+    return o + "\"";
 }
 
 void append_spreadsheet_field(std::string& out, std::string_view v, char delimiter) {

@@ -13,7 +13,9 @@ namespace tmine {
 std::string html_escape(std::string_view s) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
-    for (char c : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const unsigned char u = static_cast<unsigned char>(c);
         switch (c) {
             case '&':
                 out += "&amp;";
@@ -31,7 +33,17 @@ std::string html_escape(std::string_view s) {
                 out += "&#39;";
                 break;
             default:
-                out.push_back(c);
+                // Control characters other than white space (C0, DEL, and C1 as UTF-8 C2 80..9F)
+                // are parse errors in HTML (NUL is replaced): shown as U+FFFD instead.
+                if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || u == 0x7F) {
+                    out += "\xEF\xBF\xBD";
+                } else if (u == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                           static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+                    out += "\xEF\xBF\xBD";
+                    ++i;
+                } else {
+                    out.push_back(c);
+                }
         }
     }
     return out;
@@ -53,8 +65,9 @@ std::string date_of(int64_t t) {
     std::time_t tt = static_cast<std::time_t>(t);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    char b[32];
-    std::strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm);
+    char b[48];  // the year with at least 4 digits, as format_timestamp()
+    std::snprintf(b, sizeof b, "%04lld-%02d-%02d %02d:%02d UTC", (long long)tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
     return b;
 }
 std::string esc(std::string_view s) { return html_escape(s); }

@@ -77,34 +77,6 @@ struct LabelSet {
     std::vector<int64_t> lines;         ///< line of each label in its file (for messages)
 };
 
-/// How label files name a corpus's posts: by the corpus's ids when it has any, else (and
-/// without a corpus) by 0-based row numbers. By ids, a post whose id is empty or shared with
-/// other rows has no name: a label could not say which post it is. read_labels() resolves ids
-/// this way; query --labels, classify pick and classify predict write them this way.
-class PostIds {
-public:
-    /// `corpus` (may be null) must outlive this; `rows`: the matrix's rows.
-    PostIds(const Corpus* corpus, int64_t rows);
-    bool by_ids() const { return by_ids_; }
-    int64_t rows() const { return rows_; }
-    /// By ids: the first row with `id` and how many rows have it (0: none).
-    struct Match {
-        int64_t row = -1, rows = 0;
-    };
-    Match find(std::string_view id) const;
-    /// Whether row r has a name (always, by row numbers).
-    bool named(int64_t r) const;
-    /// Row r's name: its id, or its row number (by ids, a row without a name gets its row
-    /// number too: callers that write labels to be read back leave such rows out).
-    std::string name(int64_t r) const;
-
-private:
-    const Corpus* corpus_ = nullptr;
-    int64_t rows_ = 0;
-    bool by_ids_ = false;
-    std::unordered_map<std::string_view, Match> by_id_;
-};
-
 struct LabelReadOptions {
     bool allow_empty = false;  ///< skip rows whose label is empty (a pick file half filled in)
     /// false: the rows labelled so far, for pick to leave out (one class, or none, is fine).
@@ -118,6 +90,10 @@ struct LabelReadOptions {
 /// the file and line: unknown id, empty id or label, an id given two different labels, fewer
 /// than two classes. The same id twice with the same label counts once. Several files (the
 /// first labels, then each filled-in pick file) are read as one.
+/// Whether read_labels() reads `path` as JSON Lines by its name alone (.jsonl, .ndjson,
+/// .json, any case); other names are CSV unless the content starts with '{'. Writers of label
+/// files follow the same rule.
+bool labels_named_jsonl(const std::string& path);
 LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus, int64_t n_rows,
                      const LabelReadOptions& opts = {});
 inline LabelSet read_labels(const std::string& path, const Corpus* corpus, int64_t n_rows,

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace tmine {
@@ -77,5 +78,41 @@ void write_corpus(const Corpus& corpus, const std::string& path);
 /// Reads a corpus file (version 1 or 2; version 1 has no clean columns). Throws InputError if
 /// the file is not a tmine corpus, is truncated, or has a newer version.
 Corpus read_corpus(const std::string& path);
+
+/// How label files and id lists name a corpus's posts: by the corpus's ids when it has any,
+/// else (and without a corpus) by 0-based row numbers. By ids, a post whose id is empty or
+/// shared with other rows has no name: a label could not say which post it is. read_labels()
+/// and clean --keep-ids resolve ids this way; query --labels, classify pick and classify
+/// predict write them this way.
+class PostIds {
+public:
+    /// `corpus` (may be null) must outlive this; `rows`: the matrix's rows.
+    PostIds(const Corpus* corpus, int64_t rows);
+    bool by_ids() const { return by_ids_; }
+    int64_t rows() const { return rows_; }
+    /// By ids: the first row with `id` and how many rows have it (0: none).
+    struct Match {
+        int64_t row = -1, rows = 0;
+    };
+    Match find(std::string_view id) const;
+    /// The corpus id a cell of a label file or id list names, by ids: the cell as it is; else
+    /// without the apostrophe a spreadsheet guard puts before an id such as 007; else without
+    /// the white space around it (a hand-edited file, CRLF line ends), then also without such
+    /// an apostrophe. Empty: no id of the corpus.
+    std::string_view resolve(std::string_view cell) const;
+    /// Whether row r has a name (always, by row numbers): by ids, an id of its own that
+    /// resolve() gives back as it is written, with or without the spreadsheet's apostrophe
+    /// (so not when "'" + id is another post's id).
+    bool named(int64_t r) const;
+    /// Row r's name: its id, or its row number (by ids, a row without a name gets its row
+    /// number too: callers that write labels to be read back leave such rows out).
+    std::string name(int64_t r) const;
+
+private:
+    const Corpus* corpus_ = nullptr;
+    int64_t rows_ = 0;
+    bool by_ids_ = false;
+    std::unordered_map<std::string_view, Match> by_id_;
+};
 
 }  // namespace tmine

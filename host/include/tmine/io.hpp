@@ -185,6 +185,10 @@ inline bool starts_utf16(std::string_view s) {
 inline constexpr std::string_view kUtf16Advice =
     "the file is UTF-16 (what a spreadsheet's \"Unicode Text\" writes); save it as \"CSV UTF-8\"";
 
+/// `v` as a JSON string literal, quotes included (`"`, `\` and control characters escaped;
+/// `v` must be UTF-8).
+std::string json_string(std::string_view v);
+
 /// `v` as one CSV field (see append_csv_field).
 inline std::string csv_field(std::string_view v) {
     std::string out;

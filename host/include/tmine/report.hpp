@@ -22,7 +22,8 @@ struct ReportOptions {
 std::string html_report(const TopicModel& model, const TopicSummary& summary,
                         const Interpretation& it, const ReportOptions& opts = {});
 
-/// &, <, >, " and ' as character references.
+/// &, <, >, " and ' as character references; control characters other than white space
+/// (which HTML does not allow in its text) as U+FFFD.
 std::string html_escape(std::string_view s);
 
 }  // namespace tmine
