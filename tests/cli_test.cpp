@@ -906,3 +906,43 @@ TEST(Cli, AFailedRunLeavesNoStaleTopicsBesideItsNewMatrix) {
     for (const char* stale : {"topics.json", "topics.csv", "documents.csv", "report.html", "model/model.tmm"})
         EXPECT_FALSE(std::filesystem::exists(d.file(std::string("out/") + stale))) << stale;
 }
+
+// --since and --until take a year or a month as its first day, and refuse a short number (as
+// epoch seconds, a time of 1970). A far date kept with --keep-future-times leaves only the
+// time series out, said on stderr and in topics.json; the run's other outputs are written.
+TEST(Cli, YearAndMonthWindowsAndAFarDateLeaveOutOnlyTheSeries) {
+    TempDir d;
+    std::string jsonl;
+    for (int i = 0; i < 48; ++i) {
+        const int month = i % 24;  // 2020-01 .. 2021-12
+        char t[32];
+        std::snprintf(t, sizeof t, "%04d-%02d-15T12:00:00Z", 2020 + month / 12, month % 12 + 1);
+        jsonl += std::string("{\"text\": \"") +
+                 (i % 2 ? "netflix series episode season finale" : "football match goal team league") + " post" +
+                 std::to_string(i) + "\", \"t\": \"" + t + "\"}\n";
+    }
+    write_bytes(d.file("p.jsonl"), jsonl);
+    const std::string flags = " --time-field t --stop-words none --min-df 2 -k 2 --iters 5 --device cpu";
+    Result r = run_cli("run " + d.file("p.jsonl") + flags + " --since 2021 --until 2021-07 -o " + d.file("w"), d);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("ingest: 48 records, 12 kept, 0 skipped, 36 outside the time window"), std::string::npos)
+        << r.err;
+    for (const char* bad : {"202103", "2021-7", "1234567"}) {
+        r = run_cli("ingest " + d.file("p.jsonl") + " --time-field t --since " + bad + " -o " + d.file("x.tmc"), d);
+        EXPECT_EQ(r.code, 1) << bad;
+        EXPECT_NE(r.err.find(std::string("--since: '") + bad + "' is not a date"), std::string::npos) << r.err;
+    }
+    // one post 285,000 years ahead (milliseconds), kept on purpose
+    write_bytes(d.file("p.jsonl"), jsonl + "{\"text\": \"netflix football\", \"t\": 9000000000000000}\n");
+    r = run_cli("run " + d.file("p.jsonl") + flags + " --keep-future-times -o " + d.file("far"), d);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("run: warning: topics over time left out: "), std::string::npos) << r.err;
+    rapidjson::Document j;
+    const std::string js = read_bytes(d.file("far/topics.json"));
+    ASSERT_FALSE(j.Parse(js.c_str()).HasParseError());
+    EXPECT_FALSE(j.HasMember("topics_over_time"));
+    ASSERT_TRUE(j.HasMember("topics_over_time_left_out"));
+    EXPECT_NE(std::string(j["topics_over_time_left_out"].GetString()).find("more than 100000"), std::string::npos);
+    EXPECT_EQ(j["topics"].Size(), 2u);
+    EXPECT_NE(read_bytes(d.file("far/report.html")).find("Left out: "), std::string::npos);
+}

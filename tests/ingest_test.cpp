@@ -76,6 +76,13 @@ TEST(ParseTimestamp, EpochNumbers) {
     EXPECT_EQ(parse_timestamp("-1500000000000"), -1500000000);
     EXPECT_EQ(parse_timestamp("  1596240000 "), kUtc20200801);
     EXPECT_EQ(parse_timestamp("+1596240000"), kUtc20200801);
+    // decimals are floored from their digits, not rounded through a double
+    EXPECT_EQ(parse_timestamp("1609459199.9999999"), kUtc20210101 - 1);
+    EXPECT_EQ(parse_timestamp("1609459199999.9999"), kUtc20210101 - 1);  // milliseconds
+    EXPECT_EQ(parse_timestamp("-0.5"), -1);
+    EXPECT_EQ(parse_timestamp("-1596240000000.5"), -1596240001);
+    EXPECT_EQ(parse_timestamp("100000000000.5"), 100000000);  // above 1e11: milliseconds
+    EXPECT_EQ(parse_timestamp("100000000000.0"), 100000000000LL);
 }
 
 TEST(ParseTimestamp, Iso8601) {
@@ -98,6 +105,10 @@ TEST(ParseTimestamp, Iso8601) {
     EXPECT_EQ(parse_timestamp("20210304050607"), 1614834367);
     EXPECT_EQ(parse_timestamp("20211301"), std::nullopt) << "not a date: said, not read as seconds";
     EXPECT_EQ(parse_timestamp("12345678"), 12345678) << "year 1234: epoch seconds as before";
+    // a leap second is the last of a UTC day; white space around the value is no part of it
+    EXPECT_EQ(parse_timestamp("2016-12-31T23:59:60Z"), 1483228800);
+    EXPECT_EQ(parse_timestamp("2017-01-01T00:59:60+01:00"), 1483228800);
+    EXPECT_EQ(parse_timestamp("\n2021-01-01\r\n"), kUtc20210101);
 }
 
 TEST(ParseTimestamp, Twitter) {
@@ -116,6 +127,9 @@ TEST(ParseTimestamp, GarbageIsNullopt) {
                           "2021-01-32",
                           "2021-01-01T24:00:00",
                           "2021-01-01T12:60",
+                          "2016-12-31T12:34:60Z",
+                          "2016-12-31T23:59:60+01:00",
+                          "Tue Oct 31 22:10:60 +0000 2017",
                           "2021-01-01T",
                           "2021-01-01T12:00:00+25:00",
                           "2021-01-01X",

@@ -102,10 +102,26 @@ struct IngestArgs {
         o.source_field = source_field;
         auto when = [](const std::string& s, const char* flag) -> std::optional<int64_t> {
             if (s.empty()) return std::nullopt;
-            auto t = parse_timestamp(s);
+            // A year (2021) or a month (2021-03) is its first day. Any other number of fewer
+            // than 9 digits is not a date here: as epoch seconds it would be a time of 1970.
+            const bool digits = s.find_first_not_of("0123456789") == std::string::npos;
+            const bool month = s.size() == 7 && s[4] == '-' &&
+                               (s.substr(0, 4) + s.substr(5)).find_first_not_of("0123456789") == std::string::npos;
+            std::optional<int64_t> t;
+            if (digits && s.size() == 4) {
+                t = parse_timestamp(s + "-01-01");
+            } else if (month) {
+                t = parse_timestamp(s + "-01");
+            } else if (digits && s.size() == 8) {  // 20210131, ISO's basic form (1900..2199)
+                const int year = std::stoi(s.substr(0, 4));
+                if (year >= 1900 && year <= 2199) t = parse_timestamp(s);
+            } else if (!(digits && s.size() < 9)) {
+                t = parse_timestamp(s);
+            }
             if (!t)
                 throw InputError(std::string(flag) + ": '" + s +
-                                 "' is not a date (use e.g. 2021-01-31 or 2021-01-31T12:00:00Z)");
+                                 "' is not a date (use e.g. 2021, 2021-01, 2021-01-31 or "
+                                 "2021-01-31T12:00:00Z)");
             return t;
         };
         o.since = when(since, "--since");
@@ -487,6 +503,8 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     }
     const bool have_matrix = cp || !ea.matrix.empty();
     Interpretation it = interpret(ctx, model, s, cp, have_matrix ? &v.X : nullptr, io);
+    if (!it.series_left_out.empty())
+        std::fprintf(stderr, "export: warning: topics over time left out: %s\n", it.series_left_out.c_str());
     if (!ea.clean_report.empty()) {
         std::ifstream f = open_input(ea.clean_report, ea.clean_report + ": cannot open the clean report");
         std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -800,6 +818,8 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     t0 = Clock::now();
     TopicSummary s = summarize_topics(model, ta.top_terms);
     Interpretation it = interpret(ctx, model, s, &corpus, &v.X, io);
+    if (!it.series_left_out.empty())
+        std::fprintf(stderr, "run: warning: topics over time left out: %s\n", it.series_left_out.c_str());
     if (!clean_json.empty()) it.funnel = cleaning_funnel(clean_json, path("clean.json"));
     write_file_atomic(path("topics.json"), topics_json(model, s, &it));
     write_file_atomic(path("topics.csv"), ra.csv.apply(topics_csv(s)));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "clean_internal.hpp"
+#include "emoji.hpp"
 #include "tmine/clean.hpp"
 #include "tmine/error.hpp"
 
@@ -426,12 +427,12 @@ std::string unicode_and_space(std::string_view s, bool nfkc) {
             continue;
         }
         const auto cat = utf8proc_category(cp);
-        const bool tag = cp >= 0xE0020 && cp <= 0xE007F;
+        const bool tag = is_tag_character(cp);
         if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP ||
             cp == 0x85) {
             pending_space = !out.empty();
         } else if (cat == UTF8PROC_CATEGORY_CC ||
-                   (cat == UTF8PROC_CATEGORY_CF && cp != 0x200D && !(tag && flag_tags))) {
+                   (cat == UTF8PROC_CATEGORY_CF && cp != kZeroWidthJoiner && !(tag && flag_tags))) {
             // dropped. Format characters that build emoji stay: U+200D ZERO WIDTH JOINER, and
             // the tag characters right after 🏴 (the flags of England, Scotland and Wales).
         } else {
@@ -439,7 +440,7 @@ std::string unicode_and_space(std::string_view s, bool nfkc) {
             pending_space = false;
             out.append(reinterpret_cast<const char*>(p + i), size_t(len));
         }
-        flag_tags = cp == 0x1F3F4 || (tag && flag_tags);
+        flag_tags = cp == kBlackFlag || (tag && flag_tags);
         i += len;
     }
     return out;

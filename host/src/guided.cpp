@@ -10,12 +10,7 @@
 namespace tmine {
 
 SeedTerms read_seed_terms(const std::string& path, const Vectorized& v) {
-    std::ifstream in;
-    try {
-        in = open_input(path, path + ": cannot open the seed-terms file");
-    } catch (const IoError& e) {
-        throw InputError(e.what());
-    }
+    std::ifstream in = open_argument_file(path, path + ": cannot open the seed-terms file");
     VectorizeOptions vo;
     apply_pipeline_string(v.pipeline, vo);
     vo.stop_words = v.stop_words;

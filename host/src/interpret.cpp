@@ -454,6 +454,19 @@ TimeSeries series_of(const TopicSummary& summary, TimeBin by, const std::vector<
     return ts;
 }
 
+/// Empty when the bins [lo, hi] are at most kMaxTimeBins, else what is wrong.
+std::string too_many_bins(int64_t lo, int64_t hi, TimeBin by) {
+    if (lo > hi) return "";
+    const int64_t count = (hi - lo) / (by == TimeBin::Week ? 7 : 1) + 1;
+    if (count <= kMaxTimeBins) return "";
+    return std::to_string(count) + " " + time_bin_name(by) + "s from the first post (" +
+           bin_label(lo, by) + ") to the last (" + bin_label(hi, by) + "), more than " +
+           std::to_string(kMaxTimeBins) +
+           (by == TimeBin::Month ? "; a date that far off is a misread value (ingest skips them unless "
+                                   "--keep-future-times or --keep-old-times)"
+                                 : "; use a coarser --by");
+}
+
 /// Each post's bin (INT64_MIN without a date) and the range of bins.
 void bins_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
              std::vector<int64_t>& bins, int64_t& lo, int64_t& hi) {
@@ -470,13 +483,8 @@ void bins_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
         lo = std::min(lo, bins[d]);
         hi = std::max(hi, bins[d]);
     }
-    if (lo <= hi) {
-        const int64_t count = (hi - lo) / (by == TimeBin::Week ? 7 : 1) + 1;
-        if (count > 100000)
-            throw InputError("topics over time: " + std::to_string(count) + " " +
-                             time_bin_name(by) +
-                             "s between the first and last post; use a coarser --by");
-    }
+    const std::string why = too_many_bins(lo, hi, by);
+    if (!why.empty()) throw InputError("topics over time: " + why);
 }
 }  // namespace
 
@@ -784,8 +792,20 @@ Interpretation interpret(const Context& ctx, const TopicModel& model, const Topi
     if (corpus) {
         it.corpus_posts = int64_t(corpus->size());
         it.posts = representative_posts(model, summary, *corpus, opts.posts);
-        it.series = topics_over_time(summary, *corpus, opts.by);
-        it.grouped = topics_over_time_by(summary, *corpus, opts.by, opts.split, opts.split_groups);
+        // A span too long for its bins (a far date kept at ingest) leaves the series out and
+        // says why; the rest is interpreted.
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (size_t d = 0; d < corpus->size() && d < summary.dominant.size(); ++d)
+            if (corpus->time[d] != kNoTime) {
+                const int64_t b = bin_of(corpus->time[d], opts.by);
+                lo = std::min(lo, b);
+                hi = std::max(hi, b);
+            }
+        it.series_left_out = too_many_bins(lo, hi, opts.by);
+        if (it.series_left_out.empty()) {
+            it.series = topics_over_time(summary, *corpus, opts.by);
+            it.grouped = topics_over_time_by(summary, *corpus, opts.by, opts.split, opts.split_groups);
+        }
         it.has_series = !it.series.start.empty();
         if (it.has_series) it.emerging = emerging_topics(it.series, opts.emerging);
         it.audiences = audiences(model, *corpus, opts.audiences);

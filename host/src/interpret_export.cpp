@@ -178,7 +178,13 @@ void write_interpretation_sections(JsonWriter& w, const Interpretation& it) {
         w.EndArray();
         w.EndObject();
     }
-    if (!it.has_series) return;
+    if (!it.has_series) {
+        if (!it.series_left_out.empty()) {
+            w.Key("topics_over_time_left_out");  // why a corpus with dates has no series
+            str(w, it.series_left_out);
+        }
+        return;
+    }
     const auto& ts = it.series;
     w.Key("topics_over_time");
     w.StartObject();

@@ -98,6 +98,14 @@ std::ifstream open_input(const std::string& path, const std::string& cannot) {
     return in;
 }
 
+std::ifstream open_argument_file(const std::string& path, const std::string& cannot) {
+    try {
+        return open_input(path, cannot);
+    } catch (const IoError& e) {
+        throw InputError(e.what());
+    }
+}
+
 void forget_input(const std::string& path) {
     struct stat st;
     if (auto lock = guarded(path, st))

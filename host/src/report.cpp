@@ -185,8 +185,11 @@ void time_section(std::string& o, const TopicSummary& s, const Interpretation& i
                   const ReportOptions& opts) {
     o += "<section id=\"time\"><h2>Topic volume over time</h2>\n";
     if (!it.has_series) {
-        o += "<p>No dates: export with <code>--corpus</code> of a corpus whose posts carry a "
-             "time.</p></section>\n";
+        if (!it.series_left_out.empty())
+            o += "<p>Left out: " + esc(it.series_left_out) + ".</p></section>\n";
+        else
+            o += "<p>No dates: export with <code>--corpus</code> of a corpus whose posts carry a "
+                 "time.</p></section>\n";
         return;
     }
     const auto& ts = it.series;

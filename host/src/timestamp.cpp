@@ -74,7 +74,9 @@ struct Cursor {
 
 std::optional<int64_t> make_time(int64_t y, int mo, int d, int h, int mi, int sec, int offset_s) {
     if (mo < 1 || mo > 12 || d < 1 || d > static_cast<int>(days_in_month(y, mo))) return {};
-    if (h > 23 || mi > 59 || sec > 60) return {};  // 60: a leap second
+    if (h > 23 || mi > 59 || sec > 60) return {};
+    // 60: a leap second, which only the last minute of a UTC day has (23:59:60Z, 00:59:60+01:00)
+    if (sec == 60 && ((h * 3600 + mi * 60 + sec - offset_s) % 86400 + 86400) % 86400 != 0) return {};
     return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
 }
 
@@ -181,6 +183,18 @@ std::optional<int64_t> parse_epoch(std::string_view s) {
         while (i < s.size() && is_digit(s[i])) ++i;
     }
     if (i != s.size()) return {};
+    if (int_end - int_begin <= 18 && int_end < s.size() && s[int_end] == '.' &&
+        s.find_first_of("eE", int_end) == std::string_view::npos) {
+        // A decimal without exponent: floored exactly from its digits (a double rounds
+        // 1609459199.9999999 up to the next second, and so into the next day).
+        int64_t v = 0;
+        for (size_t k = int_begin; k < int_end; ++k) v = v * 10 + (s[k] - '0');
+        const bool fraction = s.find_first_not_of('0', int_end + 1) != std::string_view::npos;
+        const bool ms = v > 100000000000LL || (v == 100000000000LL && fraction);
+        if (neg) v = -v - (fraction ? 1 : 0);  // floor of a negative value with a fraction
+        if (ms) v = v >= 0 ? v / 1000 : -((-v + 999) / 1000);
+        return v;
+    }
     // from_chars: locale-independent; it takes no leading '+'.
     const char* first = s.data() + (s.front() == '+' ? 1 : 0);
     double v = 0;
@@ -195,7 +209,9 @@ std::optional<int64_t> parse_epoch(std::string_view s) {
 }  // namespace
 
 std::optional<int64_t> parse_timestamp(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() &&
+           (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+        s.remove_prefix(1);
     while (!s.empty() &&
            (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
         s.remove_suffix(1);

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "emoji.hpp"
 #include "tmine/huge_vector.hpp"
 #include "tmine/parallel.hpp"
 #include "tmine/error.hpp"
@@ -368,16 +369,16 @@ bool kept_ignorables(const unsigned char* p, size_t from, size_t to,
         utf8proc_int32_t cp;
         const size_t m = decode_at(p, i, to, cp);
         if (m == 0) return false;  // invalid UTF-8: the caller's fallback handles the text
-        if (cp == 0x200D && base >= 0) {
+        if (cp == kZeroWidthJoiner && base >= 0) {
             utf8proc_int32_t next;
             if (i + m < to && decode_at(p, i + m, to, next) && stable_pictograph(next))
                 kept.emplace_back(i, i + m);
             base = -1;
-        } else if (cp == 0x1F3F4) {
+        } else if (cp == kBlackFlag) {
             size_t j = i + m;
             utf8proc_int32_t tag;
             size_t t;
-            while (j < to && (t = decode_at(p, j, to, tag)) && tag >= 0xE0020 && tag <= 0xE007F) j += t;
+            while (j < to && (t = decode_at(p, j, to, tag)) && is_tag_character(tag)) j += t;
             if (j > i + m) {
                 kept.emplace_back(i + m, j);
                 i = j;

@@ -85,13 +85,8 @@ std::vector<std::string> load_stop_words(std::string_view spec, const TokenizerO
             for (const auto& w : detail::french_stop_words()) add(w);
             continue;
         }
-        std::ifstream in;
-        try {
-            in = open_input(std::string(item), "--stop-words: '" + std::string(item) +
-                                                   "' is neither english, french, none nor a readable file");
-        } catch (const IoError& e) {
-            throw InputError(e.what());  // a wrong argument, as an unknown list name is
-        }
+        std::ifstream in = open_argument_file(
+            std::string(item), "--stop-words: '" + std::string(item) + "' is neither english, french, none nor a readable file");
         std::string line;
         for (size_t number = 1; std::getline(in, line); ++number) {
             const size_t bad = utf8_error_at(line);

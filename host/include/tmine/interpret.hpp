@@ -254,12 +254,19 @@ double normalized_mutual_info(const std::vector<int32_t>& a, const std::vector<i
 // ---------------------------------------------------------------- everything, for exports
 
 /// What exports and the HTML report show beyond the summary. Parts not computed stay empty.
+/// The most bins a time series has: 100,000 days are 274 years.
+constexpr int64_t kMaxTimeBins = 100000;
+
 struct Interpretation {
     Coherence coherence;  ///< empty vectors when no matrix was available
     std::vector<std::vector<RepresentativePost>> posts;
     TopicClusters clusters;
     TimeSeries series;
     bool has_series = false;
+    /// Why the corpus's dates gave no series although posts have them (their span needs more
+    /// than kMaxTimeBins bins: a far date kept with --keep-future-times or --keep-old-times);
+    /// empty otherwise. The rest of the interpretation is there.
+    std::string series_left_out;
     GroupedSeries grouped;  ///< with InterpretOptions::split
     /// The cleaning funnel (`tmine run --clean`, or `tmine export --clean-report`): posts in,
     /// then kept after each step.

@@ -78,6 +78,9 @@ void note_input(const std::string& path);
 /// "<cannot>: <why>" when it cannot be opened, and when it is a directory (which opens, and
 /// then reads as nothing).
 std::ifstream open_input(const std::string& path, const std::string& cannot);
+/// open_input() for a file an option names where a missing file is a wrong argument (as an
+/// unknown list name is): the same message as an InputError.
+std::ifstream open_argument_file(const std::string& path, const std::string& cannot);
 /// Takes `path` out of the noted inputs: a command that reads a file in order to replace it
 /// (a resumed fit's checkpoint) says so.
 void forget_input(const std::string& path);
