@@ -232,6 +232,18 @@ TEST(Classify, TweetsInboundBinaryMatchesScikitLearn) {
     EXPECT_GT(rb.accuracy, 0.85);
 }
 
+// Binary, eval's predicted class is predict's default mask: the relevant class at 0.5 or more,
+// a tie included, whichever class that is (argmax alone gives a tie to the first class).
+TEST(Classify, EvalCutsBinaryScoresAsPredictDoes) {
+    const std::vector<float> P = {0.5f, 0.5f, 0.7f, 0.3f, 0.2f, 0.8f, 0.5f, 0.5f};
+    const std::vector<int32_t> y = {1, 0, 1, 0};
+    const EvalReport r1 = evaluate(P, y, {"no", "yes"}, 1);  // rows 0 and 3 tie: "yes"
+    EXPECT_EQ(r1.confusion, (std::vector<int64_t>{1, 1, 0, 2}));
+    const EvalReport r0 = evaluate(P, y, {"no", "yes"}, 0);  // relevant "no": the ties are "no"
+    EXPECT_EQ(r0.confusion, (std::vector<int64_t>{2, 0, 1, 1}));
+    EXPECT_DOUBLE_EQ(r1.accuracy, 0.75);
+}
+
 TEST(Classify, CrossValidationOnTweets) {
     TMINE_REQUIRE_DATA(kTwcs);
     const Tweets& t = tweets();

@@ -55,8 +55,13 @@ TEST(Query, OperatorsAndPrecedence) {
     EXPECT_TRUE(m("netflix -(hulu OR spotify)", "netflix tonight"));
     EXPECT_TRUE(m("e-mail", "send an e-mail"));
     EXPECT_EQ(Query::parse("game -play").describe(), Query::parse("game AND NOT play").describe());
-    // side by side means AND
+    // side by side means AND, whatever the space between them (a no-break space pasted from
+    // a web page, an ideographic space, a line separator)
     EXPECT_TRUE(m("disney plus", "plus: disney is here"));
+    for (const char* space : {"\xC2\xA0", "\xE3\x80\x80", "\xE2\x80\xA8", "\xE2\x80\x89"}) {
+        EXPECT_EQ(Query::parse(std::string("disney") + space + "plus").describe(), "(disney AND plus)");
+        EXPECT_TRUE(m(std::string("disney") + space + "plus", "plus: disney is here"));
+    }
     EXPECT_FALSE(m("disney plus", "disney only"));
     // lower-case operators are words
     EXPECT_FALSE(m("netflix or hulu", "hulu"));

@@ -292,6 +292,9 @@ EvalReport evaluate(const std::vector<float>& proba, const std::vector<int32_t>&
     for (size_t i = 0; i < n; ++i) {
         const float* p = &proba[i * K];
         int pred = static_cast<int>(std::max_element(p, p + K) - p);
+        // binary: the relevant class at a probability of 0.5 or more, as predict's default
+        // --threshold cuts (argmax would give a tie at exactly 0.5 to the first class)
+        if (K == 2 && positive >= 0) pred = p[positive] >= 0.5f ? positive : 1 - positive;
         ++r.confusion[static_cast<size_t>(y[i]) * K + pred];
         correct += pred == y[i];
     }

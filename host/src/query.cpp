@@ -1,6 +1,8 @@
 // Boolean keyword queries (CPU): parser, French-aware token matching, corpus masks.
 #include "tmine/query.hpp"
 
+#include <utf8proc.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -312,10 +314,42 @@ private:
     int depth_ = 0;  // parentheses and NOTs open around the parse
 };
 
+namespace {
+/// The query with every non-ASCII space (U+00A0 NO-BREAK SPACE from a web page or a word
+/// processor, U+2009, U+3000, U+0085, line and paragraph separators) as an ASCII space, so that
+/// it separates words there too instead of joining two into one term.
+std::string ascii_spaces(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+    for (size_t i = 0; i < text.size();) {
+        if (p[i] < 0x80) {
+            out.push_back(text[i++]);
+            continue;
+        }
+        utf8proc_int32_t cp;
+        const utf8proc_ssize_t n = utf8proc_iterate(p + i, utf8proc_ssize_t(text.size() - i), &cp);
+        if (n <= 0) {  // invalid UTF-8: left for the parser's own error
+            out.push_back(text[i++]);
+            continue;
+        }
+        const utf8proc_category_t cat = utf8proc_category(cp);
+        if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP ||
+            cp == 0x85)
+            out.push_back(' ');
+        else
+            out.append(text.substr(i, size_t(n)));
+        i += size_t(n);
+    }
+    return out;
+}
+}  // namespace
+
 Query Query::parse(std::string_view text, const QueryOptions& opts) {
     Query q;
     q.opts_ = opts;
-    QueryParser(text, q).run();
+    const std::string spaced = ascii_spaces(text);
+    QueryParser(spaced, q).run();
     return q;
 }
 

@@ -143,7 +143,8 @@ struct EvalReport {
 EvalReport cross_validate(const Context& ctx, const CsrMatrix& X, const std::vector<int32_t>& y,
                           const std::vector<std::string>& classes, int positive,
                           const ClassifyOptions& opts, int folds, uint64_t seed);
-/// Metrics of predictions (argmax of proba) against y.
+/// Metrics of predictions against y: the argmax of proba; binary with a `positive` class,
+/// that class when its probability is >= 0.5 (predict's default threshold, ties included).
 EvalReport evaluate(const std::vector<float>& proba, const std::vector<int32_t>& y,
                     const std::vector<std::string>& classes, int positive);
 /// ROC AUC of scores against 0/1 truth (ties averaged, as scikit-learn's roc_auc_score).
