@@ -196,6 +196,60 @@ TEST(CleanSpam, UrlWordsAreCountedFromTheTextWhateverTheUrlMode) {
     }
 }
 
+// Links and words as the rules define them, on Reddit's forms: a Markdown link whose text is
+// its URL is a link twice and leaves no word; the domains links leave are not the post's most
+// frequent word; "#" before an emoji is no hashtag; line breaks end a run of one character.
+TEST(CleanSpam, MarkdownLinksDomainsEmojiTagsAndLineBreaks) {
+    const Corpus in = corpus_of({
+        {"[https://i.imgur.com/1wFwNa9.gif](https://i.imgur.com/1wFwNa9.gif)", ""},  // p0 a bare link
+        {"Another list: [http://www.indiegamejams.com/](http://www.indiegamejams.com/)", ""},  // p1
+        {"[https://en.wikipedia.org/wiki/Foo\\_bar](https://en.wikipedia.org/wiki/Foo\\_bar)", ""},  // p2
+        // p3: eleven words and eight links to one site: neither too many links nor one word
+        {"Here are the threads I mentioned about the new season yesterday https://reddit.com/r/a/1 "
+         "https://reddit.com/r/a/2 https://reddit.com/r/a/3 https://reddit.com/r/a/4 https://reddit.com/r/a/5 "
+         "https://reddit.com/r/a/6 https://reddit.com/r/a/7 https://reddit.com/r/a/8",
+         ""},
+        {"Rate this new thing please #\xF0\x9F\x98\x82 #\xF0\x9F\x98\x82 #\xF0\x9F\x98\x82 "
+         "#\xF0\x9F\x98\x82 #\xF0\x9F\x98\x82 #\xF0\x9F\x98\x82",
+         ""},  // p4 kept
+        {"Un #\xC3\xA9t\xC3\xA9 #\xC3\xA0 #\xC3\xA9" "cole #\xC3\xA9quipe #\xC3\xA9lan #\xC3\xA9toile magnifique", ""},  // p5
+        {"first line of a normal post\n\n\n\n\n\n\n\n\n\n\n\n\n\nand the last line", ""},  // p6 kept
+        {"Source: [https://en.wikipedia.org/wiki/Weather](https://en.wikipedia.org/wiki/Weather) and more", ""},  // p7 kept
+        {"Source for this: [www.x.org](http://x.org)", ""},  // p8 three words, one link: kept
+    });
+    for (bool normalized : {true, false}) {
+        Corpus c = in;
+        CleanOptions o;
+        o.steps = normalized ? std::vector<CleanStep>{CleanStep::Normalize, CleanStep::Spam}
+                             : std::vector<CleanStep>{CleanStep::Spam};
+        std::vector<RemovedRow> removed;
+        clean(Context::cpu(1), c, o, &removed);
+        const auto why = reasons_by_id(in, removed);
+        const std::string where = normalized ? "normalised" : "spam alone";
+        if (normalized) {  // Markdown links are links once the Markdown is read
+            ASSERT_EQ(why.count("p0"), 1u) << where;
+            EXPECT_EQ(why.at("p0"), "link_ratio") << where;
+            ASSERT_EQ(why.count("p1"), 1u) << where;
+            EXPECT_EQ(why.at("p1"), "too_short") << where;  // 2 words, 1 link
+            ASSERT_EQ(why.count("p2"), 1u) << where;
+            EXPECT_EQ(why.at("p2"), "link_ratio") << where;
+        }
+        EXPECT_EQ(why.count("p3"), 0u) << where << ": " << (why.count("p3") ? why.at("p3") : "");
+        EXPECT_EQ(why.count("p4"), 0u) << where << ": " << (why.count("p4") ? why.at("p4") : "");
+        ASSERT_EQ(why.count("p5"), 1u) << where;
+        EXPECT_EQ(why.at("p5"), "hashtag_stuffing") << where;  // accented tags are tags
+        EXPECT_EQ(why.count("p6"), 0u) << where << ": " << (why.count("p6") ? why.at("p6") : "");
+        EXPECT_EQ(why.count("p7"), 0u) << where << ": " << (why.count("p7") ? why.at("p7") : "");
+        if (normalized) EXPECT_EQ(why.count("p8"), 0u) << where << ": " << (why.count("p8") ? why.at("p8") : "");
+    }
+    // normalised, a Markdown link written as its URL is that URL once
+    NormalizeOptions no;
+    EXPECT_EQ(normalize_text("see [https://x.org/a\\_b](https://x.org/a_b) now", no), "see x.org now");
+    EXPECT_EQ(normalize_text("see [the page](https://x.org/a) now", no), "see the page x.org now");
+    EXPECT_EQ(normalize_text("see [https://x.org/a](/r/sub) now", no), "see x.org now");
+    EXPECT_EQ(normalize_text("[https://x.org/a]()", no), "x.org");
+}
+
 TEST(CleanSpam, ProlificAuthors) {
     std::vector<std::pair<std::string, std::string>> posts;
     // 30 people with 1..3 posts each, one account with 40 posts
@@ -218,6 +272,20 @@ TEST(CleanSpam, ProlificAuthors) {
         EXPECT_EQ(r.reason, "prolific_author");
     }
     EXPECT_EQ(rep.steps[0].stats.at("author_median_posts"), 2.0);
+    {
+        // an even number of authors: the median is the mean of the two middle counts (2, 2, 4,
+        // 180 posts: 3, so the limit is max(50 x 3, 100) = 150 and the 180-post account goes)
+        std::vector<std::pair<std::string, std::string>> even;
+        for (auto [who, k] : std::vector<std::pair<std::string, int>>{{"a", 2}, {"b", 2}, {"c", 4}, {"bot", 180}})
+            for (int i = 0; i < k; ++i) even.push_back({"a post of " + who + " number " + std::to_string(i), who});
+        Corpus e = corpus_of(even);
+        CleanOptions eo;
+        eo.steps = {CleanStep::Spam};
+        const CleanReport er = clean(Context::cpu(1), e, eo);
+        EXPECT_EQ(er.steps[0].stats.at("author_median_posts"), 3.0);
+        EXPECT_EQ(er.steps[0].stats.at("author_limit"), 150.0);
+        EXPECT_EQ(e.size(), 8u);
+    }
     o.spam.author_factor = 0;  // off
     Corpus c2 = in;
     clean(Context::cpu(1), c2, o);

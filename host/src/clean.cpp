@@ -3,11 +3,13 @@
 // clean_language.cpp, clean_dedup.cpp / clean_minhash.cpp. Rules: docs/cleaning.md.
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
+#include <utf8proc.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -250,13 +252,9 @@ SpamSignals spam_signals(std::string_view original, std::string_view text) {
         hashes.push_back(XXH3_64bits(w.data(), w.size()));
     });
     const size_t all_words = hashes.size();
-    std::sort(hashes.begin(), hashes.end());
-    for (size_t a = 0; a < hashes.size();) {
-        size_t e = a + 1;
-        while (e < hashes.size() && hashes[e] == hashes[a]) ++e;
-        s.top_word = std::max(s.top_word, e - a);
-        a = e;
-    }
+    thread_local std::vector<uint64_t> url_hashes;  // the words the links left, to leave out
+    url_hashes.clear();
+    auto url_word = [&](std::string_view w, int) { url_hashes.push_back(XXH3_64bits(w.data(), w.size())); };
     // URLs are not words: subtract what the links left in `text`. URLs still in the text (text
     // not normalised, --urls keep, however decoding changed them) are found in the text itself;
     // the domains that replaced the other links (--urls domain) are space-separated tokens of
@@ -267,8 +265,7 @@ SpamSignals spam_signals(std::string_view original, std::string_view text) {
     if (!spans.empty()) {
         std::vector<std::pair<size_t, size_t>> in_text;
         const size_t kept_links = detail::find_urls(text, &in_text);
-        for (auto [b, e] : in_text)
-            detail::for_each_word(text.substr(b, e - b), buf, [&](std::string_view, int) { ++url_words; });
+        for (auto [b, e] : in_text) detail::for_each_word(text.substr(b, e - b), buf, url_word);
         if (spans.size() > kept_links) {
             size_t budget = spans.size() - kept_links;  // links that left a domain at most
             std::unordered_map<std::string, size_t> domains;
@@ -282,20 +279,45 @@ SpamSignals spam_signals(std::string_view original, std::string_view text) {
                 if (!token.empty() && it != domains.end() && it->second > 0) {
                     --it->second;
                     --budget;
-                    detail::for_each_word(token, buf, [&](std::string_view, int) { ++url_words; });
+                    detail::for_each_word(token, buf, url_word);
                 }
                 at = end + 1;
             }
         }
     }
+    // The post's own words: all of them less those the links left (a multiset difference), so
+    // that the most frequent word is one of them too, not a domain repeated by its links.
+    std::sort(hashes.begin(), hashes.end());
+    std::sort(url_hashes.begin(), url_hashes.end());
+    thread_local std::vector<uint64_t> own;
+    own.clear();
+    std::set_difference(hashes.begin(), hashes.end(), url_hashes.begin(), url_hashes.end(),
+                        std::back_inserter(own));
+    url_words = all_words - own.size();
+    for (size_t a = 0; a < own.size();) {
+        size_t e = a + 1;
+        while (e < own.size() && own[e] == own[a]) ++e;
+        s.top_word = std::max(s.top_word, e - a);
+        a = e;
+    }
     s.words = all_words > url_words ? all_words - url_words : 0;
-    // hashtags: '#' at a word start followed by a word character, in the original
+    // hashtags: '#' at a word start followed by a word character (a letter, a digit, a mark or
+    // '_'; not an emoji or punctuation), in the original
     for (size_t i = 0; i + 1 < original.size(); ++i) {
         if (original[i] != '#' || (i > 0 && !std::isspace(static_cast<unsigned char>(original[i - 1])) &&
                                    original[i - 1] != '(' ))
             continue;
         const unsigned char nx = static_cast<unsigned char>(original[i + 1]);
-        if (std::isalnum(nx) || nx == '_' || nx >= 0x80) ++s.hashtags;
+        if (nx < 0x80) {
+            s.hashtags += std::isalnum(nx) || nx == '_';
+            continue;
+        }
+        utf8proc_int32_t cp;
+        if (utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(original.data()) + i + 1,
+                             utf8proc_ssize_t(original.size() - i - 1), &cp) <= 0)
+            continue;
+        const utf8proc_category_t cat = utf8proc_category(cp);
+        s.hashtags += cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO;  // L*, M*, N*
     }
     // longest run of one code point (white space excluded), in the text
     size_t run = 0;
@@ -306,7 +328,7 @@ SpamSignals spam_signals(std::string_view original, std::string_view text) {
         if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
         len = std::min(len, text.size() - i);
         std::string_view cp = text.substr(i, len);
-        if (c == ' ') run = 0;
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') run = 0;
         else if (cp == prev) ++run;
         else run = 1;
         prev = cp;
@@ -371,8 +393,12 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& re
         if (!posts.empty()) {
             std::vector<uint64_t> counts;
             for (auto& [a, k] : posts) counts.push_back(k);
-            std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
-            const double median = double(counts[counts.size() / 2]);
+            // the median: the middle count, or the mean of the two middle ones
+            const size_t mid = counts.size() / 2;
+            std::nth_element(counts.begin(), counts.begin() + mid, counts.end());
+            double median = double(counts[mid]);
+            if (counts.size() % 2 == 0)
+                median = (median + double(*std::max_element(counts.begin(), counts.begin() + mid))) / 2;
             const double limit = std::max(o.author_factor * median, double(o.author_min_posts));
             rep.stats["author_median_posts"] = median;
             rep.stats["author_limit"] = limit;

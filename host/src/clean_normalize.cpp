@@ -208,6 +208,7 @@ std::string strip_markdown(std::string_view s) {
 
     std::string out;
     out.reserve(lines.size());
+    size_t open_bracket = std::string::npos;  // where the last '[' is in out (its '\0')
     for (size_t i = 0; i < lines.size(); ++i) {
         const char c = lines[i];
         if (c == '\\' && i + 1 < lines.size() && std::strchr("\\`*_{}[]()#+-.!|~^>&<", lines[i + 1]) &&
@@ -220,13 +221,30 @@ std::string strip_markdown(std::string_view s) {
             // one ("/r/sub/wiki", "#anchor") is dropped
             const size_t close = lines.find(')', i + 2);
             if (close != std::string::npos && lines.find('\n', i) > close) {
+                const bool absolute = lines[i + 2] != '/' && lines[i + 2] != '#';
+                // [https://x.org/a](https://x.org/a), Reddit's way to write a bare link: one
+                // link, so the text that is itself a URL goes and the target stays
+                const std::string_view target(lines.data() + i + 2, close - i - 2);
+                const bool target_url = ieq_prefix(target, 0, "http://") || ieq_prefix(target, 0, "https://") ||
+                                        ieq_prefix(target, 0, "www.");
+                if (target_url && open_bracket != std::string::npos && open_bracket < out.size()) {
+                    std::string label;
+                    for (size_t k = open_bracket; k < out.size(); ++k)
+                        if (out[k] != '\0') label.push_back(out[k]);
+                    if (label.find(' ') == std::string::npos &&
+                        (ieq_prefix(label, 0, "http://") || ieq_prefix(label, 0, "https://") ||
+                         ieq_prefix(label, 0, "www.")))
+                        out.resize(open_bracket);
+                }
+                open_bracket = std::string::npos;
                 out.push_back(' ');
-                if (lines[i + 2] != '/' && lines[i + 2] != '#') out.append(lines, i + 2, close - i - 2);
+                if (absolute) out.append(lines, i + 2, close - i - 2);
                 out.push_back(' ');
                 i = close;
                 continue;
             }
         }
+        if (c == '[') open_bracket = out.size();
         if (c == '[' || c == ']' || c == '*' || c == '`' || c == '|') {
             out.push_back(c == '|' ? ' ' : '\0');  // '\0' is dropped below
             continue;
@@ -293,12 +311,31 @@ size_t find_urls(std::string_view s, std::vector<std::pair<size_t, size_t>>* spa
         }
         size_t e = i + skip;
         int parens = 0;
-        while (e < s.size() && url_char(s[e])) {
+        bool markdown_pair = false;
+        for (; e < s.size(); ++e) {
+            // Markdown's escape of a URL's '_' or '*' (Reddit writes wiki/Foo\_bar): part of it
+            if (s[e] == '\\' && e + 1 < s.size() && (s[e + 1] == '_' || s[e + 1] == '*')) {
+                ++e;
+                continue;
+            }
+            if (!url_char(s[e])) break;
             if (s[e] == '(') ++parens;
             if (s[e] == ')' && --parens < 0) break;  // "(see http://x.org)"
-            ++e;
+            if (s[e] == ']' && e + 1 < s.size() && s[e + 1] == '(') {  // Markdown [url](target)
+                markdown_pair = true;
+                break;
+            }
         }
         while (e > i + skip && std::strchr(".,;:!?'\")]*", s[e - 1])) --e;  // trailing punctuation
+        if (markdown_pair && s[e] == ']') {
+            // [https://x.org/a](https://x.org/a): one link, as the normalised text keeps one;
+            // the span runs to the target's ')' when the target is absolute too
+            size_t t = e + 2, close = e + 2;
+            while (close < s.size() && s[close] != ')' && s[close] != '\n') ++close;
+            if (close < s.size() && s[close] == ')' &&
+                (ieq_prefix(s, t, "http://") || ieq_prefix(s, t, "https://") || ieq_prefix(s, t, "www.")))
+                e = close + 1;
+        }
         if (spans) spans->emplace_back(i, e);
         ++count;
         i = e;
@@ -307,6 +344,8 @@ size_t find_urls(std::string_view s, std::vector<std::pair<size_t, size_t>>* spa
 }
 
 std::string url_domain(std::string_view url) {
+    // a Markdown pair [url](target) found as one link: the domain of its text
+    if (const size_t pair = url.find("]("); pair != std::string_view::npos) url = url.substr(0, pair);
     size_t p = url.find("://");
     url.remove_prefix(p == std::string_view::npos ? 0 : p + 3);
     const size_t end = url.find_first_of("/?#");
