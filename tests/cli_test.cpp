@@ -539,6 +539,8 @@ TEST(Cli, CheckpointResumeAndTransform) {
     EXPECT_TRUE(x["model"]["losses"] == y["model"]["losses"]);
     EXPECT_EQ(y["model"]["losses"].Size(), 30u);
     EXPECT_STREQ(y["model"]["solver"].GetString(), "hals");
+    EXPECT_TRUE(read_bytes(d.file("whole/model/model.tmm")) == read_bytes(d.file("resumed/model/model.tmm")))
+        << "the model file too, byte for byte";
     // Continuing in chunks: the resumed fit checkpoints over the checkpoint it started from.
     Result e = run_cli("topics " + d.file("m.tmx") + common + " --iters 30 --checkpoint-every 5 --resume " +
                            d.file("part/checkpoint.tmk") + " -o " + d.file("part"),
@@ -858,6 +860,10 @@ TEST(Cli, DeepNestingOddNumbersDirectoriesAndAbsentFieldsAreSaid) {
     EXPECT_EQ(r.code, 0) << r.err;  // the deep value is an ignored field of a valid line
     for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
              {"topics " + d.file("m.tmx") + " -k 2 --tol inf -o " + d.file("t"), "--tol must be a finite number"},
+             {"topics " + d.file("m.tmx") + " -k 2 --alpha-h -1 -o " + d.file("t"), "--alpha-h must be a finite number >= 0"},
+             {"topics " + d.file("m.tmx") + " -k 2 --solver hals --init random --alpha-w 1 --alpha-h 0 --l1-ratio 1 -o " +
+                  d.file("t"),
+              "every document came out without topics (all of W is 0): --alpha-w / --alpha-h are too strong"},
              {"vectorize " + d.file("c.tmc") + " --min-df inf -o " + d.file("x.tmx"), "--min-df: expected a count"},
              {"vectorize " + d.file("c.tmc") + " --min-df 9223372036854775807 -o " + d.file("x.tmx"),
               "--min-df: a count of documents"},

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <csignal>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
@@ -280,7 +281,8 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
 
 struct TopicArgs {
     int iters = 200, top_terms = 20, checkpoint_every = 0, restarts = 1, coherence_top = 10;
-    double tol = 1e-4, alpha_W = 0, alpha_H = -1, l1_ratio = 0, time_limit = 0, seed_strength = 1.0;
+    double tol = 1e-4, alpha_W = 0, l1_ratio = 0, time_limit = 0, seed_strength = 1.0;
+    std::string alpha_H;  ///< empty: as --alpha-w (NmfOptions' -1)
     bool tf32 = false;
     uint64_t seed = 0;
     std::string k = "10", init = "nndsvda", solver = "mu", loss = "frobenius", checkpoint, resume,
@@ -299,7 +301,14 @@ struct TopicArgs {
         o.solver = parse_nmf_solver(solver);
         o.loss = parse_nmf_loss(loss);
         o.alpha_W = alpha_W;
-        o.alpha_H = alpha_H;
+        o.alpha_H = -1.0;
+        if (!alpha_H.empty()) {  // given: a number >= 0 (-1 is only the default's mark)
+            const char* b = alpha_H.c_str();
+            char* e = nullptr;
+            o.alpha_H = std::strtod(b, &e);
+            if (e == b || *e != '\0' || !(o.alpha_H >= 0) || !std::isfinite(o.alpha_H))
+                throw InputError("--alpha-h must be a finite number >= 0, got '" + alpha_H + "'");
+        }
         o.l1_ratio = l1_ratio;
         o.time_limit = time_limit;
         o.restarts = restarts;

@@ -521,8 +521,13 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
     iters.reset();               // the device's buffers, before W is gathered
     if (P > 1) processes::broadcast(H.data(), int64_t(H.size()));  // the same on every process: rank 0's, to the bit
     original_H(H);
-    if (update_H && std::all_of(H.begin(), H.end(), [](float h) { return h == 0.0f; }))
-        throw InputError("topics: every topic came out empty (all of H is 0)" +
+    // every document's weights 0 (a strong --alpha-w) leaves H where it started: as empty a fit
+    float w_any = std::any_of(W.begin(), W.end(), [](float w) { return w != 0.0f; }) ? 1.0f : 0.0f;
+    if (P > 1) processes::sum(&w_any, 1);
+    const bool h_zero = std::all_of(H.begin(), H.end(), [](float h) { return h == 0.0f; });
+    if (update_H && (w_any == 0.0f || h_zero))
+        throw InputError(std::string(h_zero ? "topics: every topic came out empty (all of H is 0)"
+                                            : "topics: every document came out without topics (all of W is 0)") +
                          std::string(opts.alpha_W > 0 || opts.alpha_H > 0
                                          ? ": --alpha-w / --alpha-h are too strong for this matrix; lower them (as in "
                                            "scikit-learn, W's penalty is --alpha-w times the number of terms, " +
@@ -736,6 +741,7 @@ NmfModel nmf_resume(const Context& ctx, const CsrMatrix& X_in, const NmfOptions&
     NmfModel m = drive(ctx, X, rows, opts, true, std::move(c.W), std::move(c.H), c.iteration,
                        std::move(c.losses), c.guide);
     m.seed = opts.seed;
+    m.restart_losses = {m.losses.back()};  // one fit, as nmf() records it: the same model file
     return m;
 }
 
