@@ -94,6 +94,9 @@ TEST(SocialTokenizer, FrenchElisionsBothApostrophes) {
     folded.strip_accents = true;
     EXPECT_EQ(toks("presqu’île", folded), (V{"presqu'ile"}));
     EXPECT_EQ(toks("aujourd'hui", keep), (V{"aujourd", "hui"})) << "--no-elisions keeps the parts";
+    // after an elision too
+    EXPECT_EQ(toks("celui d'aujourd'hui, jusqu’aujourd’hui et l'aujourd'hui"),
+              (V{"celui", "aujourd'hui", "aujourd'hui", "et", "aujourd'hui"}));
 }
 
 TEST(SocialTokenizer, HyphensUrlsMentionsHashtags) {
@@ -157,6 +160,21 @@ TEST(SocialTokenizer, NgramsDoNotCrossSentencePunctuation) {
     EXPECT_TRUE(has("is big"));
     EXPECT_FALSE(has("big york")) << "a bigram across a full stop";
     EXPECT_TRUE(has("york"));
+    {
+        // a full stop (! ? ;) right after a link ends its sentence too
+        Corpus u = corpus_of({"look https://example.com. great video", "see www.example.org! nice one",
+                              "read https://x.org/a; then go"});
+        Vectorized vu = vectorize(Context::cpu(), u, o);
+        auto in = [&](const std::string& t) {
+            return std::find(vu.vocabulary.begin(), vu.vocabulary.end(), t) != vu.vocabulary.end();
+        };
+        EXPECT_TRUE(in("look example.com"));
+        EXPECT_TRUE(in("great video"));
+        EXPECT_FALSE(in("example.com great"));
+        EXPECT_FALSE(in("example.org nice"));
+        EXPECT_FALSE(in("x.org then"));
+        EXPECT_TRUE(in("see example.org"));
+    }
     o.ngram_min = 2;
     Vectorized only = vectorize(Context::cpu(), c, o);
     for (const auto& t : only.vocabulary) EXPECT_NE(t.find(' '), std::string::npos) << t;
@@ -185,6 +203,14 @@ TEST(SocialTokenizer, FrenchStopWordsAndSnowballStemming) {
     Vectorized en = vectorize(Context::cpu(), c, o);
     EXPECT_TRUE(has(en, "run"));
     EXPECT_FALSE(has(en, "running"));
+    // words are stemmed, a link's host is not, whichever the corpus shows first
+    for (const char* first : {"http://running/x and running", "running and http://running/x"}) {
+        Vectorized u = vectorize(Context::cpu(), corpus_of({first}), o);
+        EXPECT_TRUE(has(u, "run")) << first;
+        EXPECT_TRUE(has(u, "running")) << first;
+    }
+    EXPECT_EQ(std::count(fr.begin(), fr.end(), "etions") + std::count(fr.begin(), fr.end(), "etiez"), 2)
+        << "the unaccented forms too";
     o.stem = "klingon";
     EXPECT_THROW(vectorize(Context::cpu(), c, o), InputError);
 }

@@ -26,7 +26,7 @@ const std::vector<std::string>& french_stop_words() {
         "déjà", "deja", "toujours", "jamais", "ici", "là", "oui", "non", "tant",
         // être
         "être", "etre", "suis", "es", "est", "sommes", "êtes", "etes", "sont", "étais", "etais",
-        "était", "etait", "étions", "étiez", "étaient", "etaient", "été", "ete", "serai", "sera",
+        "était", "etait", "étions", "etions", "étiez", "etiez", "étaient", "etaient", "été", "ete", "serai", "sera",
         "serons", "seront", "serait", "seraient", "sois", "soit", "soient",
         // avoir
         "avoir", "ai", "as", "avons", "avez", "ont", "avais", "avait", "avions", "aviez",

@@ -573,7 +573,9 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
                 if (host.rfind("www.", 0) == 0) host.remove_prefix(4);
                 if (host.size() >= 2) emit(host, Kind::Url);
             }
-            i = end;
+            // on after the URL itself: the punctuation trimmed off its end ("see x.org. Then")
+            // is read as such, so a full stop there ends the sentence for n-grams
+            i += std::max<size_t>(url.size(), 1);
             prev_word = false;
             continue;
         }
@@ -656,7 +658,11 @@ void for_each_social_token(std::string_view t, const TokenizerOptions& o, Emit&&
                 return t.substr(parts[p].first, parts[p].second - parts[p].first);
             };
             std::string_view stem_of_nt;  // "didn't" -> "did"
-            const char* whole = o.elisions && parts.size() == 2 ? french_apostrophe_word(part(0), part(1)) : nullptr;
+            // aujourd'hui, prud'homme: one word, also after an elision (d'aujourd'hui)
+            const char* whole = nullptr;
+            if (o.elisions && parts.size() == 2) whole = french_apostrophe_word(part(0), part(1));
+            if (o.elisions && parts.size() == 3 && is_elision(part(0)))
+                whole = french_apostrophe_word(part(1), part(2));
             if (whole) {
                 emit(std::string_view(whole), Kind::Word);  // a static string, like "will" below
                 first = last;
@@ -953,7 +959,10 @@ public:
     TermMapper(const VectorizeOptions& opts, const std::unordered_set<std::string_view>& stop,
                TermTable& table)
         : opts_(opts), stop_(stop), table_(table), stemmer_(opts.stem) {
-        if (stemmer_.active()) raw_ = std::make_unique<TermTable>();
+        if (stemmer_.active()) {
+            raw_ = std::make_unique<TermTable>();
+            raw_other_ = std::make_unique<TermTable>();
+        }
     }
     /// term(id) for each kept token of `text`, boundary() at each sentence end.
     template <class Term, class Boundary>
@@ -967,7 +976,10 @@ public:
                         return stop_.count(tok) ? -1 : id;
                     });
                 } else {
-                    t = raw_->find_or_add(tok, [&](int32_t) {
+                    // words are stemmed, other tokens (a URL's host "running") are not: one raw
+                    // table each, so a text's first kind does not decide for the other
+                    TermTable& raw = kind == Kind::Word ? *raw_ : *raw_other_;
+                    t = raw.find_or_add(tok, [&](int32_t) {
                         if (stop_.count(tok)) return -1;
                         return table_.intern(kind == Kind::Word ? stemmer_.stem(tok) : tok);
                     });
@@ -993,7 +1005,7 @@ private:
     const VectorizeOptions& opts_;
     const std::unordered_set<std::string_view>& stop_;
     TermTable& table_;
-    std::unique_ptr<TermTable> raw_;  // with a stemmer only
+    std::unique_ptr<TermTable> raw_, raw_other_;  // with a stemmer only: words, other tokens
     Stemmer stemmer_;
     std::string buf_, norm_;
 };
