@@ -401,3 +401,45 @@ TEST(Interpret, RedditAudiencesAreAPartitionAtALloydFixedPoint) {
     std::string csv = authors_csv(au, o.k);
     EXPECT_EQ(size_t(std::count(csv.begin(), csv.end(), '\n')), 1 + au.authors.size());
 }
+
+// A topic's terms are those of weight above 0, everywhere a topic is named or scored: its label
+// (three terms, whatever --top-terms is), its coherence (none for fewer than two terms, and
+// left out of the mean), its group's label and its audiences' labels.
+TEST(Interpret, TermsOfWeightZeroNameNoTopic) {
+    TopicModel m;
+    m.nmf.k = 3;
+    m.nmf.n = 4;
+    m.nmf.m = 5;
+    m.vocabulary = {"aa", "bb", "cc", "dd", "ee"};
+    // topic 0: dd > cc > ee > aa; topic 1: bb only; topic 2: empty
+    m.nmf.H = {0.1f, 0, 0.5f, 0.9f, 0.2f, 0, 0.7f, 0, 0, 0, 0, 0, 0, 0, 0};
+    m.nmf.W = {1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0};
+    const TopicSummary one = summarize_topics(m, 1);
+    EXPECT_EQ(one.topics[0].label, "dd / cc / ee") << "the label does not depend on --top-terms";
+    EXPECT_EQ(one.topics[0].terms.size(), 1u);
+    EXPECT_EQ(one.topics[1].label, "bb");
+    EXPECT_EQ(one.topics[2].label, "(empty topic)");
+    EXPECT_TRUE(one.topics[2].terms.empty());
+    const auto ids = top_term_ids(m, 10);
+    EXPECT_EQ(ids[0], (std::vector<int32_t>{3, 2, 4, 0}));
+    EXPECT_EQ(ids[1], (std::vector<int32_t>{1}));
+    EXPECT_TRUE(ids[2].empty());
+    // documents: every term in some, aa and dd together twice
+    CsrMatrix X;
+    X.rows = 4;
+    X.cols = 5;
+    X.indptr = {0, 2, 4, 6, 8};
+    X.indices = {0, 3, 1, 2, 0, 3, 2, 4};
+    X.data.assign(8, 1.0f);
+    const Coherence c = coherence(Context::cpu(1), X, m, CoherenceOptions{});
+    ASSERT_EQ(c.scored.size(), 3u);
+    EXPECT_TRUE(c.has(0));
+    EXPECT_FALSE(c.has(1));
+    EXPECT_FALSE(c.has(2));
+    EXPECT_DOUBLE_EQ(c.npmi_mean, c.npmi[0]) << "only topic 0 is scored";
+    EXPECT_DOUBLE_EQ(c.umass_mean, c.umass[0]);
+    const TopicClusters cl = cluster_topics(m, one, 3);
+    for (const auto& g : cl.groups)
+        if (g.topics == std::vector<int>{2}) EXPECT_EQ(g.label, "(empty topic)");
+        else if (g.topics == std::vector<int>{1}) EXPECT_EQ(g.label, "bb");
+}

@@ -125,7 +125,8 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X,
     constexpr double kEps = 1e-12;  // gensim.topic_coherence.direct_confirmation_measure.EPSILON
     const double N = double(c.documents);
     Coherence out;
-    out.top_n = topics.empty() ? 0 : int(topics[0].size());
+    out.top_n = 0;
+    for (const auto& tp : topics) out.top_n = std::max(out.top_n, int(tp.size()));
     for (const auto& tp : topics) {
         double npmi = 0, umass = 0;
         int64_t n_npmi = 0, n_umass = 0;
@@ -149,9 +150,15 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X,
             }
         out.npmi.push_back(n_npmi ? npmi / double(n_npmi) : 0.0);
         out.umass.push_back(n_umass ? umass / double(n_umass) : 0.0);
+        out.scored.push_back(n_npmi > 0);
     }
-    auto mean = [](const std::vector<double>& v) {
-        return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+    // the means of the scored topics (a topic of fewer than two terms has no pair to score)
+    auto mean = [&](const std::vector<double>& v) {
+        double s = 0;
+        int64_t count = 0;
+        for (size_t t = 0; t < v.size(); ++t)
+            if (out.scored[t]) s += v[t], ++count;
+        return count ? s / double(count) : 0.0;
     };
     out.npmi_mean = mean(out.npmi);
     out.umass_mean = mean(out.umass);
@@ -166,15 +173,7 @@ std::vector<std::vector<int32_t>> top_term_ids(const std::vector<float>& H, int 
                                                int top_n) {
     TMINE_ASSERT(H.size() == size_t(k) * size_t(m), "top_term_ids: H is not k x m");
     std::vector<std::vector<int32_t>> out(k);
-    std::vector<int32_t> order(m);
-    const int64_t top = std::min<int64_t>(top_n, m);
-    for (int j = 0; j < k; ++j) {
-        const float* h = H.data() + int64_t(j) * m;
-        std::iota(order.begin(), order.end(), 0);
-        std::partial_sort(order.begin(), order.begin() + top, order.end(),
-                          [&](int32_t a, int32_t b) { return h[a] != h[b] ? h[a] > h[b] : a < b; });
-        out[j].assign(order.begin(), order.begin() + top);
-    }
+    for (int j = 0; j < k; ++j) out[j] = best_terms(H.data() + int64_t(j) * m, m, top_n);
     return out;
 }
 
@@ -184,7 +183,9 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X, const TopicModel& mo
         throw InputError("coherence: the matrix has " + std::to_string(X.cols) +
                          " terms but the model " + std::to_string(model.nmf.m));
     if (opts.top_n < 2) throw InputError("--coherence-top: the top terms must be at least 2");
-    return coherence(ctx, X, top_term_ids(model, opts.top_n));
+    Coherence c = coherence(ctx, X, top_term_ids(model, opts.top_n));
+    c.top_n = opts.top_n;
+    return c;
 }
 
 // ---------------------------------------------------------------- representative posts
@@ -334,14 +335,17 @@ TopicClusters cluster_topics(const TopicModel& model, const TopicSummary& summar
             if (norm[t] > 0)
                 for (int64_t c = 0; c < m; ++c) sum[c] += H[t * m + c] / norm[t];
         }
-        std::vector<int64_t> order(m);
-        std::iota(order.begin(), order.end(), 0);
-        const int64_t top = std::min<int64_t>(3, m);
+        // the three best terms of weight above 0 (an empty topic's group: "(empty topic)")
+        std::vector<int64_t> order;
+        for (int64_t c = 0; c < m; ++c)
+            if (sum[c] > 0) order.push_back(c);
+        const int64_t top = std::min<int64_t>(3, int64_t(order.size()));
         std::partial_sort(
             order.begin(), order.begin() + top, order.end(),
             [&](int64_t a, int64_t b) { return sum[a] != sum[b] ? sum[a] > sum[b] : a < b; });
         for (int64_t r = 0; r < top; ++r)
             grp.label += (r ? " / " : "") + model.vocabulary[order[r]];
+        if (top == 0) grp.label = "(empty topic)";
         out.groups.push_back(std::move(grp));
     }
     std::stable_sort(out.groups.begin(), out.groups.end(),
@@ -730,19 +734,7 @@ Audiences audiences(const TopicModel& model, const Corpus& corpus, const Audienc
         std::iota(top.begin(), top.end(), 0);
         std::stable_sort(top.begin(), top.end(),
                          [&](int a, int b) { return g.centroid[a] > g.centroid[b]; });
-        const auto summary_label = [&](int j) {
-            // the topic's three best terms
-            const float* h = model.nmf.H.data() + int64_t(j) * model.nmf.m;
-            std::vector<int64_t> o(model.nmf.m);
-            std::iota(o.begin(), o.end(), 0);
-            const int64_t t = std::min<int64_t>(3, model.nmf.m);
-            std::partial_sort(o.begin(), o.begin() + t, o.end(), [&](int64_t x, int64_t y) {
-                return h[x] != h[y] ? h[x] > h[y] : x < y;
-            });
-            std::string l;
-            for (int64_t r = 0; r < t; ++r) l += (r ? " / " : "") + model.vocabulary[o[r]];
-            return l;
-        };
+        const auto summary_label = [&](int j) { return topic_label(model, j); };
         for (int r = 0; r < std::min(3, k); ++r) {
             char pct[32];
             std::snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * g.centroid[top[r]]);

@@ -32,7 +32,7 @@ int group_of(const TopicClusters& c, int topic) {
 namespace detail {
 
 void write_topic_interpretation(JsonWriter& w, const Interpretation& it, int topic) {
-    if (size_t(topic) < it.coherence.npmi.size()) {
+    if (it.coherence.has(topic)) {  // none for a topic of fewer than two terms
         w.Key("coherence");
         w.StartObject();
         w.Key("npmi");
@@ -284,7 +284,7 @@ std::string topic_table_csv(const TopicSummary& summary, const Interpretation& i
         append_csv_field(out, t.label);
         std::snprintf(num, sizeof num, ",%lld,%.9g,", (long long)t.size, t.weight_share);
         out += num;
-        if (size_t(t.id) < it.coherence.npmi.size()) {
+        if (it.coherence.has(t.id)) {
             std::snprintf(num, sizeof num, "%.9g,%.9g", it.coherence.npmi[t.id],
                           it.coherence.umass[t.id]);
             out += num;

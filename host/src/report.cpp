@@ -152,7 +152,7 @@ void topics(std::string& o, const TopicSummary& s, const Interpretation& it,
              std::to_string(t.id) + ". " + esc(t.label) + "</h3>\n<p class=\"meta\">" +
              std::to_string(t.size) + " posts, " + fmt("%.1f", 100 * t.weight_share) +
              "% of the weight";
-        if (size_t(t.id) < it.coherence.npmi.size())
+        if (it.coherence.has(t.id))
             o += ", NPMI " + fmt("%.3f", it.coherence.npmi[t.id]) + ", UMass " +
                  fmt("%.2f", it.coherence.umass[t.id]);
         o += "</p>\n";

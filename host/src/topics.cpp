@@ -27,29 +27,36 @@ void dominant_topics(const std::vector<float>& W, int64_t n, int k, std::vector<
     }
 }
 
+std::vector<int32_t> best_terms(const float* h, int64_t m, int64_t n) {
+    std::vector<int32_t> ids;
+    for (int64_t c = 0; c < m; ++c)
+        if (h[c] > 0.0f) ids.push_back(int32_t(c));
+    const auto better = [&](int32_t a, int32_t b) { return h[a] != h[b] ? h[a] > h[b] : a < b; };
+    const size_t top = size_t(std::max<int64_t>(0, std::min<int64_t>(n, int64_t(ids.size()))));
+    std::partial_sort(ids.begin(), ids.begin() + top, ids.end(), better);
+    ids.resize(top);
+    return ids;
+}
+
+std::string topic_label(const TopicModel& model, int topic) {
+    const std::vector<int32_t> ids = best_terms(model.nmf.H.data() + int64_t(topic) * model.nmf.m, model.nmf.m, 3);
+    std::string label;
+    for (size_t r = 0; r < ids.size(); ++r) label += (r ? " / " : "") + model.vocabulary[ids[r]];
+    return ids.empty() ? "(empty topic)" : label;
+}
+
 TopicSummary summarize_topics(const TopicModel& model, int top_terms) {
     const auto& f = model.nmf;
     const int k = f.k;
     const int64_t n = f.n, m = f.m;
     TopicSummary s;
     s.topics.resize(k);
-    std::vector<int32_t> order(m);
     for (int j = 0; j < k; ++j) {
         Topic& t = s.topics[j];
         t.id = j;
         const float* h = f.H.data() + int64_t(j) * m;
-        std::iota(order.begin(), order.end(), 0);
-        const int64_t top = std::min<int64_t>(top_terms, m);
-        std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int32_t a, int32_t b) {
-            return h[a] != h[b] ? h[a] > h[b] : a < b;
-        });
-        // A topic's terms are those it weighs: a term of weight 0 says nothing about it (the
-        // order among them would be the vocabulary's), so the list stops before them.
-        for (int64_t r = 0; r < top && h[order[r]] > 0.0f; ++r)
-            t.terms.push_back({model.vocabulary[order[r]], h[order[r]]});
-        for (size_t r = 0; r < std::min<size_t>(3, t.terms.size()); ++r)
-            t.label += (r ? " / " : "") + t.terms[r].term;
-        if (t.terms.empty()) t.label = "(empty topic)";
+        for (int32_t c : best_terms(h, m, top_terms)) t.terms.push_back({model.vocabulary[c], h[c]});
+        t.label = topic_label(model, j);
     }
     dominant_topics(f.W, n, k, s.dominant, s.dominant_weight);
     std::vector<double> share(k, 0.0);

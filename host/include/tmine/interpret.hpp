@@ -55,7 +55,13 @@ struct CoherenceOptions {
 struct Coherence {
     int top_n = 0;
     std::vector<double> npmi, umass;  ///< per topic
+    /// Per topic: 1 when it has a pair of terms to score; a topic of fewer than two terms of
+    /// weight above 0 (or whose terms are in no document) has 0s, said as no score, and is
+    /// left out of the means.
+    std::vector<uint8_t> scored;
     double npmi_mean = 0, umass_mean = 0;
+    /// Whether topic t has a score to show.
+    bool has(int t) const { return t >= 0 && size_t(t) < npmi.size() && (scored.empty() || scored[t]); }
 };
 
 /// Coherence of explicit topics (each a list of column ids of X, best first). With `split`,
@@ -67,7 +73,8 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X,
 Coherence coherence(const Context& ctx, const CsrMatrix& X, const TopicModel& model,
                     const CoherenceOptions& opts = {});
 
-/// The `top_n` column ids of each topic's row of H, best first (ties: lower id first).
+/// The `top_n` column ids of each topic's row of H, best first (ties: lower id first), those
+/// of weight above 0 only (best_terms).
 std::vector<std::vector<int32_t>> top_term_ids(const TopicModel& model, int top_n);
 /// The same for a k x m row-major H.
 std::vector<std::vector<int32_t>> top_term_ids(const std::vector<float>& H, int k, int64_t m,

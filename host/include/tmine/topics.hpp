@@ -81,7 +81,15 @@ struct TopicSummary {
 void dominant_topics(const std::vector<float>& W, int64_t n, int k, std::vector<int32_t>& topic,
                      std::vector<float>& weight);
 
-/// Top `top_terms` terms per topic from H, sizes and shares from W.
+/// A topic's best terms: the column ids of its row `h` of H (m entries) with a weight above 0,
+/// by weight, ties by id, at most `n`. A term of weight 0 says nothing about the topic (the
+/// order among them would be the vocabulary's), so the list stops before them.
+std::vector<int32_t> best_terms(const float* h, int64_t m, int64_t n);
+/// The three best terms joined by " / ", or "(empty topic)": what names a topic everywhere.
+std::string topic_label(const TopicModel& model, int topic);
+
+/// Top `top_terms` terms per topic from H (best_terms), each one's label (topic_label, whatever
+/// `top_terms` is), sizes and shares from W.
 TopicSummary summarize_topics(const TopicModel& model, int top_terms = 20);
 
 /// Guided topics read from a file for a matrix (`--seed-terms FILE`, docs/architecture.md): one line
