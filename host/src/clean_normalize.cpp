@@ -231,7 +231,7 @@ std::string strip_markdown(std::string_view s) {
                     std::string label;
                     for (size_t k = open_bracket; k < out.size(); ++k)
                         if (out[k] != '\0') label.push_back(out[k]);
-                    if (label.find(' ') == std::string::npos &&
+                    if (label.find_first_of(" \t\n") == std::string::npos &&
                         (ieq_prefix(label, 0, "http://") || ieq_prefix(label, 0, "https://") ||
                          ieq_prefix(label, 0, "www.")))
                         out.resize(open_bracket);
