@@ -300,6 +300,8 @@ TEST(IngestFixtures, UnpairedSurrogateEscapesAreInvalidUtf8) {
                                "surrogate, as an unpaired \\udc00 escape gives)");
     EXPECT_EQ(reason_at(r, 2), "invalid UTF-8 in field 'id' (byte 2 of the value: a UTF-16 "
                                "surrogate, as an unpaired \\udc00 escape gives)");
+    EXPECT_EQ(reason_at(r, 3), "invalid UTF-8 in field 'text' at column 13: a UTF-16 surrogate, as an "
+                               "unpaired \\ud800 escape gives");
 }
 
 TEST(IngestFixtures, ExamplesAreCappedButAllCounted) {
@@ -420,6 +422,22 @@ TEST(IngestFixtures, CsvMissingColumnAndOtherRows) {
     EXPECT_EQ(reason_at(r, 6), "bad timestamp 'yesterday' in field 'created_at'");
     EXPECT_EQ(reason_at(r, 7), "invalid UTF-8 in field 'text' (byte 4 of the value)");
     EXPECT_EQ(reason_at(r, 8), "text after the closing quote in column 'text'");
+}
+
+// After a closing quote only the delimiter or a line end (LF, CRLF, a CR ending the data) may
+// come: a bare CR and more text is the same mistake as other text there.
+TEST(IngestFixtures, CsvBareCarriageReturnAfterAQuote) {
+    TempDir tmp;
+    write_bytes(tmp.file("q.csv"), "id,text\n1,\"x\"\rY\n2,\"ok\"\r\n3,\"end\"\r");
+    IngestOptions o;
+    o.text_field = "text";
+    o.id_field = "id";
+    Corpus c;
+    const IngestReport r = ingest({tmp.file("q.csv")}, o, c);
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c.text[0], "ok");
+    EXPECT_EQ(c.text[1], "end");
+    EXPECT_EQ(reason_at(r, 2), "text after the closing quote in column 'text'");
 }
 
 TEST(IngestFixtures, CsvHeaderWithoutMappedColumnIsAnInputError) {

@@ -440,7 +440,8 @@ class Sink {
                                   "; --keep-old-times keeps it)");
         uint32_t source = source_;
         const std::string& sv = f.v[kSource].text;
-        if (!sv.empty() && (f.v[kSource].kind == Kind::String || f.v[kSource].kind == Kind::Number)) {
+        if (!sv.empty() && (f.v[kSource].kind == Kind::String || f.v[kSource].kind == Kind::Number ||
+                            f.v[kSource].kind == Kind::Bool)) {  // as ids and authors: its text
             // A mapped source (site, platform, forum): interned into the corpus's sources.
             auto it = source_ids_.find(sv);
             if (it == source_ids_.end()) {
@@ -640,10 +641,14 @@ constexpr unsigned kJsonFlags = rapidjson::kParseValidateEncodingFlag |
 
 std::string json_error(const rapidjson::ParseResult& r, const JsonHandler& h, uint64_t column) {
     const std::string where = column ? " at column " + std::to_string(column) : std::string();
-    if (r.Code() == rapidjson::kParseErrorStringInvalidEncoding) {
+    if (r.Code() == rapidjson::kParseErrorStringInvalidEncoding ||
+        r.Code() == rapidjson::kParseErrorStringUnicodeSurrogateInvalid) {
+        const std::string why = r.Code() == rapidjson::kParseErrorStringInvalidEncoding
+                                    ? ""
+                                    : ": a UTF-16 surrogate, as an unpaired \\ud800 escape gives";
         if (const std::string* f = h.pending_field())
-            return "invalid UTF-8 in field '" + *f + "'" + where;
-        return "invalid UTF-8 in a JSON string" + where;
+            return "invalid UTF-8 in field '" + *f + "'" + where + why;
+        return "invalid UTF-8 in a JSON string" + where + why;
     }
     return "JSON syntax error" + where + ": " + rapidjson::GetParseError_En(r.Code());
 }
@@ -776,9 +781,8 @@ bool read_csv_record(GzInput& in, CsvRecord& r, uint64_t& line) {
                 }
                 cur += static_cast<char>(c);
             }
-            c = in.peek();
-            if (c >= 0 && c != ',' && c != '\n' && c != '\r') r.bad_quote_field = r.n - 1;
         }
+        const bool after_quote = c == '"';  // only the delimiter or a line end may follow it
         for (;;) {  // unquoted text (or what follows a closing quote)
             c = in.get();
             if (c < 0) {
@@ -790,7 +794,8 @@ bool read_csv_record(GzInput& in, CsvRecord& r, uint64_t& line) {
                 ++line;
                 return true;
             }
-            if (c == '\r' && in.peek() == '\n') continue;
+            if (c == '\r' && (in.peek() == '\n' || in.peek() < 0)) continue;  // CRLF, or a CR ending the data
+            if (after_quote && r.bad_quote_field == SIZE_MAX) r.bad_quote_field = r.n - 1;
             cur += static_cast<char>(c);
         }
     }
