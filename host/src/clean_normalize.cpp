@@ -7,7 +7,7 @@
 #include <string>
 
 #include "clean_internal.hpp"
-#include "emoji.hpp"
+#include "unicode_chars.hpp"
 #include "tmine/clean.hpp"
 #include "tmine/error.hpp"
 
@@ -467,8 +467,7 @@ std::string unicode_and_space(std::string_view s, bool nfkc) {
         }
         const auto cat = utf8proc_category(cp);
         const bool tag = is_tag_character(cp);
-        if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP ||
-            cp == 0x85) {
+        if (is_unicode_space(cp)) {
             pending_space = !out.empty();
         } else if (cat == UTF8PROC_CATEGORY_CC ||
                    (cat == UTF8PROC_CATEGORY_CF && cp != kZeroWidthJoiner && !(tag && flag_tags))) {

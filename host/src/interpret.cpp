@@ -471,9 +471,9 @@ std::string too_many_bins(int64_t lo, int64_t hi, TimeBin by) {
                                  : "; use a coarser --by");
 }
 
-/// Each post's bin (INT64_MIN without a date) and the range of bins.
-void bins_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
-             std::vector<int64_t>& bins, int64_t& lo, int64_t& hi) {
+/// Each post's bin (INT64_MIN without a date) and the range of bins, however long.
+void fill_bins(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
+               std::vector<int64_t>& bins, int64_t& lo, int64_t& hi) {
     const size_t n = summary.dominant.size();
     if (corpus.size() != n)
         throw InputError("topics over time: the corpus has " + std::to_string(corpus.size()) +
@@ -487,6 +487,12 @@ void bins_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
         lo = std::min(lo, bins[d]);
         hi = std::max(hi, bins[d]);
     }
+}
+
+/// fill_bins(), and an InputError when the range has more than kMaxTimeBins bins.
+void bins_of(const TopicSummary& summary, const Corpus& corpus, TimeBin by,
+             std::vector<int64_t>& bins, int64_t& lo, int64_t& hi) {
+    fill_bins(summary, corpus, by, bins, lo, hi);
     const std::string why = too_many_bins(lo, hi, by);
     if (!why.empty()) throw InputError("topics over time: " + why);
 }
@@ -786,13 +792,9 @@ Interpretation interpret(const Context& ctx, const TopicModel& model, const Topi
         it.posts = representative_posts(model, summary, *corpus, opts.posts);
         // A span too long for its bins (a far date kept at ingest) leaves the series out and
         // says why; the rest is interpreted.
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
-        for (size_t d = 0; d < corpus->size() && d < summary.dominant.size(); ++d)
-            if (corpus->time[d] != kNoTime) {
-                const int64_t b = bin_of(corpus->time[d], opts.by);
-                lo = std::min(lo, b);
-                hi = std::max(hi, b);
-            }
+        std::vector<int64_t> bins;
+        int64_t lo, hi;
+        fill_bins(summary, *corpus, opts.by, bins, lo, hi);
         it.series_left_out = too_many_bins(lo, hi, opts.by);
         if (it.series_left_out.empty()) {
             it.series = topics_over_time(summary, *corpus, opts.by);

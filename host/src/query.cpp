@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "tmine/io.hpp"
+#include "unicode_chars.hpp"
 #include "tmine/vectorize.hpp"
 
 namespace tmine {
@@ -333,9 +334,7 @@ std::string ascii_spaces(std::string_view text) {
             out.push_back(text[i++]);
             continue;
         }
-        const utf8proc_category_t cat = utf8proc_category(cp);
-        if (cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP ||
-            cp == 0x85)
+        if (is_unicode_space(cp))
             out.push_back(' ');
         else
             out.append(text.substr(i, size_t(n)));

@@ -26,7 +26,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "emoji.hpp"
+#include "unicode_chars.hpp"
 #include "tmine/huge_vector.hpp"
 #include "tmine/parallel.hpp"
 #include "tmine/error.hpp"
