@@ -452,6 +452,27 @@ TEST(IngestFixtures, CsvHeaderWithoutMappedColumnIsAnInputError) {
     }
 }
 
+// A header cell with text after its closing quote cannot name a mapped column; the error says
+// which cell and how it was read.
+TEST(IngestFixtures, CsvHeaderCellWithTextAfterItsQuoteIsNamed) {
+    TempDir tmp;
+    write_bytes(tmp.file("h.csv"), "id,\"text\" ,time\n1,post,2021-01-01\n");
+    IngestOptions o;
+    o.text_field = "text";
+    o.id_field = "id";
+    Corpus c;
+    try {
+        ingest({tmp.file("h.csv")}, o, c);
+        FAIL() << "expected InputError";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(
+                      "h.csv: the CSV header has no column 'text' for the text field (columns: 'id', "
+                      "'text ', 'time'); column 2 has text after its closing quote, read as 'text '"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST(IngestFixtures, CsvHeaderNamingAMappedColumnTwiceIsAnInputError) {
     TempDir tmp;
     write_bytes(tmp.file("dup.csv"), "id,text,text\n1,first,second\n");

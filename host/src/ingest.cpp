@@ -826,8 +826,15 @@ void ingest_csv(GzInput& in, Sink& sink, const std::string& file) {
         if (it == header.end()) {
             std::string cols;
             for (const std::string& h : header) cols += (cols.empty() ? "'" : ", '") + h + "'";
+            // A header cell with text after its closing quote ("text"x) reads as that text
+            // joined: say so, as that is the likely reason the name is not found.
+            std::string quote;
+            if (rec.bad_quote_field != SIZE_MAX)
+                quote = "; column " + std::to_string(rec.bad_quote_field + 1) +
+                        " has text after its closing quote, read as '" +
+                        header[rec.bad_quote_field] + "'";
             throw InputError(file + ": the CSV header has no column '" + name + "' for the " +
-                             kFieldRole[i] + " field (columns: " + cols + ")");
+                             kFieldRole[i] + " field (columns: " + cols + ")" + quote);
         }
         if (std::find(it + 1, header.end(), name) != header.end())
             throw InputError(file + ": the CSV header names column '" + name + "' twice (columns " +
