@@ -272,6 +272,19 @@ TEST(CleanSpam, ProlificAuthors) {
         EXPECT_EQ(r.reason, "prolific_author");
     }
     EXPECT_EQ(rep.steps[0].stats.at("author_median_posts"), 2.0);
+    // the report names the account and its posts
+    ASSERT_EQ(rep.steps[0].prolific_authors.size(), 1u);
+    EXPECT_EQ(rep.steps[0].prolific_authors[0].first, "brandbot");
+    EXPECT_EQ(rep.steps[0].prolific_authors[0].second, 40u);
+    {
+        rapidjson::Document d;
+        const std::string json = rep.to_json();
+        ASSERT_FALSE(d.Parse(json.c_str()).HasParseError());
+        const auto& pa = d["steps"][0]["prolific_authors"];
+        ASSERT_TRUE(pa.IsArray() && pa.Size() == 1u) << json;
+        EXPECT_STREQ(pa[0]["author"].GetString(), "brandbot");
+        EXPECT_EQ(pa[0]["posts"].GetUint64(), 40u);
+    }
     {
         // an even number of authors: the median is the mean of the two middle counts (2, 2, 4,
         // 180 posts: 3, so the limit is max(50 x 3, 100) = 150 and the 180-post account goes)

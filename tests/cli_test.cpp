@@ -98,6 +98,23 @@ TEST(Cli, StagesOneByOneMatchTheOneShotRun) {
     EXPECT_NE(bad_delim.code, 0);
     EXPECT_NE(bad_delim.err.find("--delimiter: expected , ; or tab, got '|'"), std::string::npos) << bad_delim.err;
     EXPECT_FALSE(std::filesystem::exists(d.file("t3.csv")));
+    // A fit from a matrix says so: the matrix as its source, the ingest's skipped records
+    // unknown (null); the report names the matrix and the corpus given to export apart.
+    {
+        rapidjson::Document tj;
+        const std::string text = read_bytes(d.file("t.json"));
+        ASSERT_FALSE(tj.Parse(text.c_str()).HasParseError());
+        EXPECT_EQ(std::string(tj["corpus"]["source"].GetString()), d.file("m.tmx"));
+        EXPECT_TRUE(tj["corpus"]["skipped"].IsNull());
+        Result h = run_cli("export " + d.file("model") + " --format html --corpus " + d.file("c.tmc") + " -o " +
+                               d.file("r.html"),
+                           d);
+        ASSERT_EQ(h.code, 0) << h.err;
+        const std::string html = read_bytes(d.file("r.html"));
+        EXPECT_NE(html.find("<tr><th>fitted from</th><td>" + d.file("m.tmx") + "</td></tr>"), std::string::npos);
+        EXPECT_NE(html.find("<tr><th>corpus file</th><td>" + d.file("c.tmc") + "</td></tr>"), std::string::npos);
+        EXPECT_EQ(html.find("records skipped at ingest"), std::string::npos);
+    }
     // The one-shot run with the same settings gives the same topics.
     Result r = run_cli("run " + kDemo + kDemoFlags +
                          " --min-df 5 --max-df 0.5 -k 6 --iters 20 --device cpu -o " + d.file("run"),
@@ -290,6 +307,21 @@ TEST(Cli, VectorizeFlagsReachTheTokenizer) {
     for (const auto& t : terms(" --ngram 2")) EXPECT_NE(t.find(' '), std::string::npos) << "--ngram 2 is 2:2: " << t;
     EXPECT_TRUE(has(terms(" --ngram 1:2"), "il est"));
     EXPECT_TRUE(has(terms(" --sklearn-compatible"), "don")) << "scikit-learn's pattern";
+    // Stop words when --stop-words is not given: English, or none (scikit-learn's default)
+    // with --sklearn-compatible.
+    {
+        write_bytes(d.file("e.jsonl"), "{\"text\": \"The cat and the hat\"}\n");
+        ASSERT_EQ(run_cli("ingest " + d.file("e.jsonl") + " -q -o " + d.file("e.tmc"), d).code, 0);
+        for (const std::string flags : {"", " --sklearn-compatible"}) {
+            Result r = run_cli("vectorize " + d.file("e.tmc") + " --device cpu -q" + flags + " --export-vocabulary " +
+                                   d.file("ev.csv") + " -o " + d.file("e.tmx"),
+                               d);
+            ASSERT_EQ(r.code, 0) << r.err;
+            const std::string v = read_bytes(d.file("ev.csv"));
+            EXPECT_EQ(v.find("\nthe,") != std::string::npos, !flags.empty()) << flags << "\n" << v;
+            EXPECT_NE(v.find("\ncat,"), std::string::npos) << v;
+        }
+    }
     // flags scikit-learn's pattern does not have, and a malformed --ngram
     for (const auto& [bad, says] : std::vector<std::pair<std::string, std::string>>{
              {" --strip-accents", "--strip-accents would not change"},
@@ -396,6 +428,14 @@ TEST(Cli, CommandLineErrorsAreOneLine) {
         EXPECT_EQ(count_lines(r.err), 1u) << args << "\n" << r.err;
     }
     EXPECT_EQ(run_cli("topics --help", d).code, 0);
+    // A mistyped option is named, not its value taken for a missing input file; a known
+    // option's error stays CLI11's.
+    Result r = run_cli("ingest " + kDemo + " --txt-field body -o " + d.file("c.tmc"), d);
+    EXPECT_EQ(r.err, "tmine: error: unknown option --txt-field (tmine ingest --help lists the options)\n");
+    r = run_cli("classify train " + d.file("m.tmx") + " --lables=l.csv -o " + d.file("c"), d);
+    EXPECT_EQ(r.err, "tmine: error: unknown option --lables (tmine classify --help lists the options)\n");
+    r = run_cli("ingest " + d.file("none.jsonl") + " --text-field body -q -o " + d.file("c.tmc"), d);
+    EXPECT_NE(r.err.find("File does not exist: " + d.file("none.jsonl")), std::string::npos) << r.err;
 }
 
 // A bit flipped in the middle of a matrix, a model or a classifier (inside numbers the structure
@@ -825,6 +865,13 @@ TEST(Cli, OutputsThroughLinksAndPipesAndTwoOutputsOnOneFile) {
     ASSERT_EQ(::stat(d.file("pipe").c_str(), &st), 0);
     EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the pipe was replaced";
     EXPECT_EQ(read_bytes(d.file("through.tmc")), corpus);
+    // /dev/stdout when standard output is a pipe (a link to /proc/self/fd/1, "pipe:[N]")
+    ASSERT_EQ(std::system((std::string(TMINE_BINARY) + " ingest " + kDemo + kDemoFlags + " -q -o /dev/stdout 2>" + d.file("piped.err") +
+                           " | cat > " + d.file("piped.tmc"))
+                              .c_str()),
+              0)
+        << read_bytes(d.file("piped.err"));
+    EXPECT_EQ(read_bytes(d.file("piped.tmc")), corpus) << read_bytes(d.file("piped.err"));
     // two outputs, one file (two spellings of it): an error naming both, nothing written
     r = run_cli("clean " + d.file("c.tmc") + " --steps dedup -o " + d.file("k.tmc") + " --removed " +
                     d.file(".") + "/k.tmc",

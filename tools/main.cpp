@@ -157,7 +157,8 @@ void add_ingest_flags(CLI::App* app, IngestArgs& a) {
 }
 
 struct VectorizeArgs {
-    std::string min_df = "1", max_df = "1.0", stop_words = "english", urls = "domain", ngram = "1:1";
+    std::string min_df = "1", max_df = "1.0", urls = "domain", ngram = "1:1";
+    std::string stop_words;  // "": english, or none with --sklearn-compatible (scikit-learn's default)
     std::string stem, vocabulary, export_vocabulary;
     int64_t max_features = 0, chunk_tokens = 0;
     bool sublinear = false, sklearn = false, strip_accents = false, no_mentions = false,
@@ -221,7 +222,7 @@ struct VectorizeArgs {
         o.max_features = max_features;
         if (chunk_tokens < 0) throw InputError("--chunk-tokens must be >= 0");
         o.chunk_tokens = chunk_tokens;
-        o.stop_words = load_stop_words(stop_words, t);
+        o.stop_words = load_stop_words(!stop_words.empty() ? stop_words : sklearn ? "none" : "english", t);
         o.sublinear_tf = sublinear;
         o.progress = !quiet;
         return o;
@@ -256,8 +257,9 @@ void add_vectorize_flags(CLI::App* app, VectorizeArgs& a) {
         ->capture_default_str();
     app->add_option("--max-features", a.max_features, "keep only the N most frequent terms (0 = all)")
         ->capture_default_str();
-    app->add_option("--stop-words", a.stop_words, "comma-separated: english, french, none, or files (one word per line)")
-        ->capture_default_str();
+    app->add_option("--stop-words", a.stop_words,
+                    "comma-separated: english, french, none, or files (one word per line); default english, "
+                    "none with --sklearn-compatible (scikit-learn's default)");
     app->add_flag("--sublinear-tf", a.sublinear, "tf = 1 + ln(count)");
     app->add_option("--ngram", a.ngram, "word n-grams MIN:MAX, or N for N:N (they do not cross sentence punctuation)")
         ->capture_default_str();
@@ -357,13 +359,48 @@ void add_topic_flags(CLI::App* app, TopicArgs& a, bool k_required) {
         ->capture_default_str();
 }
 
+/// The first argument that looks like an option (-x, --name, --name=value; not a number such
+/// as -5) and that the subcommand it follows does not have; empty when there is none. Read
+/// only after a parse failed, to name the cause.
+std::string first_unknown_option(CLI::App& app, int argc, char** argv) {
+    CLI::App* at = &app;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--") break;  // the rest are values
+        if (a.size() < 2 || a[0] != '-') {
+            // a subcommand of the one reached so far
+            for (CLI::App* sub : at->get_subcommands([](const CLI::App*) { return true; }))
+                if (sub->get_name() == a) {
+                    at = sub;
+                    break;
+                }
+            continue;
+        }
+        if (std::isdigit(static_cast<unsigned char>(a[1])) || a[1] == '.') continue;  // -5, -.5
+        const std::string name = a.substr(0, a.find('='));
+        if (name == "--help" || name == "-h") continue;
+        if (name.size() > 2 && name[1] != '-') continue;  // -abc: short flags together, or a value
+        bool known = false;
+        for (CLI::App* scope = at; scope && !known; scope = scope->get_parent())
+            known = scope->get_option_no_throw(name) != nullptr;
+        if (!known) return name;
+    }
+    return {};
+}
+
 // ---- subcommands ----
+
+/// The skipped records and warnings always; the counts line with -q only when something was
+/// skipped or said.
+void print_ingest_summary(const IngestReport& rep, bool quiet) {
+    if (!quiet || rep.skipped > 0 || !rep.warnings.empty()) std::fputs(rep.summary().c_str(), stderr);
+}
 
 int cmd_ingest(const IngestArgs& a, const std::string& out, bool quiet) {
     Corpus corpus;
     auto t0 = Clock::now();
     IngestReport rep = ingest(a.inputs, a.options(quiet), corpus);
-    std::fputs(rep.summary().c_str(), stderr);
+    print_ingest_summary(rep, quiet);
     if (corpus.size() == 0) throw InputError("ingest: no record kept; nothing written to " + out);
     write_corpus(corpus, out);
     if (!quiet)
@@ -444,6 +481,7 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
     Vectorized v = distributed ? read_matrix_rows(in, processes::size(), processes::rank(), split) : read_matrix(in);
     CorpusInfo info;
     info.source = in;
+    info.skipped = -1;  // the matrix does not say how many records its corpus's ingest skipped
     TopicModel model = fit(ctx, v, a, out, c.quiet, info, distributed ? &split : nullptr);
     if (processes::rank() > 0) return 0;  // a distributed fit: rank 0 writes the model
     write_model(model, out);
@@ -512,6 +550,7 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     }
     const bool have_matrix = cp || !ea.matrix.empty();
     Interpretation it = interpret(ctx, model, s, cp, have_matrix ? &v.X : nullptr, io);
+    it.corpus_path = corpus_path;
     if (!it.series_left_out.empty())
         std::fprintf(stderr, "export: warning: topics over time left out: %s\n", it.series_left_out.c_str());
     if (!ea.clean_report.empty()) {
@@ -770,7 +809,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     auto t0 = Clock::now();
     Corpus corpus;
     IngestReport rep = ingest(ia.inputs, ia.options(c.quiet), corpus);
-    std::fputs(rep.summary().c_str(), stderr);
+    print_ingest_summary(rep, c.quiet);
     if (corpus.size() == 0) throw InputError("run: no record kept from the inputs");
     std::string clean_json;
     double t_clean = 0;
@@ -843,7 +882,8 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
             std::printf(" %s", t.terms[r].term.c_str());
         std::printf("\n");
     }
-    std::fprintf(stderr,
+    if (!c.quiet)
+        std::fprintf(stderr,
                  "run: %zu documents, %lld terms, k=%d, relative error %.4f on %s\n"
                  "run: ingest %.2f s, clean %.2f s, vectorize %.2f s, topics %.2f s, export %.2f s; "
                  "wrote %s and %s\n",
@@ -1431,7 +1471,14 @@ int main(int argc, char** argv) {
         std::string cmd;  // the subcommand named, if it is one
         for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
             if (argc > 1 && sub->get_name() == argv[1]) cmd = sub->get_name() + " ";
-        std::fprintf(stderr, "tmine: error: %s (tmine %s--help lists the options)\n", e.what(), cmd.c_str());
+        // A mistyped option: CLI11 may first fail on its value, taken for an input file
+        // ("inputs: File does not exist: body" for --txt-field body); name the option instead.
+        const std::string unknown = first_unknown_option(app, argc, argv);
+        if (!unknown.empty())
+            std::fprintf(stderr, "tmine: error: unknown option %s (tmine %s--help lists the options)\n",
+                         unknown.c_str(), cmd.c_str());
+        else
+            std::fprintf(stderr, "tmine: error: %s (tmine %s--help lists the options)\n", e.what(), cmd.c_str());
         return 1;
     }
     install_signal_handlers();

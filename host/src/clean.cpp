@@ -403,8 +403,16 @@ void step_spam(const Context& ctx, Work& w, const SpamOptions& o, StepReport& re
             rep.stats["author_median_posts"] = median;
             rep.stats["author_limit"] = limit;
             uint64_t flagged = 0;
-            for (auto& [a, k] : posts) flagged += double(k) > limit;
+            for (auto& [a, k] : posts)
+                if (double(k) > limit) {
+                    ++flagged;
+                    rep.prolific_authors.emplace_back(std::string(a), k);
+                }
             rep.stats["prolific_authors"] = double(flagged);
+            // Named in the report, so that a planner sees whom the rule took (a brand's own
+            // account, or a community when the author field holds one).
+            std::sort(rep.prolific_authors.begin(), rep.prolific_authors.end(),
+                      [](const auto& x, const auto& y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
             for (size_t i = 0; i < n; ++i)
                 if (!reason[i] && !c.authors[i].empty() && double(posts[c.authors[i]]) > limit) {
                     reason[i] = "prolific_author";
@@ -569,6 +577,19 @@ std::string CleanReport::to_json(const std::string& input) const {
                 j.Uint64(k);
             }
             j.EndObject();
+        }
+        if (!s.prolific_authors.empty()) {
+            j.Key("prolific_authors");
+            j.StartArray();
+            for (const auto& [a, k] : s.prolific_authors) {
+                j.StartObject();
+                j.Key("author");
+                j.String(a.c_str(), rapidjson::SizeType(a.size()));
+                j.Key("posts");
+                j.Uint64(k);
+                j.EndObject();
+            }
+            j.EndArray();
         }
         if (!s.stats.empty()) {
             j.Key("stats");

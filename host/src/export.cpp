@@ -169,8 +169,11 @@ std::string topics_json(const TopicModel& model, const TopicSummary& summary,
     w.StartObject();
     w.Key("documents");
     w.Int64(model.corpus.documents);
-    w.Key("skipped");
-    w.Int64(model.corpus.skipped);
+    w.Key("skipped");  // null: unknown (a fit from a matrix)
+    if (model.corpus.skipped >= 0)
+        w.Int64(model.corpus.skipped);
+    else
+        w.Null();
     w.Key("source");
     w.String(model.corpus.source.c_str());
     w.EndObject();

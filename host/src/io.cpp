@@ -246,9 +246,12 @@ AtomicFile::AtomicFile(std::string path, bool immediate) : path_(std::move(path)
     // A link is followed (the file it names is replaced, the link stays); a device, a pipe or
     // a socket (/dev/null, /dev/stdout, a FIFO) is written directly: renaming over it would
     // replace it with an ordinary file.
-    target_ = follow_links(path_);
+    // The kernel's stat() first: /dev/stdout on a pipe is a link to /proc/self/fd/1, itself a
+    // link to "pipe:[N]", which names no file to follow.
     struct stat st;
-    direct_ = ::stat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+    direct_ = ::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+    target_ = direct_ ? path_ : follow_links(path_);
+    if (!direct_) direct_ = ::stat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
     // pid and a counter: two outputs of one process to the same path (one deferred) never share
     // a temp file.
     if (!direct_) tmp_ = target_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter++);

@@ -83,7 +83,7 @@ void settings(std::string& o, const TopicModel& model, const Interpretation& it)
     o += "<section id=\"settings\"><h2>Model settings and corpus counts</h2>\n<div class=\"cols\">"
          "<table class=\"kv\"><caption>Corpus</caption>\n";
     row(o, "documents in the model", std::to_string(model.corpus.documents));
-    row(o, "records skipped at ingest", std::to_string(model.corpus.skipped));
+    if (model.corpus.skipped >= 0) row(o, "records skipped at ingest", std::to_string(model.corpus.skipped));
     if (it.corpus_posts) row(o, "posts in the corpus file", std::to_string(it.corpus_posts));
     if (it.has_series) {
         int64_t timed = std::accumulate(it.series.posts.begin(), it.series.posts.end(), int64_t(0));
@@ -93,7 +93,8 @@ void settings(std::string& o, const TopicModel& model, const Interpretation& it)
         row(o, "last period", it.series.label.back());
     }
     row(o, "vocabulary (terms)", std::to_string(m.m));
-    row(o, "corpus file", model.corpus.source.empty() ? "unknown" : model.corpus.source);
+    row(o, "fitted from", model.corpus.source.empty() ? "unknown" : model.corpus.source);
+    if (!it.corpus_path.empty() && it.corpus_path != model.corpus.source) row(o, "corpus file", it.corpus_path);
     o += "</table>\n<table class=\"kv\"><caption>Model</caption>\n";
     row(o, "algorithm",
         std::string("NMF, solver ") + nmf_solver_name(opt.solver) + ", loss " +

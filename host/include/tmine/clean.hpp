@@ -105,6 +105,8 @@ struct StepReport {
     std::map<std::string, ReasonReport> reasons;
     std::map<std::string, double> stats;  ///< step-specific figures (timings, candidates, ...)
     std::map<std::string, uint64_t> languages;  ///< language step: posts per detected language
+    /// spam step: the authors `prolific_author` removed and their posts, most posts first
+    std::vector<std::pair<std::string, uint64_t>> prolific_authors;
 };
 
 /// The largest duplicate groups: the kept post and its group size.

@@ -286,6 +286,7 @@ struct Interpretation {
     std::vector<EmergingTopic> emerging;
     Audiences audiences;       ///< empty without a corpus or without authors
     int64_t corpus_posts = 0;  ///< rows of the corpus given (0: none)
+    std::string corpus_path;   ///< the corpus file given to export (the report names it)
 };
 
 /// The cleaning funnel from a clean report's JSON (`tmine clean --report`, `clean.json` of

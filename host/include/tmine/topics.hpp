@@ -25,8 +25,8 @@ struct Topic {
 /// What a run knows about the corpus behind a model (kept with the model for exports).
 struct CorpusInfo {
     int64_t documents = 0;  ///< rows of the matrix
-    int64_t skipped = 0;    ///< records skipped at ingest
-    std::string source;     ///< corpus file the model came from ("" when unknown)
+    int64_t skipped = 0;    ///< records skipped at ingest; -1 when unknown (a fit from a matrix)
+    std::string source;     ///< file the model was fit from: the corpus (run) or the matrix (topics); "" when unknown
     uint64_t fingerprint = 0;  ///< corpus_fingerprint() of that corpus (0 when unknown)
 };
 
