@@ -260,18 +260,24 @@ TEST(Interpret, RedditTimeSeriesSumsToThePosts) {
             EXPECT_EQ(ts.posts[1], 20000);
             EXPECT_EQ(ts.posts[2], 10000);
             // Emerging: the last month against the two before, recomputed from the volumes.
-            auto em = emerging_topics(ts, {1, 3});
+            EmergingWindow ew;
+            auto em = emerging_topics(ts, {1, 3}, &ew);
             ASSERT_EQ(em.size(), size_t(o.k));
+            EXPECT_EQ(ew.recent_first, 2u);
+            EXPECT_EQ(ew.recent_end, 3u);
+            EXPECT_EQ(ew.trailing_first, 0u);
+            EXPECT_EQ(ew.recent_posts, 10000);
+            EXPECT_EQ(ew.trailing_posts, 40000);
+            EXPECT_FALSE(ew.few_posts);
             for (size_t i = 1; i < em.size(); ++i) EXPECT_GE(em[i - 1].score, em[i].score);
             for (const auto& e : em) {
-                const double pr = double(ts.volume_at(2, e.topic)) / 10000;
-                const double pt =
-                    double(ts.volume_at(0, e.topic) + ts.volume_at(1, e.topic)) / 40000;
+                const double vr = double(ts.volume_at(2, e.topic));
+                const double vt = double(ts.volume_at(0, e.topic) + ts.volume_at(1, e.topic));
+                const double pr = vr / 10000, pt = vt / 40000, p = (vr + vt) / 50000;
                 EXPECT_DOUBLE_EQ(e.recent_share, pr);
                 EXPECT_DOUBLE_EQ(e.trailing_share, pt);
-                EXPECT_NEAR(e.score,
-                            (pr - pt) / std::sqrt(pr * (1 - pr) / 10000 + pt * (1 - pt) / 40000),
-                            1e-9);
+                EXPECT_NEAR(e.score, (pr - pt) / std::sqrt(p * (1 - p) * (1.0 / 10000 + 1.0 / 40000)), 1e-9);
+                EXPECT_NEAR(e.lift, (pr + 1.0 / 50000) / (pt + 1.0 / 50000), 1e-12);
             }
         } else {
             // Contiguous bins, empty ones included (each month's sample covers its first minutes).
@@ -442,4 +448,58 @@ TEST(Interpret, TermsOfWeightZeroNameNoTopic) {
     for (const auto& g : cl.groups)
         if (g.topics == std::vector<int>{2}) EXPECT_EQ(g.label, "(empty topic)");
         else if (g.topics == std::vector<int>{1}) EXPECT_EQ(g.label, "bb");
+}
+
+// A last period with one post is no evidence: the recent window takes earlier periods until
+// it holds 30 posts; a share of 1 or 0 in a small window no longer makes the error vanish; a
+// topic absent from both windows has lift 1.
+TEST(Emerging, SmallLastPeriodsWidenTheRecentWindow) {
+    TimeSeries ts;
+    ts.k = 3;
+    // days 0..5: 40, 40, 40, 20, 0 (empty), 15, 1 posts
+    ts.posts = {40, 40, 40, 20, 0, 15, 1};
+    for (size_t b = 0; b < ts.posts.size(); ++b) ts.label.push_back("d" + std::to_string(b));
+    // topic 0 holds every post but the last one's; topic 1 the last post; topic 2 none
+    for (int64_t p : ts.posts) {
+        ts.volume.push_back(p);
+        ts.volume.push_back(0);
+        ts.volume.push_back(0);
+    }
+    ts.volume[6 * 3 + 0] = 0;
+    ts.volume[6 * 3 + 1] = 1;
+    EmergingWindow ew;
+    const auto em = emerging_topics(ts, {}, &ew);
+    ASSERT_EQ(em.size(), 3u);
+    // recent: days 3, 5, 6 (20 + 15 + 1 = 36 >= 30; the empty day 4 inside), trailing: 0..2
+    EXPECT_EQ(ew.recent_first, 3u);
+    EXPECT_EQ(ew.recent_end, 7u);
+    EXPECT_EQ(ew.trailing_first, 0u);
+    EXPECT_EQ(ew.recent_posts, 36);
+    EXPECT_EQ(ew.trailing_posts, 120);
+    EXPECT_FALSE(ew.few_posts);
+    const auto by_topic = [&](int j) {
+        for (const auto& e : em)
+            if (e.topic == j) return e;
+        return EmergingTopic{};
+    };
+    const EmergingTopic t1 = by_topic(1), t2 = by_topic(2);
+    EXPECT_DOUBLE_EQ(t1.recent_share, 1.0 / 36);
+    EXPECT_EQ(t1.trailing_share, 0.0);
+    // pooled: p = 1/156, se = sqrt(p (1 - p) (1/36 + 1/120))
+    const double p = 1.0 / 156;
+    EXPECT_NEAR(t1.score, (1.0 / 36) / std::sqrt(p * (1 - p) * (1.0 / 36 + 1.0 / 120)), 1e-12);
+    EXPECT_LT(t1.score, 3.0) << "one post is not a trend";
+    EXPECT_EQ(t2.score, 0.0);
+    EXPECT_DOUBLE_EQ(t2.lift, 1.0);
+    // too few posts in the whole series: the window keeps one bin for the trailing one and says so
+    TimeSeries small = ts;
+    small.posts = {5, 3, 1};
+    small.label.resize(3);
+    small.volume = {5, 0, 0, 3, 0, 0, 0, 1, 0};
+    const auto em2 = emerging_topics(small, {}, &ew);
+    ASSERT_EQ(em2.size(), 3u);
+    EXPECT_EQ(ew.recent_first, 1u);
+    EXPECT_EQ(ew.trailing_first, 0u);
+    EXPECT_EQ(ew.recent_posts, 4);
+    EXPECT_TRUE(ew.few_posts);
 }

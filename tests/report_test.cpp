@@ -168,6 +168,16 @@ TEST(Report, SelfContainedWellFormedEverySectionEscaped) {
     EXPECT_EQ(total, 12000);
     EXPECT_STREQ(d["topics_over_time"]["by"].GetString(), "week");
     EXPECT_EQ(d["emerging"].Size(), unsigned(kTopics));
+    {
+        // the windows compared are named, in the JSON and in the report, with their posts
+        const auto& ew = d["emerging_window"];
+        const auto& bins = d["topics_over_time"]["bins"];
+        EXPECT_STREQ(ew["recent"]["to"].GetString(), bins[bins.Size() - 1]["label"].GetString());
+        EXPECT_GE(ew["recent"]["posts"].GetInt64(), 30);
+        EXPECT_GT(ew["trailing"]["posts"].GetInt64(), 0);
+        const std::string said = "(" + std::to_string(ew["recent"]["posts"].GetInt64()) + " posts), against";
+        EXPECT_NE(h.find(said), std::string::npos) << said;
+    }
     EXPECT_EQ(d["clusters"]["merges"].Size(), unsigned(kTopics - 1));
     EXPECT_TRUE(d["coherence"]["npmi"].IsDouble());
     ASSERT_TRUE(d.HasMember("audiences"));

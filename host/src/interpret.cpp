@@ -570,7 +570,8 @@ GroupedSeries topics_over_time_by(const TopicSummary& summary, const Corpus& cor
     return g;
 }
 
-std::vector<EmergingTopic> emerging_topics(const TimeSeries& ts, const EmergingOptions& opts) {
+std::vector<EmergingTopic> emerging_topics(const TimeSeries& ts, const EmergingOptions& opts,
+                                           EmergingWindow* window) {
     if (opts.recent_bins < 1 || opts.trailing_bins < 1)
         throw InputError("emerging topics: recent and trailing windows must be >= 1 bin");
     std::vector<size_t> nonempty;
@@ -578,11 +579,23 @@ std::vector<EmergingTopic> emerging_topics(const TimeSeries& ts, const EmergingO
         if (ts.posts[b] > 0) nonempty.push_back(b);
     std::vector<EmergingTopic> out;
     if (nonempty.size() < size_t(opts.recent_bins) + 1) return out;
-    const size_t r0 = nonempty.size() - opts.recent_bins;
-    const size_t t0 = r0 >= size_t(opts.trailing_bins) ? r0 - opts.trailing_bins : 0;
+    // The recent window: the last recent_bins bins holding posts, and more until it holds
+    // min_recent_posts, one bin at least left to the trailing window.
+    size_t r0 = nonempty.size() - opts.recent_bins;
     double Nr = 0, Nt = 0;
     for (size_t i = r0; i < nonempty.size(); ++i) Nr += double(ts.posts[nonempty[i]]);
+    while (Nr < double(opts.min_recent_posts) && r0 > 1) Nr += double(ts.posts[nonempty[--r0]]);
+    const size_t t0 = r0 >= size_t(opts.trailing_bins) ? r0 - opts.trailing_bins : 0;
     for (size_t i = t0; i < r0; ++i) Nt += double(ts.posts[nonempty[i]]);
+    if (window) {
+        window->recent_first = nonempty[r0];
+        window->recent_end = nonempty.back() + 1;
+        window->trailing_first = nonempty[t0];
+        window->recent_posts = int64_t(Nr);
+        window->trailing_posts = int64_t(Nt);
+        window->few_posts = Nr < double(opts.min_recent_posts);
+    }
+    const double eps = 1.0 / (Nr + Nt);
     for (int j = 0; j < ts.k; ++j) {
         double vr = 0, vt = 0;
         for (size_t i = r0; i < nonempty.size(); ++i) vr += double(ts.volume_at(nonempty[i], j));
@@ -591,9 +604,12 @@ std::vector<EmergingTopic> emerging_topics(const TimeSeries& ts, const EmergingO
         e.topic = j;
         e.recent_share = vr / Nr;
         e.trailing_share = vt / Nt;
-        e.lift = (e.recent_share + 1.0 / Nr) / (e.trailing_share + 1.0 / Nt);
-        const double var = e.recent_share * (1 - e.recent_share) / Nr +
-                           e.trailing_share * (1 - e.trailing_share) / Nt;
+        e.lift = (e.recent_share + eps) / (e.trailing_share + eps);
+        // Pooled: the standard error under "no change", so that a share of 0 or 1 in a small
+        // window does not make the error vanish (the unpooled one gave a topic holding the one
+        // post of a last day a score of 14).
+        const double p = (vr + vt) / (Nr + Nt);
+        const double var = p * (1 - p) * (1 / Nr + 1 / Nt);
         const double diff = e.recent_share - e.trailing_share;
         e.score = var > 0 ? diff / std::sqrt(var) : 0.0;
         out.push_back(e);
@@ -801,7 +817,7 @@ Interpretation interpret(const Context& ctx, const TopicModel& model, const Topi
             it.grouped = topics_over_time_by(summary, *corpus, opts.by, opts.split, opts.split_groups);
         }
         it.has_series = !it.series.start.empty();
-        if (it.has_series) it.emerging = emerging_topics(it.series, opts.emerging);
+        if (it.has_series) it.emerging = emerging_topics(it.series, opts.emerging, &it.emerging_window);
         it.audiences = audiences(model, *corpus, opts.audiences);
     }
     if (X) it.coherence = coherence(ctx, *X, model, opts.coherence);

@@ -255,6 +255,34 @@ void write_interpretation_sections(JsonWriter& w, const Interpretation& it) {
         w.EndObject();
     }
     w.EndObject();
+    if (!it.emerging.empty()) {
+        // the windows compared: first and last period of each, and their posts
+        const EmergingWindow& ew = it.emerging_window;
+        const auto& L = it.series.label;
+        w.Key("emerging_window");
+        w.StartObject();
+        w.Key("recent");
+        w.StartObject();
+        w.Key("from");
+        str(w, L[ew.recent_first]);
+        w.Key("to");
+        str(w, L[ew.recent_end - 1]);
+        w.Key("posts");
+        w.Int64(ew.recent_posts);
+        w.EndObject();
+        w.Key("trailing");
+        w.StartObject();
+        w.Key("from");
+        str(w, L[ew.trailing_first]);
+        w.Key("to");
+        str(w, L[ew.recent_first - 1]);
+        w.Key("posts");
+        w.Int64(ew.trailing_posts);
+        w.EndObject();
+        w.Key("few_posts");
+        w.Bool(ew.few_posts);
+        w.EndObject();
+    }
     w.Key("emerging");
     w.StartArray();
     for (const auto& e : it.emerging) {

@@ -275,9 +275,18 @@ void time_section(std::string& o, const TopicSummary& s, const Interpretation& i
         o += "<p>Too few periods with posts to compare.</p></section>\n";
         return;
     }
-    o += "<p>Share of posts in the latest period with posts against the periods just before it; "
-         "score = "
-         "two-proportion z (docs/report.md).</p>\n<table "
+    const EmergingWindow& ew = it.emerging_window;
+    const auto& labels = it.series.label;
+    auto span = [&](size_t a, size_t b) { return a == b ? labels[a] : labels[a] + " to " + labels[b]; };
+    o += "<p>Share of posts in the recent window, " + esc(span(ew.recent_first, ew.recent_end - 1)) + " (" +
+         std::to_string(ew.recent_posts) + " posts), against the periods just before it, " +
+         esc(span(ew.trailing_first, ew.recent_first - 1)) + " (" + std::to_string(ew.trailing_posts) +
+         " posts); score = two-proportion z (docs/report.md): above about 3 the growth is unlikely to be "
+         "sampling noise.</p>\n";
+    if (ew.few_posts)
+        o += "<p class=\"note\">The recent window holds only " + std::to_string(ew.recent_posts) +
+             " posts: read these scores as weak evidence.</p>\n";
+    o += "<table "
          "class=\"list\"><tr><th>topic</th><th>recent share</th>"
          "<th>trailing share</th><th>lift</th><th>score</th></tr>\n";
     for (size_t i = 0; i < std::min<size_t>(10, it.emerging.size()); ++i) {
@@ -575,7 +584,7 @@ table.kv{border-collapse:collapse;margin:0 24px 12px 0}table.kv th,table.kv td{t
 table.kv caption{text-align:left;font-weight:bold;padding-bottom:4px}.cols{display:flex;flex-wrap:wrap}
 table.list{border-collapse:collapse}tr.pick td{font-weight:bold}table.list td,table.list th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}
 .grid{display:flex;flex-wrap:wrap}.topic{width:340px;margin:0 12px 14px 0;border:1px solid #ddd;border-radius:4px;padding:6px 8px}
-.meta{color:#666;font-size:12px;margin:2px 0}svg text{font-size:11px;fill:#222}svg text.ax{fill:#555;font-size:10px}
+.meta{color:#666;font-size:12px;margin:2px 0}.note{color:#8a4b00}svg text{font-size:11px;fill:#222}svg text.ax{fill:#555;font-size:10px}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap}.legend li{margin-right:16px}
 .sw{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:middle}
 ol.groups{padding-left:20px}.post blockquote{margin:2px 0 10px 0;padding:4px 10px;border-left:3px solid #9ecae1;white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f9fb}

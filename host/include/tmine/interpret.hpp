@@ -181,18 +181,35 @@ GroupedSeries topics_over_time_by(const TopicSummary& summary, const Corpus& cor
 struct EmergingTopic {
     int topic = 0;
     double recent_share = 0, trailing_share = 0;
-    double lift = 0;   ///< (recent + 1/N_r) / (trailing + 1/N_t) - smoothed ratio of shares
-    double score = 0;  ///< two-proportion z: (p_r - p_t) / sqrt(p_r(1-p_r)/N_r + p_t(1-p_t)/N_t)
+    /// (p_r + e) / (p_t + e), e = 1 / (N_r + N_t): the ratio of shares, smoothed by one post's
+    /// share so that a topic absent from the trailing window has a finite lift and one absent
+    /// from both has lift 1
+    double lift = 0;
+    /// pooled two-proportion z: (p_r - p_t) / sqrt(p (1 - p) (1/N_r + 1/N_t)), p the share
+    /// over both windows
+    double score = 0;
 };
 
 struct EmergingOptions {
-    int recent_bins = 1;    ///< the last bins holding posts
+    int recent_bins = 1;    ///< the last bins holding posts (at least)
     int trailing_bins = 3;  ///< the bins holding posts just before them
+    /// the recent window takes more of the last bins until it holds this many posts (a last
+    /// day with one post is no evidence), leaving at least one bin for the trailing window
+    int64_t min_recent_posts = 30;
+};
+
+/// The windows emerging_topics() compared: bins [recent_first, recent_end) and
+/// [trailing_first, recent_first) of the series (empty bins inside them hold no posts).
+struct EmergingWindow {
+    size_t recent_first = 0, recent_end = 0, trailing_first = 0;
+    int64_t recent_posts = 0, trailing_posts = 0;
+    bool few_posts = false;  ///< the recent window holds fewer than min_recent_posts posts
 };
 
 /// Topics by decreasing emerging score (every topic; empty when fewer bins hold posts than
-/// recent_bins + 1).
-std::vector<EmergingTopic> emerging_topics(const TimeSeries& ts, const EmergingOptions& opts = {});
+/// recent_bins + 1). `window` receives the windows compared.
+std::vector<EmergingTopic> emerging_topics(const TimeSeries& ts, const EmergingOptions& opts = {},
+                                           EmergingWindow* window = nullptr);
 
 // ---------------------------------------------------------------- audiences
 
@@ -284,6 +301,7 @@ struct Interpretation {
     };
     std::vector<FunnelStep> funnel;
     std::vector<EmergingTopic> emerging;
+    EmergingWindow emerging_window;
     Audiences audiences;       ///< empty without a corpus or without authors
     int64_t corpus_posts = 0;  ///< rows of the corpus given (0: none)
     std::string corpus_path;   ///< the corpus file given to export (the report names it)
