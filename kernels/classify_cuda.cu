@@ -137,7 +137,8 @@ private:
 };
 
 void check_int_sizes(int64_t n, int64_t m, int K) {
-    if (n > std::numeric_limits<int32_t>::max() || m * K > std::numeric_limits<int32_t>::max())
+    if (n > std::numeric_limits<int32_t>::max() || m * K > std::numeric_limits<int32_t>::max() ||
+        n * K > std::numeric_limits<int32_t>::max())
         throw DeviceCapacityError("classify: matrix too large for the GPU path (32-bit cuBLAS sizes)");
 }
 

@@ -194,7 +194,9 @@ using DnMat = DenseMat<float>;
 /// non-zeros, the ratios and their transpose) and both patterns' indices and offsets.
 void check_nmf_memory_free(int64_t n, int64_t m, int64_t nnz, int k, NmfLoss loss) {
     const size_t floats = size_t(n + m) * k * 4 + size_t(nnz) * (loss == NmfLoss::KullbackLeibler ? 7 : 2);
-    const size_t need = floats * sizeof(float) + size_t(nnz + n + m) * 8;
+    // 5% and 32 MiB kept for what the count leaves out: cuSPARSE's SpMM workspaces, cuBLAS's,
+    // the per-block partial sums, the pool's rounding.
+    const size_t need = (floats * sizeof(float) + size_t(nnz + n + m) * 8) / 20 * 21 + (size_t(32) << 20);
     const size_t free_b = size_t(free_device_bytes());
     if (need > free_b)
         throw DeviceCapacityError("topics: the problem needs about " + std::to_string(need >> 20) +
@@ -210,6 +212,14 @@ public:
           nnz_(p.X.nnz()) {
         if (nnz_ > std::numeric_limits<int32_t>::max())
             throw DeviceCapacityError("topics: more than 2^31 non-zeros is not supported on the GPU yet");
+        // The SpMMs run with 32-bit CSR indices; cuSPARSE does not document 64-bit offsets
+        // into the dense operands then, so W and H^T stay under 2^31 elements (7.7 M posts
+        // allow k up to 278; distributed processes hold only their rows of W).
+        if (std::max(n_, m_) * int64_t(k_) > std::numeric_limits<int32_t>::max())
+            throw DeviceCapacityError("topics: " + std::to_string(std::max(n_, m_)) + " rows x k = " +
+                                      std::to_string(k_) + " is more than 2^31 factor entries, which the GPU "
+                                      "path does not support yet; lower -k, split the rows over MPI processes, "
+                                      "or use --device cpu");
         check_memory();
         std::vector<float> Ht(m_ * k_);
         for (int j = 0; j < k_; ++j)
@@ -499,7 +509,7 @@ std::unique_ptr<detail::NmfIterations> nmf_iterations(const Context& ctx,
 }
 
 void check_nmf_memory(const Context& ctx, int64_t n, int64_t m, int64_t nnz, int k, NmfLoss loss) {
-    (void)ctx.cuda();  // the context's device current
+    TMINE_CUDA_CHECK(cudaSetDevice(ctx.cuda().device));  // free_device_bytes() reads the current device
     check_nmf_memory_free(n, m, nnz, k, loss);
 }
 

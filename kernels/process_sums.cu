@@ -97,6 +97,9 @@ ProcessSums::ProcessSums(Resources& r, bool progress) : r_(r), how_("the host (M
         if (processes::rank() == 0) nccl->check(nccl->get_unique_id(&id), "ncclGetUniqueId");
         processes::broadcast_bytes(&id, sizeof id);
         TMINE_CUDA_CHECK(cudaSetDevice(r_.device));
+        // NCCL allocates outside the stream-ordered pool, whose release threshold keeps what
+        // earlier stages freed: hand that back to the driver first.
+        (void)free_device_bytes();
         ncclComm_t comm = nullptr;
         nccl->check(nccl->init_rank(&comm, processes::size(), id, processes::rank()), "ncclCommInitRank");
         nccl->comm = comm;  // only a communicator that was made
@@ -124,8 +127,11 @@ void ProcessSums::through_host(T* x, int64_t n, std::vector<T>& host) {
     TMINE_CUDA_CHECK(cudaStreamSynchronize(r_.stream));
     processes::sum(host.data(), n);
     TMINE_CUDA_CHECK(cudaMemcpyAsync(x, host.data(), size_t(n) * sizeof(T), cudaMemcpyHostToDevice, r_.stream));
-    // A copy from pageable memory returns once CUDA has staged the bytes, so `host` may be
-    // reused at once.
+    // CUDA documents a copy from pageable memory as only "possibly" synchronous with the host
+    // (with HMM/ATS it may read `host` later), and the next call may resize `host` (k x k
+    // floats, then m x k): wait for the copy before the buffer can move. Negligible beside the
+    // MPI sum above.
+    TMINE_CUDA_CHECK(cudaStreamSynchronize(r_.stream));
 }
 
 template <class T>

@@ -135,13 +135,14 @@ PY
 for s in "${steps[@]}"; do
     case "$s" in
     tests)
-        # cuda_libraries_test first: when cuBLAS/cuSPARSE do not load, every GPU test skips
-        # with that reason, and its log says why at the top.
+        # cuda_libraries_test first: when cuBLAS/cuSPARSE do not load, every GPU test fails
+        # with that reason (TMINE_REQUIRE_GPU=1: a GPU test that cannot start its context fails
+        # here instead of skipping), and its log says why at the top.
         for t in "$work"/tests/cuda_libraries_test "$work"/tests/*_cuda_test; do
             [ -x "$t" ] || continue
             name=$(basename "$t")
             echo "=== $name" >> "$out/tests.log"
-            step "$name" 150 env LD_LIBRARY_PATH="$libs" "$t" >> "$out/tests.log" 2>&1
+            step "$name" 150 env TMINE_REQUIRE_GPU=1 LD_LIBRARY_PATH="$libs" "$t" >> "$out/tests.log" 2>&1
         done
         grep -E '^=== |^\[  PASSED  \] [0-9]+ test|^\[  FAILED  \] [A-Za-z]|^\[  SKIPPED \] [0-9]+ test' \
             "$out/tests.log" | tee -a "$summary"

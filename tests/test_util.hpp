@@ -172,12 +172,18 @@ inline bool cuda_context(Context& ctx, std::string& why) {
 }
 }  // namespace tmine::test
 
-/// Skips a CUDA-vs-CPU test with the reason when no GPU can be used here.
+/// Skips a CUDA-vs-CPU test with the reason when no GPU can be used here; fails it instead
+/// when TMINE_REQUIRE_GPU=1 (scripts/gpu_check.sh on a lent GPU: a context that does not start
+/// there, a driver too old or a library missing, must not pass as skipped tests).
 #define TMINE_REQUIRE_CUDA(ctx)                                                     \
     ::tmine::Context ctx = ::tmine::Context::cpu();                                 \
     do {                                                                            \
         std::string why_;                                                           \
-        if (!::tmine::test::cuda_context(ctx, why_)) GTEST_SKIP() << why_;          \
+        if (!::tmine::test::cuda_context(ctx, why_)) {                              \
+            const char* need_ = std::getenv("TMINE_REQUIRE_GPU");                    \
+            if (need_ && std::string(need_) == "1") FAIL() << why_;                  \
+            GTEST_SKIP() << why_;                                                   \
+        }                                                                           \
     } while (0)
 
 namespace tmine::test {
