@@ -437,6 +437,36 @@ TEST(ClassifyLabels, ResolvesIdsAndReportsBadFiles) {
               (std::vector<int64_t>{4, 5}));
 }
 
+// Weak labels (a query's) under a person's: a row both label takes the person's label; weak
+// files that disagree are an error, as label files that disagree are.
+TEST(ClassifyLabels, WeakLabelsGiveWayToLabels) {
+    TempDir d;
+    Corpus c;
+    c.sources.push_back("x");
+    for (int i = 0; i < 6; ++i) c.add("post " + std::to_string(i), kNoTime, "t" + std::to_string(i), "", 0);
+    write_bytes(d.file("weak.csv"), "id,label\nt0,relevant\nt1,relevant\nt2,other\nt3,other\nt4,other\nt5,other\n");
+    write_bytes(d.file("hand.csv"), "id,label\nt1,other\nt4,relevant\nt5,other\n");
+    LabelReadOptions o;
+    o.weak_paths = {d.file("weak.csv")};
+    const LabelSet ls = read_labels(std::vector<std::string>{d.file("hand.csv")}, &c, 6, o);
+    EXPECT_EQ(ls.rows, (std::vector<int64_t>{1, 4, 5, 0, 2, 3}));
+    ASSERT_EQ(ls.classes, (std::vector<std::string>{"other", "relevant"}));
+    EXPECT_EQ(ls.y, (std::vector<int32_t>{0, 1, 0, 1, 0, 0}));
+    EXPECT_EQ(ls.weak_rows, 3);
+    EXPECT_EQ(ls.weak_overridden, 2);  // t1 and t4 changed; t5 agreed
+    // weak labels alone train too
+    const LabelSet only = read_labels(std::vector<std::string>{}, &c, 6, o);
+    EXPECT_EQ(only.rows.size(), 6u);
+    EXPECT_EQ(only.weak_rows, 6);
+    // two weak files that disagree
+    write_bytes(d.file("weak2.csv"), "id,label\nt2,relevant\n");
+    o.weak_paths.push_back(d.file("weak2.csv"));
+    const std::string e = first_error([&] { read_labels(std::vector<std::string>{d.file("hand.csv")}, &c, 6, o); });
+    EXPECT_NE(e.find("weak2.csv:2: id 't2' is labelled 'relevant' here but 'other' at " + d.file("weak.csv") + ":4"),
+              std::string::npos)
+        << e;
+}
+
 TEST(ClassifyLabels, InvalidUtf8InAnIdOrALabelNamesTheLine) {
     TempDir d;
     Corpus c;
@@ -662,6 +692,38 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
         << err();
     EXPECT_EQ(read_bytes(d.file("scores2.csv")), recode_csv(scores, ';', true));
     EXPECT_EQ(read_bytes(d.file("scores2.csv")).rfind("\xEF\xBB\xBFid;label;score\n", 0), 0u);
+    // The kept posts by id: the same posts as the mask, and run --keep-ids on the raw file
+    // keeps exactly those (ids survive cleaning, where a mask's rows do not).
+    ASSERT_EQ(sh("classify predict " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " +
+                 d.file("clf") + " --target-precision 0.95 --keep-ids " + d.file("kept.txt") + " --device cpu -q -o " +
+                 d.file("scores3.csv")),
+              0)
+        << err();
+    {
+        std::string want;
+        for (size_t i = 0; i < keep.size(); ++i)
+            if (keep[i]) want += std::string(t.corpus.ids[i]) + "\n";
+        EXPECT_EQ(read_bytes(d.file("kept.txt")), want);
+        ASSERT_EQ(sh("run " + data_file(kTwcs) + " --text-field text --id-field tweet_id --author-field author_id "
+                     "--clean spam,relevance --keep-ids " + d.file("kept.txt") + " --author-factor 0 -k 3 --iters 5 "
+                     "--device cpu -q -o " + d.file("run")),
+                  0)
+            << err();
+        rapidjson::Document cj;
+        const std::string cjs = read_bytes(d.file("run/clean.json"));
+        ASSERT_FALSE(cj.Parse(cjs.c_str()).HasParseError());
+        ASSERT_EQ(cj["steps"].Size(), 2u);
+        // --author-factor 0: the brand accounts stay (5 accounts go with the default)
+        EXPECT_FALSE(cj["steps"][0]["reasons"].HasMember("prolific_author")) << cjs;
+        const int64_t wanted = std::count(keep.begin(), keep.end(), uint8_t(1));
+        EXPECT_GT(cj["steps"][1]["kept"].GetInt64(), wanted * 9 / 10);
+        EXPECT_LE(cj["steps"][1]["kept"].GetInt64(), wanted);
+        EXPECT_EQ(int64_t(cj["steps"][1]["stats"]["ids_in_file"].GetDouble()), wanted);
+    }
+    EXPECT_EQ(sh("classify predict " + d.file("m.tmx") + " --model " + d.file("clf") + " --keep-ids " +
+                 d.file("k2.txt") + " --device cpu -q -o " + d.file("scores4.csv")),
+              1);
+    EXPECT_NE(err().find("--keep-ids names the kept posts by their ids: give --corpus"), std::string::npos) << err();
 
     ASSERT_EQ(sh("classify eval " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
                  d.file("labels.csv") + " --folds 4 --class-weight balanced --device cpu -o " +
@@ -903,6 +965,27 @@ TEST(ClassifyCli, TrainPredictEvalPickLoop) {
                  d.file("weak.csv") + " --positive asks --cv-folds 0 -q --device cpu -o " + d.file("weak")),
               0)
         << err();
+    // a person corrects some of them: --labels over --weak-labels, said on stderr
+    {
+        std::string hand = "id,label\n";
+        for (size_t i = 0; i < 40; ++i) hand += std::string(t.corpus.ids[i]) + "," + (i % 2 ? "asks" : "other") + "\n";
+        write_bytes(d.file("hand.csv"), hand);
+    }
+    ASSERT_EQ(sh("classify train " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --labels " +
+                 d.file("hand.csv") + " --weak-labels " + d.file("weak.csv") +
+                 " --positive asks --cv-folds 0 --device cpu -o " + d.file("weak2")),
+              0)
+        << err();
+    EXPECT_NE(err().find("from --labels, " + std::to_string(t.corpus.size() - 40) + " from --weak-labels only"),
+              std::string::npos)
+        << err();
+    // the weak file as pick's --labels leaves nothing to pick: said, with where it belongs
+    EXPECT_EQ(sh("classify pick " + d.file("m.tmx") + " --corpus " + d.file("c.tmc") + " --model " + d.file("weak") +
+                 " --labels " + d.file("weak.csv") + " -o " + d.file("pick_none.csv")),
+              1);
+    EXPECT_NE(err().find("no row to pick"), std::string::npos) << err();
+    EXPECT_NE(err().find("classify train --weak-labels"), std::string::npos) << err();
+    EXPECT_FALSE(std::filesystem::exists(d.file("pick_none.csv")));
     EXPECT_EQ(sh("query " + d.file("c.tmc") + " help -o " + d.file("q2.txt") + " --labels " + d.file("w2.csv") +
                  " --label-match a --label-other a"),
               1);

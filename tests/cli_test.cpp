@@ -950,12 +950,23 @@ TEST(Cli, AFailedRunLeavesNoStaleTopicsBesideItsNewMatrix) {
                        d);
     ASSERT_EQ(r.code, 0) << r.err;
     ASSERT_TRUE(std::filesystem::exists(d.file("out/topics.json")));
-    r = run_cli("run " + kDemo + kDemoFlags + " --stop-words english --min-df 5 -k 100000 --device cpu -q -o " +
+    // A k the data does not allow is found before anything is replaced: the earlier run stays whole.
+    const std::string topics = read_bytes(d.file("out/topics.json")), matrix = read_bytes(d.file("out/matrix.tmx"));
+    r = run_cli("run " + kDemo + kDemoFlags + " --stop-words none --min-df 5 -k 100000 --device cpu -q -o " +
                     d.file("out"),
                 d);
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find("-k 100000: must be between 1 and"), std::string::npos) << r.err;
+    EXPECT_EQ(read_bytes(d.file("out/topics.json")), topics);
+    EXPECT_EQ(read_bytes(d.file("out/matrix.tmx")), matrix);
+    // A fit that fails after the new corpus and matrix are kept takes the earlier topics away.
+    r = run_cli("run " + kDemo + kDemoFlags + " --stop-words none --min-df 5 -k 4 --alpha-w 1e38 --device cpu -q -o " +
+                    d.file("out"),
+                d);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("the fit diverged"), std::string::npos) << r.err;
     EXPECT_TRUE(std::filesystem::exists(d.file("out/matrix.tmx")));
+    EXPECT_NE(read_bytes(d.file("out/matrix.tmx")), matrix) << "the new matrix (other stop words)";
     for (const char* stale : {"topics.json", "topics.csv", "documents.csv", "report.html", "model/model.tmm"})
         EXPECT_FALSE(std::filesystem::exists(d.file(std::string("out/") + stale))) << stale;
 }

@@ -740,9 +740,10 @@ int cmd_clean(const CommonArgs& common, CleanCli& a) {
 
 /// What `tmine run` adds to the stages' own flags: cleaning, the report, its CSV files.
 struct RunArgs {
-    std::string clean, lang, keep_mask, by = "month", title = "Topics", split = "none";
+    std::string clean, lang, keep_mask, keep_ids, by = "month", title = "Topics", split = "none";
     int split_groups = 8;
     double near_dup = 0.8;
+    SpamOptions spam;  // the prolific-author rule's two thresholds are run flags
     CsvArgs csv;
 };
 void add_run_flags(CLI::App* app, RunArgs& a) {
@@ -754,6 +755,13 @@ void add_run_flags(CLI::App* app, RunArgs& a) {
         ->capture_default_str();
     app->add_option("--keep-mask", a.keep_mask, "one 0/1 per ingested post: the relevance step keeps the 1s (alone, or after --clean all; "
                     "with other --clean steps, list relevance among them)");
+    app->add_option("--keep-ids", a.keep_ids,
+                    "as --keep-mask, the posts to keep by id, one per line (classify predict --keep-ids writes them)");
+    app->add_option("--author-factor", a.spam.author_factor,
+                    "with --clean spam: authors with more than this x the median posts per author go (0 = off)")
+        ->capture_default_str();
+    app->add_option("--author-min-posts", a.spam.author_min_posts, "... and more than this many posts")
+        ->capture_default_str();
     app->add_option("--by", a.by, "time bins of the report: day, week or month")->capture_default_str();
     app->add_option("--title", a.title, "title of report.html")->capture_default_str();
     app->add_option("--split", a.split, "also split the time series by source or language")
@@ -784,7 +792,9 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
         throw InputError("--lang is applied by the cleaning's language step: add --clean all or --clean language");
     // The cleaning's options, checked before the ingest (a --lang or --keep-mask its steps
     // leave out, a bad step name, a missing relevance file).
-    const bool cleaning = !ra.clean.empty() || !ra.keep_mask.empty();
+    if (!ra.keep_mask.empty() && !ra.keep_ids.empty()) throw InputError("give --keep-mask or --keep-ids, not both");
+    const bool relevance = !ra.keep_mask.empty() || !ra.keep_ids.empty();
+    const bool cleaning = !ra.clean.empty() || relevance;
     CleanOptions co;
     if (cleaning) {
         // --clean all: every step, the relevance one when a --keep-mask is given; a --keep-mask
@@ -792,10 +802,13 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
         co.steps = parse_clean_steps(ra.clean == "all" ? "normalize,language,dedup,spam"
                                      : ra.clean.empty() ? "relevance"
                                                         : ra.clean);
-        if (ra.clean == "all" && !ra.keep_mask.empty()) co.steps.push_back(CleanStep::Relevance);
+        if (ra.clean == "all" && relevance) co.steps.push_back(CleanStep::Relevance);
         co.language.keep = parse_language_list(ra.lang);
         co.dedup.near_dup = ra.near_dup;
+        co.spam.author_factor = ra.spam.author_factor;
+        co.spam.author_min_posts = ra.spam.author_min_posts;
         co.relevance.keep_mask = ra.keep_mask;
+        co.relevance.keep_ids = ra.keep_ids;
         co.progress = !c.quiet;
         check_clean_options(co);
     }
@@ -840,6 +853,9 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     double t_ingest = seconds_since(t0) - t_clean;
     t0 = Clock::now();
     Vectorized v = va.run(ctx, corpus, c.quiet);
+    // A k the data does not allow fails here, before the commit below takes an earlier run's
+    // topics away.
+    check_k(v.X, ta.ks().back(), nullptr);
     write_matrix(v, path("matrix.tmx"));
     // The corpus and the matrix are complete results of their own: kept even if the fit after
     // them fails or is interrupted (tmine topics can start again from the matrix). What an
@@ -896,10 +912,10 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
 // ---- classify and query: relevance classifiers and boolean queries (docs/classify.md) ----
 
 struct ClassifyCli {
-    std::string matrix, corpus, model_dir, out, mask, positive, model = "logreg",
+    std::string matrix, corpus, model_dir, out, mask, keep_ids, positive, model = "logreg",
         class_weight = "none";
     CsvArgs csv;  // predict's scores; pick's file is always for a spreadsheet
-    std::vector<std::string> labels;
+    std::vector<std::string> labels, weak_labels;
     double C = 1.0, alpha = 1.0, tol = 1e-5, threshold = 0.5, target_precision = 0,
            random_share = 0.25;
     int max_iter = 1000, folds = 5, cv_folds = 5;
@@ -949,14 +965,27 @@ LabelSet classify_labels(const ClassifyCli& a, const ClassifyInputs& in, bool qu
     LabelReadOptions lo;
     lo.allow_empty = a.allow_empty;
     lo.for_training = for_training;
+    if (for_training) {
+        if (a.labels.empty() && a.weak_labels.empty())
+            throw InputError("give the labelled rows: --labels FILE (a person's), --weak-labels FILE (tmine query's), "
+                             "or both");
+        lo.weak_paths = a.weak_labels;
+    }
     if (!in.has_corpus && !quiet) {
         std::string files;
         for (const auto& f : a.labels) files += (files.empty() ? "" : ", ") + f;
+        if (for_training)
+            for (const auto& f : a.weak_labels) files += (files.empty() ? "" : ", ") + f;
         std::fprintf(stderr, "classify: note: without --corpus the ids in %s are row numbers of %s (0..%lld); "
                              "pass --corpus to match them to the posts' ids as ingested\n",
                      files.c_str(), a.matrix.c_str(), (long long)in.v.X.rows - 1);
     }
     LabelSet ls = read_labels(a.labels, in.has_corpus ? &in.corpus : nullptr, in.v.X.rows, lo);
+    if (!lo.weak_paths.empty() && !quiet)
+        std::fprintf(stderr, "classify: %zu labelled rows: %lld from --labels, %lld from --weak-labels only; "
+                             "--labels changed %lld weak labels\n",
+                     ls.rows.size(), (long long)(int64_t(ls.rows.size()) - ls.weak_rows), (long long)ls.weak_rows,
+                     (long long)ls.weak_overridden);
     // Classes are the labels as written: "Yes" and "yes" are two. Said, since a spreadsheet's
     // auto-capitalisation or a stray space makes such a pair by accident.
     std::map<std::string, std::string> folded;
@@ -1033,8 +1062,12 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
             std::fprintf(stderr, "classify: threshold %.4f reaches precision %.4f with recall %.4f "
                                  "on the cross-validated training labels\n", thr, prec, rec);
     }
-    if (!a.mask.empty() && positive < 0)
-        throw InputError("--mask needs a relevant class: give --positive LABEL for a multiclass model");
+    if ((!a.mask.empty() || !a.keep_ids.empty()) && positive < 0)
+        throw InputError(std::string(a.mask.empty() ? "--keep-ids" : "--mask") +
+                         " needs a relevant class: give --positive LABEL for a multiclass model");
+    if (!a.keep_ids.empty() && !in.ids().by_ids())
+        throw InputError("--keep-ids names the kept posts by their ids: give --corpus, ingested with --id-field "
+                         "(or write --mask, one 0/1 per row of this matrix)");
     auto t0 = Clock::now();
     std::vector<float> P = predict_proba(ctx, clf, in.v.X);
     double secs = seconds_since(t0);
@@ -1061,6 +1094,25 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
     }
     write_file_atomic(a.out, recode_csv(csv, delimiter, a.csv.spreadsheet));
     if (!a.mask.empty()) write_mask(a.mask, keep);
+    if (!a.keep_ids.empty()) {
+        // The kept posts by id, one per line: clean --keep-ids and run --keep-ids read them
+        // against any corpus holding these posts (the ingested one, before cleaning, too).
+        std::string list;
+        int64_t unnamed = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            if (!keep[static_cast<size_t>(i)]) continue;
+            const std::string id = ids.name(i);
+            if (!ids.named(i) || id.find_first_of("\r\n") != std::string::npos) {
+                ++unnamed;
+                continue;
+            }
+            list += id + "\n";
+        }
+        if (unnamed > 0)
+            throw InputError("--keep-ids: " + std::to_string(unnamed) + " kept posts have an empty or shared id, "
+                             "which a list of ids cannot name; write --mask (one 0/1 per row) instead");
+        write_file_atomic(a.keep_ids, list);
+    }
     if (!c.quiet) {
         std::fprintf(stderr, "classify: scored %lld posts in %.2f s (%.0f posts/s) on %s; wrote %s\n",
                      (long long)n, secs, secs > 0 ? n / secs : 0.0, ctx.description().c_str(), a.out.c_str());
@@ -1119,10 +1171,17 @@ int cmd_classify_pick(const CommonArgs& c, const ClassifyCli& a) {
         std::fprintf(stderr, "classify: note: %lld posts have an empty or shared id, so a label could not "
                              "name them: pick leaves them out\n", (long long)unnamed);
     const int64_t available = in.v.X.rows - n_labelled - unnamed;
+    if (available == 0)
+        throw InputError("classify pick: no row to pick: of the " + std::to_string(in.v.X.rows) + " rows of " +
+                         a.matrix + ", " + std::to_string(n_labelled) + " are labelled in --labels and " +
+                         std::to_string(unnamed) + " have an empty or shared id" +
+                         (n_labelled > 0 ? " (the weak labels of tmine query go to classify train --weak-labels; "
+                                           "pick's --labels takes the rows a person labelled)"
+                                         : ""));
     int64_t n = a.n;
     if (n > available) {
         std::fprintf(stderr, "classify: note: -n %lld, but only %lld rows can be picked (%lld rows in %s, "
-                             "%lld of them already labelled, %lld without a name); picking those %lld\n",
+                             "%lld of them already labelled, %lld with an empty or shared id); picking those %lld\n",
                      (long long)a.n, (long long)available, (long long)in.v.X.rows, a.matrix.c_str(),
                      (long long)n_labelled, (long long)unnamed, (long long)available);
         n = available;
@@ -1177,7 +1236,10 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
     };
     a.train = a.cmd->add_subcommand("train", "fit a classifier on labelled rows");
     matrix(a.train);
-    a.train->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")->required()
+    a.train->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")
+        ->check(CLI::ExistingFile);
+    a.train->add_option("--weak-labels", a.weak_labels,
+                        "weak labels (tmine query --labels): rows --labels does not label take theirs; repeatable")
         ->check(CLI::ExistingFile);
     a.train->add_option("-o,--output", a.out, "classifier directory to write")->required();
     model_flags(a.train);
@@ -1189,6 +1251,8 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
     a.predict->add_option("--model", a.model_dir, "classifier directory (from classify train)")->required();
     a.predict->add_option("-o,--output", a.out, "scores CSV to write")->required();
     a.predict->add_option("--mask", a.mask, "also write the keep-mask: one 0/1 per row");
+    a.predict->add_option("--keep-ids", a.keep_ids,
+                          "also write the kept posts' ids, one per line (for clean or run --keep-ids; needs --corpus)");
     a.predict->add_option("--threshold", a.threshold, "keep rows whose relevant-class probability is >= this")
         ->capture_default_str();
     a.predict->add_option("--target-precision", a.target_precision,
@@ -1198,7 +1262,10 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
 
     a.eval = a.cmd->add_subcommand("eval", "stratified k-fold cross-validation on labelled rows");
     matrix(a.eval);
-    a.eval->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")->required()
+    a.eval->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")
+        ->check(CLI::ExistingFile);
+    a.eval->add_option("--weak-labels", a.weak_labels,
+                       "weak labels (tmine query --labels): rows --labels does not label take theirs; repeatable")
         ->check(CLI::ExistingFile);
     a.eval->add_option("--folds", a.folds, "number of folds")->capture_default_str();
     a.eval->add_option("-o,--output", a.out, "also write the metrics as JSON");

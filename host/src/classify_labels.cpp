@@ -30,6 +30,7 @@ struct RawLabel {
     std::string id, label;
     int64_t line;
     const std::string* path = nullptr;
+    bool weak = false;  ///< from LabelReadOptions::weak_paths
 };
 
 using CsvRecords = std::vector<std::pair<int64_t, std::vector<std::string>>>;
@@ -215,18 +216,26 @@ bool labels_named_jsonl(const std::string& path) {
 
 LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus,
                      int64_t n_rows, const LabelReadOptions& opts) {
-    if (paths.empty()) throw InputError("no label file given");
+    if (paths.empty() && opts.weak_paths.empty()) throw InputError("no label file given");
     std::vector<RawLabel> raw;
-    for (const std::string& path : paths) {
-        std::ifstream in = open_input(path, path + ": cannot open the label file");
-        std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (starts_utf16(content)) throw InputError(path + ": " + std::string(kUtf16Advice));
-        if (looks_jsonl(path, content))
-            read_jsonl_labels(path, content, raw);
-        else
-            read_csv_labels(path, content, raw);
+    size_t first_weak = 0;  // raw[first_weak..] came from the weak files
+    for (const auto* list : {&paths, &opts.weak_paths}) {
+        if (list == &opts.weak_paths) first_weak = raw.size();
+        for (const std::string& path : *list) {
+            std::ifstream in = open_input(path, path + ": cannot open the label file");
+            std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            if (starts_utf16(content)) throw InputError(path + ": " + std::string(kUtf16Advice));
+            if (looks_jsonl(path, content))
+                read_jsonl_labels(path, content, raw);
+            else
+                read_csv_labels(path, content, raw);
+        }
     }
-    const std::string path = paths.size() == 1 ? paths[0] : std::string("the label files");
+    for (size_t q = first_weak; q < raw.size(); ++q) raw[q].weak = true;
+    const size_t files = paths.size() + opts.weak_paths.size();
+    const std::string path = files > 1 ? std::string("the label files")
+                             : paths.empty() ? opts.weak_paths[0] : paths[0];
+    int64_t overridden = 0;
 
     // ids: the corpus's own ids when it has any, else 0-based row numbers
     const PostIds ids(corpus, n_rows);
@@ -288,6 +297,10 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         auto [it, fresh] = seen.emplace(row, q);
         if (!fresh) {
             const RawLabel& first = raw[it->second];
+            if (r.weak && !first.weak) {  // a person's label stands over the query's
+                overridden += first.label != r.label;
+                continue;
+            }
             if (first.label != r.label)
                 throw InputError(where + ": id '" + r.id + "' is labelled '" + r.label +
                                  "' here but '" + first.label + "' at " +
@@ -307,6 +320,8 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         throw InputError(path + ": every labelled row has the label '" + ls.classes[0] +
                          "'; a classifier needs at least two classes");
     ls.rows = rows;
+    ls.weak_overridden = overridden;
+    for (size_t q : kept) ls.weak_rows += raw[q].weak;
     for (size_t q : kept) {
         ls.y.push_back(static_cast<int32_t>(
             std::lower_bound(ls.classes.begin(), ls.classes.end(), raw[q].label) -

@@ -75,12 +75,18 @@ struct LabelSet {
     std::vector<int32_t> y;             ///< class index per row
     std::vector<std::string> classes;   ///< sorted bytewise
     std::vector<int64_t> lines;         ///< line of each label in its file (for messages)
+    int64_t weak_rows = 0;        ///< rows labelled by LabelReadOptions::weak_paths only
+    int64_t weak_overridden = 0;  ///< weak labels a file of `paths` replaced with another label
 };
 
 struct LabelReadOptions {
     bool allow_empty = false;  ///< skip rows whose label is empty (a pick file half filled in)
     /// false: the rows labelled so far, for pick to leave out (one class, or none, is fine).
     bool for_training = true;
+    /// Weak labels (`tmine query --labels`): read after the label files, each row taking its
+    /// label from those files when they have one (a person corrects the query), from these
+    /// otherwise. Two weak files that disagree on a row are an error, as two label files are.
+    std::vector<std::string> weak_paths;
 };
 
 /// Reads `id,label` pairs: CSV with a header naming `id` and `label` columns (other columns
