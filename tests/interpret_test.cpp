@@ -201,7 +201,13 @@ TEST(Interpret, NewsgroupAgreementAtLeastScikitLearn) {
             const auto& p = posts[j][i];
             EXPECT_EQ(s.dominant[p.row], j);
             EXPECT_EQ(p.weight, model.nmf.W[size_t(p.row) * o.k + j]);
-            if (i) EXPECT_LE(p.weight, posts[j][i - 1].weight);
+            size_t words = 0, prev_words = 0;
+            near_duplicate_key(c.text[p.row], &words);
+            if (i) near_duplicate_key(c.text[posts[j][i - 1].row], &prev_words);
+            // posts of 5 words or more first, each group by decreasing weight
+            if (i && (words >= ro.min_words) == (prev_words >= ro.min_words))
+                EXPECT_LE(p.weight, posts[j][i - 1].weight);
+            if (i) EXPECT_FALSE(words >= ro.min_words && prev_words < ro.min_words);
             EXPECT_TRUE(keys.insert(near_duplicate_key(c.text[p.row])).second) << "duplicate post";
             EXPECT_LE(p.text.size(), ro.max_chars + 3);
             EXPECT_EQ(p.id, std::string(c.ids[p.row]));
@@ -502,4 +508,31 @@ TEST(Emerging, SmallLastPeriodsWidenTheRecentWindow) {
     EXPECT_EQ(ew.trailing_first, 0u);
     EXPECT_EQ(ew.recent_posts, 4);
     EXPECT_TRUE(ew.few_posts);
+}
+
+// The heaviest posts of a topic are often one or two of its top words: those of 5 words or
+// more come first, the short ones only to fill up.
+TEST(Interpret, RepresentativePostsPreferPostsThatSaySomething) {
+    TopicModel model;
+    model.nmf.k = 1;
+    model.nmf.n = 5;
+    model.nmf.W = {0.9f, 0.8f, 0.5f, 0.4f, 0.3f};
+    TopicSummary s;
+    s.dominant = {0, 0, 0, 0, 0};
+    Corpus c;
+    c.sources.push_back("x");
+    for (const char* t : {"saucy", "just be saucy", "a longer post about being saucy today",
+                          "another long post about the burrito bowl", "A LONGER post about being saucy, today!"})
+        c.add(t, kNoTime, "", "", 0);
+    RepresentativeOptions ro;
+    ro.per_topic = 3;
+    auto posts = representative_posts(model, s, c, ro);
+    ASSERT_EQ(posts[0].size(), 3u);
+    EXPECT_EQ(posts[0][0].row, 2);
+    EXPECT_EQ(posts[0][1].row, 3);
+    EXPECT_EQ(posts[0][2].row, 0) << "row 4 repeats row 2; then the heaviest short post";
+    ro.per_topic = 5;
+    posts = representative_posts(model, s, c, ro);
+    ASSERT_EQ(posts[0].size(), 4u);
+    EXPECT_EQ(posts[0][3].row, 1);
 }

@@ -99,6 +99,11 @@ TEST(Query, PhrasesAndPrefixes) {
         << vd.warnings()[0];
     EXPECT_TRUE(Query::parse("\"séries en ligne\"").warnings().empty());
     EXPECT_TRUE(Query::parse("\"rock & roll\"").warnings().empty()) << "punctuation is not a word";
+    // a lower-case operator is a word, and said to be one
+    const Query lo = Query::parse("netflix or hulu");
+    ASSERT_EQ(lo.warnings().size(), 1u);
+    EXPECT_EQ(lo.warnings()[0], "'or' (column 9) is searched as a word: the operators are AND, OR, NOT in capitals");
+    EXPECT_TRUE(Query::parse("netflix OR hulu AND NOT \"or\" orange").warnings().empty());
     // only a host name is a domain: a path or a number stays a phrase
     EXPECT_EQ(Query::parse("reddit.com/r/netflix").describe(), "\"reddit com netflix\"");
     EXPECT_FALSE(m("reddit.com/r/netflix", "https://www.reddit.com/r/movies"));

@@ -1365,6 +1365,11 @@ int cmd_query(const CommonArgs& c, const QueryCli& a) {
     if (!c.quiet)
         std::fprintf(stderr, "query: %s\nquery: %zu of %zu posts match (%.2f s); wrote %s\n",
                      q.describe().c_str(), hits, mask.size(), seconds_since(t0), a.out.c_str());
+    if (hits == 0 && !mask.empty())
+        std::fprintf(stderr, "query: warning: no post matches%s\n",
+                     a.query.find('@') == std::string::npos
+                         ? " (a post's @mention is one token with its @: write @brand or @brand*, not brand)"
+                         : "");
     return 0;
 }
 

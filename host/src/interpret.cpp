@@ -190,7 +190,9 @@ Coherence coherence(const Context& ctx, const CsrMatrix& X, const TopicModel& mo
 
 // ---------------------------------------------------------------- representative posts
 
-uint64_t near_duplicate_key(std::string_view text) {
+uint64_t near_duplicate_key(std::string_view text) { return near_duplicate_key(text, nullptr); }
+
+uint64_t near_duplicate_key(std::string_view text, size_t* words) {
     // URLs out, then the tokenizer's lower-cased word runs joined by one space.
     std::string cleaned;
     cleaned.reserve(text.size());
@@ -207,6 +209,7 @@ uint64_t near_duplicate_key(std::string_view text) {
     }
     std::vector<std::string> toks;
     tokenize(cleaned, toks);
+    if (words) *words = toks.size();
     if (toks.empty()) return 0;
     std::string norm;
     for (auto& t : toks) {
@@ -243,10 +246,11 @@ std::vector<std::vector<RepresentativePost>> representative_posts(
         auto& r = rows[j];
         auto w = [&](int64_t d) { return model.nmf.W[size_t(d) * k + j]; };
         std::stable_sort(r.begin(), r.end(), [&](int64_t a, int64_t b) { return w(a) > w(b); });
-        for (int64_t d : r) {
-            if (int(out[j].size()) >= opts.per_topic) break;
-            uint64_t key = near_duplicate_key(corpus.text[d]);
-            if (key == 0 || !seen.insert(key).second) continue;
+        // Posts of min_words words or more first, by weight: a post of one or two words that
+        // are the topic's top terms has the largest weight and says the least ("just be
+        // saucy"); shorter posts only when the longer ones run out.
+        std::vector<int64_t> shorter;
+        auto take = [&](int64_t d) {
             RepresentativePost p;
             p.row = d;
             p.weight = w(d);
@@ -257,6 +261,24 @@ std::vector<std::vector<RepresentativePost>> representative_posts(
             p.time = corpus.time[d];
             p.text = excerpt(corpus.text[d], opts.max_chars);
             out[j].push_back(std::move(p));
+        };
+        size_t scanned = 0;  // the heaviest 5,000 posts at most: a topic of short posts stops there
+        for (int64_t d : r) {
+            if (int(out[j].size()) >= opts.per_topic || ++scanned > 5000) break;
+            size_t words = 0;
+            const uint64_t key = near_duplicate_key(corpus.text[d], &words);
+            if (key == 0 || seen.count(key)) continue;
+            if (words < opts.min_words) {
+                if (int(shorter.size()) < opts.per_topic) shorter.push_back(d);
+                continue;
+            }
+            seen.insert(key);
+            take(d);
+        }
+        for (int64_t d : shorter) {
+            if (int(out[j].size()) >= opts.per_topic) break;
+            if (!seen.insert(near_duplicate_key(corpus.text[d])).second) continue;
+            take(d);
         }
     }
     return out;

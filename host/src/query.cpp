@@ -218,9 +218,20 @@ private:
                 pos_ = e;
                 return term(s + 1, e - 1, true);
             }
-            case Tok::Word:
+            case Tok::Word: {
                 pos_ = e;
+                // "netflix or hulu" searches the word "or": said, as the operators are capitals
+                const std::string_view w = text_.substr(s, e - s);
+                for (const char* op : {"AND", "OR", "NOT"})
+                    if (w.size() == std::strlen(op) && w != op &&
+                        std::equal(w.begin(), w.end(), op, [](char a, char b) {
+                            return std::toupper(static_cast<unsigned char>(a)) == b;
+                        }))
+                        q_.warnings_.push_back("'" + std::string(w) + "' (column " +
+                                               std::to_string(column_of(text_, s)) +
+                                               ") is searched as a word: the operators are AND, OR, NOT in capitals");
                 return term(s, e, false);
+            }
             case Tok::End:
                 fail("a term is missing", s);
             case Tok::RParen:

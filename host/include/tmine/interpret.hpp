@@ -92,18 +92,22 @@ struct RepresentativePost {
 struct RepresentativeOptions {
     int per_topic = 5;
     size_t max_chars = 600;
+    /// posts of fewer words (near_duplicate_key's tokens) come only after the longer ones
+    size_t min_words = 5;
 };
 
-/// Per topic: posts whose dominant topic it is, by decreasing W[row, topic]; a post whose
-/// normalised text (lower-cased, URLs dropped, runs of non letters/digits made one space)
-/// hashes like one already chosen for any topic is skipped as a near-duplicate, as are posts
-/// that normalise to nothing.
+/// Per topic: posts whose dominant topic it is, by decreasing W[row, topic], those of at least
+/// min_words words first; a post whose normalised text (lower-cased, URLs dropped, runs of
+/// non letters/digits made one space) hashes like one already chosen for any topic is
+/// skipped as a near-duplicate, as are posts that normalise to nothing.
 std::vector<std::vector<RepresentativePost>> representative_posts(
     const TopicModel& model, const TopicSummary& summary, const Corpus& corpus,
     const RepresentativeOptions& opts = {});
 
 /// The near-duplicate key: xxHash64 of the normalised text (0 when it normalises to nothing).
 uint64_t near_duplicate_key(std::string_view text);
+/// The same, with the number of words it joined in `words`.
+uint64_t near_duplicate_key(std::string_view text, size_t* words);
 
 // ---------------------------------------------------------------- topic clusters
 
