@@ -478,6 +478,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
     NmfModel model;
     model.stop_reason = "max_iter";
     int done = start;
+    double last_line = 0;  // elapsed seconds at the last progress line
     for (int it = start + 1; it <= opts.max_iter; ++it) {
         iters->step(it - start);
         done = it;
@@ -491,11 +492,15 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
         losses.insert(losses.end(), local.begin() + 1, local.end());
         double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
         if (P > 1 && opts.time_limit > 0) elapsed = processes::max(elapsed);  // one decision for all
-        if (opts.progress)
+        // A line for the first and the last iteration, a checkpoint, and at most one a second
+        // between them (200 lines for 200 fast iterations said nothing more).
+        if (opts.progress && (it == start + 1 || it == opts.max_iter || save || elapsed - last_line >= 1.0)) {
+            last_line = elapsed;
             std::fprintf(stderr, "topics: iteration %d/%d %s %.6f (%.2f s, %s)\n", it,
                          opts.max_iter,
                          opts.loss == NmfLoss::Frobenius ? "relative error" : "loss",
                          losses[it], elapsed, device_name(ctx.device()));
+        }
         if (save) {
             std::vector<float> w, h;
             iters->factors(w, h);
