@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <map>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -58,8 +59,25 @@ TEST(Cli, RunWritesTopicsJsonWithTheDocumentedSchema) {
     EXPECT_GT(sized, 11000) << "almost every comment has a dominant topic";
     std::string docs = read_bytes(d.file("out/documents.csv"));
     EXPECT_EQ(count_lines(docs), 12001u) << "header + one row per document";
-    EXPECT_EQ(docs.rfind("row,id,time,author,source,topic,weight\n", 0), 0u);
+    EXPECT_EQ(docs.rfind("row,id,time,author,source,topic,weight,topic_label\n", 0), 0u);
     EXPECT_NE(docs.find(",2020-08-01T"), std::string::npos) << "times are ISO-8601 UTC";
+    {
+        // each row ends with its topic's label, as topics.json has it (none for topic -1)
+        std::map<int, std::string> label;
+        for (const auto& t : doc["topics"].GetArray()) label[t["id"].GetInt()] = t["label"].GetString();
+        std::istringstream in(docs);
+        std::string line;
+        std::getline(in, line);
+        size_t checked = 0;
+        while (std::getline(in, line) && checked < 2000) {
+            if (line.find('"') != std::string::npos) continue;  // a quoted field: skip the simple split
+            const size_t l = line.rfind(','), w = line.rfind(',', l - 1), t = line.rfind(',', w - 1);
+            const int topic = std::stoi(line.substr(t + 1, w - t - 1));
+            EXPECT_EQ(line.substr(l + 1), topic < 0 ? "" : label.at(topic)) << line;
+            ++checked;
+        }
+        EXPECT_GT(checked, 1000u);
+    }
     EXPECT_GT(count_lines(read_bytes(d.file("out/topics.csv"))), 8u * 20u);
 }
 
@@ -89,7 +107,7 @@ TEST(Cli, StagesOneByOneMatchTheOneShotRun) {
     ASSERT_EQ(sp.code, 0) << sp.err;
     const std::string t2 = read_bytes(d.file("t2.csv")), docs2 = read_bytes(d.file("docs2.csv"));
     EXPECT_EQ(t2.rfind("\xEF\xBB\xBFtopic;label;rank;term;weight\n", 0), 0u) << t2.substr(0, 60);
-    EXPECT_EQ(docs2.rfind("\xEF\xBB\xBFrow;id;time;author;source;topic;weight\n", 0), 0u);
+    EXPECT_EQ(docs2.rfind("\xEF\xBB\xBFrow;id;time;author;source;topic;weight;topic_label\n", 0), 0u);
     EXPECT_EQ(count_lines(t2), 1u + 6u * 20u);
     EXPECT_EQ(count_lines(docs2), 12001u);
     EXPECT_EQ(t2, recode_csv(read_bytes(d.file("t.csv")), ';', true));

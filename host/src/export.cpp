@@ -215,7 +215,10 @@ std::string documents_csv(const TopicSummary& summary, const Corpus* corpus) {
     if (corpus && corpus->size() != n)
         throw InputError("documents: the corpus has " + std::to_string(corpus->size()) +
                          " documents but the model " + std::to_string(n));
-    std::string out = corpus ? "row,id,time,author,source,topic,weight\n" : "row,topic,weight\n";
+    // topic_label last: a planner reading the file in a spreadsheet sees what the number means
+    std::string out = corpus ? "row,id,time,author,source,topic,weight,topic_label\n" : "row,topic,weight,topic_label\n";
+    std::vector<std::string> labels(summary.topics.size());
+    for (size_t j = 0; j < labels.size(); ++j) append_csv_field(labels[j], summary.topics[j].label);
     char num[64];
     for (size_t d = 0; d < n; ++d) {
         out += std::to_string(d);
@@ -227,8 +230,11 @@ std::string documents_csv(const TopicSummary& summary, const Corpus* corpus) {
             out.push_back(',');
             append_csv_field(out, corpus->sources[corpus->source[d]]);
         }
-        std::snprintf(num, sizeof num, ",%d,%.6g\n", summary.dominant[d], summary.dominant_weight[d]);
+        std::snprintf(num, sizeof num, ",%d,%.6g,", summary.dominant[d], summary.dominant_weight[d]);
         out += num;
+        const int j = summary.dominant[d];
+        if (j >= 0 && size_t(j) < labels.size()) out += labels[j];
+        out.push_back('\n');
     }
     return out;
 }

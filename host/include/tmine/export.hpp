@@ -22,8 +22,9 @@ std::string k_selection_csv(const KSelection& ks);
 /// topics.csv: topic,label,rank,term,weight (one row per topic term).
 std::string topics_csv(const TopicSummary& summary);
 
-/// documents.csv: row,id,time,author,source,topic,weight. `corpus` may be null (row and
-/// topic only); when given it must have the model's document count.
+/// documents.csv: row,id,time,author,source,topic,weight,topic_label. `corpus` may be null
+/// (row,topic,weight,topic_label); when given it must have the model's document count. The
+/// label is empty for topic -1 or when `summary.topics` is empty.
 std::string documents_csv(const TopicSummary& summary, const Corpus* corpus);
 
 /// `--tables` topics.csv: topic,label,size,weight_share,npmi,umass,group,group_label (one row
