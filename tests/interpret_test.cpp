@@ -536,3 +536,17 @@ TEST(Interpret, RepresentativePostsPreferPostsThatSaySomething) {
     ASSERT_EQ(posts[0].size(), 4u);
     EXPECT_EQ(posts[0][3].row, 1);
 }
+
+// A topic's label: three of its best terms, a term that is part of a chosen phrase left out,
+// a phrase taking the place of its parts.
+TEST(Interpret, LabelsDoNotRepeatWordsOfTheirPhrases) {
+    EXPECT_EQ(label_of_terms({"halloween", "happy", "happy halloween", "costume", "candy"}),
+              "happy halloween / costume / candy");
+    EXPECT_EQ(label_of_terms({"boorito", "boorito @chipotletweets", "queso", "boorito", "free"}),
+              "boorito @chipotletweets / queso / free");
+    EXPECT_EQ(label_of_terms({"happy halloween", "happy", "halloween", "trick"}), "happy halloween / trick");
+    EXPECT_EQ(label_of_terms({"new york", "york", "new", "yorkshire", "news"}), "new york / yorkshire / news")
+        << "whole words only: york is in new york, yorkshire is not";
+    EXPECT_EQ(label_of_terms({"a", "b"}), "a / b");
+    EXPECT_EQ(label_of_terms({}), "(empty topic)");
+}

@@ -357,17 +357,18 @@ TopicClusters cluster_topics(const TopicModel& model, const TopicSummary& summar
             if (norm[t] > 0)
                 for (int64_t c = 0; c < m; ++c) sum[c] += H[t * m + c] / norm[t];
         }
-        // the three best terms of weight above 0 (an empty topic's group: "(empty topic)")
+        // the best terms of weight above 0, as a topic's label (an empty topic's group:
+        // "(empty topic)")
         std::vector<int64_t> order;
         for (int64_t c = 0; c < m; ++c)
             if (sum[c] > 0) order.push_back(c);
-        const int64_t top = std::min<int64_t>(3, int64_t(order.size()));
+        const int64_t top = std::min<int64_t>(12, int64_t(order.size()));
         std::partial_sort(
             order.begin(), order.begin() + top, order.end(),
             [&](int64_t a, int64_t b) { return sum[a] != sum[b] ? sum[a] > sum[b] : a < b; });
-        for (int64_t r = 0; r < top; ++r)
-            grp.label += (r ? " / " : "") + model.vocabulary[order[r]];
-        if (top == 0) grp.label = "(empty topic)";
+        std::vector<std::string> ranked;
+        for (int64_t r = 0; r < top; ++r) ranked.push_back(model.vocabulary[order[r]]);
+        grp.label = label_of_terms(ranked);
         out.groups.push_back(std::move(grp));
     }
     std::stable_sort(out.groups.begin(), out.groups.end(),

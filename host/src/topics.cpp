@@ -38,11 +38,47 @@ std::vector<int32_t> best_terms(const float* h, int64_t m, int64_t n) {
     return ids;
 }
 
-std::string topic_label(const TopicModel& model, int topic) {
-    const std::vector<int32_t> ids = best_terms(model.nmf.H.data() + int64_t(topic) * model.nmf.m, model.nmf.m, 3);
+namespace {
+/// Whether the words of `part` appear, in order and side by side, among those of `whole`.
+bool word_run_inside(const std::string& part, const std::string& whole) {
+    if (part.size() > whole.size()) return false;
+    for (size_t at = whole.find(part); at != std::string::npos; at = whole.find(part, at + 1)) {
+        const size_t end = at + part.size();
+        if ((at == 0 || whole[at - 1] == ' ') && (end == whole.size() || whole[end] == ' ')) return true;
+    }
+    return false;
+}
+}  // namespace
+
+std::string label_of_terms(const std::vector<std::string>& ranked) {
+    std::vector<std::string> chosen;
+    for (const std::string& t : ranked) {
+        if (chosen.size() == 3) break;
+        bool inside = false;
+        for (const std::string& c : chosen) inside = inside || word_run_inside(t, c);
+        if (inside) continue;  // "happy" after "happy halloween"
+        // "happy halloween" after "halloween" and "happy": in the first one's place, the rest go
+        auto first = std::find_if(chosen.begin(), chosen.end(),
+                                  [&](const std::string& c) { return word_run_inside(c, t); });
+        if (first == chosen.end()) {
+            chosen.push_back(t);
+            continue;
+        }
+        *first = t;
+        chosen.erase(std::remove_if(first + 1, chosen.end(),
+                                    [&](const std::string& c) { return word_run_inside(c, t); }),
+                     chosen.end());
+    }
     std::string label;
-    for (size_t r = 0; r < ids.size(); ++r) label += (r ? " / " : "") + model.vocabulary[ids[r]];
-    return ids.empty() ? "(empty topic)" : label;
+    for (size_t r = 0; r < chosen.size(); ++r) label += (r ? " / " : "") + chosen[r];
+    return chosen.empty() ? "(empty topic)" : label;
+}
+
+std::string topic_label(const TopicModel& model, int topic) {
+    const std::vector<int32_t> ids = best_terms(model.nmf.H.data() + int64_t(topic) * model.nmf.m, model.nmf.m, 12);
+    std::vector<std::string> ranked;
+    for (int32_t c : ids) ranked.push_back(model.vocabulary[c]);
+    return label_of_terms(ranked);
 }
 
 TopicSummary summarize_topics(const TopicModel& model, int top_terms) {

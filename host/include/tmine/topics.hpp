@@ -85,8 +85,13 @@ void dominant_topics(const std::vector<float>& W, int64_t n, int k, std::vector<
 /// by weight, ties by id, at most `n`. A term of weight 0 says nothing about the topic (the
 /// order among them would be the vocabulary's), so the list stops before them.
 std::vector<int32_t> best_terms(const float* h, int64_t m, int64_t n);
-/// The three best terms joined by " / ", or "(empty topic)": what names a topic everywhere.
+/// The three best terms joined by " / ", or "(empty topic)": what names a topic everywhere
+/// (label_of_terms over its best 12 terms).
 std::string topic_label(const TopicModel& model, int topic);
+/// Up to three of `ranked` (best first) joined by " / ", a term that is a word run inside one
+/// already chosen left out and a term holding chosen ones in their place ("happy halloween"
+/// instead of "halloween / happy"); "(empty topic)" for none.
+std::string label_of_terms(const std::vector<std::string>& ranked);
 
 /// Top `top_terms` terms per topic from H (best_terms), each one's label (topic_label, whatever
 /// `top_terms` is), sizes and shares from W.
