@@ -261,7 +261,11 @@ def tmine_topics(tmine, matrix, workdir, device, k, iters, solver="mu"):
     if not its:
         raise RuntimeError("tmine topics printed no iteration lines")
     n = its[-1][0]
-    per_iter = (its[-1][2] - its[0][2]) / (n - 1) if n > 1 else its[-1][2]
+    # the first line is iteration 1 on the CPU, the first batch read (10) on a GPU; the lines
+    # between are at most one a second; one line (a GPU fit of under 10 iterations): the
+    # loop's time over its iterations
+    per_iter = ((its[-1][2] - its[0][2]) / (its[-1][0] - its[0][0]) if len(its) > 1
+                else its[-1][2] / n)
     return {
         "k": k,
         "iterations": int(done.group(2)),

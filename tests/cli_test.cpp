@@ -180,6 +180,7 @@ TEST(Cli, ErrorsAreOneClearLineAndNonZero) {
     for (const std::string& bad : {std::string(" --clean dedup --lang fr"), std::string(" --clean spam --keep-mask ") + d.file("none.txt"),
                                    std::string(" --clean all --keep-mask ") + d.file("none.txt"),
                                    std::string(" --clean dedup --near-dup 1.5"), std::string(" --min-df x"),
+                                   std::string(" --clean dedup --author-factor 0"),
                                    std::string(" --solver nope")}) {
         Result r = run_cli("run " + d.file("tiny.jsonl") + " -k 1 --stop-words none --device cpu" + bad + " -o " +
                                d.file("o6"),
@@ -884,11 +885,11 @@ TEST(Cli, OutputsThroughLinksAndPipesAndTwoOutputsOnOneFile) {
     EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the pipe was replaced";
     EXPECT_EQ(read_bytes(d.file("through.tmc")), corpus);
     // /dev/stdout when standard output is a pipe (a link to /proc/self/fd/1, "pipe:[N]")
-    ASSERT_EQ(std::system((std::string(TMINE_BINARY) + " ingest " + kDemo + kDemoFlags + " -q -o /dev/stdout 2>" + d.file("piped.err") +
-                           " | cat > " + d.file("piped.tmc"))
+    ASSERT_EQ(std::system(("(" + std::string(TMINE_BINARY) + " ingest " + kDemo + kDemoFlags + " -q -o /dev/stdout 2>" +
+                           d.file("piped.err") + "; echo $? > " + d.file("piped.rc") + ") | cat > " + d.file("piped.tmc"))
                               .c_str()),
-              0)
-        << read_bytes(d.file("piped.err"));
+              0);
+    EXPECT_EQ(read_bytes(d.file("piped.rc")), "0\n") << read_bytes(d.file("piped.err"));
     EXPECT_EQ(read_bytes(d.file("piped.tmc")), corpus) << read_bytes(d.file("piped.err"));
     // two outputs, one file (two spellings of it): an error naming both, nothing written
     r = run_cli("clean " + d.file("c.tmc") + " --steps dedup -o " + d.file("k.tmc") + " --removed " +

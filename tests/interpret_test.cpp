@@ -515,14 +515,15 @@ TEST(Emerging, SmallLastPeriodsWidenTheRecentWindow) {
 TEST(Interpret, RepresentativePostsPreferPostsThatSaySomething) {
     TopicModel model;
     model.nmf.k = 1;
-    model.nmf.n = 5;
-    model.nmf.W = {0.9f, 0.8f, 0.5f, 0.4f, 0.3f};
+    model.nmf.n = 6;
+    model.nmf.W = {0.9f, 0.8f, 0.5f, 0.4f, 0.3f, 0.95f};
     TopicSummary s;
-    s.dominant = {0, 0, 0, 0, 0};
+    s.dominant = {0, 0, 0, 0, 0, 0};
     Corpus c;
     c.sources.push_back("x");
     for (const char* t : {"saucy", "just be saucy", "a longer post about being saucy today",
-                          "another long post about the burrito bowl", "A LONGER post about being saucy, today!"})
+                          "another long post about the burrito bowl", "A LONGER post about being saucy, today!",
+                          "SAUCY!!"})
         c.add(t, kNoTime, "", "", 0);
     RepresentativeOptions ro;
     ro.per_topic = 3;
@@ -530,11 +531,11 @@ TEST(Interpret, RepresentativePostsPreferPostsThatSaySomething) {
     ASSERT_EQ(posts[0].size(), 3u);
     EXPECT_EQ(posts[0][0].row, 2);
     EXPECT_EQ(posts[0][1].row, 3);
-    EXPECT_EQ(posts[0][2].row, 0) << "row 4 repeats row 2; then the heaviest short post";
+    EXPECT_EQ(posts[0][2].row, 5) << "row 4 repeats row 2; then the heaviest short post";
     ro.per_topic = 5;
     posts = representative_posts(model, s, c, ro);
     ASSERT_EQ(posts[0].size(), 4u);
-    EXPECT_EQ(posts[0][3].row, 1);
+    EXPECT_EQ(posts[0][3].row, 1) << "row 0 repeats row 5";
 }
 
 // A topic's label: three of its best terms, a term that is part of a chosen phrase left out,

@@ -794,6 +794,13 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     // The cleaning's options, checked before the ingest (a --lang or --keep-mask its steps
     // leave out, a bad step name, a missing relevance file).
     if (!ra.keep_mask.empty() && !ra.keep_ids.empty()) throw InputError("give --keep-mask or --keep-ids, not both");
+    {
+        const SpamOptions defaults;
+        if ((ra.spam.author_factor != defaults.author_factor || ra.spam.author_min_posts != defaults.author_min_posts) &&
+            ra.clean != "all" && ra.clean.find("spam") == std::string::npos)
+            throw InputError("--author-factor and --author-min-posts are applied by the cleaning's spam step: add "
+                             "--clean all or --clean spam");
+    }
     const bool relevance = !ra.keep_mask.empty() || !ra.keep_ids.empty();
     const bool cleaning = !ra.clean.empty() || relevance;
     CleanOptions co;
@@ -1111,7 +1118,8 @@ int cmd_classify_predict(const CommonArgs& c, const ClassifyCli& a, const CLI::A
         }
         if (unnamed > 0)
             throw InputError("--keep-ids: " + std::to_string(unnamed) + " kept posts have an empty or shared id, "
-                             "which a list of ids cannot name; write --mask (one 0/1 per row) instead");
+                             "or one with a line break, which a list of ids cannot name; write --mask (one 0/1 "
+                             "per row) instead");
         write_file_atomic(a.keep_ids, list);
     }
     if (!c.quiet) {
@@ -1263,10 +1271,8 @@ void add_classify_commands(CLI::App& app, ClassifyCli& a, CommonArgs& common) {
 
     a.eval = a.cmd->add_subcommand("eval", "stratified k-fold cross-validation on labelled rows");
     matrix(a.eval);
-    a.eval->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")
-        ->check(CLI::ExistingFile);
-    a.eval->add_option("--weak-labels", a.weak_labels,
-                       "weak labels (tmine query --labels): rows --labels does not label take theirs; repeatable")
+    // (no --weak-labels: scores against a query's own labels would measure the query)
+    a.eval->add_option("--labels", a.labels, "id,label as CSV (with header) or JSON Lines; repeat to add files")->required()
         ->check(CLI::ExistingFile);
     a.eval->add_option("--folds", a.folds, "number of folds")->capture_default_str();
     a.eval->add_option("-o,--output", a.out, "also write the metrics as JSON");
@@ -1369,7 +1375,8 @@ int cmd_query(const CommonArgs& c, const QueryCli& a) {
     if (hits == 0 && !mask.empty())
         std::fprintf(stderr, "query: warning: no post matches%s\n",
                      a.query.find('@') == std::string::npos
-                         ? " (a post's @mention is one token with its @: write @brand or @brand*, not brand)"
+                         ? " (if you meant an account: a post's @mention is one token with its @, so write "
+                           "@brand or @brand*)"
                          : "");
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "tmine/io.hpp"
 #include "tmine/classify.hpp"
@@ -235,7 +236,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
     const size_t files = paths.size() + opts.weak_paths.size();
     const std::string path = files > 1 ? std::string("the label files")
                              : paths.empty() ? opts.weak_paths[0] : paths[0];
-    int64_t overridden = 0;
+    std::unordered_set<int64_t> overridden_rows;
 
     // ids: the corpus's own ids when it has any, else 0-based row numbers
     const PostIds ids(corpus, n_rows);
@@ -298,7 +299,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         if (!fresh) {
             const RawLabel& first = raw[it->second];
             if (r.weak && !first.weak) {  // a person's label stands over the query's
-                overridden += first.label != r.label;
+                if (first.label != r.label) overridden_rows.insert(row);  // once, however many weak files
                 continue;
             }
             if (first.label != r.label)
@@ -320,7 +321,7 @@ LabelSet read_labels(const std::vector<std::string>& paths, const Corpus* corpus
         throw InputError(path + ": every labelled row has the label '" + ls.classes[0] +
                          "'; a classifier needs at least two classes");
     ls.rows = rows;
-    ls.weak_overridden = overridden;
+    ls.weak_overridden = int64_t(overridden_rows.size());
     for (size_t q : kept) ls.weak_rows += raw[q].weak;
     for (size_t q : kept) {
         ls.y.push_back(static_cast<int32_t>(

@@ -262,14 +262,18 @@ std::vector<std::vector<RepresentativePost>> representative_posts(
             p.text = excerpt(corpus.text[d], opts.max_chars);
             out[j].push_back(std::move(p));
         };
-        size_t scanned = 0;  // the heaviest 5,000 posts at most: a topic of short posts stops there
-        for (int64_t d : r) {
-            if (int(out[j].size()) >= opts.per_topic || ++scanned > 5000) break;
+        // The preference looks at the heaviest 5,000 posts (a topic of short posts does not
+        // make every post of it tokenised); past them, any post, by weight, as before.
+        std::unordered_set<uint64_t> short_keys;
+        size_t pos = 0;
+        const size_t preferred = std::min<size_t>(r.size(), 5000);
+        for (; pos < preferred && int(out[j].size()) < opts.per_topic; ++pos) {
+            const int64_t d = r[pos];
             size_t words = 0;
             const uint64_t key = near_duplicate_key(corpus.text[d], &words);
             if (key == 0 || seen.count(key)) continue;
             if (words < opts.min_words) {
-                if (int(shorter.size()) < opts.per_topic) shorter.push_back(d);
+                if (int(shorter.size()) < opts.per_topic && short_keys.insert(key).second) shorter.push_back(d);
                 continue;
             }
             seen.insert(key);
@@ -279,6 +283,11 @@ std::vector<std::vector<RepresentativePost>> representative_posts(
             if (int(out[j].size()) >= opts.per_topic) break;
             if (!seen.insert(near_duplicate_key(corpus.text[d])).second) continue;
             take(d);
+        }
+        for (; pos < r.size() && int(out[j].size()) < opts.per_topic; ++pos) {
+            const uint64_t key = near_duplicate_key(corpus.text[r[pos]]);
+            if (key == 0 || !seen.insert(key).second) continue;
+            take(r[pos]);
         }
     }
     return out;

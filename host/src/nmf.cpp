@@ -479,6 +479,7 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
     model.stop_reason = "max_iter";
     int done = start;
     double last_line = 0;  // elapsed seconds at the last progress line
+    bool printed = false;
     for (int it = start + 1; it <= opts.max_iter; ++it) {
         iters->step(it - start);
         done = it;
@@ -492,9 +493,16 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
         losses.insert(losses.end(), local.begin() + 1, local.end());
         double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
         if (P > 1 && opts.time_limit > 0) elapsed = processes::max(elapsed);  // one decision for all
-        // A line for the first and the last iteration, a checkpoint, and at most one a second
-        // between them (200 lines for 200 fast iterations said nothing more).
-        if (opts.progress && (it == start + 1 || it == opts.max_iter || save || elapsed - last_line >= 1.0)) {
+        // relative to the loss at the start (a start at loss 0 is converged already)
+        const bool stop_tol = check && (losses[it - 10] - losses[it]) / (loss0 > 0 ? loss0 : 1.0) < opts.tol;
+        const bool stop_time = opts.time_limit > 0 && elapsed >= opts.time_limit;
+        // A line for the first iteration read (the 1st on the CPU, the 10th on a GPU, which
+        // reads its losses in batches), the last one (whatever stopped the fit), a checkpoint,
+        // and at most one a second between them (200 lines for 200 fast iterations said
+        // nothing more).
+        if (opts.progress && (!printed || it == opts.max_iter || stop_tol || stop_time || save ||
+                              elapsed - last_line >= 1.0)) {
+            printed = true;
             last_line = elapsed;
             std::fprintf(stderr, "topics: iteration %d/%d %s %.6f (%.2f s, %s)\n", it,
                          opts.max_iter,
@@ -508,12 +516,11 @@ NmfModel drive(const Context& ctx, const CsrMatrix& X, const RowSplit& split, co
             original_H(h);
             if (me == 0) write_checkpoint(opts.checkpoint_path, fp, it, guide, losses, w, h);
         }
-        // relative to the loss at the start (a start at loss 0 is converged already)
-        if (check && (losses[it - 10] - losses[it]) / (loss0 > 0 ? loss0 : 1.0) < opts.tol) {
+        if (stop_tol) {
             model.stop_reason = "tol";
             break;
         }
-        if (opts.time_limit > 0 && elapsed >= opts.time_limit) {
+        if (stop_time) {
             model.stop_reason = "time_limit";
             break;
         }

@@ -2,6 +2,7 @@
 #include "tmine/report.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -72,6 +73,13 @@ std::string date_of(int64_t t) {
 }
 std::string esc(std::string_view s) { return html_escape(s); }
 
+/// Whether two spellings name one file (links and "." / ".." resolved).
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ea, eb;
+    const auto ca = std::filesystem::weakly_canonical(a, ea), cb = std::filesystem::weakly_canonical(b, eb);
+    return (ea || eb) ? a == b : ca == cb;
+}
+
 void row(std::string& o, const std::string& k, const std::string& v) {
     o += "<tr><th>" + esc(k) + "</th><td>" + esc(v) + "</td></tr>\n";
 }
@@ -94,7 +102,7 @@ void settings(std::string& o, const TopicModel& model, const Interpretation& it)
     }
     row(o, "vocabulary (terms)", std::to_string(m.m));
     row(o, "fitted from", model.corpus.source.empty() ? "unknown" : model.corpus.source);
-    if (!it.corpus_path.empty() && it.corpus_path != model.corpus.source) row(o, "corpus file", it.corpus_path);
+    if (!it.corpus_path.empty() && !same_file(it.corpus_path, model.corpus.source)) row(o, "corpus file", it.corpus_path);
     o += "</table>\n<table class=\"kv\"><caption>Model</caption>\n";
     row(o, "algorithm",
         std::string("NMF, solver ") + nmf_solver_name(opt.solver) + ", loss " +
