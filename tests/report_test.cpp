@@ -385,6 +385,23 @@ TEST(Report, CleaningFunnelKSelectionAndSplitSeries) {
     EXPECT_EQ(well_formed(html2), "");
     EXPECT_EQ(count(html2, "id=\"funnel-chart\""), 1u);
     EXPECT_EQ(count(html2, "id=\"split-chart\""), 1u);
+    {
+        // a corpus cleaned stage by stage: each --clean-report's steps, in order
+        std::vector<rapidjson::SizeType> steps;
+        for (const std::string reports : {" --clean-report " + out + "/clean.json",
+                                          " --clean-report " + out + "/clean.json --clean-report " + out + "/clean.json"}) {
+            ASSERT_EQ(sh(bin + " export " + out + "/model" + reports + " -q -o " + d.file("f.json") + " 2>>" +
+                         d.file("err.txt")),
+                      0)
+                << read_bytes(d.file("err.txt"));
+            rapidjson::Document fj;
+            const std::string text = read_bytes(d.file("f.json"));
+            ASSERT_FALSE(fj.Parse(text.c_str()).HasParseError());
+            steps.push_back(fj["cleaning"].Size());
+        }
+        EXPECT_GT(steps[0], 0u);
+        EXPECT_EQ(steps[1], 2 * steps[0]);
+    }
     ASSERT_EQ(sh(bin + " export " + out + "/model --corpus " + out + "/corpus.tmc --split source -q -o " +
                  d.file("s.json") + " 2>>" + d.file("err.txt")),
               0);

@@ -390,6 +390,15 @@ std::string first_unknown_option(CLI::App& app, int argc, char** argv) {
 
 // ---- subcommands ----
 
+/// Each topic's size and ten best terms on stdout (topics, run).
+void print_topics(const TopicSummary& s) {
+    for (const auto& t : s.topics) {
+        std::printf("topic %2d (%lld docs):", t.id, (long long)t.size);
+        for (size_t r = 0; r < std::min<size_t>(10, t.terms.size()); ++r) std::printf(" %s", t.terms[r].term.c_str());
+        std::printf("\n");
+    }
+}
+
 /// The skipped records and warnings always; the counts line with -q only when something was
 /// skipped or said.
 void print_ingest_summary(const IngestReport& rep, bool quiet) {
@@ -489,8 +498,9 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
         write_file_atomic((fs::path(out) / "k_selection.csv").string(), csv.apply(k_selection_csv(model.k_selection)));
     else  // an earlier choice of k in this directory no longer describes its model
         remove_on_commit((fs::path(out) / "k_selection.csv").string());
-    write_file_atomic((fs::path(out) / "topics.json").string(),
-                      topics_json(model, summarize_topics(model, a.top_terms)));
+    const TopicSummary summary = summarize_topics(model, a.top_terms);
+    write_file_atomic((fs::path(out) / "topics.json").string(), topics_json(model, summary));
+    print_topics(summary);  // as run does: what was found, at a glance
     if (!c.quiet)
         std::fprintf(stderr, "topics: k=%d, %d iterations, relative error %.6f on %s; wrote %s\n",
                      model.nmf.k, model.nmf.iterations, model.nmf.relative_error,
@@ -500,7 +510,8 @@ int cmd_topics(const CommonArgs& c, const TopicArgs& a, const std::string& in, c
 
 /// Interpretation flags of `tmine export` (docs/report.md).
 struct ExportArgs {
-    std::string by = "month", tables, title = "Topics", matrix, split = "none", clean_report;
+    std::string by = "month", tables, title = "Topics", matrix, split = "none";
+    std::vector<std::string> clean_reports;  // in the order the cleanings ran
     int split_groups = 8;
     int groups = 0, posts = 5, coherence_top = 10, segments = 5, min_author_posts = 2;
 };
@@ -553,10 +564,10 @@ int cmd_export(const CommonArgs& c, const std::string& model_dir, const std::str
     it.corpus_path = corpus_path;
     if (!it.series_left_out.empty())
         std::fprintf(stderr, "export: warning: topics over time left out: %s\n", it.series_left_out.c_str());
-    if (!ea.clean_report.empty()) {
-        std::ifstream f = open_input(ea.clean_report, ea.clean_report + ": cannot open the clean report");
+    for (const std::string& report : ea.clean_reports) {  // a funnel cleaned stage by stage: each stage's steps
+        std::ifstream f = open_input(report, report + ": cannot open the clean report");
         std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        it.funnel = cleaning_funnel(json, ea.clean_report);
+        for (auto& step : cleaning_funnel(json, report)) it.funnel.push_back(std::move(step));
     }
     // Without a corpus, a matrix or --groups the JSON is exactly what `tmine topics` wrote.
     const bool sections = have_matrix || ea.groups > 0 || !it.funnel.empty();
@@ -900,12 +911,7 @@ int cmd_run(const CommonArgs& c, const IngestArgs& ia, const VectorizeArgs& va, 
     ro.title = ra.title;
     write_file_atomic(path("report.html"), html_report(model, s, it, ro));
     double t_export = seconds_since(t0);
-    for (const auto& t : s.topics) {
-        std::printf("topic %2d (%lld docs):", t.id, (long long)t.size);
-        for (size_t r = 0; r < std::min<size_t>(10, t.terms.size()); ++r)
-            std::printf(" %s", t.terms[r].term.c_str());
-        std::printf("\n");
-    }
+    print_topics(s);
     if (!c.quiet)
         std::fprintf(stderr,
                  "run: %zu documents, %lld terms, k=%d, relative error %.4f on %s\n"
@@ -1504,7 +1510,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     export_cmd->add_option("--split-groups", ea.split_groups, "largest groups shown with --split (the rest merged)")
         ->capture_default_str();
-    export_cmd->add_option("--clean-report", ea.clean_report, "clean.json of the corpus: the report shows the cleaning funnel");
+    export_cmd->add_option("--clean-report", ea.clean_reports,
+                           "clean.json of the corpus: the report shows the cleaning funnel (repeat for a corpus cleaned "
+                           "stage by stage, in the order the cleanings ran)");
     add_common(export_cmd, common);  // --device: where the coherence counts run
     add_csv_flags(export_cmd, csv);
 
