@@ -620,7 +620,8 @@ int cmd_transform(const CommonArgs& c, const TopicArgs& ta,
     Vectorized v = vectorize_fixed(ctx, corpus, model.vocabulary, model.idf, vo);
     std::vector<float> W = nmf_transform(ctx, v.X, model.nmf.H, model.nmf.k, o);
     TopicSummary s;
-    s.topics = summarize_topics(model, 10).topics;  // the labels for documents.csv
+    s.topics.resize(model.nmf.k);  // the labels for documents.csv (the training W's summary is not needed)
+    for (int j = 0; j < model.nmf.k; ++j) s.topics[j].label = topic_label(model, j);
     dominant_topics(W, v.X.rows, model.nmf.k, s.dominant, s.dominant_weight);
     int64_t empty = 0;  // posts with no term of the model's vocabulary: topic -1
     for (int64_t r = 0; r < v.X.rows; ++r) empty += v.X.indptr[r + 1] == v.X.indptr[r];

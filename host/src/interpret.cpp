@@ -249,7 +249,7 @@ std::vector<std::vector<RepresentativePost>> representative_posts(
         // Posts of min_words words or more first, by weight: a post of one or two words that
         // are the topic's top terms has the largest weight and says the least ("just be
         // saucy"); shorter posts only when the longer ones run out.
-        std::vector<int64_t> shorter;
+        std::vector<std::pair<int64_t, uint64_t>> shorter;  // row, near-duplicate key
         auto take = [&](int64_t d) {
             RepresentativePost p;
             p.row = d;
@@ -273,15 +273,15 @@ std::vector<std::vector<RepresentativePost>> representative_posts(
             const uint64_t key = near_duplicate_key(corpus.text[d], &words);
             if (key == 0 || seen.count(key)) continue;
             if (words < opts.min_words) {
-                if (int(shorter.size()) < opts.per_topic && short_keys.insert(key).second) shorter.push_back(d);
+                if (int(shorter.size()) < opts.per_topic && short_keys.insert(key).second) shorter.push_back({d, key});
                 continue;
             }
             seen.insert(key);
             take(d);
         }
-        for (int64_t d : shorter) {
+        for (const auto& [d, key] : shorter) {
             if (int(out[j].size()) >= opts.per_topic) break;
-            if (!seen.insert(near_duplicate_key(corpus.text[d])).second) continue;
+            if (!seen.insert(key).second) continue;
             take(d);
         }
         for (; pos < r.size() && int(out[j].size()) < opts.per_topic; ++pos) {

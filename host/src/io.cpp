@@ -226,6 +226,8 @@ std::string output_key(const std::string& path) {
 }
 }  // namespace
 
+bool same_file(const std::string& a, const std::string& b) { return output_key(a) == output_key(b); }
+
 AtomicFile::AtomicFile(std::string path, bool immediate) : path_(std::move(path)), immediate_(immediate) {
     refuse_input_as_output(path_);
     std::error_code ec;

@@ -1,8 +1,8 @@
 // The self-contained HTML report (host/include/tmine/report.hpp): inline CSS and SVG only.
 #include "tmine/report.hpp"
+#include "tmine/io.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -72,13 +72,6 @@ std::string date_of(int64_t t) {
     return b;
 }
 std::string esc(std::string_view s) { return html_escape(s); }
-
-/// Whether two spellings name one file (links and "." / ".." resolved).
-bool same_file(const std::string& a, const std::string& b) {
-    std::error_code ea, eb;
-    const auto ca = std::filesystem::weakly_canonical(a, ea), cb = std::filesystem::weakly_canonical(b, eb);
-    return (ea || eb) ? a == b : ca == cb;
-}
 
 void row(std::string& o, const std::string& k, const std::string& v) {
     o += "<tr><th>" + esc(k) + "</th><td>" + esc(v) + "</td></tr>\n";

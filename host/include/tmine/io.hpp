@@ -88,6 +88,8 @@ void forget_input(const std::string& path);
 /// inode, whatever the spelling of the path). AtomicFile calls it; so can a command that wants
 /// to refuse before its work.
 void refuse_input_as_output(const std::string& path);
+/// Whether two spellings name one file (absolute, links followed, "." and ".." resolved).
+bool same_file(const std::string& a, const std::string& b);
 
 /// Writes a whole text file atomically.
 void write_file_atomic(const std::string& path, std::string_view content);
